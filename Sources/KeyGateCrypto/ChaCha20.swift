@@ -1,0 +1,276 @@
+/// The ChaCha20 stream cipher (RFC 8439 section 2.4): 256-bit key, 96-bit
+/// nonce, 32-bit block counter.
+///
+/// The keystream is produced four blocks at a time: each of the sixteen
+/// state words is a `SIMD4<UInt32>` whose lanes belong to four consecutive
+/// blocks, so every vector instruction advances four blocks at once. There
+/// are no table lookups and no branches on key or data: ChaCha20 is
+/// constant-time by construction.
+public enum ChaCha20 {
+    public static let keyByteCount = 32
+    public static let nonceByteCount = 12
+    public static let blockByteCount = 64
+
+    /// A key as the eight little-endian words of RFC 8439 section 2.3.
+    public struct Key: Sendable {
+        @usableFromInline let words: SIMD8<UInt32>
+
+        /// - Throws: `CryptoError.invalidLength` unless `bytes` has 32 bytes.
+        public init(_ bytes: [UInt8]) throws(CryptoError) {
+            try CryptoError.requireLength("key", bytes.count, keyByteCount)
+            words = bytes.withUnsafeBytes { Key.load($0.baseAddress!) }
+        }
+
+        /// Reads 32 key bytes at `pointer`.
+        @inlinable
+        public init(bytesAt pointer: UnsafeRawPointer) {
+            words = Key.load(pointer)
+        }
+
+        @inlinable
+        static func load(_ pointer: UnsafeRawPointer) -> SIMD8<UInt32> {
+            var words = SIMD8<UInt32>()
+            for index in 0..<8 {
+                words[index] = UInt32(littleEndian: pointer.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+            }
+            return words
+        }
+    }
+
+    /// A 96-bit nonce as three little-endian words.
+    public struct Nonce: Sendable {
+        @usableFromInline let words: SIMD4<UInt32>
+
+        /// - Throws: `CryptoError.invalidLength` unless `bytes` has 12 bytes.
+        public init(_ bytes: [UInt8]) throws(CryptoError) {
+            try CryptoError.requireLength("nonce", bytes.count, nonceByteCount)
+            var words = SIMD4<UInt32>()
+            bytes.withUnsafeBytes { raw in
+                for index in 0..<3 {
+                    words[index] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+                }
+            }
+            self.words = words
+        }
+
+        /// The Noise nonce layout (Noise section 12.3): four zero bytes, then
+        /// the 64-bit counter little-endian.
+        @inlinable
+        public init(noiseCounter: UInt64) {
+            words = SIMD4(0, UInt32(truncatingIfNeeded: noiseCounter), UInt32(truncatingIfNeeded: noiseCounter >> 32), 0)
+        }
+    }
+
+    /// RFC 8439 section 2.1: the quarter round on four words.
+    public static func quarterRound(
+        _ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: UInt32
+    ) -> (UInt32, UInt32, UInt32, UInt32) {
+        var (a, b, c, d) = (a, b, c, d)
+        a &+= b; d ^= a; d = d.rotatedLeft(16)
+        c &+= d; b ^= c; b = b.rotatedLeft(12)
+        a &+= b; d ^= a; d = d.rotatedLeft(8)
+        c &+= d; b ^= c; b = b.rotatedLeft(7)
+        return (a, b, c, d)
+    }
+
+    /// RFC 8439 section 2.3: the 64 serialized bytes of block `counter`.
+    /// - Throws: `CryptoError.invalidLength` for a wrong key or nonce size.
+    public static func block(key: [UInt8], counter: UInt32, nonce: [UInt8]) throws(CryptoError) -> [UInt8] {
+        let key = try Key(key), nonce = try Nonce(nonce)
+        var block = [UInt8](repeating: 0, count: blockByteCount)
+        block.withUnsafeMutableBytes { xorKeyStream($0, key: key, nonce: nonce, counter: counter) }
+        return block
+    }
+
+    /// RFC 8439 section 2.4: XORs `data` with the keystream starting at
+    /// block `counter` (encryption and decryption are the same operation).
+    /// - Throws: `CryptoError.invalidLength` for a wrong key or nonce size,
+    ///   `CryptoError.messageTooLong` if the 32-bit block counter would wrap.
+    public static func encrypt(_ data: [UInt8], key: [UInt8], nonce: [UInt8], counter: UInt32) throws(CryptoError) -> [UInt8] {
+        let key = try Key(key), nonce = try Nonce(nonce)
+        try checkCounterRange(byteCount: data.count, counter: counter)
+        var output = data
+        output.withUnsafeMutableBytes { xorKeyStream($0, key: key, nonce: nonce, counter: counter) }
+        return output
+    }
+
+    /// Throws unless `byteCount` bytes starting at block `counter` stay
+    /// within the 2^32 blocks of one nonce.
+    @inlinable
+    static func checkCounterRange(byteCount: Int, counter: UInt32) throws(CryptoError) {
+        let blocks = (UInt64(byteCount) + 63) / 64
+        let available = (UInt64(1) << 32) - UInt64(counter)
+        guard blocks <= available else {
+            throw .messageTooLong(byteCount: byteCount, maximum: Int(available * 64))
+        }
+    }
+
+    /// XORs `buffer` in place with the keystream that starts at block
+    /// `counter`. The caller guarantees the counter does not wrap.
+    @inlinable
+    public static func xorKeyStream(_ buffer: UnsafeMutableRawBufferPointer, key: Key, nonce: Nonce, counter: UInt32) {
+        guard var pointer = buffer.baseAddress else { return }
+        var remaining = buffer.count
+        var counter = counter
+        while remaining >= 256 {
+            fourBlocks(key: key, nonce: nonce, counter: counter) { words in
+                xorWords(words, into: pointer)
+            }
+            pointer += 256
+            remaining -= 256
+            counter &+= 4
+        }
+        guard remaining > 0 else { return }
+        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 16) { keystream in
+            let stream = keystream.baseAddress!
+            fourBlocks(key: key, nonce: nonce, counter: counter) { words in
+                storeWords(words, to: stream)
+            }
+            for index in 0..<remaining {
+                pointer.storeBytes(
+                    of: pointer.load(fromByteOffset: index, as: UInt8.self) ^ stream.load(fromByteOffset: index, as: UInt8.self),
+                    toByteOffset: index, as: UInt8.self)
+            }
+        }
+    }
+
+    /// Sixteen state vectors of four blocks each, after the 20 rounds and the
+    /// final addition.
+    public typealias FourBlockWords = (
+        SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>,
+        SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>,
+        SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>,
+        SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>
+    )
+
+    /// Computes blocks `counter ..< counter + 4` and hands their words,
+    /// lane j being block counter + j, to `body`.
+    @inlinable @inline(__always)
+    static func fourBlocks(key: Key, nonce: Nonce, counter: UInt32, _ body: (FourBlockWords) -> Void) {
+        // RFC 8439 section 2.3: constants "expand 32-byte k", key, counter, nonce.
+        let c0 = SIMD4<UInt32>(repeating: 0x6170_7865), c1 = SIMD4<UInt32>(repeating: 0x3320_646e)
+        let c2 = SIMD4<UInt32>(repeating: 0x7962_2d32), c3 = SIMD4<UInt32>(repeating: 0x6b20_6574)
+        let k = key.words
+        let k0 = SIMD4(repeating: k[0]), k1 = SIMD4(repeating: k[1]), k2 = SIMD4(repeating: k[2]), k3 = SIMD4(repeating: k[3])
+        let k4 = SIMD4(repeating: k[4]), k5 = SIMD4(repeating: k[5]), k6 = SIMD4(repeating: k[6]), k7 = SIMD4(repeating: k[7])
+        let n0 = SIMD4(repeating: nonce.words[0]), n1 = SIMD4(repeating: nonce.words[1]), n2 = SIMD4(repeating: nonce.words[2])
+        let ctr = SIMD4(repeating: counter) &+ SIMD4<UInt32>(0, 1, 2, 3)
+
+        var x0 = c0, x1 = c1, x2 = c2, x3 = c3
+        var x4 = k0, x5 = k1, x6 = k2, x7 = k3
+        var x8 = k4, x9 = k5, x10 = k6, x11 = k7
+        var x12 = ctr, x13 = n0, x14 = n1, x15 = n2
+        for _ in 0..<10 {
+            quarterRound(&x0, &x4, &x8, &x12)
+            quarterRound(&x1, &x5, &x9, &x13)
+            quarterRound(&x2, &x6, &x10, &x14)
+            quarterRound(&x3, &x7, &x11, &x15)
+            quarterRound(&x0, &x5, &x10, &x15)
+            quarterRound(&x1, &x6, &x11, &x12)
+            quarterRound(&x2, &x7, &x8, &x13)
+            quarterRound(&x3, &x4, &x9, &x14)
+        }
+        body((
+            x0 &+ c0, x1 &+ c1, x2 &+ c2, x3 &+ c3,
+            x4 &+ k0, x5 &+ k1, x6 &+ k2, x7 &+ k3,
+            x8 &+ k4, x9 &+ k5, x10 &+ k6, x11 &+ k7,
+            x12 &+ ctr, x13 &+ n0, x14 &+ n1, x15 &+ n2
+        ))
+    }
+
+    @inlinable @inline(__always)
+    static func quarterRound(
+        _ a: inout SIMD4<UInt32>, _ b: inout SIMD4<UInt32>, _ c: inout SIMD4<UInt32>, _ d: inout SIMD4<UInt32>
+    ) {
+        a &+= b; d ^= a; d = rotate16(d)
+        c &+= d; b ^= c; b = rotate(b, 12)
+        a &+= b; d ^= a; d = rotate(d, 8)
+        c &+= d; b ^= c; b = rotate(b, 7)
+    }
+
+    /// Rotates every 32-bit lane left by `count`.
+    ///
+    /// Written on 64-bit lanes with masks on purpose: LLVM recognizes the
+    /// plain `(x << n) | (x >> (32 - n))` on 32-bit lanes as a rotate, which
+    /// baseline x86-64 (SSE2) has no vector instruction for, and falls back
+    /// to four scalar `rol`s with lane extracts, five times slower. Two
+    /// 64-bit shifts, two masks and an OR stay in vector registers.
+    @inlinable @inline(__always)
+    static func rotate(_ x: SIMD4<UInt32>, _ count: UInt64) -> SIMD4<UInt32> {
+        let wide = unsafeBitCast(x, to: SIMD2<UInt64>.self)
+        // The bits that wrap around: the low `count` bits of each 32-bit half.
+        let wrapped = SIMD2<UInt64>(repeating: ((1 << count) - 1) * 0x0000_0001_0000_0001)
+        let rotated = ((wide &<< count) & ~wrapped) | ((wide &>> (32 - count)) & wrapped)
+        return unsafeBitCast(rotated, to: SIMD4<UInt32>.self)
+    }
+
+    /// Rotates every 32-bit lane by 16: swapping the 16-bit halves is a
+    /// shuffle (pshuflw/pshufhw), cheaper than shifts.
+    @inlinable @inline(__always)
+    static func rotate16(_ x: SIMD4<UInt32>) -> SIMD4<UInt32> {
+        let halves = unsafeBitCast(x, to: SIMD8<UInt16>.self)
+        let swapped = SIMD8<UInt16>(halves[1], halves[0], halves[3], halves[2], halves[5], halves[4], halves[7], halves[6])
+        return unsafeBitCast(swapped, to: SIMD4<UInt32>.self)
+    }
+
+    /// Transposes four state vectors so that row j holds the four words of block j.
+    @inlinable @inline(__always)
+    static func transpose(
+        _ a: SIMD4<UInt32>, _ b: SIMD4<UInt32>, _ c: SIMD4<UInt32>, _ d: SIMD4<UInt32>
+    ) -> (SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>) {
+        let ab01 = SIMD4(a[0], b[0], a[1], b[1]), ab23 = SIMD4(a[2], b[2], a[3], b[3])
+        let cd01 = SIMD4(c[0], d[0], c[1], d[1]), cd23 = SIMD4(c[2], d[2], c[3], d[3])
+        return (
+            SIMD4(lowHalf: ab01.lowHalf, highHalf: cd01.lowHalf),
+            SIMD4(lowHalf: ab01.highHalf, highHalf: cd01.highHalf),
+            SIMD4(lowHalf: ab23.lowHalf, highHalf: cd23.lowHalf),
+            SIMD4(lowHalf: ab23.highHalf, highHalf: cd23.highHalf)
+        )
+    }
+
+    /// XORs the 256 keystream bytes in `words` into `pointer`.
+    @inlinable @inline(__always)
+    static func xorWords(_ words: FourBlockWords, into pointer: UnsafeMutableRawPointer) {
+        xorGroup(words.0, words.1, words.2, words.3, into: pointer, wordOffset: 0)
+        xorGroup(words.4, words.5, words.6, words.7, into: pointer, wordOffset: 4)
+        xorGroup(words.8, words.9, words.10, words.11, into: pointer, wordOffset: 8)
+        xorGroup(words.12, words.13, words.14, words.15, into: pointer, wordOffset: 12)
+    }
+
+    @inlinable @inline(__always)
+    static func xorGroup(
+        _ a: SIMD4<UInt32>, _ b: SIMD4<UInt32>, _ c: SIMD4<UInt32>, _ d: SIMD4<UInt32>,
+        into pointer: UnsafeMutableRawPointer, wordOffset: Int
+    ) {
+        let rows = transpose(a, b, c, d)
+        xorVector(rows.0, into: pointer + 0 * 64 + wordOffset * 4)
+        xorVector(rows.1, into: pointer + 1 * 64 + wordOffset * 4)
+        xorVector(rows.2, into: pointer + 2 * 64 + wordOffset * 4)
+        xorVector(rows.3, into: pointer + 3 * 64 + wordOffset * 4)
+    }
+
+    @inlinable @inline(__always)
+    static func xorVector(_ keystream: SIMD4<UInt32>, into pointer: UnsafeMutableRawPointer) {
+        let data = pointer.loadUnaligned(as: SIMD4<UInt32>.self)
+        pointer.storeBytes(of: data ^ keystream.littleEndianLanes, as: SIMD4<UInt32>.self)
+    }
+
+    /// Writes the 256 keystream bytes in `words` to `pointer`.
+    @inlinable @inline(__always)
+    static func storeWords(_ words: FourBlockWords, to pointer: UnsafeMutableRawPointer) {
+        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
+        xorWords(words, into: pointer)
+    }
+}
+
+extension SIMD4 where Scalar == UInt32 {
+    /// The lanes converted to little-endian byte order (a no-op on x86 and ARM).
+    @inlinable @inline(__always)
+    var littleEndianLanes: SIMD4<UInt32> {
+        #if _endian(little)
+        return self
+        #else
+        return SIMD4(self[0].littleEndian, self[1].littleEndian, self[2].littleEndian, self[3].littleEndian)
+        #endif
+    }
+}

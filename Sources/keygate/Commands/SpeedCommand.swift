@@ -1,0 +1,56 @@
+/// `keygate speed`: throughput of the primitives on one core, like `openssl speed`.
+struct SpeedCommand: Command {
+    let spec = CommandSpec(
+        name: "speed",
+        summary: "Measure the speed of KeyGate's cryptography on one core.",
+        usage: "[--json] [--seconds S] [NAME...]",
+        options: [
+            .init("json", help: "Print one JSON object {\"name\": value, ...} instead of a table."),
+            .init("seconds", value: "S", help: "Time spent on each measurement (default 1)."),
+            .init("list", help: "List the benchmark names and exit."),
+        ],
+        discussion: """
+            Figures are MB/s (10^6 bytes per second) for bulk primitives and
+            operations per second for key agreement. Build in release mode for
+            meaningful numbers: swift run -c release keygate speed
+            """
+    )
+
+    static var benchmarks: [SpeedBenchmark] { CryptoBenchmarks.all }
+
+    func run(_ arguments: ParsedArguments) async throws -> ExitStatus {
+        let available = SpeedCommand.benchmarks
+        if arguments.flag("list") {
+            for benchmark in available { print(benchmark.name) }
+            return .success
+        }
+        let seconds = try arguments.seconds("seconds", default: 1)
+        var selected = available
+        if !arguments.positionals.isEmpty {
+            selected = try arguments.positionals.map { name throws(UsageError) in
+                guard let benchmark = available.first(where: { $0.name == name }) else {
+                    throw UsageError("unknown benchmark '\(name)'; known: \(available.map(\.name).joined(separator: ", "))")
+                }
+                return benchmark
+            }
+        }
+        var results: [(String, Double)] = []
+        for benchmark in selected {
+            let figure = try await benchmark.measure(for: .milliseconds(Int(seconds * 1000)))
+            results.append((benchmark.name, figure))
+            if !arguments.flag("json") {
+                print(benchmark.name.padding(to: 26) + formatted(figure) + " " + benchmark.unitLabel)
+            }
+        }
+        if arguments.flag("json") {
+            let fields = results.map { "\"\($0.0)\": \(formatted($0.1))" }
+            print("{" + fields.joined(separator: ", ") + "}")
+        }
+        return .success
+    }
+
+    private func formatted(_ value: Double) -> String {
+        let rounded = (value * 10).rounded() / 10
+        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+    }
+}

@@ -1,0 +1,55 @@
+/// One named throughput measurement of `keygate speed`.
+struct SpeedBenchmark: Sendable {
+    /// How a result is expressed.
+    enum Unit: Sendable {
+        /// MB/s (10^6 bytes per second); each operation processes this many bytes.
+        case megabytesPerSecond(bytesPerOperation: Int)
+        /// Operations per second.
+        case operationsPerSecond(label: String)
+    }
+
+    let name: String
+    let unit: Unit
+    /// Prepares inputs and returns the operation to time (called repeatedly).
+    let prepare: @Sendable () async throws -> @Sendable () async throws -> Void
+
+    /// Runs the operation for about `duration` and returns the figure in `unit`.
+    func measure(for duration: Duration) async throws -> Double {
+        let operation = try await prepare()
+        // Warm up caches and lazily initialised constants.
+        try await operation()
+        let clock = ContinuousClock()
+        let start = clock.now
+        var operations = 0
+        var batch = 1
+        var elapsed = Duration.zero
+        while elapsed < duration {
+            for _ in 0..<batch { try await operation() }
+            operations += batch
+            elapsed = clock.now - start
+            if elapsed < duration / 20 { batch *= 2 }
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        switch unit {
+        case let .megabytesPerSecond(bytesPerOperation):
+            return Double(operations * bytesPerOperation) / seconds / 1e6
+        case .operationsPerSecond:
+            return Double(operations) / seconds
+        }
+    }
+
+    /// The unit as printed after the figure.
+    var unitLabel: String {
+        switch unit {
+        case .megabytesPerSecond: return "MB/s"
+        case let .operationsPerSecond(label): return label
+        }
+    }
+}
+
+/// Keeps a computed value alive so the optimizer cannot discard the work
+/// that produced it.
+@inline(never)
+func consume<T>(_ value: T) {
+    withExtendedLifetime(value) {}
+}

@@ -1,0 +1,168 @@
+/// A description of one command's options, used both to parse its
+/// arguments and to print its `--help`.
+struct CommandSpec: Sendable {
+    /// One `--name [VALUE]` option.
+    struct Option: Sendable {
+        let name: String
+        /// The placeholder shown in help (`DIR`), or nil for a flag without value.
+        let valueName: String?
+        let help: String
+        /// Whether the option may be given several times (values accumulate).
+        let repeatable: Bool
+
+        init(_ name: String, value: String? = nil, repeatable: Bool = false, help: String) {
+            self.name = name
+            self.valueName = value
+            self.help = help
+            self.repeatable = repeatable
+        }
+    }
+
+    let name: String
+    let summary: String
+    /// The synopsis after `keygate NAME`, e.g. `HOST[:PORT] [options]`.
+    let usage: String
+    let options: [Option]
+    /// Longer text shown after the options in `--help`.
+    let discussion: String
+
+    init(name: String, summary: String, usage: String, options: [Option], discussion: String = "") {
+        self.name = name
+        self.summary = summary
+        self.usage = usage
+        self.options = options
+        self.discussion = discussion
+    }
+
+    /// The full `--help` text.
+    var helpText: String {
+        var lines = ["Usage: keygate \(name) \(usage)", "", summary]
+        let all = options + [Option("help", help: "Show this help and exit.")]
+        lines.append("")
+        lines.append("Options:")
+        let labels = all.map { option in
+            "--\(option.name)" + (option.valueName.map { " \($0)" } ?? "")
+        }
+        let width = (labels.map(\.count).max() ?? 0) + 2
+        for (label, option) in zip(labels, all) {
+            lines.append("  " + label.padding(to: width) + option.help)
+        }
+        if !discussion.isEmpty {
+            lines.append("")
+            lines.append(discussion)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Parses `arguments` (everything after the command name).
+    /// - Throws: `UsageError` for unknown options or missing values.
+    func parse(_ arguments: [String]) throws(UsageError) -> ParsedArguments {
+        var parsed = ParsedArguments()
+        var index = 0
+        var onlyPositionals = false
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            if onlyPositionals || !argument.hasPrefix("--") || argument == "-" {
+                parsed.positionals.append(argument)
+                continue
+            }
+            if argument == "--" {
+                onlyPositionals = true
+                continue
+            }
+            var name = String(argument.dropFirst(2))
+            var inlineValue: String?
+            if let equals = name.firstIndex(of: "=") {
+                inlineValue = String(name[name.index(after: equals)...])
+                name = String(name[..<equals])
+            }
+            if name == "help" {
+                parsed.wantsHelp = true
+                continue
+            }
+            guard let option = options.first(where: { $0.name == name }) else {
+                throw UsageError("unknown option --\(name) for 'keygate \(self.name)'; see 'keygate \(self.name) --help'")
+            }
+            if option.valueName == nil {
+                guard inlineValue == nil else {
+                    throw UsageError("option --\(name) takes no value")
+                }
+                parsed.flags.insert(name)
+                continue
+            }
+            let value: String
+            if let inlineValue {
+                value = inlineValue
+            } else {
+                guard index < arguments.count else {
+                    throw UsageError("option --\(name) needs a value (\(option.valueName!))")
+                }
+                value = arguments[index]
+                index += 1
+            }
+            if !option.repeatable, parsed.values[name] != nil {
+                throw UsageError("option --\(name) given more than once")
+            }
+            parsed.values[name, default: []].append(value)
+        }
+        return parsed
+    }
+}
+
+/// The result of parsing one command line.
+struct ParsedArguments: Sendable {
+    var values: [String: [String]] = [:]
+    var flags: Set<String> = []
+    var positionals: [String] = []
+    var wantsHelp = false
+
+    /// The value of `--name`, or nil when absent.
+    func value(_ name: String) -> String? {
+        values[name]?.last
+    }
+
+    /// All values of a repeatable `--name`.
+    func allValues(_ name: String) -> [String] {
+        values[name] ?? []
+    }
+
+    /// Whether the flag `--name` was given.
+    func flag(_ name: String) -> Bool {
+        flags.contains(name)
+    }
+
+    /// The value of `--name` as an integer within `range`, or `defaultValue`.
+    func integer(_ name: String, default defaultValue: Int, in range: ClosedRange<Int>) throws(UsageError) -> Int {
+        guard let text = value(name) else { return defaultValue }
+        guard let number = Int(text), range.contains(number) else {
+            throw UsageError("--\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+        }
+        return number
+    }
+
+    /// The value of `--name` as a positive number of seconds, or `defaultValue`.
+    func seconds(_ name: String, default defaultValue: Double) throws(UsageError) -> Double {
+        guard let text = value(name) else { return defaultValue }
+        guard let number = Double(text), number > 0, number.isFinite else {
+            throw UsageError("--\(name) must be a positive number of seconds, got '\(text)'")
+        }
+        return number
+    }
+}
+
+/// A command line that cannot be understood (exit status 2).
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+extension String {
+    /// The string padded with spaces to at least `width` characters.
+    func padding(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}
