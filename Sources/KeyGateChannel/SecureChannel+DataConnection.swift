@@ -1,0 +1,76 @@
+import KeyGateNoise
+
+extension SecureChannel {
+    /// Runs the NNpsk0 handshake of an FTP data connection (protocol-v1
+    /// section 6) as the client (initiator) or the server (responder).
+    /// Both handshake payloads are sent empty; there is no negotiation frame.
+    /// - Throws: `ChannelError.handshakeFailed` when the psk differs (a
+    ///   stranger, or a connection meant for another passive command).
+    public func performDataConnectionHandshake(
+        initiator: Bool, diffieHellmanName: String, presharedKey: [UInt8], deadline: ContinuousClock.Instant?
+    ) async throws -> SessionKeys {
+        let protocolName = DataConnectionKey.protocolName(diffieHellmanName: diffieHellmanName)
+        let handshake: HandshakeState
+        do {
+            handshake = try HandshakeState(
+                protocolName: protocolName, initiator: initiator, prologue: KeyGateWire.ftpDataPrologue,
+                localStaticPrivateKey: nil, localEphemeralPrivateKey: nil, remoteStaticPublicKey: nil,
+                presharedKeys: [presharedKey])
+        } catch {
+            throw ChannelError.handshakeFailed(error)
+        }
+        while !handshake.isComplete {
+            do {
+                if handshake.isMyTurnToWrite {
+                    try await writeFrame(try handshake.writeMessage(payload: []))
+                } else {
+                    guard let message = try await readFrame(deadline: deadline) else {
+                        throw ChannelError.unexpectedEndOfStream(while: "waiting for the data connection handshake")
+                    }
+                    _ = try handshake.readMessage(message)
+                }
+            } catch let error as NoiseError {
+                throw ChannelError.handshakeFailed(error)
+            }
+        }
+        let (initiatorToResponder, responderToInitiator): (CipherState, CipherState)
+        do {
+            (initiatorToResponder, responderToInitiator) = try handshake.split()
+        } catch {
+            throw ChannelError.handshakeFailed(error)
+        }
+        let keys = SessionKeys(
+            protocolName: protocolName, handshakeHash: handshake.handshakeHash,
+            sending: initiator ? initiatorToResponder : responderToInitiator,
+            receiving: initiator ? responderToInitiator : initiatorToResponder,
+            remoteStaticKey: [])
+        establish(keys)
+        return keys
+    }
+
+    /// Server side of the data-port move (protocol-v1 section 4): reads the
+    /// first frame within `deadline` and checks that it decrypts to
+    /// `RESUME` under `keys`. On success the channel adopts the keys (with
+    /// the receiving nonce advanced); on any failure it throws and the
+    /// caller's `keys` are untouched, so the rightful client can still come.
+    public func acceptResume(keys: SessionKeys, deadline: ContinuousClock.Instant?) async throws -> SessionKeys {
+        guard var frame = try await readFrame(deadline: deadline) else {
+            throw ChannelError.unexpectedEndOfStream(while: "waiting for RESUME")
+        }
+        var adopted = keys
+        try Self.open(&frame, with: &adopted.receiving)
+        guard frame == KeyGateWire.resumeMessage else {
+            // Section 9: decrypts but is not RESUME = treated as a failure.
+            throw ChannelError.unexpectedPayload("first data-port message is not RESUME")
+        }
+        establish(adopted)
+        return adopted
+    }
+
+    /// Client side of the data-port move: continues `keys` on this channel
+    /// and sends `RESUME` as the first transport message.
+    public func resume(keys: SessionKeys) async throws {
+        establish(keys)
+        try await send(KeyGateWire.resumeMessage)
+    }
+}

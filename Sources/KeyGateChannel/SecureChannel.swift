@@ -1,0 +1,221 @@
+import KeyGateNoise
+
+/// Frames and, once keys exist, encrypts messages over a `ByteStream`
+/// (protocol-v1 sections 1 and 3-4).
+///
+/// An actor: one task may receive while another sends, but only one of
+/// each at a time. Reads are buffered in chunks of up to 64 KiB, so a frame
+/// costs one actor hop, not one per header and body.
+public actor SecureChannel {
+    public nonisolated let stream: any ByteStream
+    private var inbound: [UInt8] = []
+    private var inboundStart = 0
+    private var keys: SessionKeys?
+    private var receiving = false
+    private var sending = false
+    private var isClosed = false
+
+    /// A channel without keys yet: frames travel in clear (negotiation and
+    /// handshake messages).
+    public init(stream: any ByteStream) {
+        self.stream = stream
+    }
+
+    /// A channel continuing an established session on `stream` (the move to
+    /// the data port, protocol-v1 section 4).
+    public init(stream: any ByteStream, keys: SessionKeys) {
+        self.stream = stream
+        self.keys = keys
+    }
+
+    /// The session's keys, once the handshake is complete.
+    public var sessionKeys: SessionKeys? { keys }
+
+    /// The peer's address, for logs.
+    public nonisolated var peerDescription: String { stream.peerDescription }
+
+    // MARK: Framing
+
+    /// Reads one frame's payload.
+    /// - Returns: the payload, or nil when the stream ends cleanly between frames.
+    /// - Throws: `ChannelError.truncatedFrame` when it ends inside one,
+    ///   `ChannelError.timedOut` at the deadline.
+    public func readFrame(deadline: ContinuousClock.Instant? = nil) async throws -> [UInt8]? {
+        guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
+        receiving = true
+        defer { receiving = false }
+        guard try await fill(2, deadline: deadline) else {
+            if available == 0 { return nil }
+            throw ChannelError.truncatedFrame(expected: 2, received: available)
+        }
+        let length = Int(inbound[inboundStart]) << 8 | Int(inbound[inboundStart + 1])
+        guard try await fill(2 + length, deadline: deadline) else {
+            throw ChannelError.truncatedFrame(expected: 2 + length, received: available)
+        }
+        let payload = Array(inbound[(inboundStart + 2)..<(inboundStart + 2 + length)])
+        consume(2 + length)
+        return payload
+    }
+
+    /// Writes `payload` as one frame.
+    /// - Throws: `ChannelError.frameTooLarge` past 65535 bytes.
+    public func writeFrame(_ payload: [UInt8]) async throws {
+        guard payload.count <= KeyGateWire.maximumFrameByteCount else {
+            throw ChannelError.frameTooLarge(payload.count)
+        }
+        var frame = [UInt8]()
+        frame.reserveCapacity(payload.count + 2)
+        frame.append(UInt8(payload.count >> 8))
+        frame.append(UInt8(payload.count & 0xff))
+        frame.append(contentsOf: payload)
+        try await writeRaw(frame)
+    }
+
+    private var available: Int { inbound.count - inboundStart }
+
+    /// Buffers at least `count` bytes; false if the stream ended first.
+    private func fill(_ count: Int, deadline: ContinuousClock.Instant?) async throws -> Bool {
+        while available < count {
+            if inboundStart > 0 && inboundStart == inbound.count {
+                inbound.removeAll(keepingCapacity: true)
+                inboundStart = 0
+            }
+            guard !isClosed else { throw ChannelError.closed }
+            guard let bytes = try await stream.read(upTo: max(65536, count - available), deadline: deadline) else {
+                return false
+            }
+            if inboundStart > 0 && inboundStart > inbound.count / 2 {
+                inbound.removeSubrange(0..<inboundStart)
+                inboundStart = 0
+            }
+            inbound.append(contentsOf: bytes)
+        }
+        return true
+    }
+
+    private func consume(_ count: Int) {
+        inboundStart += count
+        if inboundStart == inbound.count {
+            inbound.removeAll(keepingCapacity: inbound.capacity <= 1 << 17)
+            inboundStart = 0
+        }
+    }
+
+    private func writeRaw(_ bytes: [UInt8]) async throws {
+        guard !sending else { throw ChannelError.misuse("two concurrent writers") }
+        guard !isClosed else { throw ChannelError.closed }
+        sending = true
+        defer { sending = false }
+        try await stream.write(bytes)
+    }
+
+    // MARK: Transport
+
+    /// Encrypts `message` (at most 65519 bytes) and sends it as one frame.
+    /// - Throws: `ChannelError.frameTooLarge`, `ChannelError.misuse` before
+    ///   the handshake, or the stream's error.
+    public func send(_ message: [UInt8]) async throws {
+        guard message.count <= KeyGateWire.maximumPlaintextByteCount else {
+            throw ChannelError.frameTooLarge(message.count + CipherState.tagByteCount)
+        }
+        guard var keys else { throw ChannelError.misuse("send before the handshake completed") }
+        // Checked before sealing: a nonce must never be spent on a frame
+        // that is not written.
+        guard !sending else { throw ChannelError.misuse("two concurrent writers") }
+        let frame = try Self.seal(message, with: &keys.sending)
+        self.keys = keys
+        try await writeRaw(frame)
+    }
+
+    /// Receives and decrypts one message.
+    /// - Returns: the plaintext (possibly empty), or nil when the peer
+    ///   closed the stream between messages.
+    /// - Throws: `ChannelError.decryptionFailed` for a frame that does not
+    ///   decrypt (the receiving nonce is unchanged), `truncatedFrame`,
+    ///   `timedOut`.
+    public func receive(deadline: ContinuousClock.Instant? = nil) async throws -> [UInt8]? {
+        guard keys != nil else { throw ChannelError.misuse("receive before the handshake completed") }
+        guard var frame = try await readFrame(deadline: deadline) else { return nil }
+        guard var cipher = keys?.receiving else { throw ChannelError.closed }
+        // Decrypting a copy: a failure leaves the stored nonce where it was.
+        try Self.open(&frame, with: &cipher)
+        keys?.receiving = cipher
+        return frame
+    }
+
+    /// Builds the frame for `message`: header, ciphertext and tag in one
+    /// buffer, encrypted in place.
+    public static func seal(_ message: [UInt8], with cipher: inout CipherState) throws -> [UInt8] {
+        let sealedLength = message.count + CipherState.tagByteCount
+        var frame = [UInt8](repeating: 0, count: 2 + sealedLength)
+        frame[0] = UInt8(sealedLength >> 8)
+        frame[1] = UInt8(sealedLength & 0xff)
+        try frame.withUnsafeMutableBytes { buffer in
+            if !message.isEmpty {
+                message.withUnsafeBytes { buffer.baseAddress!.advanced(by: 2).copyMemory(from: $0.baseAddress!, byteCount: message.count) }
+            }
+            try cipher.encrypt(
+                inPlace: UnsafeMutableRawBufferPointer(rebasing: buffer[2..<(2 + message.count)]),
+                tag: buffer.baseAddress! + 2 + message.count)
+        }
+        return frame
+    }
+
+    /// Decrypts a frame payload in place, leaving the plaintext.
+    /// - Throws: `ChannelError.decryptionFailed`; `cipher` is then unchanged.
+    public static func open(_ payload: inout [UInt8], with cipher: inout CipherState) throws {
+        guard payload.count >= CipherState.tagByteCount else { throw ChannelError.decryptionFailed }
+        let bodyCount = payload.count - CipherState.tagByteCount
+        do {
+            try payload.withUnsafeMutableBytes { buffer in
+                try cipher.decrypt(
+                    inPlace: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bodyCount]),
+                    tag: UnsafeRawPointer(buffer.baseAddress!) + bodyCount)
+            }
+        } catch {
+            throw ChannelError.decryptionFailed
+        }
+        payload.removeLast(CipherState.tagByteCount)
+    }
+
+    // MARK: Data streams (protocol-v1 section 6, issue of end-of-data)
+
+    /// Sends `bytes` cut into messages of at most 65519 bytes. Follow with
+    /// `sendEndOfData()` when the stream is complete.
+    public func sendData(_ bytes: [UInt8]) async throws {
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(offset + KeyGateWire.maximumPlaintextByteCount, bytes.count)
+            try await send(Array(bytes[offset..<end]))
+            offset = end
+        }
+    }
+
+    /// Sends the authenticated end-of-data marker: one empty message.
+    public func sendEndOfData() async throws {
+        try await send([])
+    }
+
+    /// Receives the next piece of a data stream.
+    /// - Returns: bytes, or nil at the authenticated end-of-data.
+    /// - Throws: `ChannelError.missingEndOfData` when the stream closes
+    ///   without it: a cut transfer is an error, never a short success.
+    public func receiveData(deadline: ContinuousClock.Instant? = nil) async throws -> [UInt8]? {
+        guard let message = try await receive(deadline: deadline) else { throw ChannelError.missingEndOfData }
+        return message.isEmpty ? nil : message
+    }
+
+    // MARK: Lifecycle
+
+    /// Installs the keys of a completed handshake.
+    func establish(_ keys: SessionKeys) {
+        self.keys = keys
+    }
+
+    /// Closes the underlying stream. Idempotent.
+    public func close() async {
+        guard !isClosed else { return }
+        isClosed = true
+        await stream.close()
+    }
+}
