@@ -8,6 +8,7 @@
 //   CKeyGateSystem  C shim for the system calls Glibc does not export to Swift
 //   KeyGateCrypto   SHA-256, HMAC, HKDF, ChaCha20-Poly1305, X25519, FFDHE
 //   KeyGateNoise    Noise Protocol Framework rev 34: patterns as data, states
+//   KeyGateKeys     key text files, key store, allow-list, known hosts
 //   keygate         the command-line tool: argument parsing and wiring only
 import PackageDescription
 
@@ -20,6 +21,7 @@ let package = Package(
     products: [
         .library(name: "KeyGateCrypto", targets: ["KeyGateCrypto"]),
         .library(name: "KeyGateNoise", targets: ["KeyGateNoise"]),
+        .library(name: "KeyGateKeys", targets: ["KeyGateKeys"]),
         .executable(name: "keygate", targets: ["keygate"]),
     ],
     targets: [
@@ -39,9 +41,14 @@ let package = Package(
             dependencies: ["KeyGateCrypto"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "KeyGateKeys",
+            dependencies: ["KeyGateCrypto", "KeyGateNoise"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "keygate",
-            dependencies: ["KeyGateCrypto", "KeyGateNoise"],
+            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -53,6 +60,11 @@ let package = Package(
             name: "KeyGateNoiseTests",
             dependencies: ["KeyGateNoise", "KeyGateCrypto"],
             resources: [.copy("Resources/noise-25519-chachapoly-sha256.json")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeyGateKeysTests",
+            dependencies: ["KeyGateKeys", "KeyGateNoise", "KeyGateCrypto"],
             swiftSettings: swiftSettings
         ),
     ]
