@@ -168,10 +168,12 @@ public struct KeyStore: Sendable {
         guard !name.isEmpty else { throw fail("it is empty") }
         guard name.utf8.count <= 64 else { throw fail("it is longer than 64 characters") }
         guard name.first != ".", name.first != "-" else { throw fail("it starts with '\(name.first!)'") }
-        let allowed = name.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-_.".unicodeScalars.contains(scalar))
+        let other = name.unicodeScalars.first { scalar in
+            !(scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-_.".unicodeScalars.contains(scalar)))
         }
-        guard allowed else { throw fail("it contains other characters") }
+        if let other {
+            throw fail("it contains \(other.isASCII && other.value >= 0x20 ? "'\(other)'" : "U+\(String(other.value, radix: 16, uppercase: true))")")
+        }
     }
 
     private func path(_ fileName: String) -> String {
