@@ -8,6 +8,7 @@ enum KeyFileLines {
     }
 
     static func split(_ bytes: [UInt8]) -> [Line] {
+        guard !bytes.isEmpty else { return [] }
         var lines: [Line] = []
         var number = 0
         for var raw in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {

@@ -27,10 +27,13 @@ public struct KeyLine: Equatable, Sendable {
     }
 
     /// Parses one line (without its newline).
-    /// - Throws: `KeyLineProblem.missingFields`, `.unknownAlgorithm` or
-    ///   `.invalidBase64`.
+    /// - Throws: `KeyLineProblem.controlCharacter` (tab is a separator, not
+    ///   a problem), `.missingFields`, `.unknownAlgorithm` or `.invalidBase64`.
     public init(parsing line: some StringProtocol) throws(KeyLineProblem) {
         let text = Substring(line)
+        if let control = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control && $0 != "\t" }) {
+            throw .controlCharacter(control.value)
+        }
         let (first, afterFirst) = KeyLine.nextField(text)
         guard !first.isEmpty else { throw .missingFields(expected: KeyLine.format) }
         guard let algorithm = KeyAlgorithm(rawValue: String(first)) else {

@@ -20,6 +20,10 @@ public enum KeyLineProblem: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidHostAndPort(String, reason: String)
     /// The line is not valid UTF-8.
     case invalidUTF8
+    /// The line contains a control character other than tab (the scalar
+    /// value is given): key files are plain text, and a comment printed to
+    /// a terminal must not carry escape sequences.
+    case controlCharacter(UInt32)
     /// A private or public key file holds a second key line; it must hold one.
     case secondKey
 
@@ -43,6 +47,8 @@ public enum KeyLineProblem: Error, Equatable, Sendable, CustomStringConvertible 
             return "invalid host:port '\(text.prefix(60))': \(reason)"
         case .invalidUTF8:
             return "the line is not valid UTF-8"
+        case let .controlCharacter(value):
+            return "the line contains the control character U+\(String(value, radix: 16, uppercase: true)) (key files are plain text)"
         case .secondKey:
             return "a second key line; a key file holds exactly one key"
         }

@@ -7,9 +7,10 @@ import KeyGateCrypto
 ///
 /// An identity is generated on first use and reused on every later run, so
 /// a machine's fingerprint stays the same. Key files are written atomically
-/// (see `writeAtomically`): private keys with mode 0600 from the moment they
-/// exist, public keys with 0644 (less if the umask says so). A private key
-/// that group or others may access is refused, as OpenSSH does.
+/// (temporary file in the same folder, fsync, rename, fsync of the folder):
+/// private keys with mode 0600 from the moment they exist, public keys with
+/// 0644 (less if the umask says so). A private key that group or others may
+/// access is refused, as OpenSSH does.
 public struct KeyStore: Sendable {
     /// The environment variable that overrides the default folder.
     public static let environmentVariable = "KEYGATE_KEYS"

@@ -44,6 +44,16 @@ struct KeyLineTests {
         #expect(throws: KeyLineProblem.invalidBase64) { try KeyLine(parsing: "x25519 \(TestKeys.alicePublicBase64)xyz!") }
     }
 
+    @Test func rejectsControlCharactersButNotTabs() {
+        #expect(throws: KeyLineProblem.controlCharacter(0x1B)) {
+            try KeyLine(parsing: "x25519 \(TestKeys.alicePublicBase64) \u{1B}[2Jalice")
+        }
+        #expect(throws: KeyLineProblem.controlCharacter(0x0D)) {
+            try KeyLine(parsing: "x25519 \(TestKeys.alicePublicBase64)\ralice")
+        }
+        #expect(throws: Never.self) { try KeyLine(parsing: "x25519\t\(TestKeys.alicePublicBase64)\talice") }
+    }
+
     @Test func keySizeIsCheckedWhenTheKeyIsTaken() throws {
         let short = Base64.encode(Array(TestKeys.alicePublic.dropLast()))
         let line = try KeyLine(parsing: "x25519 \(short)")
