@@ -76,33 +76,18 @@ public final class AuthorizedKeys: Sendable {
     /// The name of `key` if it is allowed, else nil. Reads the file again
     /// first if it changed since the last read.
     public func name(for key: PublicKey) -> String? {
-        let (name, warnings) = state.withLock { state in
-            let warnings = refresh(&state, force: false)
-            return (state.list.entriesByKey[key]?.name, warnings)
-        }
-        report(warnings)
-        return name
+        current { $0.entriesByKey[key]?.name }
     }
 
     /// The accepted lines, in file order (read again if the file changed).
     public var entries: [Entry] {
-        let (entries, warnings) = state.withLock { state in
-            let warnings = refresh(&state, force: false)
-            return (state.list.entries, warnings)
-        }
-        report(warnings)
-        return entries
+        current(\.entries)
     }
 
     /// The problems found by the latest read of the file (read again if the
     /// file changed).
     public var warnings: [KeyFileError] {
-        let (current, new) = state.withLock { state in
-            let new = refresh(&state, force: false)
-            return (state.list.warnings, new)
-        }
-        report(new)
-        return current
+        current(\.warnings)
     }
 
     /// Reads the file now, whether or not it changed, and returns the
@@ -235,8 +220,16 @@ public final class AuthorizedKeys: Sendable {
         return state.list.warnings
     }
 
-    private func report(_ warnings: [KeyFileError]?) {
-        guard let onWarning, let warnings else { return }
-        for warning in warnings { onWarning(warning) }
+    /// `read` applied to the list, read again first if the file changed;
+    /// new warnings go to `onWarning` after the lock is released.
+    private func current<Value: Sendable>(_ read: (AuthorizedKeysList) -> Value) -> Value {
+        let (value, warnings) = state.withLock { state in
+            let warnings = refresh(&state, force: false)
+            return (read(state.list), warnings)
+        }
+        if let onWarning, let warnings {
+            for warning in warnings { onWarning(warning) }
+        }
+        return value
     }
 }

@@ -1,5 +1,4 @@
 import Glibc
-import KeyGateCrypto
 
 /// The file-system calls of the key layer: small local files, blocking I/O.
 ///

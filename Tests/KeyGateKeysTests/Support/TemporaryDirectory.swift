@@ -4,24 +4,24 @@ import Testing
 /// A fresh directory under /tmp for one test, removed with everything in it
 /// when `body` returns or throws.
 func withTemporaryDirectory<Result>(_ body: (String) throws -> Result) throws -> Result {
-    var template = Array("/tmp/keygate-keys-test-XXXXXX".utf8CString)
-    let directory = try template.withUnsafeMutableBufferPointer { buffer -> String in
-        guard let created = mkdtemp(buffer.baseAddress!) else { throw TestFileError("mkdtemp", errno) }
-        return String(cString: created)
-    }
+    let directory = try makeTemporaryDirectory()
     defer { removeRecursively(directory) }
     return try body(directory)
 }
 
 /// The async variant, for tests that run lookups concurrently.
 func withTemporaryDirectory<Result>(_ body: (String) async throws -> Result) async throws -> Result {
+    let directory = try makeTemporaryDirectory()
+    defer { removeRecursively(directory) }
+    return try await body(directory)
+}
+
+private func makeTemporaryDirectory() throws -> String {
     var template = Array("/tmp/keygate-keys-test-XXXXXX".utf8CString)
-    let directory = try template.withUnsafeMutableBufferPointer { buffer -> String in
+    return try template.withUnsafeMutableBufferPointer { buffer in
         guard let created = mkdtemp(buffer.baseAddress!) else { throw TestFileError("mkdtemp", errno) }
         return String(cString: created)
     }
-    defer { removeRecursively(directory) }
-    return try await body(directory)
 }
 
 /// A failed system call in test setup.
