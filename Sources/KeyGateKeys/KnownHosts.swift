@@ -85,7 +85,8 @@ public struct KnownHosts: Sendable {
             var rawLines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
             if bytes.last == UInt8(ascii: "\n") { rawLines.removeLast() }
             for raw in rawLines {
-                let entry = String(validating: raw, as: UTF8.self).flatMap { try? KnownHosts.parse($0) }
+                let content = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw
+                let entry = String(validating: content, as: UTF8.self).flatMap { try? KnownHosts.parse($0) }
                 if let entry, entry.hostAndPort == hostAndPort, entry.key.algorithm == key.algorithm {
                     // The first entry is replaced in place; later ones were
                     // ignored duplicates and go.

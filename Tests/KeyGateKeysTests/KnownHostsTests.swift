@@ -63,6 +63,17 @@ struct KnownHostsTests {
         }
     }
 
+    @Test func rememberReplacesAnEntryInAFileWithCRLFLineEnds() throws {
+        try withTemporaryDirectory { directory throws in
+            let path = directory + "/known_hosts"
+            try writeFile(path, "127.0.0.1:7700 x25519 \(TestKeys.alicePublicBase64)\r\n")
+            let hosts = KnownHosts(path: path)
+            try hosts.remember(host: "127.0.0.1", port: 7700, key: TestKeys.bob)
+            #expect(try readFile(path) == "127.0.0.1:7700 x25519 \(TestKeys.bobPublicBase64)\n")
+            #expect(try hosts.check(host: "127.0.0.1", port: 7700, key: TestKeys.bob) == .trusted)
+        }
+    }
+
     @Test func oneEntryPerAlgorithm() throws {
         try withTemporaryDirectory { directory throws in
             let hosts = KnownHosts(path: directory + "/known_hosts")
