@@ -8,6 +8,7 @@
 //   CKeyGateSystem  C shim for the system calls Glibc does not export to Swift
 //   KeyGateCrypto   SHA-256, HMAC, HKDF, ChaCha20-Poly1305, X25519, FFDHE
 //   KeyGateNoise    Noise Protocol Framework rev 34: patterns as data, states
+//   KeyGateKeys     key text files, key store, allow-list, known hosts
 //   KeyGateChannel  framing, the KeyGate/1 handshake, SecureChannel, data-port move
 //   keygate         the command-line tool: argument parsing and wiring only
 import PackageDescription
@@ -16,56 +17,44 @@ let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
 ]
 
+/// A library target for the layer `name`.
+func layer(_ name: String, dependencies: [Target.Dependency], settings: [SwiftSetting] = []) -> Target {
+    .target(name: name, dependencies: dependencies, swiftSettings: swiftSettings + settings)
+}
+
+/// The tests of a layer, in Tests/<name>Tests.
+func tests(_ name: String, dependencies: [Target.Dependency], resources: [Resource]? = nil) -> Target {
+    .testTarget(name: name + "Tests", dependencies: [.target(name: name)] + dependencies, resources: resources, swiftSettings: swiftSettings)
+}
+
+/// Every library layer is also a product of the same name, so other
+/// packages can depend on any of them.
+let layers = ["CKeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateChannel"]
+
 let package = Package(
     name: "KeyGate",
-    products: [
-        .library(name: "KeyGateCrypto", targets: ["KeyGateCrypto"]),
-        .library(name: "KeyGateNoise", targets: ["KeyGateNoise"]),
-        .library(name: "KeyGateChannel", targets: ["KeyGateChannel"]),
+    products: layers.map { .library(name: $0, targets: [$0]) } + [
         .executable(name: "keygate", targets: ["keygate"]),
     ],
     targets: [
         .target(name: "CKeyGateSystem"),
-        .target(
-            name: "KeyGateCrypto",
-            dependencies: ["CKeyGateSystem"],
-            swiftSettings: swiftSettings + [
-                // Unoptimized SIMD and 128-bit arithmetic is 100 times
-                // slower, which would make every test that runs a handshake
-                // or moves a file crawl: the primitives are always optimized.
-                .unsafeFlags(["-O"], .when(configuration: .debug)),
-            ]
-        ),
-        .target(
-            name: "KeyGateNoise",
-            dependencies: ["KeyGateCrypto"],
-            swiftSettings: swiftSettings
-        ),
-        .target(
-            name: "KeyGateChannel",
-            dependencies: ["KeyGateCrypto", "KeyGateNoise"],
-            swiftSettings: swiftSettings
-        ),
+        layer("KeyGateCrypto", dependencies: ["CKeyGateSystem"], settings: [
+            // Unoptimized SIMD and 128-bit arithmetic is 100 times slower,
+            // which would make every test that runs a handshake or moves a
+            // file crawl: the primitives are always optimized.
+            .unsafeFlags(["-O"], .when(configuration: .debug)),
+        ]),
+        layer("KeyGateNoise", dependencies: ["KeyGateCrypto"]),
+        layer("KeyGateKeys", dependencies: ["KeyGateCrypto", "KeyGateNoise"]),
+        layer("KeyGateChannel", dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys"]),
         .executableTarget(
             name: "keygate",
-            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateChannel"],
+            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateChannel"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(
-            name: "KeyGateCryptoTests",
-            dependencies: ["KeyGateCrypto"],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "KeyGateNoiseTests",
-            dependencies: ["KeyGateNoise", "KeyGateCrypto"],
-            resources: [.copy("Resources/noise-25519-chachapoly-sha256.json")],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "KeyGateChannelTests",
-            dependencies: ["KeyGateChannel", "KeyGateNoise", "KeyGateCrypto"],
-            swiftSettings: swiftSettings
-        ),
+        tests("KeyGateCrypto", dependencies: []),
+        tests("KeyGateNoise", dependencies: ["KeyGateCrypto"], resources: [.copy("Resources/noise-25519-chachapoly-sha256.json")]),
+        tests("KeyGateKeys", dependencies: ["KeyGateNoise", "KeyGateCrypto"]),
+        tests("KeyGateChannel", dependencies: ["KeyGateNoise", "KeyGateCrypto"]),
     ]
 )

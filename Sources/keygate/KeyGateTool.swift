@@ -7,6 +7,9 @@ enum KeyGateTool {
     static let version = "0.1.0"
 
     static let commands: [any Command] = [
+        KeygenCommand(),
+        FingerprintCommand(),
+        AllowCommand(),
         SpeedCommand(),
     ]
 
