@@ -8,6 +8,8 @@
 //   CKeyGateSystem  C shim for the system calls Glibc does not export to Swift
 //   KeyGateCrypto   SHA-256, HMAC, HKDF, ChaCha20-Poly1305, X25519, FFDHE
 //   KeyGateNoise    Noise Protocol Framework rev 34: patterns as data, states
+//   KeyGateSockets  non-blocking TCP on one epoll thread: async accept,
+//                   connect, read, write, with deadlines. No crypto.
 //   keygate         the command-line tool: argument parsing and wiring only
 import PackageDescription
 
@@ -20,6 +22,7 @@ let package = Package(
     products: [
         .library(name: "KeyGateCrypto", targets: ["KeyGateCrypto"]),
         .library(name: "KeyGateNoise", targets: ["KeyGateNoise"]),
+        .library(name: "KeyGateSockets", targets: ["KeyGateSockets"]),
         .executable(name: "keygate", targets: ["keygate"]),
     ],
     targets: [
@@ -39,9 +42,14 @@ let package = Package(
             dependencies: ["KeyGateCrypto"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "KeyGateSockets",
+            dependencies: ["CKeyGateSystem"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "keygate",
-            dependencies: ["KeyGateCrypto", "KeyGateNoise"],
+            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateSockets"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -53,6 +61,11 @@ let package = Package(
             name: "KeyGateNoiseTests",
             dependencies: ["KeyGateNoise", "KeyGateCrypto"],
             resources: [.copy("Resources/noise-25519-chachapoly-sha256.json")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeyGateSocketsTests",
+            dependencies: ["KeyGateSockets"],
             swiftSettings: swiftSettings
         ),
     ]
