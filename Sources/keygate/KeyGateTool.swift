@@ -8,6 +8,7 @@ enum KeyGateTool {
 
     static let commands: [any Command] = [
         SpeedCommand(),
+        EchoCommand(),
     ]
 
     static func main() async {
