@@ -41,19 +41,6 @@ extension Socket {
         }
     }
 
-    /// connect(2); `.wouldBlock` means EINPROGRESS: the outcome comes later
-    /// (writable, then `pendingError()`).
-    func connect(to address: SocketAddress) throws(SystemError) -> SystemCallResult<Void> {
-        try withDescriptor { (descriptor) throws(SystemError) in
-            switch try SystemCall.run("connect", address: address, {
-                address.withSocketAddress { Glibc.connect(descriptor, $0, $1) }
-            }) {
-            case .completed: return .completed(())
-            case .wouldBlock: return .wouldBlock
-            }
-        }
-    }
-
     /// SO_ERROR: the error of an asynchronous connect, 0 if none (yet).
     func pendingError(address: SocketAddress) throws(SystemError) -> Int32 {
         try withDescriptor { (descriptor) throws(SystemError) in

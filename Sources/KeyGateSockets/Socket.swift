@@ -49,6 +49,32 @@ struct Socket: ~Copyable {
         try self.init(adopting: descriptor, events: events)
     }
 
+    /// A new TCP socket for `address`'s family with connect(2) already
+    /// issued, registered with the event loop for `events` only then: while
+    /// the handshake runs (SYN_SENT) epoll reports nothing, whereas a socket
+    /// registered before connect(2) reports the hang-up of its unconnected
+    /// state, which would stay on record for the whole connection.
+    ///
+    /// The handshake may still be in progress: wait for writability, then
+    /// check `pendingError` and `peerAddress`.
+    /// - Throws: `SystemError.callFailed("socket" or "connect", ...)` when
+    ///   the call fails at once (ECONNREFUSED on loopback, ENETUNREACH).
+    init(connectingTo address: SocketAddress, events: UInt32) throws(SystemError) {
+        let descriptor = try SystemCall.runNow("socket", address: address) {
+            Glibc.socket(address.family, Self.streamType, 0)
+        }
+        do {
+            // Completed or in progress (EINPROGRESS) are both fine here.
+            _ = try SystemCall.run("connect", address: address) {
+                address.withSocketAddress { Glibc.connect(descriptor, $0, $1) }
+            }
+        } catch {
+            Glibc.close(descriptor)
+            throw error
+        }
+        try self.init(adopting: descriptor, events: events)
+    }
+
     deinit {
         close()
     }

@@ -50,27 +50,22 @@ public actor TCPConnection {
     ///   `CancellationError`.
     public static func connect(to address: SocketAddress, timeout: Duration? = nil) async throws -> TCPConnection {
         let deadline = Deadline.after(timeout)
-        let socket = try Socket(family: address.family, events: Socket.connectionEvents, address: address)
+        let socket = try Socket(connectingTo: address, events: Socket.connectionEvents)
         let registration = socket.registration
-        // Taken before connect(2): an edge between the call and the wait
-        // must not be lost.
-        var sequence = registration.sequence(for: .write)
-        if case .wouldBlock = try socket.connect(to: address) {
-            while true {
-                try await registration.wait(for: .write, since: sequence, deadline: deadline)
-                    .check("connect", address: address)
-                sequence = registration.sequence(for: .write)
-                let code = try socket.pendingError(address: address)
-                guard code == 0 else {
-                    throw SystemError.callFailed(call: "connect", errno: code, address: address)
-                }
-                // Writability without an error can also be the event that
-                // registering an unconnected socket produces: only a peer
-                // address proves the handshake is done.
-                if try socket.peerAddress() != nil {
-                    break
-                }
+        while true {
+            // Taken before the checks: completion between a check and the
+            // wait bumps it, so the wait returns at once.
+            let sequence = registration.sequence(for: .write)
+            let code = try socket.pendingError(address: address)
+            guard code == 0 else {
+                throw SystemError.callFailed(call: "connect", errno: code, address: address)
             }
+            // Only a peer address proves that the handshake is done.
+            if try socket.peerAddress() != nil {
+                break
+            }
+            try await registration.wait(for: .write, since: sequence, deadline: deadline)
+                .check("connect", address: address)
         }
         try socket.setOption(
             level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, call: "setsockopt(TCP_NODELAY)", address: address)
