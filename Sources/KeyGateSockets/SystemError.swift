@@ -32,6 +32,8 @@ public enum SystemError: Error, Equatable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// One line for a log or an error message: what failed, where, and
+    /// for errors an operator can fix, what to do.
     public var description: String {
         switch self {
         case let .callFailed(call, code, address):
