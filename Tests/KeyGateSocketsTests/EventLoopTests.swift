@@ -10,7 +10,8 @@ extension SocketTests {
         /// each doing 100 round trips at once: the loop, the cooperative
         /// pool (two threads here) and the readiness bookkeeping must not
         /// lose a wakeup or mix up bytes.
-        @Test func thousandConcurrentEchoClients() async throws {
+        @Test(.timeLimit(.minutes(1)))
+        func thousandConcurrentEchoClients() async throws {
             let clients = 1_000
             let roundTrips = 100
             let listener = try TCPListener.bind(to: loopback())

@@ -270,7 +270,8 @@ extension SocketTests.TCPConnectionTests {
     /// 256 MiB through one connection in writes of 64 MiB, far larger than
     /// the socket buffers, checked byte for byte against a pattern with a
     /// prime period so that a lost, repeated or reordered chunk shows.
-    @Test func largeTransferArrivesExact() async throws {
+    @Test(.timeLimit(.minutes(1)))
+    func largeTransferArrivesExact() async throws {
         let total = 256 << 20
         let writeSize = 64 << 20
         let period = 251
