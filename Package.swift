@@ -9,6 +9,8 @@
 //   KeyGateCrypto   SHA-256, HMAC, HKDF, ChaCha20-Poly1305, X25519, FFDHE
 //   KeyGateNoise    Noise Protocol Framework rev 34: patterns as data, states
 //   KeyGateKeys     key text files, key store, allow-list, known hosts
+//   KeyGateSockets  non-blocking TCP on one epoll thread: async accept,
+//                   connect, read, write, with deadlines. No crypto.
 //   KeyGateChannel  framing, the KeyGate/1 handshake, SecureChannel, data-port move
 //   keygate         the command-line tool: argument parsing and wiring only
 import PackageDescription
@@ -29,7 +31,7 @@ func tests(_ name: String, dependencies: [Target.Dependency], resources: [Resour
 
 /// Every library layer is also a product of the same name, so other
 /// packages can depend on any of them.
-let layers = ["CKeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateChannel"]
+let layers = ["CKeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel"]
 
 let package = Package(
     name: "KeyGate",
@@ -46,15 +48,17 @@ let package = Package(
         ]),
         layer("KeyGateNoise", dependencies: ["KeyGateCrypto"]),
         layer("KeyGateKeys", dependencies: ["KeyGateCrypto", "KeyGateNoise"]),
-        layer("KeyGateChannel", dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys"]),
+        layer("KeyGateSockets", dependencies: ["CKeyGateSystem"]),
+        layer("KeyGateChannel", dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets"]),
         .executableTarget(
             name: "keygate",
-            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateChannel"],
+            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel"],
             swiftSettings: swiftSettings
         ),
         tests("KeyGateCrypto", dependencies: []),
         tests("KeyGateNoise", dependencies: ["KeyGateCrypto"], resources: [.copy("Resources/noise-25519-chachapoly-sha256.json")]),
         tests("KeyGateKeys", dependencies: ["KeyGateNoise", "KeyGateCrypto"]),
+        tests("KeyGateSockets", dependencies: []),
         tests("KeyGateChannel", dependencies: ["KeyGateNoise", "KeyGateCrypto"]),
     ]
 )

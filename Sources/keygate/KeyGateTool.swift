@@ -11,6 +11,7 @@ enum KeyGateTool {
         FingerprintCommand(),
         AllowCommand(),
         SpeedCommand(),
+        EchoCommand(),
     ]
 
     static func main() async {

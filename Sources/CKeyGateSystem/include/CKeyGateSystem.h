@@ -3,13 +3,96 @@
 #ifndef CKEYGATE_SYSTEM_H
 #define CKEYGATE_SYSTEM_H
 
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 /// getrandom(2): fills `buffer` with up to `length` bytes from the kernel's
 /// CSPRNG. Blocks only until the pool is initialised at boot.
 static inline ssize_t ckg_getrandom(void *buffer, size_t length, unsigned int flags) {
     return getrandom(buffer, length, flags);
+}
+
+// MARK: - epoll
+
+// The epoll flags as plain constants: the header defines them as an enum
+// and as macros whose shifted values (EPOLLET is 1u << 31) do not import.
+static const uint32_t CKG_EPOLLIN = EPOLLIN;
+static const uint32_t CKG_EPOLLOUT = EPOLLOUT;
+static const uint32_t CKG_EPOLLRDHUP = EPOLLRDHUP;
+static const uint32_t CKG_EPOLLHUP = EPOLLHUP;
+static const uint32_t CKG_EPOLLERR = EPOLLERR;
+static const uint32_t CKG_EPOLLET = EPOLLET;
+static const int CKG_EPOLL_CLOEXEC = EPOLL_CLOEXEC;
+static const int CKG_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
+static const int CKG_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
+
+/// The size of one `struct epoll_event`: 12 bytes on x86-64, where the
+/// struct is packed, 16 elsewhere. Swift allocates arrays of it as raw bytes
+/// and reads them with `ckg_epoll_event_at`.
+static const size_t CKG_EPOLL_EVENT_SIZE = sizeof(struct epoll_event);
+
+/// epoll_create1(2).
+static inline int ckg_epoll_create1(int flags) {
+    return epoll_create1(flags);
+}
+
+/// epoll_ctl(2) with the event built here, so Swift never has to lay out
+/// the packed struct: `events` is the EPOLL* mask, `data` is stored in
+/// `epoll_event.data.u64` and comes back unchanged with every event.
+static inline int ckg_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event event;
+    memset(&event, 0, sizeof(event));
+    event.events = events;
+    event.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+/// epoll_wait(2) into `buffer`, which holds room for `max_events` events of
+/// CKG_EPOLL_EVENT_SIZE bytes each.
+static inline int ckg_epoll_wait(int epfd, void *buffer, int max_events, int timeout_ms) {
+    return epoll_wait(epfd, (struct epoll_event *)buffer, max_events, timeout_ms);
+}
+
+/// Reads event number `index` of an epoll_wait buffer: returns its EPOLL*
+/// mask and stores its `data.u64` in `*data`.
+static inline uint32_t ckg_epoll_event_at(const void *buffer, int index, uint64_t *data) {
+    const struct epoll_event *event = (const struct epoll_event *)buffer + index;
+    *data = event->data.u64;
+    return event->events;
+}
+
+// MARK: - eventfd
+
+static const int CKG_EFD_NONBLOCK = EFD_NONBLOCK;
+static const int CKG_EFD_CLOEXEC = EFD_CLOEXEC;
+
+/// eventfd(2).
+static inline int ckg_eventfd(unsigned int initial_value, int flags) {
+    return eventfd(initial_value, flags);
+}
+
+// MARK: - sockets
+
+// GNU extensions, declared here because defining _GNU_SOURCE in this module
+// would change struct layouts relative to the Glibc module Swift imports.
+extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+extern int pthread_setname_np(pthread_t thread, const char *name);
+
+/// accept4(2): accepts a connection with flags (SOCK_NONBLOCK | SOCK_CLOEXEC)
+/// applied atomically to the new descriptor.
+static inline int ckg_accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
+    return accept4(fd, address, length, flags);
+}
+
+/// Names the calling thread (up to 15 characters), for ps, top and gdb.
+static inline void ckg_name_current_thread(const char *name) {
+    pthread_setname_np(pthread_self(), name);
 }
 
 #endif

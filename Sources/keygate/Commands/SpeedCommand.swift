@@ -1,8 +1,9 @@
-/// `keygate speed`: throughput of the primitives on one core, like `openssl speed`.
+/// `keygate speed`: throughput of the primitives on one core, like
+/// `openssl speed`, and of the socket layer on the loopback interface.
 struct SpeedCommand: Command {
     let spec = CommandSpec(
         name: "speed",
-        summary: "Measure the speed of KeyGate's cryptography on one core.",
+        summary: "Measure the speed of KeyGate's cryptography and sockets.",
         usage: "[--json] [--seconds S] [NAME...]",
         options: [
             .init("json", help: "Print one JSON object {\"name\": value, ...} instead of a table."),
@@ -11,12 +12,15 @@ struct SpeedCommand: Command {
         ],
         discussion: """
             Figures are MB/s (10^6 bytes per second) for bulk primitives and
-            operations per second for key agreement. Build in release mode for
-            meaningful numbers: swift run -c release keygate speed
+            operations per second for key agreement. The cryptography runs on
+            one core; loopback-bulk (one TCP stream) and loopback-rr (64-byte
+            request/response round trips) run both ends of one connection on
+            127.0.0.1 in this process. Build in release mode for meaningful
+            numbers: swift run -c release keygate speed
             """
     )
 
-    static var benchmarks: [SpeedBenchmark] { CryptoBenchmarks.all }
+    static var benchmarks: [SpeedBenchmark] { CryptoBenchmarks.all + SocketBenchmarks.all }
 
     func run(_ arguments: ParsedArguments) async throws -> ExitStatus {
         let available = SpeedCommand.benchmarks

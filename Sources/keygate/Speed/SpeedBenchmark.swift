@@ -6,6 +6,10 @@ struct SpeedBenchmark: Sendable {
         case megabytesPerSecond(bytesPerOperation: Int)
         /// Operations per second.
         case operationsPerSecond(label: String)
+        /// Events (round trips, messages) per second, where one call of the
+        /// operation performs `eventsPerOperation` of them: for events too
+        /// short to time one by one.
+        case eventsPerSecond(label: String, eventsPerOperation: Int)
     }
 
     let name: String
@@ -35,6 +39,8 @@ struct SpeedBenchmark: Sendable {
             return Double(operations * bytesPerOperation) / seconds / 1e6
         case .operationsPerSecond:
             return Double(operations) / seconds
+        case let .eventsPerSecond(_, eventsPerOperation):
+            return Double(operations * eventsPerOperation) / seconds
         }
     }
 
@@ -43,6 +49,7 @@ struct SpeedBenchmark: Sendable {
         switch unit {
         case .megabytesPerSecond: return "MB/s"
         case let .operationsPerSecond(label): return label
+        case let .eventsPerSecond(label, _): return label
         }
     }
 }
