@@ -12,6 +12,9 @@
 //   KeyGateSockets  non-blocking TCP on one epoll thread: async accept,
 //                   connect, read, write, with deadlines. No crypto.
 //   KeyGateChannel  framing, the KeyGate/1 handshake, SecureChannel, data-port move
+//   KeyGateServer   GateServer, HandshakeActor, SessionActor, grants, limits, logs
+//   KeyGateChat     the chat room service
+//   KeyGateClient   gate client, chat client, console and terminal
 //   keygate         the command-line tool: argument parsing and wiring only
 import PackageDescription
 
@@ -31,7 +34,7 @@ func tests(_ name: String, dependencies: [Target.Dependency], resources: [Resour
 
 /// Every library layer is also a product of the same name, so other
 /// packages can depend on any of them.
-let layers = ["CKeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel"]
+let layers = ["CKeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateClient"]
 
 let package = Package(
     name: "KeyGate",
@@ -50,15 +53,29 @@ let package = Package(
         layer("KeyGateKeys", dependencies: ["KeyGateCrypto", "KeyGateNoise"]),
         layer("KeyGateSockets", dependencies: ["CKeyGateSystem"]),
         layer("KeyGateChannel", dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets"]),
+        layer("KeyGateServer", dependencies: ["KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel"]),
+        layer("KeyGateChat", dependencies: ["KeyGateChannel", "KeyGateServer"]),
+        layer("KeyGateClient", dependencies: ["KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat"]),
         .executableTarget(
             name: "keygate",
-            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel"],
+            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateClient"],
+            swiftSettings: swiftSettings
+        ),
+        // Shared helpers of the integration tests (a real server in a
+        // temporary folder); not a product.
+        .target(
+            name: "KeyGateTestSupport",
+            dependencies: ["KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateClient"],
+            path: "Tests/KeyGateTestSupport",
             swiftSettings: swiftSettings
         ),
         tests("KeyGateCrypto", dependencies: []),
         tests("KeyGateNoise", dependencies: ["KeyGateCrypto"], resources: [.copy("Resources/noise-25519-chachapoly-sha256.json")]),
         tests("KeyGateKeys", dependencies: ["KeyGateNoise", "KeyGateCrypto"]),
-        tests("KeyGateSockets", dependencies: []),
+        tests("KeyGateSockets", dependencies: ["KeyGateTestSupport"]),
         tests("KeyGateChannel", dependencies: ["KeyGateNoise", "KeyGateCrypto"]),
+        tests("KeyGateServer", dependencies: ["KeyGateTestSupport", "KeyGateChannel", "KeyGateSockets", "KeyGateKeys", "KeyGateClient", "KeyGateChat"]),
+        tests("KeyGateChat", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient"]),
+        tests("KeyGateClient", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateChat", "KeyGateKeys", "KeyGateSockets"]),
     ]
 )

@@ -31,6 +31,9 @@ public actor SecureChannel {
     /// The session's keys, once the handshake is complete.
     public var sessionKeys: SessionKeys? { keys }
 
+    /// Whether a handshake has completed (or keys were given).
+    public var isHandshakeComplete: Bool { keys != nil }
+
     /// The peer's address, for logs.
     public nonisolated var peerDescription: String { stream.peerDescription }
 

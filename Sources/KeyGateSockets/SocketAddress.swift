@@ -2,9 +2,9 @@ import Glibc
 
 /// An IPv4 or IPv6 address with a TCP port.
 ///
-/// Only numeric addresses and `localhost` are accepted: KeyGate never
-/// resolves names, so a configuration means exactly one address and no
-/// lookup can block or be spoofed.
+/// Only numeric addresses and `localhost` are parsed here, so a listening
+/// address means exactly one address; clients resolve host names with
+/// `SocketAddress.resolve(host:port:)`, off the cooperative thread pool.
 public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     /// The IP address, as the bytes of `in_addr` / `in6_addr`.
     enum IP: Sendable, Hashable {

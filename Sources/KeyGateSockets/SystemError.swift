@@ -21,6 +21,8 @@ public enum SystemError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The text is not an IPv4 or IPv6 literal or `localhost`, with an
     /// optional port.
     case invalidAddress(String)
+    /// The host name did not resolve to an address.
+    case resolutionFailed(host: String, reason: String)
     /// A second `operation` was started while one is still waiting on the
     /// same socket: a programming error in the caller, reported instead of
     /// letting two readers interleave the stream.
@@ -50,6 +52,8 @@ public enum SystemError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .invalidAddress(text):
             return "invalid address '\(text)': expected an IPv4 or IPv6 literal or localhost, "
                 + "with an optional port (127.0.0.1:7700, [::1]:7700)"
+        case let .resolutionFailed(host, reason):
+            return "cannot resolve host '\(host)': \(reason)"
         case let .operationInProgress(operation):
             return "another \(operation) is already waiting on this socket: only one \(operation) may be pending at a time"
         }

@@ -1,3 +1,4 @@
+import KeyGateClient
 import Glibc
 
 /// The `keygate` command-line tool: finds the subcommand, parses its
@@ -7,10 +8,13 @@ enum KeyGateTool {
     static let version = "0.1.0"
 
     static let commands: [any Command] = [
+        ServeCommand(),
+        ChatCommand(),
         KeygenCommand(),
         FingerprintCommand(),
         AllowCommand(),
         SpeedCommand(),
+        ProbeCommand(),
         EchoCommand(),
     ]
 

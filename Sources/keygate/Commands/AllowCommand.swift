@@ -1,3 +1,4 @@
+import KeyGateClient
 import KeyGateKeys
 
 /// `keygate allow`: adds a client's public key to the server's allow-list.

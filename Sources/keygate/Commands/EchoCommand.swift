@@ -1,3 +1,4 @@
+import KeyGateClient
 import Glibc
 import KeyGateSockets
 

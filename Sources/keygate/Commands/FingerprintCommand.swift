@@ -1,3 +1,4 @@
+import KeyGateClient
 import KeyGateKeys
 
 /// `keygate fingerprint`: the fingerprint of a key file, to compare keys by

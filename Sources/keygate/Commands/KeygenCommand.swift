@@ -1,3 +1,4 @@
+import KeyGateClient
 import KeyGateKeys
 
 /// `keygate keygen`: creates a key pair in the key folder, like `ssh-keygen`.

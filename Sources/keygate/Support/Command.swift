@@ -1,3 +1,4 @@
+import KeyGateClient
 /// One `keygate` subcommand.
 protocol Command: Sendable {
     /// Name, summary, options and help text.

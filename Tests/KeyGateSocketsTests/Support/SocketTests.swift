@@ -1,4 +1,5 @@
 import Glibc
+import KeyGateTestSupport
 import Testing
 
 @testable import KeyGateSockets
@@ -6,7 +7,7 @@ import Testing
 /// The parent of every suite in this target. Serialized, because each suite
 /// compares the process's open sockets before and after it runs, which
 /// concurrently running suites would disturb.
-@Suite(.serialized, .raisedDescriptorLimit)
+@Suite(.serialized, .raisedDescriptorLimit, .exclusiveNetwork)
 enum SocketTests {}
 
 /// Raises the soft limit of open descriptors to the hard limit once: the

@@ -1,5 +1,5 @@
 /// The process exit statuses of every `keygate` command; scripts rely on them.
-enum ExitStatus: Int32, Sendable {
+public enum ExitStatus: Int32, Sendable {
     case success = 0
     case failure = 1
     case usage = 2
@@ -8,7 +8,7 @@ enum ExitStatus: Int32, Sendable {
     case unreachable = 5
 
     /// The table printed in help texts.
-    static let helpTable = """
+    public static let helpTable = """
         Exit status:
           0  success
           1  error (the message on stderr says which)

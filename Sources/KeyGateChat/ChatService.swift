@@ -1,0 +1,94 @@
+import KeyGateChannel
+import KeyGateServer
+
+/// The chat service (protocol-v1 section 5): one room, every `say`
+/// delivered to every member in one server-wide order.
+public final class ChatService: GateService {
+    public let name = KeyGateWire.chatService
+    private let room: ChatRoom
+    private let outboxCapacity: Int
+    private let maximumRequestByteCount: Int
+    /// How long a member that fell too far behind gets to read the reason
+    /// before its connection is closed anyway.
+    static let farewellGrace: Duration = .seconds(2)
+
+    /// - Parameters:
+    ///   - outboxCapacity: messages that may wait for one member before it
+    ///     is disconnected as too far behind.
+    ///   - maximumRequestByteCount: larger requests get an error reply.
+    public init(log: Log, outboxCapacity: Int = 4096, maximumRequestByteCount: Int = 16 * 1024) {
+        room = ChatRoom(log: log)
+        self.outboxCapacity = outboxCapacity
+        self.maximumRequestByteCount = maximumRequestByteCount
+    }
+
+    public func serve(_ context: ServiceContext) async {
+        let outbox = ChatOutbox(capacity: outboxCapacity)
+        let member = await room.join(name: context.peer.name, outbox: outbox)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.write(outbox, to: context.channel) }
+            group.addTask { await self.read(context, member: member) }
+            group.addTask {
+                await outbox.waitForOverflow()
+                guard !Task.isCancelled else { return }
+                context.log.warning("too far behind, disconnecting", ["backlog": "\(outbox.capacity)"])
+                try? await Task.sleep(for: Self.farewellGrace)
+            }
+            // Whichever ends first (the client left, or it fell too far
+            // behind, or the server shuts down) ends the session.
+            await group.next()
+            group.cancelAll()
+        }
+        await room.leave(member)
+    }
+
+    public func prepareForShutdown() async {
+        let outboxes = await room.closeAll(notice: .error("server is shutting down"))
+        // Give writers a moment to deliver the notice, checking every 10 ms:
+        // shutdown must finish within two seconds whatever the clients do.
+        let deadline = ContinuousClock.now + .milliseconds(500)
+        while ContinuousClock.now < deadline, outboxes.contains(where: { $0.backlog > 0 }) {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Sends the member's queued messages until the outbox ends.
+    private static func write(_ outbox: ChatOutbox, to channel: SecureChannel) async {
+        while let message = await outbox.next() {
+            do {
+                try await channel.send(message)
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// Handles the member's requests until it leaves.
+    private func read(_ context: ServiceContext, member: Int) async {
+        while true {
+            let request: [UInt8]
+            do {
+                guard let received = try await context.channel.receive() else { return }
+                request = received
+            } catch {
+                if !(error is CancellationError) {
+                    context.log.info("chat session ended", ["reason": "\(error)"])
+                }
+                return
+            }
+            guard request.count <= maximumRequestByteCount else {
+                await room.send(.error("message too long"), to: member)
+                continue
+            }
+            do {
+                switch try ChatRequest(parsing: request) {
+                case let .say(text): await room.say(text, from: member)
+                case .who: await room.who(for: member)
+                case .bye: return
+                }
+            } catch {
+                await room.send(.error(error.description), to: member)
+            }
+        }
+    }
+}

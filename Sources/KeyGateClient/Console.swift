@@ -1,0 +1,47 @@
+import Dispatch
+import Glibc
+
+/// Standard output and standard error for commands, written by a serial
+/// Dispatch queue so that a slow terminal or a full pipe never blocks the
+/// tasks that print.
+public final class Console: Sendable {
+    public static let shared = Console()
+
+    private let queue = DispatchQueue(label: "keygate.console")
+
+    /// Writes `line` and a newline to standard output.
+    public func out(_ line: String) {
+        write(Array((line + "\n").utf8), to: STDOUT_FILENO)
+    }
+
+    /// Writes `text` to standard output as is.
+    public func outRaw(_ text: String) {
+        write(Array(text.utf8), to: STDOUT_FILENO)
+    }
+
+    /// Writes `line` and a newline to standard error.
+    public func err(_ line: String) {
+        write(Array((line + "\n").utf8), to: STDERR_FILENO)
+    }
+
+    /// Waits until everything written so far has reached the descriptors.
+    public func flush() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async { continuation.resume() }
+        }
+    }
+
+    private func write(_ bytes: [UInt8], to descriptor: Int32) {
+        queue.async {
+            bytes.withUnsafeBufferPointer { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    if written <= 0 { return }
+                    offset += written
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+import KeyGateChannel
+import KeyGateKeys
+import KeyGateNoise
+import KeyGateServer
+import KeyGateSockets
+import Glibc
+
+/// How to reach a KeyGate server and who to be.
+public struct GateClientOptions: Sendable {
+    public var host: String
+    public var port: UInt16
+    /// The client's key folder (identity, `known_hosts`).
+    public var keys: KeyStore
+    /// The identity's name: `NAME.key` (X25519) or `NAME-ffdhe2048.key`.
+    public var identityName: String
+    /// The DH function of the suite, and of the identity.
+    public var algorithm: KeyAlgorithm
+    /// The server's key: when given, IK is used with it pinned; otherwise
+    /// XX with trust on first use in `known_hosts`.
+    public var pinnedServerKey: PublicKey?
+    /// `chat` or `ftp`.
+    public var service: String
+    /// Limit for each step: connect, handshake with grant, resume.
+    public var timeout: Duration
+    /// Receives each handshake message's trace lines (`--trace-handshake`).
+    public var trace: (@Sendable (String) -> Void)?
+    /// Receives the server's grant or denial as sent (`--json`).
+    public var replyObserver: (@Sendable ([UInt8]) -> Void)?
+    /// Where notices go (a key was created, a host was trusted).
+    public var log: Log
+
+    public init(
+        host: String, port: UInt16 = KeyGateWire.defaultControlPort, keys: KeyStore, identityName: String = "client",
+        algorithm: KeyAlgorithm = .x25519, pinnedServerKey: PublicKey? = nil, service: String,
+        timeout: Duration = .seconds(10), log: Log
+    ) {
+        self.host = host
+        self.port = port
+        self.keys = keys
+        self.identityName = identityName
+        self.algorithm = algorithm
+        self.pinnedServerKey = pinnedServerKey
+        self.service = service
+        self.timeout = timeout
+        self.log = log
+    }
+
+    /// The suite the client proposes.
+    public var protocolName: String {
+        KeyGateWire.suiteName(pattern: pinnedServerKey == nil ? "XX" : "IK", dh: algorithm.diffieHellman.name)
+    }
+}
+
+/// An established session, resumed on its data port.
+public struct GateSession: Sendable {
+    /// The encrypted channel on the data port.
+    public let channel: SecureChannel
+    /// The client's name in the server's allow-list.
+    public let name: String
+    /// The session's data port.
+    public let dataPort: UInt16
+    /// The server's address with the data port.
+    public let dataAddress: SocketAddress
+    /// Opens FTP data connections for this session.
+    public let dataConnections: DataConnectionAuthority
+    /// How long the handshake, grant and resume took.
+    public let setupDuration: Duration
+}
+
+/// Connects to a KeyGate server: control handshake, grant, move to the
+/// data port (protocol-v1 sections 3 and 4).
+public enum GateClient {
+    /// - Throws: `ClientError`, whose `exitStatus` is what the command exits with.
+    public static func connect(_ options: GateClientOptions) async throws(ClientError) -> GateSession {
+        let identity: Identity
+        do {
+            let (loaded, created) = try options.keys.loadOrCreateIdentity(name: options.identityName, algorithm: options.algorithm)
+            identity = loaded
+            if created {
+                options.log.warning("created a new client key", [
+                    "file": loaded.privateKeyPath, "fingerprint": loaded.fingerprint,
+                    "next": "ask the server's operator to run: keygate allow \(loaded.publicKeyPath)",
+                ])
+            }
+        } catch {
+            throw .failed("client key: \(error)")
+        }
+        return try await connect(options, identity: identity)
+    }
+
+    /// Connection attempts when the server closes the control connection
+    /// before the handshake completes (a server at its handshake limit
+    /// does that), with the pause before each retry.
+    static let retryPauses: [Duration] = [.milliseconds(250), .seconds(1)]
+
+    /// Connects with an identity already loaded (benchmarks reuse one).
+    public static func connect(_ options: GateClientOptions, identity: Identity) async throws(ClientError) -> GateSession {
+        var pauses = retryPauses[...]
+        while true {
+            do {
+                return try await attempt(options, identity: identity)
+            } catch let failure as HandshakeClosed {
+                guard let pause = pauses.popFirst() else { throw failure.error }
+                options.log.info("the server closed the connection during the handshake; retrying", ["in": "\(pause)"])
+                try? await Task.sleep(for: pause)
+            } catch {
+                throw error as? ClientError ?? .failed("\(error)")
+            }
+        }
+    }
+
+    /// The control connection was closed or reset before the handshake
+    /// completed: the server may be at its limit, so it is worth a retry.
+    private struct HandshakeClosed: Error {
+        let error: ClientError
+    }
+
+    private static func attempt(_ options: GateClientOptions, identity: Identity) async throws -> GateSession {
+        let started = ContinuousClock.now
+        let addresses: [SocketAddress]
+        do {
+            addresses = try await SocketAddress.resolve(host: options.host, port: options.port)
+        } catch {
+            throw ClientError.from(error, during: "resolving \(options.host)")
+        }
+        let (control, address) = try await connectFirst(addresses, timeout: options.timeout)
+        let channel = SecureChannel(stream: control)
+        let keys: SessionKeys
+        let reply: GrantReply
+        do {
+            keys = try await handshake(channel, options: options, identity: identity, serverAddress: address)
+            guard let replyBytes = try await channel.receive(deadline: .now + options.timeout) else {
+                throw ClientError.failed("the server closed the connection without a grant")
+            }
+            options.replyObserver?(replyBytes)
+            reply = try GrantReply(parsing: replyBytes)
+        } catch {
+            await channel.close()
+            let clientError = classify(error, options: options)
+            let handshakeCompleted = await channel.isHandshakeComplete
+            if Self.isClosedByPeer(error) && !handshakeCompleted {
+                throw HandshakeClosed(error: clientError)
+            }
+            throw clientError
+        }
+        await channel.close()
+        guard case let .granted(port, name) = reply else {
+            if case let .denied(reason, retry) = reply { throw ClientError.denied(reason: reason, retry: retry) }
+            throw ClientError.failed("unexpected reply")
+        }
+        guard let sessionKeys = await channel.sessionKeys else { throw ClientError.failed("no session keys") }
+        let dataAddress = address.withPort(port)
+        let dataConnection: TCPConnection
+        do {
+            dataConnection = try await TCPConnection.connect(to: dataAddress, timeout: options.timeout)
+        } catch {
+            throw ClientError.from(error, during: "connecting to the data port \(dataAddress)")
+        }
+        let session = SecureChannel(stream: dataConnection)
+        do {
+            try await session.resume(keys: sessionKeys)
+        } catch {
+            await session.close()
+            throw ClientError.from(error, during: "resuming on \(dataAddress)")
+        }
+        return GateSession(
+            channel: session, name: name, dataPort: port, dataAddress: dataAddress,
+            dataConnections: DataConnectionAuthority(keys: sessionKeys), setupDuration: .now - started)
+    }
+
+    private static func connectFirst(
+        _ addresses: [SocketAddress], timeout: Duration
+    ) async throws(ClientError) -> (TCPConnection, SocketAddress) {
+        var lastError: (any Error)?
+        for address in addresses {
+            do {
+                return (try await TCPConnection.connect(to: address, timeout: timeout), address)
+            } catch {
+                lastError = error
+            }
+        }
+        throw .from(lastError ?? SystemError.closed, during: "connecting")
+    }
+
+    private static func handshake(
+        _ channel: SecureChannel, options: GateClientOptions, identity: Identity, serverAddress: SocketAddress
+    ) async throws -> SessionKeys {
+        let knownHosts = KnownHosts(path: options.keys.knownHostsPath)
+        let host = options.host
+        let port = Int(options.port)
+        let algorithm = options.algorithm
+        let log = options.log
+        var handshakeOptions = ClientHandshakeOptions(
+            protocolName: options.protocolName, staticPrivateKey: identity.privateKey.bytes,
+            pinnedServerKey: options.pinnedServerKey?.bytes, service: options.service,
+            verifyServerKey: { keyBytes in
+                // protocol-v1 section 9: judged before message 3 reveals us.
+                let key = try PublicKey(algorithm: algorithm, bytes: keyBytes)
+                if case .remembered = try knownHosts.trustOnFirstUse(host: host, port: port, key: key) {
+                    log.warning("trusting the server's key on first use", [
+                        "server": "\(host):\(port)", "fingerprint": key.fingerprint, "file": knownHosts.path,
+                    ])
+                }
+            },
+            deadline: .now + options.timeout)
+        if let trace = options.trace {
+            let peer = serverAddress.description
+            handshakeOptions.trace = { event in event.lines(peer: peer).forEach(trace) }
+        }
+        return try await channel.performClientHandshake(handshakeOptions)
+    }
+
+    private static func isClosedByPeer(_ error: any Error) -> Bool {
+        if let error = error as? ChannelError, case .unexpectedEndOfStream = error { return true }
+        if let error = error as? SystemError, let code = error.errno { return code == ECONNRESET || code == EPIPE }
+        return false
+    }
+
+    private static func classify(_ error: any Error, options: GateClientOptions) -> ClientError {
+        if let error = error as? ChannelError, case .unexpectedEndOfStream = error {
+            if options.pinnedServerKey != nil {
+                return .closedDuringHandshake(
+                    "the server closed the connection during the IK handshake. Likely causes: the pinned key "
+                        + "(--server-key) is not this server's key (compare with 'keygate fingerprint' on the server), "
+                        + "or the server does not accept \(options.protocolName) (see its --suites)")
+            }
+            return .failed(
+                "the server closed the connection during the handshake; it may not accept \(options.protocolName) "
+                    + "(see its --suites) or it may be at its handshake limit")
+        }
+        return .from(error, during: "handshake with \(options.host):\(options.port)")
+    }
+}

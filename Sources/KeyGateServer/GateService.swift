@@ -1,0 +1,50 @@
+import KeyGateChannel
+import KeyGateSockets
+
+/// A service that runs over resumed sessions (chat, FTP).
+///
+/// A service receives an encrypted channel and the peer's identity, never
+/// a key: what it needs of the session's secrets (FTP data connections)
+/// comes through `ServiceContext.dataConnections`.
+public protocol GateService: Sendable {
+    /// The name clients request in the handshake (`chat`, `ftp`).
+    var name: String { get }
+    /// Serves one session until it ends. Returns when the client leaves,
+    /// on any error, or when the task is cancelled (server shutdown); the
+    /// server closes the channel afterwards.
+    func serve(_ context: ServiceContext) async
+    /// Called once when the server begins to shut down, before sessions are
+    /// cancelled: tell the clients.
+    func prepareForShutdown() async
+}
+
+/// What a service gets for one session.
+public struct ServiceContext: Sendable {
+    /// The session's encrypted channel on its data port, after RESUME.
+    public let channel: SecureChannel
+    /// Who the client is.
+    public let peer: PeerIdentity
+    /// A server-wide number for logs.
+    public let sessionID: Int
+    /// Opens FTP data connections authenticated with this session's secrets.
+    public let dataConnections: DataConnectionAuthority
+    /// Free ports of the data range, for passive listeners.
+    public let dataPorts: DataPortAllocator
+    /// The local address of the client's control connection: data listeners
+    /// bind here (protocol-v1 section 9).
+    public let localHost: String
+    public let log: Log
+
+    public init(
+        channel: SecureChannel, peer: PeerIdentity, sessionID: Int, dataConnections: DataConnectionAuthority,
+        dataPorts: DataPortAllocator, localHost: String, log: Log
+    ) {
+        self.channel = channel
+        self.peer = peer
+        self.sessionID = sessionID
+        self.dataConnections = dataConnections
+        self.dataPorts = dataPorts
+        self.localHost = localHost
+        self.log = log
+    }
+}

@@ -1,0 +1,194 @@
+import Dispatch
+import Glibc
+import Synchronization
+
+/// One line per event on standard error (or elsewhere), with a UTC
+/// timestamp, a level, the event and `key=value` fields:
+///
+///     2026-11-26T19:40:00.123Z INFO  granted peer=127.0.0.1:53122 key=SHA256:Xy.. name=alice port=7742
+///
+/// Writing never blocks the caller: lines are handed to a serial Dispatch
+/// queue that does the (possibly slow) write, so a stalled terminal or pipe
+/// cannot freeze the tasks that log.
+public final class Log: Sendable {
+    /// Severity, lowest first.
+    public enum Level: Int, Comparable, Sendable, CaseIterable, CustomStringConvertible {
+        case debug, info, warning, error
+
+        public static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
+
+        /// Parses `debug`, `info`, `warning` (or `warn`), `error`.
+        public init?(name: String) {
+            switch name.lowercased() {
+            case "debug": self = .debug
+            case "info": self = .info
+            case "warning", "warn": self = .warning
+            case "error": self = .error
+            default: return nil
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .debug: return "debug"
+            case .info: return "info"
+            case .warning: return "warning"
+            case .error: return "error"
+            }
+        }
+
+        var label: String {
+            switch self {
+            case .debug: return "DEBUG"
+            case .info: return "INFO "
+            case .warning: return "WARN "
+            case .error: return "ERROR"
+            }
+        }
+    }
+
+    /// Where lines go.
+    public enum Destination: Sendable {
+        /// File descriptor 2.
+        case standardError
+        /// Kept in memory (tests): read them with `lines`.
+        case memory
+    }
+
+    public let level: Level
+    private let output: Output
+    /// Fields added to every line of this log (`peer=... name=...`).
+    private let context: [(String, String)]
+
+    public init(level: Level = .info, destination: Destination = .standardError) {
+        self.level = level
+        output = Output(destination: destination)
+        context = []
+    }
+
+    private init(level: Level, output: Output, context: [(String, String)]) {
+        self.level = level
+        self.output = output
+        self.context = context
+    }
+
+    /// A log writing to the same place whose lines also carry `fields`.
+    public func with(_ fields: KeyValuePairs<String, String>) -> Log {
+        Log(level: level, output: output, context: context + fields.map { ($0.key, $0.value) })
+    }
+
+    /// The shared destination of a log and the logs derived from it.
+    private final class Output: Sendable {
+        let destination: Destination
+        let queue = DispatchQueue(label: "keygate.log")
+        let captured = Mutex<[String]>([])
+
+        init(destination: Destination) {
+            self.destination = destination
+        }
+    }
+
+    /// A log that drops everything (for library callers that want silence).
+    public static let silent = Log(level: .error, destination: .memory)
+
+    /// Whether lines of `level` are written.
+    public func isEnabled(_ level: Level) -> Bool { level >= self.level }
+
+    public func debug(_ event: @autoclosure () -> String, _ fields: @autoclosure () -> KeyValuePairs<String, String> = [:]) {
+        write(.debug, event, fields)
+    }
+
+    public func info(_ event: @autoclosure () -> String, _ fields: @autoclosure () -> KeyValuePairs<String, String> = [:]) {
+        write(.info, event, fields)
+    }
+
+    public func warning(_ event: @autoclosure () -> String, _ fields: @autoclosure () -> KeyValuePairs<String, String> = [:]) {
+        write(.warning, event, fields)
+    }
+
+    public func error(_ event: @autoclosure () -> String, _ fields: @autoclosure () -> KeyValuePairs<String, String> = [:]) {
+        write(.error, event, fields)
+    }
+
+    /// The lines written so far, for a `.memory` log.
+    public var lines: [String] {
+        output.captured.withLock { $0 }
+    }
+
+    /// Waits until every line logged so far has been written.
+    public func flush() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            output.queue.async { continuation.resume() }
+        }
+    }
+
+    private func write(
+        _ level: Level, _ event: () -> String, _ fields: () -> KeyValuePairs<String, String>
+    ) {
+        guard isEnabled(level) else { return }
+        var line = Log.timestamp() + " " + level.label + " " + event()
+        for (key, value) in fields() {
+            line += " \(key)=\(Log.quoted(value))"
+        }
+        for (key, value) in context {
+            line += " \(key)=\(Log.quoted(value))"
+        }
+        switch output.destination {
+        case .memory:
+            output.captured.withLock { $0.append(line) }
+        case .standardError:
+            let bytes = Array((line + "\n").utf8)
+            output.queue.async {
+                bytes.withUnsafeBufferPointer { bytes in
+                    var offset = 0
+                    while offset < bytes.count {
+                        let written = Glibc.write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                        if written < 0 && errno == EINTR { continue }
+                        if written <= 0 { return }
+                        offset += written
+                    }
+                }
+            }
+        }
+    }
+
+    /// A field value as is, or in quotes when it holds spaces, quotes or
+    /// control characters (escaped), so a line always parses back.
+    static func quoted(_ value: String) -> String {
+        let needsQuotes = value.isEmpty || value.unicodeScalars.contains { scalar in
+            scalar == " " || scalar == "\"" || scalar == "=" || scalar.value < 0x20 || scalar.value == 0x7f
+        }
+        guard needsQuotes else { return value }
+        var result = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    result += "\\x" + String(scalar.value, radix: 16)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+
+    /// The current UTC time as `2026-11-26T19:40:00.123Z`.
+    static func timestamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let milliseconds = Int(now.tv_nsec / 1_000_000)
+        let millisecondText = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(millisecondText)Z"
+    }
+}

@@ -1,0 +1,19 @@
+import KeyGateKeys
+
+/// Who a session belongs to: what services and logs may know about a client.
+public struct PeerIdentity: Sendable, CustomStringConvertible {
+    /// The client's name in the allow-list.
+    public let name: String
+    /// The fingerprint of the client's static key (`SHA256:...`).
+    public let fingerprint: String
+    /// The client's address on the control connection (`127.0.0.1:53122`).
+    public let address: String
+
+    public init(name: String, fingerprint: String, address: String) {
+        self.name = name
+        self.fingerprint = fingerprint
+        self.address = address
+    }
+
+    public var description: String { "\(name) (\(fingerprint)) from \(address)" }
+}

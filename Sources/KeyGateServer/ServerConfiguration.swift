@@ -1,0 +1,80 @@
+import KeyGateChannel
+import KeyGateSockets
+
+/// Everything a `GateServer` needs to know besides its keys and services.
+/// The defaults are the documented ones of `keygate serve`.
+public struct ServerConfiguration: Sendable {
+    /// The control port's address (`0.0.0.0:7700`).
+    public var listenAddress: SocketAddress
+    /// Where session and FTP data listeners are opened (protocol-v1 section 4).
+    public var dataPorts: ClosedRange<UInt16>
+    /// The protocol names accepted on the control port.
+    public var acceptedSuites: Set<String>
+    /// Limit for a whole handshake, from accept to the grant.
+    public var handshakeTimeout: Duration
+    /// At most this many handshakes run at once; further connections are
+    /// accepted and closed at once, so a flood cannot exhaust memory or
+    /// descriptors.
+    public var maximumHandshakes: Int
+    /// At the handshake limit, a handshake older than this is cut to make
+    /// room for a new connection (see `HandshakeActor`).
+    public var staleHandshakeAge: Duration
+    /// At most this many sessions (granted or running) at once.
+    public var maximumSessions: Int
+    /// A granted session is dropped if not resumed within this.
+    public var resumeTimeout: Duration
+    /// A data-port connection must send its first frame within this.
+    public var firstFrameTimeout: Duration
+    /// How long a grant waits for a free data port before denying with
+    /// `busy` (`"retry":true`).
+    public var dataPortWait: Duration
+    /// At most this many unverified connections are examined at once on one
+    /// session's data port; more are closed at once.
+    public var maximumPendingDataConnections: Int
+    /// Print every handshake message token by token (public values only).
+    public var traceHandshakes: Bool
+
+    /// The suites accepted by default: XX and IK with X25519 and FFDHE2048.
+    public static let defaultSuites: Set<String> = [
+        KeyGateWire.suiteName(pattern: "XX", dh: "25519"), KeyGateWire.suiteName(pattern: "IK", dh: "25519"),
+        KeyGateWire.suiteName(pattern: "XX", dh: "FFDHE2048"), KeyGateWire.suiteName(pattern: "IK", dh: "FFDHE2048"),
+    ]
+
+    /// Every suite of protocol-v1 section 2 (XX and IK with each DH function).
+    public static let allSuites: Set<String> = Set(["25519", "FFDHE2048", "FFDHE3072", "FFDHE4096"].flatMap { dh in
+        ["XX", "IK"].map { KeyGateWire.suiteName(pattern: $0, dh: dh) }
+    })
+
+    public init(
+        listenAddress: SocketAddress,
+        dataPorts: ClosedRange<UInt16> = KeyGateWire.defaultDataPorts,
+        acceptedSuites: Set<String> = ServerConfiguration.defaultSuites,
+        handshakeTimeout: Duration = Timeouts.handshake,
+        maximumHandshakes: Int = 256,
+        staleHandshakeAge: Duration = .seconds(1),
+        maximumSessions: Int = 10_000,
+        resumeTimeout: Duration = Timeouts.resumeAfterGrant,
+        firstFrameTimeout: Duration = Timeouts.firstFrameOnDataPort,
+        dataPortWait: Duration = Timeouts.waitForDataPort,
+        maximumPendingDataConnections: Int = 16,
+        traceHandshakes: Bool = false
+    ) {
+        self.listenAddress = listenAddress
+        self.dataPorts = dataPorts
+        self.acceptedSuites = acceptedSuites
+        self.handshakeTimeout = handshakeTimeout
+        self.maximumHandshakes = maximumHandshakes
+        self.staleHandshakeAge = staleHandshakeAge
+        self.maximumSessions = maximumSessions
+        self.resumeTimeout = resumeTimeout
+        self.firstFrameTimeout = firstFrameTimeout
+        self.dataPortWait = dataPortWait
+        self.maximumPendingDataConnections = maximumPendingDataConnections
+        self.traceHandshakes = traceHandshakes
+    }
+
+    /// The DH function names (`25519`, `FFDHE2048`) of the accepted suites.
+    public var diffieHellmanNames: Set<String> {
+        Set(acceptedSuites.compactMap { $0.split(separator: "_").dropFirst(2).first.map(String.init) })
+    }
+}

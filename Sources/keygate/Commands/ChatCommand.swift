@@ -1,0 +1,67 @@
+import KeyGateChannel
+import KeyGateClient
+import KeyGateServer
+
+/// `keygate chat`: joins the server's chat room.
+struct ChatCommand: Command {
+    let spec = CommandSpec(
+        name: "chat",
+        summary: "Join the chat room of a KeyGate server.",
+        usage: "HOST[:PORT] [--keys DIR] [--name NAME] [--server-key PUBFILE] [--dh DH] [--json] [--timeout SECONDS]",
+        options: [
+            .keys, .clientName, .serverKey, .dh,
+            .init("json", help: "Print every message from the server as one JSON line (the grant or denial first)."),
+            .init("receipt-timeout", value: "SECONDS",
+                  help: "At the end of scripted input, wait this long for the server to confirm every message (default 30)."),
+            .timeout, .traceHandshake,
+        ],
+        discussion: """
+            Interactive when standard input is a terminal: type a line and
+            press Enter to say it; /who lists who is here; /quit (or Ctrl-D)
+            leaves. Incoming messages appear above the line being typed.
+
+            Scripted otherwise: each input line is said (empty lines are
+            skipped), lines starting with / are commands. At the end of input
+            the client waits until the server has delivered each of its
+            messages back to it, then leaves and exits 0.
+
+            Output: one line per event, '[seq] name: text', '* name joined',
+            '* name left', '! error'; or with --json each message as sent.
+            Logs and errors go to standard error.
+
+            The first connection to a server records its key in
+            DIR/known_hosts; later connections refuse a different key (exit 4).
+            With --server-key the key is pinned and the IK handshake is used.
+
+            \(ExitStatus.helpTable)
+            """
+    )
+
+    func run(_ arguments: ParsedArguments) async throws -> ExitStatus {
+        let server = try HostAndPort(parsing: try arguments.singlePositional("HOST[:PORT]", command: spec.name),
+                                     defaultPort: KeyGateWire.defaultControlPort)
+        let log = Log(level: .warning)
+        var options = try arguments.gateClientOptions(server: server, service: KeyGateWire.chatService, log: log)
+        let json = arguments.flag("json")
+        if json {
+            options.replyObserver = { Console.shared.out(String(decoding: $0, as: UTF8.self)) }
+        }
+        let receiptTimeout = try arguments.seconds("receipt-timeout", default: 30)
+        let status: ExitStatus
+        do {
+            let session = try await GateClient.connect(options)
+            if !json {
+                Console.shared.err("connected to \(server) as \(session.name)")
+            }
+            status = await ChatClient.run(session, options: ChatClient.Options(
+                json: json, receiptTimeout: .milliseconds(Int(receiptTimeout * 1000)),
+                interactive: StandardInput.isTerminal && !json))
+        } catch {
+            Console.shared.err("keygate chat: \(error)")
+            status = error.exitStatus
+        }
+        await log.flush()
+        await Console.shared.flush()
+        return status
+    }
+}

@@ -1,0 +1,30 @@
+import KeyGateChannel
+import KeyGateClient
+import KeyGateSockets
+
+/// `keygate probe`: is anything listening? For health checks; needs no key.
+struct ProbeCommand: Command {
+    let spec = CommandSpec(
+        name: "probe",
+        summary: "Check that a TCP port accepts connections (exit 0) or not (exit 1). Needs no key.",
+        usage: "HOST[:PORT] [--timeout SECONDS]",
+        options: [.timeout],
+        discussion: "Made for container health checks: keygate probe 127.0.0.1:7700"
+    )
+
+    func run(_ arguments: ParsedArguments) async throws -> ExitStatus {
+        let target = try HostAndPort(parsing: try arguments.singlePositional("HOST[:PORT]", command: spec.name),
+                                     defaultPort: KeyGateWire.defaultControlPort)
+        let timeout = Duration.milliseconds(Int(try arguments.seconds("timeout", default: 3) * 1000))
+        do {
+            let addresses = try await SocketAddress.resolve(host: target.host, port: target.port)
+            let connection = try await TCPConnection.connect(to: addresses[0], timeout: timeout)
+            await connection.close()
+            print("\(target) is accepting connections")
+            return .success
+        } catch {
+            printError("keygate probe: \(error)")
+            return .failure
+        }
+    }
+}

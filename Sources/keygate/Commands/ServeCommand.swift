@@ -1,0 +1,211 @@
+import Dispatch
+import Glibc
+import KeyGateChannel
+import KeyGateChat
+import KeyGateClient
+import KeyGateKeys
+import KeyGateServer
+import KeyGateSockets
+import Synchronization
+
+/// `keygate serve`: runs the server.
+struct ServeCommand: Command {
+    let spec = CommandSpec(
+        name: "serve",
+        summary: "Run the KeyGate server: handshakes on the control port, sessions on data ports.",
+        usage: "[--keys DIR] [--name NAME] [--listen HOST:PORT] [--data-ports LO-HI] [--services chat,ftp] [options]",
+        options: [
+            .keys,
+            .init("name", value: "NAME", help: "Server identity: DIR/NAME.key and one NAME-ffdheN.key per FFDHE group (default server)."),
+            .init("listen", value: "HOST:PORT", help: "Control port address (default 0.0.0.0:7700)."),
+            .init("data-ports", value: "LO-HI", help: "Range of session data ports (default 7701-7799)."),
+            .init("services", value: "LIST", help: "Services to offer, comma-separated: chat (default chat)."),
+            .init("suites", value: "LIST",
+                  help: "Accepted Noise suites, comma-separated full names, or 'default' or 'all' (default: XX and IK with 25519 and FFDHE2048)."),
+            .init("handshake-timeout", value: "SECONDS", help: "Limit for a whole handshake (default 10)."),
+            .init("max-handshakes", value: "N", help: "Handshakes in progress at once; more are closed at once (default 256)."),
+            .init("max-sessions", value: "N", help: "Sessions at once (default 10000)."),
+            .init("trace-handshake", help: "Log each handshake message token by token (public values only)."),
+            .init("log-level", value: "LEVEL", help: "debug, info, warning or error (default info)."),
+        ],
+        discussion: """
+            On its first start the server creates its keys in the key folder
+            (one per DH function it accepts) and an empty allow-list,
+            DIR/authorized_keys, and prints its fingerprints. Clients are let
+            in with 'keygate allow CLIENT.pub --name NAME'; edits to the
+            allow-list apply to new connections without a restart.
+
+            A client does its handshake on the control port, gets a random
+            data port from the range in the grant, and moves its session
+            there. Publish the control port and the whole range when the
+            server runs in a container (-p 7700-7799:7700-7799).
+
+            SIGINT or SIGTERM stops the server: no new connections, chat
+            members are told, sessions are closed, exit 0 within 2 seconds.
+            """
+    )
+
+    func run(_ arguments: ParsedArguments) async throws -> ExitStatus {
+        if let extra = arguments.positionals.first {
+            throw UsageError("unexpected argument '\(extra)'; see 'keygate serve --help'")
+        }
+        let configuration = try makeConfiguration(arguments)
+        guard let level = Log.Level(name: arguments.value("log-level") ?? "info") else {
+            throw UsageError("--log-level must be debug, info, warning or error")
+        }
+        let log = Log(level: level)
+        let store = KeyStore(directory: arguments.keysDirectory())
+        let name = arguments.value("name") ?? "server"
+        let identities = try loadIdentities(store: store, name: name, configuration: configuration, log: log)
+        let authorizedKeys = AuthorizedKeys(path: store.authorizedKeysPath) { warning in
+            log.warning("allow-list", ["problem": warning.description])
+        }
+        if try authorizedKeys.createIfMissing() {
+            log.info("created an empty allow-list", ["file": store.authorizedKeysPath])
+        }
+        for warning in authorizedKeys.reload() {
+            log.warning("allow-list", ["problem": warning.description])
+        }
+        let services = try makeServices(arguments, log: log)
+        let server: GateServer
+        do {
+            server = try await GateServer.start(
+                configuration: configuration, identities: identities, authorizedKeys: authorizedKeys,
+                services: services, log: log)
+        } catch {
+            log.error("cannot start", ["reason": "\(error)"])
+            await log.flush()
+            return .failure
+        }
+        printWelcome(identities: identities, store: store, allowed: authorizedKeys.entries.count, log: log)
+        let signals = SignalWatcher { signal in
+            log.info("signal received", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
+            Task { await server.shutdown() }
+            // Whatever clients do, the process ends within two seconds.
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1800)) {
+                log.warning("sessions still closing after 1.8 s; exiting")
+                exit(ExitStatus.success.rawValue)
+            }
+        }
+        await server.run()
+        signals.cancel()
+        await log.flush()
+        return .success
+    }
+
+    private func makeConfiguration(_ arguments: ParsedArguments) throws -> ServerConfiguration {
+        let listen = arguments.value("listen") ?? "0.0.0.0:\(KeyGateWire.defaultControlPort)"
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(parsing: listen, defaultPort: KeyGateWire.defaultControlPort)
+        } catch {
+            throw UsageError("--listen: \(error)")
+        }
+        var configuration = ServerConfiguration(listenAddress: address)
+        if let range = arguments.value("data-ports") {
+            configuration.dataPorts = try Self.parsePortRange(range)
+        }
+        if let suites = arguments.value("suites") {
+            configuration.acceptedSuites = try Self.parseSuites(suites)
+        }
+        configuration.handshakeTimeout = .milliseconds(Int(try arguments.seconds("handshake-timeout", default: 10) * 1000))
+        configuration.maximumHandshakes = try arguments.integer("max-handshakes", default: 256, in: 1...100_000)
+        configuration.maximumSessions = try arguments.integer("max-sessions", default: 10_000, in: 1...1_000_000)
+        configuration.traceHandshakes = arguments.flag("trace-handshake")
+        return configuration
+    }
+
+    static func parsePortRange(_ text: String) throws(UsageError) -> ClosedRange<UInt16> {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let low = UInt16(parts[0]), let high = UInt16(parts[1]), low > 0, low <= high else {
+            throw UsageError("--data-ports must be LO-HI with 1 <= LO <= HI <= 65535, got '\(text)'")
+        }
+        return low...high
+    }
+
+    static func parseSuites(_ text: String) throws(UsageError) -> Set<String> {
+        var suites = Set<String>()
+        for item in text.split(separator: ",").map({ $0.trimmed() }) {
+            switch item {
+            case "default": suites.formUnion(ServerConfiguration.defaultSuites)
+            case "all": suites.formUnion(ServerConfiguration.allSuites)
+            default:
+                guard ServerConfiguration.allSuites.contains(item) else {
+                    throw UsageError("unknown suite '\(item)'; known: \(ServerConfiguration.allSuites.sorted().joined(separator: ", "))")
+                }
+                suites.insert(item)
+            }
+        }
+        guard !suites.isEmpty else { throw UsageError("--suites is empty") }
+        return suites
+    }
+
+    private func makeServices(_ arguments: ParsedArguments, log: Log) throws -> [any GateService] {
+        let names = (arguments.value("services") ?? "chat").split(separator: ",").map { $0.trimmed() }
+        return try names.map { name throws -> any GateService in
+            switch name {
+            case KeyGateWire.chatService: return ChatService(log: log.with(["service": "chat"]))
+            default: throw UsageError("unknown service '\(name)'; available: chat")
+            }
+        }
+    }
+
+    /// The server's key for each DH function of the accepted suites,
+    /// created on first start.
+    private func loadIdentities(
+        store: KeyStore, name: String, configuration: ServerConfiguration, log: Log
+    ) throws -> [Identity] {
+        try KeyAlgorithm.allCases.filter { configuration.diffieHellmanNames.contains($0.diffieHellman.name) }.map { algorithm in
+            let (identity, created) = try store.loadOrCreateIdentity(name: name, algorithm: algorithm)
+            if created {
+                log.info("created server key", ["file": identity.privateKeyPath, "fingerprint": identity.fingerprint])
+            }
+            return identity
+        }
+    }
+
+    private func printWelcome(identities: [Identity], store: KeyStore, allowed: Int, log: Log) {
+        for identity in identities {
+            log.info("server key", ["algorithm": identity.algorithm.rawValue, "fingerprint": identity.fingerprint, "file": identity.publicKeyPath])
+        }
+        log.info("allow-list", [
+            "file": store.authorizedKeysPath, "clients": "\(allowed)",
+            "to_allow": "keygate allow CLIENT.pub --keys \(store.directory) --name NAME",
+        ])
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces.
+    func trimmed() -> String {
+        var result = Substring(self)
+        while result.first == " " { result.removeFirst() }
+        while result.last == " " { result.removeLast() }
+        return String(result)
+    }
+}
+
+/// Calls `handler` once on SIGINT or SIGTERM (the signals are then ignored
+/// by default handling, so the process does not die mid-shutdown).
+final class SignalWatcher {
+    private let sources: [any DispatchSourceSignal]
+
+    init(handler: @escaping @Sendable (Int32) -> Void) {
+        let fired = Mutex(false)
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                guard !fired.withLock({ value in defer { value = true }; return value }) else { return }
+                handler(number)
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() {
+        for source in sources { source.cancel() }
+    }
+}
+

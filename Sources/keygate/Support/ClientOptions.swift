@@ -1,0 +1,41 @@
+import KeyGateClient
+import KeyGateKeys
+import KeyGateServer
+
+extension CommandSpec.Option {
+    static let serverKey = CommandSpec.Option(
+        "server-key", value: "PUBFILE",
+        help: "Pin the server's public key and use the IK handshake (otherwise XX, trusting the key on first use).")
+    static let clientName = CommandSpec.Option(
+        "name", value: "NAME", help: "Client identity: DIR/NAME.key (default client; created if missing).")
+    static let traceHandshake = CommandSpec.Option(
+        "trace-handshake", help: "Print each handshake message token by token (public values only).")
+    static let timeout = CommandSpec.Option(
+        "timeout", value: "SECONDS", help: "Limit for connecting and for each protocol step (default 10).")
+}
+
+extension ParsedArguments {
+    /// The client options shared by `chat`, `ftp`, `ftp-proxy` and `bench`.
+    func gateClientOptions(server: HostAndPort, service: String, log: Log) throws -> GateClientOptions {
+        var algorithm = try keyAlgorithm()
+        var pinned: PublicKey?
+        if let path = value("server-key") {
+            let (key, _) = try KeyStore.loadPublicKey(path: path)
+            if value("dh") == nil {
+                algorithm = key.algorithm
+            } else if key.algorithm != algorithm {
+                throw UsageError("--server-key \(path) is an \(key.algorithm) key but --dh is \(algorithm)")
+            }
+            pinned = key
+        }
+        let name = value("name") ?? "client"
+        var options = GateClientOptions(
+            host: server.host, port: server.port, keys: KeyStore(directory: keysDirectory()), identityName: name,
+            algorithm: algorithm, pinnedServerKey: pinned, service: service,
+            timeout: .milliseconds(Int(try seconds("timeout", default: 10) * 1000)), log: log)
+        if flag("trace-handshake") {
+            options.trace = { Console.shared.err($0) }
+        }
+        return options
+    }
+}
