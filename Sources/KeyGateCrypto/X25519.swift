@@ -10,11 +10,26 @@ public enum X25519 {
 
     /// The public key for `privateKey`: X25519(k, 9).
     /// - Throws: `CryptoError.invalidLength` unless the key has 32 bytes.
+    ///
+    /// Computed on edwards25519 with a precomputed table (see
+    /// `Edwards25519`), which gives the same result as the ladder on u = 9
+    /// at about a third of the cost.
     public static func publicKey(privateKey: [UInt8]) throws(CryptoError) -> [UInt8] {
         try CryptoError.requireLength("private key", privateKey.count, keyByteCount)
-        var basePoint = [UInt8](repeating: 0, count: keyByteCount)
-        basePoint[0] = 9
-        return scalarMultiply(scalar: privateKey, point: basePoint)
+        let k = clamped(privateKey)
+        let u = k.withUnsafeBytes { Edwards25519.montgomeryU(ofBaseMultiple: $0.baseAddress!) }
+        var output = [UInt8](repeating: 0, count: keyByteCount)
+        output.withUnsafeMutableBytes { u.encode(to: $0.baseAddress!) }
+        return output
+    }
+
+    /// RFC 7748 section 5: clear the three low bits and the top bit, set bit 254.
+    static func clamped(_ scalar: [UInt8]) -> [UInt8] {
+        var k = scalar
+        k[0] &= 248
+        k[31] &= 127
+        k[31] |= 64
+        return k
     }
 
     /// The shared secret X25519(privateKey, publicKey).
@@ -31,10 +46,7 @@ public enum X25519 {
 
     /// The raw function X25519(k, u) of RFC 7748 section 5, with clamping.
     static func scalarMultiply(scalar: [UInt8], point: [UInt8]) -> [UInt8] {
-        var k = scalar
-        k[0] &= 248
-        k[31] &= 127
-        k[31] |= 64
+        let k = clamped(scalar)
         let u = point.withUnsafeBytes { Field25519(bytes: $0.baseAddress!) }
         let result = k.withUnsafeBytes { ladder(scalar: $0.baseAddress!, u: u) }
         var output = [UInt8](repeating: 0, count: keyByteCount)

@@ -37,9 +37,27 @@ public final class HandshakeState {
         random: RandomSource = SystemRandomSource()
     ) throws(NoiseError) {
         let name = try NoiseProtocolName(protocolName)
+        let localStatic = try localStaticPrivateKey.map { (key) throws(NoiseError) in
+            try StaticKeyPair(privateKey: key, dh: name.diffieHellman)
+        }
         state = try State(
             name: name, initiator: initiator, prologue: prologue,
-            localStatic: localStaticPrivateKey, localEphemeral: localEphemeralPrivateKey,
+            localStatic: localStatic, localEphemeral: localEphemeralPrivateKey,
+            remoteStatic: remoteStaticPublicKey, presharedKeys: presharedKeys, random: random)
+    }
+
+    /// Prepares a handshake with a static key pair whose public key is
+    /// already known (see `StaticKeyPair`); otherwise as the designated
+    /// initializer, with a fresh ephemeral key.
+    public init(
+        protocolName: String, initiator: Bool, prologue: [UInt8],
+        localStaticKeyPair: StaticKeyPair?, remoteStaticPublicKey: [UInt8]?, presharedKeys: [[UInt8]] = [],
+        random: RandomSource = SystemRandomSource()
+    ) throws(NoiseError) {
+        let name = try NoiseProtocolName(protocolName)
+        state = try State(
+            name: name, initiator: initiator, prologue: prologue,
+            localStatic: localStaticKeyPair, localEphemeral: nil,
             remoteStatic: remoteStaticPublicKey, presharedKeys: presharedKeys, random: random)
     }
 
@@ -126,11 +144,8 @@ public struct HandshakeMessageTrace: Sendable {
 }
 
 extension HandshakeState {
-    /// A static or ephemeral key pair.
-    struct KeyPair {
-        let privateKey: [UInt8]
-        let publicKey: [UInt8]
-    }
+    /// An ephemeral key pair.
+    typealias KeyPair = StaticKeyPair
 
     /// The whole mutable state as one value, so that each message is a
     /// transaction on a copy.
@@ -141,7 +156,7 @@ extension HandshakeState {
         let initiator: Bool
         let random: RandomSource
         var symmetric: SymmetricState
-        var localStatic: KeyPair?
+        var localStatic: StaticKeyPair?
         var localEphemeral: KeyPair?
         /// An ephemeral fixed in advance (tests), used by the first `e` token.
         let fixedEphemeral: [UInt8]?
@@ -156,7 +171,7 @@ extension HandshakeState {
 
         init(
             name: NoiseProtocolName, initiator: Bool, prologue: [UInt8],
-            localStatic: [UInt8]?, localEphemeral: [UInt8]?, remoteStatic: [UInt8]?,
+            localStatic: StaticKeyPair?, localEphemeral: [UInt8]?, remoteStatic: [UInt8]?,
             presharedKeys: [[UInt8]], random: RandomSource
         ) throws(NoiseError) {
             self.name = name
@@ -167,9 +182,7 @@ extension HandshakeState {
             symmetric = SymmetricState(protocolName: name.description)
             self.presharedKeys = presharedKeys
             fixedEphemeral = localEphemeral
-            if let localStatic {
-                self.localStatic = KeyPair(privateKey: localStatic, publicKey: try dh.publicKey(privateKey: localStatic))
-            }
+            self.localStatic = localStatic
             if let remoteStatic {
                 guard remoteStatic.count == dh.publicKeyByteCount else {
                     throw .invalidKey("remote static key must be \(dh.publicKeyByteCount) bytes for \(dh.name), got \(remoteStatic.count)")
@@ -230,7 +243,7 @@ extension HandshakeState {
                 switch token {
                 case .e:
                     let privateKey = fixedEphemeral ?? dh.generatePrivateKey(using: random)
-                    let pair = KeyPair(privateKey: privateKey, publicKey: try dh.publicKey(privateKey: privateKey))
+                    let pair = try StaticKeyPair(privateKey: privateKey, dh: dh)
                     localEphemeral = pair
                     message += pair.publicKey
                     symmetric.mixHash(pair.publicKey)

@@ -240,3 +240,42 @@ struct X25519Tests {
         (0..<count).map { _ in UInt8.random(in: 0...255) }
     }
 }
+
+/// The fast fixed-base path (edwards25519 with a table) against the
+/// Montgomery ladder on u = 9, which the RFC vectors pin down.
+struct X25519FixedBaseTests {
+    static let edgeScalars: [[UInt8]] = [
+        [UInt8](repeating: 0, count: 32), [UInt8](repeating: 0xff, count: 32),
+        [UInt8](repeating: 0x88, count: 32), [UInt8](repeating: 0x77, count: 32),
+        (0..<32).map { UInt8($0) }, (0..<32).map { UInt8(255 - $0) },
+    ]
+
+    @Test func publicKeyAgreesWithTheLadderForRandomAndEdgeScalars() throws {
+        var basePoint = [UInt8](repeating: 0, count: 32)
+        basePoint[0] = 9
+        let scalars = Self.edgeScalars + (0..<300).map { _ in (0..<32).map { _ in UInt8.random(in: 0...255) } }
+        for scalar in scalars {
+            #expect(try X25519.publicKey(privateKey: scalar) == X25519.scalarMultiply(scalar: scalar, point: basePoint),
+                    "scalar \(scalar.hex)")
+        }
+    }
+
+    @Test func signedDigitsRecomposeTheScalar() {
+        for _ in 0..<100 {
+            var scalar = (0..<32).map { _ in UInt8.random(in: 0...255) }
+            scalar[31] &= 127
+            let digits = scalar.withUnsafeBytes { Edwards25519.signedDigits($0.baseAddress!) }
+            #expect(digits.allSatisfy { (-8...8).contains($0) })
+            // Recompose digit by digit with carries, little-endian base 16.
+            var nibbles = [Int](repeating: 0, count: 65)
+            for (index, digit) in digits.enumerated() { nibbles[index] += Int(digit) }
+            for index in 0..<64 {
+                while nibbles[index] < 0 { nibbles[index] += 16; nibbles[index + 1] -= 1 }
+                nibbles[index + 1] += nibbles[index] / 16
+                nibbles[index] %= 16
+            }
+            let bytes = (0..<32).map { UInt8(nibbles[2 * $0] | nibbles[2 * $0 + 1] << 4) }
+            #expect(bytes == scalar)
+        }
+    }
+}

@@ -21,7 +21,7 @@ struct SpeedCommand: Command {
             """
     )
 
-    static var benchmarks: [SpeedBenchmark] { CryptoBenchmarks.all + SocketBenchmarks.all }
+    static var benchmarks: [SpeedBenchmark] { CryptoBenchmarks.all + NoiseBenchmarks.all + SocketBenchmarks.all }
 
     func run(_ arguments: ParsedArguments) async throws -> ExitStatus {
         let available = SpeedCommand.benchmarks
