@@ -182,35 +182,25 @@ public enum ChaCha20 {
     static func quarterRound(
         _ a: inout SIMD4<UInt32>, _ b: inout SIMD4<UInt32>, _ c: inout SIMD4<UInt32>, _ d: inout SIMD4<UInt32>
     ) {
-        a &+= b; d ^= a; d = rotate16(d)
+        a &+= b; d ^= a; d = rotate(d, 16)
         c &+= d; b ^= c; b = rotate(b, 12)
         a &+= b; d ^= a; d = rotate(d, 8)
         c &+= d; b ^= c; b = rotate(b, 7)
     }
 
-    /// Rotates every 32-bit lane left by `count`.
+    /// Rotates every 32-bit lane left by `count`: pslld, psrld, paddd.
     ///
-    /// Written on 64-bit lanes with masks on purpose: LLVM recognizes the
-    /// plain `(x << n) | (x >> (32 - n))` on 32-bit lanes as a rotate, which
-    /// baseline x86-64 (SSE2) has no vector instruction for, and falls back
-    /// to four scalar `rol`s with lane extracts, five times slower. Two
-    /// 64-bit shifts, two masks and an OR stay in vector registers.
+    /// The two halves are joined with `&+`, not `|`, on purpose. They share
+    /// no bits, so the sum is the same value, but LLVM recognizes the `|`
+    /// form as a rotate, which baseline x86-64 (SSE2) has no vector
+    /// instruction for, and lowers it to four scalar `rol`s with lane
+    /// extracts and inserts, five times slower. The sum is not matched as a
+    /// rotate and stays three vector instructions. (A 16-bit lane shuffle,
+    /// pshuflw + pshufhw, would do rotate-by-16 in two, but LLVM merges it
+    /// with its neighbours into a six-instruction shift-and-blend.)
     @inlinable @inline(__always)
-    static func rotate(_ x: SIMD4<UInt32>, _ count: UInt64) -> SIMD4<UInt32> {
-        let wide = unsafeBitCast(x, to: SIMD2<UInt64>.self)
-        // The bits that wrap around: the low `count` bits of each 32-bit half.
-        let wrapped = SIMD2<UInt64>(repeating: ((1 << count) - 1) * 0x0000_0001_0000_0001)
-        let rotated = ((wide &<< count) & ~wrapped) | ((wide &>> (32 - count)) & wrapped)
-        return unsafeBitCast(rotated, to: SIMD4<UInt32>.self)
-    }
-
-    /// Rotates every 32-bit lane by 16: swapping the 16-bit halves is a
-    /// shuffle (pshuflw/pshufhw), cheaper than shifts.
-    @inlinable @inline(__always)
-    static func rotate16(_ x: SIMD4<UInt32>) -> SIMD4<UInt32> {
-        let halves = unsafeBitCast(x, to: SIMD8<UInt16>.self)
-        let swapped = SIMD8<UInt16>(halves[1], halves[0], halves[3], halves[2], halves[5], halves[4], halves[7], halves[6])
-        return unsafeBitCast(swapped, to: SIMD4<UInt32>.self)
+    static func rotate(_ x: SIMD4<UInt32>, _ count: UInt32) -> SIMD4<UInt32> {
+        (x &<< count) &+ (x &>> (32 &- count))
     }
 
     /// Transposes four state vectors so that row j holds the four words of block j.
