@@ -107,30 +107,17 @@ public enum ChaCha20 {
 
     /// XORs `buffer` in place with the keystream that starts at block
     /// `counter`. The caller guarantees the counter does not wrap.
-    @inlinable
     public static func xorKeyStream(_ buffer: UnsafeMutableRawBufferPointer, key: Key, nonce: Nonce, counter: UInt32) {
-        guard var pointer = buffer.baseAddress else { return }
-        var remaining = buffer.count
+        guard let start = buffer.baseAddress else { return }
+        var offset = 0
         var counter = counter
-        while remaining >= 256 {
+        while offset < buffer.count {
+            let chunk = min(256, buffer.count - offset)
             fourBlocks(key: key, nonce: nonce, counter: counter) { words in
-                xorWords(words, into: pointer)
+                xorWords(words, into: start + offset, count: chunk)
             }
-            pointer += 256
-            remaining -= 256
+            offset += 256
             counter &+= 4
-        }
-        guard remaining > 0 else { return }
-        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 16) { keystream in
-            let stream = keystream.baseAddress!
-            fourBlocks(key: key, nonce: nonce, counter: counter) { words in
-                storeWords(words, to: stream)
-            }
-            for index in 0..<remaining {
-                pointer.storeBytes(
-                    of: pointer.load(fromByteOffset: index, as: UInt8.self) ^ stream.load(fromByteOffset: index, as: UInt8.self),
-                    toByteOffset: index, as: UInt8.self)
-            }
         }
     }
 
@@ -145,8 +132,16 @@ public enum ChaCha20 {
 
     /// Computes blocks `counter ..< counter + 4` and hands their words,
     /// lane j being block counter + j, to `body`.
+    ///
+    /// `work` runs after each of the first eight double rounds. The AEAD
+    /// passes Poly1305 steps, scalar multiplications on general registers,
+    /// so that the processor overlaps them with the vector rounds, where one
+    /// after the other they would take the sum of their times.
     @inlinable @inline(__always)
-    static func fourBlocks(key: Key, nonce: Nonce, counter: UInt32, _ body: (FourBlockWords) -> Void) {
+    static func fourBlocks(
+        key: Key, nonce: Nonce, counter: UInt32,
+        interleaving work: () -> Void = {}, _ body: (FourBlockWords) -> Void
+    ) {
         // RFC 8439 section 2.3: constants "expand 32-byte k", key, counter, nonce.
         let c0 = SIMD4<UInt32>(repeating: 0x6170_7865), c1 = SIMD4<UInt32>(repeating: 0x3320_646e)
         let c2 = SIMD4<UInt32>(repeating: 0x7962_2d32), c3 = SIMD4<UInt32>(repeating: 0x6b20_6574)
@@ -160,7 +155,7 @@ public enum ChaCha20 {
         var x4 = k0, x5 = k1, x6 = k2, x7 = k3
         var x8 = k4, x9 = k5, x10 = k6, x11 = k7
         var x12 = ctr, x13 = n0, x14 = n1, x15 = n2
-        for _ in 0..<10 {
+        for round in 0..<10 {
             quarterRound(&x0, &x4, &x8, &x12)
             quarterRound(&x1, &x5, &x9, &x13)
             quarterRound(&x2, &x6, &x10, &x14)
@@ -169,6 +164,7 @@ public enum ChaCha20 {
             quarterRound(&x1, &x6, &x11, &x12)
             quarterRound(&x2, &x7, &x8, &x13)
             quarterRound(&x3, &x4, &x9, &x14)
+            if round < 8 { work() }
         }
         body((
             x0 &+ c0, x1 &+ c1, x2 &+ c2, x3 &+ c3,
@@ -182,10 +178,23 @@ public enum ChaCha20 {
     static func quarterRound(
         _ a: inout SIMD4<UInt32>, _ b: inout SIMD4<UInt32>, _ c: inout SIMD4<UInt32>, _ d: inout SIMD4<UInt32>
     ) {
-        a &+= b; d ^= a; d = rotate(d, 16)
+        a &+= b; d = xorRotate16(d, a)
         c &+= d; b ^= c; b = rotate(b, 12)
         a &+= b; d ^= a; d = rotate(d, 8)
         c &+= d; b ^= c; b = rotate(b, 7)
+    }
+
+    /// (d ^ a) rotated left by 16 in every 32-bit lane: a swap of 16-bit
+    /// halves, pshuflw + pshufhw.
+    ///
+    /// The XOR is done on 16-bit lanes on purpose: after an XOR on 32-bit
+    /// lanes, LLVM lowers this very shuffle to pshuflw, pshufhw, psrld and
+    /// a three-instruction blend.
+    @inlinable @inline(__always)
+    static func xorRotate16(_ d: SIMD4<UInt32>, _ a: SIMD4<UInt32>) -> SIMD4<UInt32> {
+        let x = unsafeBitCast(d, to: SIMD8<UInt16>.self) ^ unsafeBitCast(a, to: SIMD8<UInt16>.self)
+        let swapped = SIMD8<UInt16>(x[1], x[0], x[3], x[2], x[5], x[4], x[7], x[6])
+        return unsafeBitCast(swapped, to: SIMD4<UInt32>.self)
     }
 
     /// Rotates every 32-bit lane left by `count`: pslld, psrld, paddd.
@@ -195,27 +204,46 @@ public enum ChaCha20 {
     /// form as a rotate, which baseline x86-64 (SSE2) has no vector
     /// instruction for, and lowers it to four scalar `rol`s with lane
     /// extracts and inserts, five times slower. The sum is not matched as a
-    /// rotate and stays three vector instructions. (A 16-bit lane shuffle,
-    /// pshuflw + pshufhw, would do rotate-by-16 in two, but LLVM merges it
-    /// with its neighbours into a six-instruction shift-and-blend.)
+    /// rotate and stays three vector instructions.
     @inlinable @inline(__always)
     static func rotate(_ x: SIMD4<UInt32>, _ count: UInt32) -> SIMD4<UInt32> {
         (x &<< count) &+ (x &>> (32 &- count))
     }
 
-    /// Transposes four state vectors so that row j holds the four words of block j.
+    /// Transposes four state vectors so that row j holds the four words of
+    /// block j: unpack 32-bit lanes, then 64-bit halves. Written through
+    /// `SIMD2<UInt64>` so that LLVM emits the eight punpck instructions of
+    /// the textbook 4x4 transpose; the same shuffles written on 32-bit
+    /// lanes only come out as ten, half of them shufps.
     @inlinable @inline(__always)
     static func transpose(
         _ a: SIMD4<UInt32>, _ b: SIMD4<UInt32>, _ c: SIMD4<UInt32>, _ d: SIMD4<UInt32>
     ) -> (SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>) {
-        let ab01 = SIMD4(a[0], b[0], a[1], b[1]), ab23 = SIMD4(a[2], b[2], a[3], b[3])
-        let cd01 = SIMD4(c[0], d[0], c[1], d[1]), cd23 = SIMD4(c[2], d[2], c[3], d[3])
+        let ab01 = unsafeBitCast(SIMD4(a[0], b[0], a[1], b[1]), to: SIMD2<UInt64>.self)
+        let ab23 = unsafeBitCast(SIMD4(a[2], b[2], a[3], b[3]), to: SIMD2<UInt64>.self)
+        let cd01 = unsafeBitCast(SIMD4(c[0], d[0], c[1], d[1]), to: SIMD2<UInt64>.self)
+        let cd23 = unsafeBitCast(SIMD4(c[2], d[2], c[3], d[3]), to: SIMD2<UInt64>.self)
         return (
-            SIMD4(lowHalf: ab01.lowHalf, highHalf: cd01.lowHalf),
-            SIMD4(lowHalf: ab01.highHalf, highHalf: cd01.highHalf),
-            SIMD4(lowHalf: ab23.lowHalf, highHalf: cd23.lowHalf),
-            SIMD4(lowHalf: ab23.highHalf, highHalf: cd23.highHalf)
+            unsafeBitCast(SIMD2(ab01[0], cd01[0]), to: SIMD4<UInt32>.self),
+            unsafeBitCast(SIMD2(ab01[1], cd01[1]), to: SIMD4<UInt32>.self),
+            unsafeBitCast(SIMD2(ab23[0], cd23[0]), to: SIMD4<UInt32>.self),
+            unsafeBitCast(SIMD2(ab23[1], cd23[1]), to: SIMD4<UInt32>.self)
         )
+    }
+
+    /// XORs the first `count` (at most 256) keystream bytes in `words` into
+    /// `pointer`: straight from registers for all 256, through a buffer
+    /// for fewer.
+    @inlinable @inline(__always)
+    static func xorWords(_ words: FourBlockWords, into pointer: UnsafeMutableRawPointer, count: Int) {
+        if count == 256 {
+            xorWords(words, into: pointer)
+        } else {
+            withUnsafeTemporaryAllocation(byteCount: 256, alignment: 16) { keystream in
+                storeWords(words, to: keystream.baseAddress!)
+                xorBytes(UnsafeRawPointer(keystream.baseAddress!), into: pointer, count: count)
+            }
+        }
     }
 
     /// XORs the 256 keystream bytes in `words` into `pointer`.
@@ -250,6 +278,25 @@ public enum ChaCha20 {
     static func storeWords(_ words: FourBlockWords, to pointer: UnsafeMutableRawPointer) {
         pointer.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
         xorWords(words, into: pointer)
+    }
+
+    /// XORs `count` bytes of `keystream` into `pointer`: 16 at a time, then
+    /// the last few one by one.
+    @inlinable @inline(__always)
+    static func xorBytes(_ keystream: UnsafeRawPointer, into pointer: UnsafeMutableRawPointer, count: Int) {
+        var index = 0
+        while index + 16 <= count {
+            let data = pointer.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            let key = keystream.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            pointer.storeBytes(of: data ^ key, toByteOffset: index, as: SIMD16<UInt8>.self)
+            index += 16
+        }
+        while index < count {
+            let data = pointer.load(fromByteOffset: index, as: UInt8.self)
+            let key = keystream.load(fromByteOffset: index, as: UInt8.self)
+            pointer.storeBytes(of: data ^ key, toByteOffset: index, as: UInt8.self)
+            index += 1
+        }
     }
 }
 
