@@ -112,12 +112,31 @@ public enum ChaCha20 {
         var offset = 0
         var counter = counter
         while offset < buffer.count {
-            let chunk = min(256, buffer.count - offset)
-            fourBlocks(key: key, nonce: nonce, counter: counter) { words in
-                xorWords(words, into: start + offset, count: chunk)
-            }
+            xorChunk(into: start + offset, count: min(256, buffer.count - offset), key: key, nonce: nonce, counter: counter)
             offset += 256
             counter &+= 4
+        }
+    }
+
+    /// XORs the keystream from block `counter` into the `count` bytes at
+    /// `pointer`, at most 256: four blocks at once, or two side by side
+    /// for 128 bytes or less. `work` runs between double rounds (see
+    /// `fourBlocks`), `beforeXOR` once the keystream is ready.
+    @inlinable @inline(__always)
+    static func xorChunk(
+        into pointer: UnsafeMutableRawPointer, count: Int, key: Key, nonce: Nonce, counter: UInt32,
+        interleaving work: () -> Void = {}, beforeXOR: () -> Void = {}
+    ) {
+        if count > 2 * blockByteCount {
+            fourBlocks(key: key, nonce: nonce, counter: counter, interleaving: work) { words in
+                beforeXOR()
+                xorWords(words, into: pointer, count: count)
+            }
+        } else {
+            twoBlocks(key: key, nonce: nonce, counter: counter, interleaving: work) { rows in
+                beforeXOR()
+                xorRows(rows, into: pointer, count: count)
+            }
         }
     }
 

@@ -114,9 +114,9 @@ public enum ChaChaPoly {
             let start = buffer.baseAddress ?? stream
             let end = UnsafeRawPointer(start + buffer.count)
             let headCount = min(buffer.count, 3 * ChaCha20.blockByteCount)
-            ChaCha20.fourBlocks(key: key, nonce: nonce, counter: 0) { words in
-                ChaCha20.storeWords(words, to: stream)
-            }
+            stream.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
+            ChaCha20.xorChunk(
+                into: stream, count: ChaCha20.blockByteCount + headCount, key: key, nonce: nonce, counter: 0)
             var authenticator = Poly1305.State(key: UnsafeRawPointer(stream))
             authenticator.absorbPadded(aad.baseAddress, byteCount: aad.count)
             if !sealing {
@@ -132,17 +132,19 @@ public enum ChaChaPoly {
                 let chunk = start + offset
                 let chunkCount = min(256, buffer.count - offset)
                 let available = UnsafeRawPointer(sealing ? chunk : chunk + chunkCount)
-                ChaCha20.fourBlocks(key: key, nonce: nonce, counter: counter, interleaving: {
-                    // Two blocks after each of eight double rounds: the
-                    // sixteen blocks of a 256-byte chunk.
-                    authenticator.absorbBlocks(from: &cursor, upTo: available, limit: 2)
-                }) { words in
-                    if !sealing {
-                        authenticator.absorbPadded(cursor, byteCount: available - cursor)
-                        cursor = available
-                    }
-                    ChaCha20.xorWords(words, into: chunk, count: chunkCount)
-                }
+                ChaCha20.xorChunk(
+                    into: chunk, count: chunkCount, key: key, nonce: nonce, counter: counter,
+                    interleaving: {
+                        // Two blocks after each of eight double rounds: the
+                        // sixteen blocks of a 256-byte chunk.
+                        authenticator.absorbBlocks(from: &cursor, upTo: available, limit: 2)
+                    },
+                    beforeXOR: {
+                        if !sealing {
+                            authenticator.absorbPadded(cursor, byteCount: available - cursor)
+                            cursor = available
+                        }
+                    })
                 offset += 256
                 counter &+= 4
             }
