@@ -45,9 +45,14 @@ public enum SHA256 {
         /// Writes the digest, big-endian, to `output` (32 bytes).
         @usableFromInline
         func write(to output: UnsafeMutableRawPointer) {
-            for (index, word) in [h0, h1, h2, h3, h4, h5, h6, h7].enumerated() {
-                output.storeBytes(of: word.bigEndian, toByteOffset: index * 4, as: UInt32.self)
-            }
+            output.storeBytes(of: h0.bigEndian, toByteOffset: 0, as: UInt32.self)
+            output.storeBytes(of: h1.bigEndian, toByteOffset: 4, as: UInt32.self)
+            output.storeBytes(of: h2.bigEndian, toByteOffset: 8, as: UInt32.self)
+            output.storeBytes(of: h3.bigEndian, toByteOffset: 12, as: UInt32.self)
+            output.storeBytes(of: h4.bigEndian, toByteOffset: 16, as: UInt32.self)
+            output.storeBytes(of: h5.bigEndian, toByteOffset: 20, as: UInt32.self)
+            output.storeBytes(of: h6.bigEndian, toByteOffset: 24, as: UInt32.self)
+            output.storeBytes(of: h7.bigEndian, toByteOffset: 28, as: UInt32.self)
         }
     }
 
