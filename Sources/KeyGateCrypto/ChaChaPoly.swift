@@ -132,19 +132,29 @@ public enum ChaChaPoly {
                 let chunk = start + offset
                 let chunkCount = min(256, buffer.count - offset)
                 let available = UnsafeRawPointer(sealing ? chunk : chunk + chunkCount)
-                ChaCha20.xorChunk(
-                    into: chunk, count: chunkCount, key: key, nonce: nonce, counter: counter,
-                    interleaving: {
-                        // Two blocks after each of eight double rounds: the
-                        // sixteen blocks of a 256-byte chunk.
-                        authenticator.absorbBlocks(from: &cursor, upTo: available, limit: 2)
-                    },
-                    beforeXOR: {
-                        if !sealing {
-                            authenticator.absorbPadded(cursor, byteCount: available - cursor)
-                            cursor = available
-                        }
-                    })
+                if chunkCount == 256 && available - cursor == 256 {
+                    // The common case, without length checks: the sixteen
+                    // blocks of the 256 bytes pending, two after each of
+                    // eight double rounds.
+                    ChaCha20.fourBlocks(key: key, nonce: nonce, counter: counter, interleaving: {
+                        authenticator.absorbBlocks(cursor, count: 2)
+                        cursor += 32
+                    }) { words in
+                        ChaCha20.xorWords(words, into: chunk)
+                    }
+                } else {
+                    ChaCha20.xorChunk(
+                        into: chunk, count: chunkCount, key: key, nonce: nonce, counter: counter,
+                        interleaving: {
+                            authenticator.absorbBlocks(from: &cursor, upTo: available, limit: 2)
+                        },
+                        beforeXOR: {
+                            if !sealing {
+                                authenticator.absorbPadded(cursor, byteCount: available - cursor)
+                                cursor = available
+                            }
+                        })
+                }
                 offset += 256
                 counter &+= 4
             }
