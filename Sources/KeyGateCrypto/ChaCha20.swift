@@ -3,9 +3,12 @@
 ///
 /// The keystream is produced four blocks at a time: each of the sixteen
 /// state words is a `SIMD4<UInt32>` whose lanes belong to four consecutive
-/// blocks, so every vector instruction advances four blocks at once. There
-/// are no table lookups and no branches on key or data: ChaCha20 is
-/// constant-time by construction.
+/// blocks, so every vector instruction advances four blocks at once (the
+/// last 128 bytes or less of a message take two blocks side by side, see
+/// ChaCha20+TwoBlocks.swift). The code targets baseline x86-64, SSE2 only:
+/// see `rotate` and `xorRotate16` for how the rotations stay in vector
+/// registers. There are no table lookups and no branches on key or data:
+/// ChaCha20 is constant-time by construction.
 public enum ChaCha20 {
     public static let keyByteCount = 32
     public static let nonceByteCount = 12
