@@ -69,8 +69,9 @@ public enum ChaChaPoly {
         authenticator.finalize(into: tag)
     }
 
-    /// Verifies `tag` over the ciphertext in `buffer`, then decrypts it in
-    /// place. On failure `buffer` is left untouched.
+    /// Decrypts `buffer` in place if `tag` is right for its ciphertext. On
+    /// failure `buffer` is left as it was (it holds unauthenticated
+    /// plaintext only while this call runs).
     /// - Throws: `CryptoError.authenticationFailed`.
     public static func open(
         _ buffer: UnsafeMutableRawBufferPointer, tag: UnsafeRawPointer,
@@ -96,12 +97,13 @@ public enum ChaChaPoly {
     /// and the two lengths (the ciphertext is what `buffer` holds after the
     /// call when sealing, before it when opening).
     ///
-    /// Block 0 gives the one-time key (section 2.6) and its first pass of
-    /// four blocks also encrypts the first 192 bytes. Then each 256 bytes
-    /// of keystream is computed with Poly1305 interleaved between its rounds
-    /// (see `ChaCha20.fourBlocks`), over the ciphertext already available:
-    /// when sealing, what earlier passes wrote; when opening, the chunk
-    /// about to be decrypted, which must be absorbed before it is
+    /// Block 0 gives the one-time key (section 2.6); the pass that computes
+    /// it (four blocks, or two for a message of at most 64 bytes) also
+    /// encrypts up to the first 192 bytes. Then each 256 bytes of keystream
+    /// is computed with Poly1305 interleaved between its rounds (see
+    /// `ChaCha20.fourBlocks`), over the ciphertext already available: when
+    /// sealing, what earlier passes wrote; when opening, the chunk about to
+    /// be decrypted, which must be absorbed before it is
     /// overwritten. Every branch depends only on lengths.
     @usableFromInline
     static func crypt(
