@@ -10,7 +10,7 @@
 /// instructions. No table lookups and no branches on key or data.
 extension ChaCha20 {
     /// The four rows of two blocks, after the 20 rounds and the final addition.
-    public typealias TwoBlockRows = (
+    @usableFromInline typealias TwoBlockRows = (
         SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>,
         SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>
     )
