@@ -3,9 +3,12 @@
 ///
 /// The keystream is produced four blocks at a time: each of the sixteen
 /// state words is a `SIMD4<UInt32>` whose lanes belong to four consecutive
-/// blocks, so every vector instruction advances four blocks at once. There
-/// are no table lookups and no branches on key or data: ChaCha20 is
-/// constant-time by construction.
+/// blocks, so every vector instruction advances four blocks at once (the
+/// last 128 bytes or less of a message take two blocks side by side, see
+/// ChaCha20+TwoBlocks.swift). The code targets baseline x86-64, SSE2 only:
+/// see `rotate` and `xorRotate16` for how the rotations stay in vector
+/// registers. There are no table lookups and no branches on key or data:
+/// ChaCha20 is constant-time by construction.
 public enum ChaCha20 {
     public static let keyByteCount = 32
     public static let nonceByteCount = 12
@@ -107,29 +110,35 @@ public enum ChaCha20 {
 
     /// XORs `buffer` in place with the keystream that starts at block
     /// `counter`. The caller guarantees the counter does not wrap.
-    @inlinable
     public static func xorKeyStream(_ buffer: UnsafeMutableRawBufferPointer, key: Key, nonce: Nonce, counter: UInt32) {
-        guard var pointer = buffer.baseAddress else { return }
-        var remaining = buffer.count
+        guard let start = buffer.baseAddress else { return }
+        var offset = 0
         var counter = counter
-        while remaining >= 256 {
-            fourBlocks(key: key, nonce: nonce, counter: counter) { words in
-                xorWords(words, into: pointer)
-            }
-            pointer += 256
-            remaining -= 256
+        while offset < buffer.count {
+            xorChunk(into: start + offset, count: min(256, buffer.count - offset), key: key, nonce: nonce, counter: counter)
+            offset += 256
             counter &+= 4
         }
-        guard remaining > 0 else { return }
-        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 16) { keystream in
-            let stream = keystream.baseAddress!
-            fourBlocks(key: key, nonce: nonce, counter: counter) { words in
-                storeWords(words, to: stream)
+    }
+
+    /// XORs the keystream from block `counter` into the `count` bytes at
+    /// `pointer`, at most 256: four blocks at once, or two side by side
+    /// for 128 bytes or less. `work` runs between double rounds (see
+    /// `fourBlocks`), `beforeXOR` once the keystream is ready.
+    @inlinable @inline(__always)
+    static func xorChunk(
+        into pointer: UnsafeMutableRawPointer, count: Int, key: Key, nonce: Nonce, counter: UInt32,
+        interleaving work: () -> Void = {}, beforeXOR: () -> Void = {}
+    ) {
+        if count > 2 * blockByteCount {
+            fourBlocks(key: key, nonce: nonce, counter: counter, interleaving: work) { words in
+                beforeXOR()
+                xorWords(words, into: pointer, count: count)
             }
-            for index in 0..<remaining {
-                pointer.storeBytes(
-                    of: pointer.load(fromByteOffset: index, as: UInt8.self) ^ stream.load(fromByteOffset: index, as: UInt8.self),
-                    toByteOffset: index, as: UInt8.self)
+        } else {
+            twoBlocks(key: key, nonce: nonce, counter: counter, interleaving: work) { rows in
+                beforeXOR()
+                xorRows(rows, into: pointer, count: count)
             }
         }
     }
@@ -145,8 +154,16 @@ public enum ChaCha20 {
 
     /// Computes blocks `counter ..< counter + 4` and hands their words,
     /// lane j being block counter + j, to `body`.
+    ///
+    /// `work` runs after each of the first eight double rounds. The AEAD
+    /// passes Poly1305 steps, scalar multiplications on general registers,
+    /// so that the processor overlaps them with the vector rounds, where one
+    /// after the other they would take the sum of their times.
     @inlinable @inline(__always)
-    static func fourBlocks(key: Key, nonce: Nonce, counter: UInt32, _ body: (FourBlockWords) -> Void) {
+    static func fourBlocks(
+        key: Key, nonce: Nonce, counter: UInt32,
+        interleaving work: () -> Void = {}, _ body: (FourBlockWords) -> Void
+    ) {
         // RFC 8439 section 2.3: constants "expand 32-byte k", key, counter, nonce.
         let c0 = SIMD4<UInt32>(repeating: 0x6170_7865), c1 = SIMD4<UInt32>(repeating: 0x3320_646e)
         let c2 = SIMD4<UInt32>(repeating: 0x7962_2d32), c3 = SIMD4<UInt32>(repeating: 0x6b20_6574)
@@ -160,7 +177,7 @@ public enum ChaCha20 {
         var x4 = k0, x5 = k1, x6 = k2, x7 = k3
         var x8 = k4, x9 = k5, x10 = k6, x11 = k7
         var x12 = ctr, x13 = n0, x14 = n1, x15 = n2
-        for _ in 0..<10 {
+        for round in 0..<10 {
             quarterRound(&x0, &x4, &x8, &x12)
             quarterRound(&x1, &x5, &x9, &x13)
             quarterRound(&x2, &x6, &x10, &x14)
@@ -169,6 +186,7 @@ public enum ChaCha20 {
             quarterRound(&x1, &x6, &x11, &x12)
             quarterRound(&x2, &x7, &x8, &x13)
             quarterRound(&x3, &x4, &x9, &x14)
+            if round < 8 { work() }
         }
         body((
             x0 &+ c0, x1 &+ c1, x2 &+ c2, x3 &+ c3,
@@ -182,50 +200,72 @@ public enum ChaCha20 {
     static func quarterRound(
         _ a: inout SIMD4<UInt32>, _ b: inout SIMD4<UInt32>, _ c: inout SIMD4<UInt32>, _ d: inout SIMD4<UInt32>
     ) {
-        a &+= b; d ^= a; d = rotate16(d)
+        a &+= b; d = xorRotate16(d, a)
         c &+= d; b ^= c; b = rotate(b, 12)
         a &+= b; d ^= a; d = rotate(d, 8)
         c &+= d; b ^= c; b = rotate(b, 7)
     }
 
-    /// Rotates every 32-bit lane left by `count`.
+    /// (d ^ a) rotated left by 16 in every 32-bit lane: a swap of 16-bit
+    /// halves, pshuflw + pshufhw.
     ///
-    /// Written on 64-bit lanes with masks on purpose: LLVM recognizes the
-    /// plain `(x << n) | (x >> (32 - n))` on 32-bit lanes as a rotate, which
-    /// baseline x86-64 (SSE2) has no vector instruction for, and falls back
-    /// to four scalar `rol`s with lane extracts, five times slower. Two
-    /// 64-bit shifts, two masks and an OR stay in vector registers.
+    /// The XOR is done on 16-bit lanes on purpose: after an XOR on 32-bit
+    /// lanes, LLVM lowers this very shuffle to pshuflw, pshufhw, psrld and
+    /// a three-instruction blend.
     @inlinable @inline(__always)
-    static func rotate(_ x: SIMD4<UInt32>, _ count: UInt64) -> SIMD4<UInt32> {
-        let wide = unsafeBitCast(x, to: SIMD2<UInt64>.self)
-        // The bits that wrap around: the low `count` bits of each 32-bit half.
-        let wrapped = SIMD2<UInt64>(repeating: ((1 << count) - 1) * 0x0000_0001_0000_0001)
-        let rotated = ((wide &<< count) & ~wrapped) | ((wide &>> (32 - count)) & wrapped)
-        return unsafeBitCast(rotated, to: SIMD4<UInt32>.self)
-    }
-
-    /// Rotates every 32-bit lane by 16: swapping the 16-bit halves is a
-    /// shuffle (pshuflw/pshufhw), cheaper than shifts.
-    @inlinable @inline(__always)
-    static func rotate16(_ x: SIMD4<UInt32>) -> SIMD4<UInt32> {
-        let halves = unsafeBitCast(x, to: SIMD8<UInt16>.self)
-        let swapped = SIMD8<UInt16>(halves[1], halves[0], halves[3], halves[2], halves[5], halves[4], halves[7], halves[6])
+    static func xorRotate16(_ d: SIMD4<UInt32>, _ a: SIMD4<UInt32>) -> SIMD4<UInt32> {
+        let x = unsafeBitCast(d, to: SIMD8<UInt16>.self) ^ unsafeBitCast(a, to: SIMD8<UInt16>.self)
+        let swapped = SIMD8<UInt16>(x[1], x[0], x[3], x[2], x[5], x[4], x[7], x[6])
         return unsafeBitCast(swapped, to: SIMD4<UInt32>.self)
     }
 
-    /// Transposes four state vectors so that row j holds the four words of block j.
+    /// Rotates every 32-bit lane left by `count`: pslld, psrld, paddd.
+    ///
+    /// The two halves are joined with `&+`, not `|`, on purpose. They share
+    /// no bits, so the sum is the same value, but LLVM recognizes the `|`
+    /// form as a rotate, which baseline x86-64 (SSE2) has no vector
+    /// instruction for, and lowers it to four scalar `rol`s with lane
+    /// extracts and inserts, five times slower. The sum is not matched as a
+    /// rotate and stays three vector instructions.
+    @inlinable @inline(__always)
+    static func rotate(_ x: SIMD4<UInt32>, _ count: UInt32) -> SIMD4<UInt32> {
+        (x &<< count) &+ (x &>> (32 &- count))
+    }
+
+    /// Transposes four state vectors so that row j holds the four words of
+    /// block j: unpack 32-bit lanes, then 64-bit halves. Written through
+    /// `SIMD2<UInt64>` so that LLVM emits the eight punpck instructions of
+    /// the textbook 4x4 transpose; the same shuffles written on 32-bit
+    /// lanes only come out as ten, half of them shufps.
     @inlinable @inline(__always)
     static func transpose(
         _ a: SIMD4<UInt32>, _ b: SIMD4<UInt32>, _ c: SIMD4<UInt32>, _ d: SIMD4<UInt32>
     ) -> (SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>, SIMD4<UInt32>) {
-        let ab01 = SIMD4(a[0], b[0], a[1], b[1]), ab23 = SIMD4(a[2], b[2], a[3], b[3])
-        let cd01 = SIMD4(c[0], d[0], c[1], d[1]), cd23 = SIMD4(c[2], d[2], c[3], d[3])
+        let ab01 = unsafeBitCast(SIMD4(a[0], b[0], a[1], b[1]), to: SIMD2<UInt64>.self)
+        let ab23 = unsafeBitCast(SIMD4(a[2], b[2], a[3], b[3]), to: SIMD2<UInt64>.self)
+        let cd01 = unsafeBitCast(SIMD4(c[0], d[0], c[1], d[1]), to: SIMD2<UInt64>.self)
+        let cd23 = unsafeBitCast(SIMD4(c[2], d[2], c[3], d[3]), to: SIMD2<UInt64>.self)
         return (
-            SIMD4(lowHalf: ab01.lowHalf, highHalf: cd01.lowHalf),
-            SIMD4(lowHalf: ab01.highHalf, highHalf: cd01.highHalf),
-            SIMD4(lowHalf: ab23.lowHalf, highHalf: cd23.lowHalf),
-            SIMD4(lowHalf: ab23.highHalf, highHalf: cd23.highHalf)
+            unsafeBitCast(SIMD2(ab01[0], cd01[0]), to: SIMD4<UInt32>.self),
+            unsafeBitCast(SIMD2(ab01[1], cd01[1]), to: SIMD4<UInt32>.self),
+            unsafeBitCast(SIMD2(ab23[0], cd23[0]), to: SIMD4<UInt32>.self),
+            unsafeBitCast(SIMD2(ab23[1], cd23[1]), to: SIMD4<UInt32>.self)
         )
+    }
+
+    /// XORs the first `count` (at most 256) keystream bytes in `words` into
+    /// `pointer`: straight from registers for all 256, through a buffer
+    /// for fewer.
+    @inlinable @inline(__always)
+    static func xorWords(_ words: FourBlockWords, into pointer: UnsafeMutableRawPointer, count: Int) {
+        if count == 256 {
+            xorWords(words, into: pointer)
+        } else {
+            withUnsafeTemporaryAllocation(byteCount: 256, alignment: 16) { keystream in
+                storeWords(words, to: keystream.baseAddress!)
+                xorBytes(UnsafeRawPointer(keystream.baseAddress!), into: pointer, count: count)
+            }
+        }
     }
 
     /// XORs the 256 keystream bytes in `words` into `pointer`.
@@ -260,6 +300,25 @@ public enum ChaCha20 {
     static func storeWords(_ words: FourBlockWords, to pointer: UnsafeMutableRawPointer) {
         pointer.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
         xorWords(words, into: pointer)
+    }
+
+    /// XORs `count` bytes of `keystream` into `pointer`: 16 at a time, then
+    /// the last few one by one.
+    @inlinable @inline(__always)
+    static func xorBytes(_ keystream: UnsafeRawPointer, into pointer: UnsafeMutableRawPointer, count: Int) {
+        var index = 0
+        while index + 16 <= count {
+            let data = pointer.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            let key = keystream.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            pointer.storeBytes(of: data ^ key, toByteOffset: index, as: SIMD16<UInt8>.self)
+            index += 16
+        }
+        while index < count {
+            let data = pointer.load(fromByteOffset: index, as: UInt8.self)
+            let key = keystream.load(fromByteOffset: index, as: UInt8.self)
+            pointer.storeBytes(of: data ^ key, toByteOffset: index, as: UInt8.self)
+            index += 1
+        }
     }
 }
 

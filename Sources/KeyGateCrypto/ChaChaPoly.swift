@@ -61,54 +61,111 @@ public enum ChaChaPoly {
 
     /// Encrypts `buffer` in place and writes the 16-byte tag to `tag`.
     /// The caller keeps `buffer` under 256 GiB.
-    @inlinable
     public static func seal(
         _ buffer: UnsafeMutableRawBufferPointer, tag: UnsafeMutableRawPointer,
         key: ChaCha20.Key, nonce: ChaCha20.Nonce, aad: UnsafeRawBufferPointer
     ) {
-        var authenticator = oneTimeAuthenticator(key: key, nonce: nonce)
-        ChaCha20.xorKeyStream(buffer, key: key, nonce: nonce, counter: 1)
-        authenticate(&authenticator, aad: aad, ciphertext: UnsafeRawBufferPointer(buffer))
+        let authenticator = crypt(buffer, key: key, nonce: nonce, aad: aad, sealing: true)
         authenticator.finalize(into: tag)
     }
 
-    /// Verifies `tag` over the ciphertext in `buffer`, then decrypts it in
-    /// place. On failure `buffer` is left untouched.
+    /// Decrypts `buffer` in place if `tag` is right for its ciphertext. On
+    /// failure `buffer` is left as it was (it holds unauthenticated
+    /// plaintext only while this call runs).
     /// - Throws: `CryptoError.authenticationFailed`.
-    @inlinable
     public static func open(
         _ buffer: UnsafeMutableRawBufferPointer, tag: UnsafeRawPointer,
         key: ChaCha20.Key, nonce: ChaCha20.Nonce, aad: UnsafeRawBufferPointer
     ) throws(CryptoError) {
-        var authenticator = oneTimeAuthenticator(key: key, nonce: nonce)
-        authenticate(&authenticator, aad: aad, ciphertext: UnsafeRawBufferPointer(buffer))
+        // Authentication and decryption share one pass over the data (see
+        // `crypt`), so the buffer is decrypted before the tag is known. A
+        // wrong tag is rare and its outcome public: the keystream is then
+        // applied again, which restores the ciphertext.
+        let authenticator = crypt(buffer, key: key, nonce: nonce, aad: aad, sealing: false)
         let matches = withUnsafeTemporaryAllocation(byteCount: tagByteCount, alignment: 8) { expected in
             authenticator.finalize(into: expected.baseAddress!)
             return ConstantTime.equals(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(start: tag, count: tagByteCount))
         }
-        guard matches else { throw .authenticationFailed }
-        ChaCha20.xorKeyStream(buffer, key: key, nonce: nonce, counter: 1)
-    }
-
-    @inlinable
-    static func oneTimeAuthenticator(key: ChaCha20.Key, nonce: ChaCha20.Nonce) -> Poly1305.State {
-        withUnsafeTemporaryAllocation(byteCount: ChaCha20.blockByteCount, alignment: 16) { block in
-            block.initializeMemory(as: UInt8.self, repeating: 0)
-            ChaCha20.xorKeyStream(block, key: key, nonce: nonce, counter: 0)
-            return Poly1305.State(key: UnsafeRawPointer(block.baseAddress!))
+        guard matches else {
+            ChaCha20.xorKeyStream(buffer, key: key, nonce: nonce, counter: 1)
+            throw .authenticationFailed
         }
     }
 
-    /// Section 2.8: MAC over aad, pad16, ciphertext, pad16, and the two
-    /// lengths as 64-bit little-endian numbers.
-    @inlinable
-    static func authenticate(_ authenticator: inout Poly1305.State, aad: UnsafeRawBufferPointer, ciphertext: UnsafeRawBufferPointer) {
-        authenticator.absorbPadded(aad.baseAddress, byteCount: aad.count)
-        authenticator.absorbPadded(ciphertext.baseAddress, byteCount: ciphertext.count)
-        withUnsafeTemporaryAllocation(byteCount: 16, alignment: 8) { lengths in
-            lengths.storeBytes(of: UInt64(aad.count).littleEndian, toByteOffset: 0, as: UInt64.self)
-            lengths.storeBytes(of: UInt64(ciphertext.count).littleEndian, toByteOffset: 8, as: UInt64.self)
-            authenticator.absorbBlocks(UnsafeRawPointer(lengths.baseAddress!), count: 1)
+    /// Section 2.8 in one pass: XORs `buffer` with the keystream from block
+    /// 1 and returns the Poly1305 state over aad, pad16, ciphertext, pad16
+    /// and the two lengths (the ciphertext is what `buffer` holds after the
+    /// call when sealing, before it when opening).
+    ///
+    /// Block 0 gives the one-time key (section 2.6); the pass that computes
+    /// it (four blocks, or two for a message of at most 64 bytes) also
+    /// encrypts up to the first 192 bytes. Then each 256 bytes of keystream
+    /// is computed with Poly1305 interleaved between its rounds (see
+    /// `ChaCha20.fourBlocks`), over the ciphertext already available: when
+    /// sealing, what earlier passes wrote; when opening, the chunk about to
+    /// be decrypted, which must be absorbed before it is
+    /// overwritten. Every branch depends only on lengths.
+    @usableFromInline
+    static func crypt(
+        _ buffer: UnsafeMutableRawBufferPointer, key: ChaCha20.Key, nonce: ChaCha20.Nonce,
+        aad: UnsafeRawBufferPointer, sealing: Bool
+    ) -> Poly1305.State {
+        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 16) { keystream in
+            let stream = keystream.baseAddress!
+            // An empty buffer may have no address: any valid one does then.
+            let start = buffer.baseAddress ?? stream
+            let end = UnsafeRawPointer(start + buffer.count)
+            let headCount = min(buffer.count, 3 * ChaCha20.blockByteCount)
+            stream.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
+            ChaCha20.xorChunk(
+                into: stream, count: ChaCha20.blockByteCount + headCount, key: key, nonce: nonce, counter: 0)
+            var authenticator = Poly1305.State(key: UnsafeRawPointer(stream))
+            authenticator.absorbPadded(aad.baseAddress, byteCount: aad.count)
+            if !sealing {
+                authenticator.absorbPadded(UnsafeRawPointer(start), byteCount: headCount)
+            }
+            ChaCha20.xorBytes(UnsafeRawPointer(stream + ChaCha20.blockByteCount), into: start, count: headCount)
+
+            // The ciphertext not yet absorbed starts at `cursor`.
+            var cursor = UnsafeRawPointer(start + (sealing ? 0 : headCount))
+            var offset = headCount
+            var counter: UInt32 = 4
+            while offset < buffer.count {
+                let chunk = start + offset
+                let chunkCount = min(256, buffer.count - offset)
+                let available = UnsafeRawPointer(sealing ? chunk : chunk + chunkCount)
+                if chunkCount == 256 && available - cursor == 256 {
+                    // The common case, without length checks: the sixteen
+                    // blocks of the 256 bytes pending, two after each of
+                    // eight double rounds.
+                    ChaCha20.fourBlocks(key: key, nonce: nonce, counter: counter, interleaving: {
+                        authenticator.absorbBlocks(cursor, count: 2)
+                        cursor += 32
+                    }) { words in
+                        ChaCha20.xorWords(words, into: chunk)
+                    }
+                } else {
+                    ChaCha20.xorChunk(
+                        into: chunk, count: chunkCount, key: key, nonce: nonce, counter: counter,
+                        interleaving: {
+                            authenticator.absorbBlocks(from: &cursor, upTo: available, limit: 2)
+                        },
+                        beforeXOR: {
+                            if !sealing {
+                                authenticator.absorbPadded(cursor, byteCount: available - cursor)
+                                cursor = available
+                            }
+                        })
+                }
+                offset += 256
+                counter &+= 4
+            }
+            authenticator.absorbPadded(cursor, byteCount: end - cursor)
+            // The lengths block, in the no longer needed keystream buffer.
+            stream.storeBytes(of: UInt64(aad.count).littleEndian, toByteOffset: 0, as: UInt64.self)
+            stream.storeBytes(of: UInt64(buffer.count).littleEndian, toByteOffset: 8, as: UInt64.self)
+            authenticator.absorbBlocks(UnsafeRawPointer(stream), count: 1)
+            return authenticator
         }
     }
 }

@@ -32,17 +32,20 @@ public enum HMACSHA256 {
         /// Starts an HMAC under `key`. RFC 2104 section 2: keys longer than
         /// the block are hashed first; shorter ones are padded with zeros.
         public init(key: UnsafeRawBufferPointer) {
-            var block = [UInt8](repeating: 0, count: SHA256.blockByteCount)
-            if key.count > SHA256.blockByteCount {
-                let digest = SHA256.hash(key)
-                block.replaceSubrange(0..<digest.count, with: digest)
-            } else if key.count > 0 {
-                block.withUnsafeMutableBytes { $0.copyMemory(from: key) }
+            withUnsafeTemporaryAllocation(byteCount: SHA256.blockByteCount, alignment: 16) { block in
+                block.initializeMemory(as: UInt8.self, repeating: 0)
+                if key.count > SHA256.blockByteCount {
+                    var hasher = SHA256Hasher()
+                    hasher.update(key)
+                    hasher.finalize(into: block.baseAddress!)
+                } else if key.count > 0 {
+                    block.copyMemory(from: key)
+                }
+                for index in block.indices { block[index] ^= 0x36 }
+                inner.update(UnsafeRawBufferPointer(block))
+                for index in block.indices { block[index] ^= 0x36 ^ 0x5c }
+                outer.update(UnsafeRawBufferPointer(block))
             }
-            for index in block.indices { block[index] ^= 0x36 }
-            inner.update(block)
-            for index in block.indices { block[index] ^= 0x36 ^ 0x5c }
-            outer.update(block)
         }
 
         /// Appends `bytes` to the message.
@@ -57,7 +60,10 @@ public enum HMACSHA256 {
 
         /// Returns the 32-byte tag. The authenticator must not be used afterwards.
         public mutating func finalize() -> [UInt8] {
-            outer.update(inner.finalize())
+            withUnsafeTemporaryAllocation(byteCount: SHA256.byteCount, alignment: 8) { innerDigest in
+                inner.finalize(into: innerDigest.baseAddress!)
+                outer.update(UnsafeRawBufferPointer(innerDigest))
+            }
             return outer.finalize()
         }
     }

@@ -54,41 +54,50 @@ public enum Poly1305 {
 
         /// Absorbs `count` 16-byte blocks, each with 2^128 added (`highBit`
         /// 1) as for full blocks, or not (0) for a padded final block.
-        @inlinable
+        @inlinable @inline(__always)
         mutating func absorbBlocks(_ blocks: UnsafeRawPointer, count: Int, highBit: UInt64 = 1) {
-            // r1 has its low two bits clamped to zero, so r1 * 2^128 = (r1/4) * 5 * 2^128/... :
-            // h1*r1*2^128 = h1 * (r1 >> 2) * 5 (mod p), folded in as h1 * rr1.
-            let rr1 = r1 &+ (r1 >> 2)
+            // r1 has its low two bits clamped to zero, so h1*r1*2^128 =
+            // h1*(r1/4)*2^130 = h1*(r1/4)*5 (mod p), folded in as h1 * rr1.
+            let r0 = self.r0, r1 = self.r1, rr1 = r1 &+ (r1 >> 2)
             var h0 = self.h0, h1 = self.h1, h2 = self.h2
-            let r0 = self.r0, r1 = self.r1
-            for index in 0..<count {
-                let m0 = UInt64(littleEndian: blocks.loadUnaligned(fromByteOffset: index * 16, as: UInt64.self))
-                let m1 = UInt64(littleEndian: blocks.loadUnaligned(fromByteOffset: index * 16 + 8, as: UInt64.self))
-                // h += m
-                let (sum0, carry0) = h0.addingReportingOverflow(m0)
-                let (sum1a, carry1a) = h1.addingReportingOverflow(m1)
-                let (sum1, carry1b) = sum1a.addingReportingOverflow(carry0 ? 1 : 0)
-                h0 = sum0
-                h1 = sum1
-                h2 = h2 &+ UInt64(carry1a ? 1 : 0) &+ UInt64(carry1b ? 1 : 0) &+ highBit
+            var block = blocks
+            for _ in 0..<count {
+                let m0 = UInt64(littleEndian: block.loadUnaligned(as: UInt64.self))
+                let m1 = UInt64(littleEndian: block.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                block += 16
+                // h += m. Carries go through 128-bit sums (add, adc), never
+                // through a Bool: LLVM may turn `carry ? 1 : 0` into a
+                // branch on the carry, which depends on secret data.
+                let sum0 = UInt128(h0) &+ UInt128(m0)
+                let sum1 = UInt128(h1) &+ UInt128(m1) &+ (sum0 &>> 64)
+                h0 = UInt64(truncatingIfNeeded: sum0)
+                h1 = UInt64(truncatingIfNeeded: sum1)
+                h2 = h2 &+ UInt64(truncatingIfNeeded: sum1 &>> 64) &+ highBit
                 // h *= r, partially reduced modulo 2^130 - 5.
                 let d0 = UInt128(h0) &* UInt128(r0) &+ UInt128(h1) &* UInt128(rr1)
                 let d1 = UInt128(h0) &* UInt128(r1) &+ UInt128(h1) &* UInt128(r0) &+ UInt128(h2 &* rr1)
                 let d2 = h2 &* r0
-                h0 = UInt64(truncatingIfNeeded: d0)
-                let d1c = d1 &+ (d0 >> 64)
-                h1 = UInt64(truncatingIfNeeded: d1c)
-                h2 = d2 &+ UInt64(truncatingIfNeeded: d1c >> 64)
+                let d1c = d1 &+ (d0 &>> 64)
+                h2 = d2 &+ UInt64(truncatingIfNeeded: d1c &>> 64)
                 // Fold the bits above 2^130 back in, times 5: c = (h2 >> 2) * 5.
                 let c = (h2 >> 2) &+ (h2 & ~3)
-                h2 &= 3
-                let (f0, fc0) = h0.addingReportingOverflow(c)
-                let (f1, fc1) = h1.addingReportingOverflow(fc0 ? 1 : 0)
-                h0 = f0
-                h1 = f1
-                h2 &+= fc1 ? 1 : 0
+                let fold0 = UInt128(UInt64(truncatingIfNeeded: d0)) &+ UInt128(c)
+                let fold1 = UInt128(UInt64(truncatingIfNeeded: d1c)) &+ (fold0 &>> 64)
+                h0 = UInt64(truncatingIfNeeded: fold0)
+                h1 = UInt64(truncatingIfNeeded: fold1)
+                h2 = (h2 & 3) &+ UInt64(truncatingIfNeeded: fold1 &>> 64)
             }
             self.h0 = h0; self.h1 = h1; self.h2 = h2
+        }
+
+        /// Absorbs the whole blocks from `cursor` up to `end`, at most `limit`
+        /// of them, and moves `cursor` past them.
+        @inlinable @inline(__always)
+        mutating func absorbBlocks(from cursor: inout UnsafeRawPointer, upTo end: UnsafeRawPointer, limit: Int) {
+            let count = min(limit, (end - cursor) / 16)
+            guard count > 0 else { return }
+            absorbBlocks(cursor, count: count)
+            cursor += count * 16
         }
 
         /// Absorbs `byteCount` bytes, zero-padding a final partial block to
@@ -110,17 +119,17 @@ public enum Poly1305 {
         /// Writes the tag (h mod p) + s mod 2^128 to `output` (16 bytes).
         @inlinable
         func finalize(into output: UnsafeMutableRawPointer) {
-            // g = h + 5 - 2^130: if that does not borrow, h >= p and g is the result.
-            let (g0, gc0) = h0.addingReportingOverflow(5)
-            let (g1, gc1) = h1.addingReportingOverflow(gc0 ? 1 : 0)
-            let g2 = h2 &+ (gc1 ? 1 : 0)
+            // g = h + 5 - 2^130: if that does not borrow, h >= p and g is the
+            // result. Carries go through 128-bit sums, as in absorbBlocks.
+            let g0 = UInt128(h0) &+ 5
+            let g1 = UInt128(h1) &+ (g0 &>> 64)
+            let g2 = h2 &+ UInt64(truncatingIfNeeded: g1 &>> 64)
             let useG = ConstantTime.mask(g2 >> 2)
-            let t0 = (h0 & ~useG) | (g0 & useG)
-            let t1 = (h1 & ~useG) | (g1 & useG)
-            let (tag0, tc0) = t0.addingReportingOverflow(s0)
-            let tag1 = t1 &+ s1 &+ (tc0 ? 1 : 0)
-            output.storeBytes(of: tag0.littleEndian, toByteOffset: 0, as: UInt64.self)
-            output.storeBytes(of: tag1.littleEndian, toByteOffset: 8, as: UInt64.self)
+            let t0 = (h0 & ~useG) | (UInt64(truncatingIfNeeded: g0) & useG)
+            let t1 = (h1 & ~useG) | (UInt64(truncatingIfNeeded: g1) & useG)
+            let tag = (UInt128(t1) << 64 | UInt128(t0)) &+ (UInt128(s1) << 64 | UInt128(s0))
+            output.storeBytes(of: UInt64(truncatingIfNeeded: tag).littleEndian, toByteOffset: 0, as: UInt64.self)
+            output.storeBytes(of: UInt64(truncatingIfNeeded: tag &>> 64).littleEndian, toByteOffset: 8, as: UInt64.self)
         }
     }
 }

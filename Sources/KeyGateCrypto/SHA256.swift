@@ -45,14 +45,26 @@ public enum SHA256 {
         /// Writes the digest, big-endian, to `output` (32 bytes).
         @usableFromInline
         func write(to output: UnsafeMutableRawPointer) {
-            for (index, word) in [h0, h1, h2, h3, h4, h5, h6, h7].enumerated() {
-                output.storeBytes(of: word.bigEndian, toByteOffset: index * 4, as: UInt32.self)
-            }
+            output.storeBytes(of: h0.bigEndian, toByteOffset: 0, as: UInt32.self)
+            output.storeBytes(of: h1.bigEndian, toByteOffset: 4, as: UInt32.self)
+            output.storeBytes(of: h2.bigEndian, toByteOffset: 8, as: UInt32.self)
+            output.storeBytes(of: h3.bigEndian, toByteOffset: 12, as: UInt32.self)
+            output.storeBytes(of: h4.bigEndian, toByteOffset: 16, as: UInt32.self)
+            output.storeBytes(of: h5.bigEndian, toByteOffset: 20, as: UInt32.self)
+            output.storeBytes(of: h6.bigEndian, toByteOffset: 24, as: UInt32.self)
+            output.storeBytes(of: h7.bigEndian, toByteOffset: 28, as: UInt32.self)
         }
     }
 
     /// FIPS 180-4 section 6.2.2: runs the compression function over
     /// `blockCount` consecutive 64-byte blocks starting at `blocks`.
+    ///
+    /// Written for throughput on a processor that issues four instructions
+    /// a cycle: the rounds are unrolled eight at a time with the roles of
+    /// the eight working variables rotated instead of moved (see
+    /// `eightRounds`), the message schedule is unrolled eight words at a
+    /// time, and the round constants are added to the schedule in one
+    /// vectorizable pass. No table lookups depend on data: constant-time.
     @usableFromInline
     static func compress(_ state: inout State, blocks: UnsafeRawPointer, blockCount: Int) {
         roundConstants.withUnsafeBufferPointer { constants in
@@ -64,28 +76,82 @@ public enum SHA256 {
                     for t in 0..<16 {
                         w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: t * 4, as: UInt32.self))
                     }
-                    for t in 16..<64 {
-                        let s0 = w[t - 15].rotatedRight(7) ^ w[t - 15].rotatedRight(18) ^ (w[t - 15] >> 3)
-                        let s1 = w[t - 2].rotatedRight(17) ^ w[t - 2].rotatedRight(19) ^ (w[t - 2] >> 10)
-                        w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+                    for t in stride(from: 16, to: 64, by: 8) {
+                        expandSchedule(w, t); expandSchedule(w, t + 1); expandSchedule(w, t + 2); expandSchedule(w, t + 3)
+                        expandSchedule(w, t + 4); expandSchedule(w, t + 5); expandSchedule(w, t + 6); expandSchedule(w, t + 7)
                     }
-                    var a = state.h0, b = state.h1, c = state.h2, d = state.h3
-                    var e = state.h4, f = state.h5, g = state.h6, h = state.h7
+                    // From here w[t] holds K[t] + W[t], the sum every round adds.
                     for t in 0..<64 {
-                        let sigma1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
-                        let choose = (e & f) ^ (~e & g)
-                        let t1 = h &+ sigma1 &+ choose &+ k[t] &+ w[t]
-                        let sigma0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
-                        let majority = (a & b) ^ (a & c) ^ (b & c)
-                        let t2 = sigma0 &+ majority
-                        h = g; g = f; f = e; e = d &+ t1
-                        d = c; c = b; b = a; a = t1 &+ t2
+                        w[t] &+= k[t]
                     }
-                    state.h0 &+= a; state.h1 &+= b; state.h2 &+= c; state.h3 &+= d
-                    state.h4 &+= e; state.h5 &+= f; state.h6 &+= g; state.h7 &+= h
+                    var working = (state.h0, state.h1, state.h2, state.h3, state.h4, state.h5, state.h6, state.h7)
+                    var bXorC = state.h1 ^ state.h2
+                    for t in stride(from: 0, to: 64, by: 8) {
+                        eightRounds(&working, &bXorC, w + t)
+                    }
+                    state.h0 &+= working.0; state.h1 &+= working.1; state.h2 &+= working.2; state.h3 &+= working.3
+                    state.h4 &+= working.4; state.h5 &+= working.5; state.h6 &+= working.6; state.h7 &+= working.7
                 }
             }
         }
+    }
+
+    /// W[t] = sigma1(W[t-2]) + W[t-7] + sigma0(W[t-15]) + W[t-16].
+    ///
+    /// Shifts distribute over XOR, so ROTR7 ^ ROTR18 = ROTR7(x ^ ROTR11(x)):
+    /// two rotations instead of three, and the same for sigma1.
+    @inlinable @inline(__always)
+    static func expandSchedule(_ w: UnsafeMutablePointer<UInt32>, _ t: Int) {
+        let x = w[t - 15], y = w[t - 2]
+        let sigma0 = (x.rotatedRight(11) ^ x).rotatedRight(7) ^ (x >> 3)
+        let sigma1 = (y.rotatedRight(2) ^ y).rotatedRight(17) ^ (y >> 10)
+        w[t] = w[t - 16] &+ sigma0 &+ w[t - 7] &+ sigma1
+    }
+
+    @usableFromInline
+    typealias WorkingVariables = (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+
+    /// Eight rounds, `kw` holding K[t] + W[t] for each. Each round changes
+    /// only d and h (d += T1, h = T1 + T2); the next round then plays the
+    /// same part with every variable one place further along (h is its a,
+    /// a its b...), so after eight rounds every variable is back in its
+    /// place without a single move.
+    @inlinable @inline(__always)
+    static func eightRounds(_ working: inout WorkingVariables, _ bXorC: inout UInt32, _ kw: UnsafePointer<UInt32>) {
+        var (a, b, c, d, e, f, g, h) = working
+        round(a, b, c, &d, e, f, g, &h, kw[0], &bXorC)
+        round(h, a, b, &c, d, e, f, &g, kw[1], &bXorC)
+        round(g, h, a, &b, c, d, e, &f, kw[2], &bXorC)
+        round(f, g, h, &a, b, c, d, &e, kw[3], &bXorC)
+        round(e, f, g, &h, a, b, c, &d, kw[4], &bXorC)
+        round(d, e, f, &g, h, a, b, &c, kw[5], &bXorC)
+        round(c, d, e, &f, g, h, a, &b, kw[6], &bXorC)
+        round(b, c, d, &e, f, g, h, &a, kw[7], &bXorC)
+        working = (a, b, c, d, e, f, g, h)
+    }
+
+    /// One round (FIPS 180-4 section 6.2.2 step 3), in fewer instructions:
+    /// - Ch(e, f, g) = g ^ (e & (f ^ g)), three operations instead of four.
+    /// - Maj(a, b, c) = b ^ ((a ^ b) & (b ^ c)), where b ^ c is the a ^ b
+    ///   of the previous round, kept in `bXorC`.
+    /// - Sigma0 nests its rotations, ROTR2(a ^ ROTR11(a ^ ROTR9(a))), which
+    ///   needs no copies of a. Sigma1 keeps the three independent rotations:
+    ///   e feeds the next round through T1, and nested rotations would
+    ///   lengthen that chain (measured 5% slower).
+    @inlinable @inline(__always)
+    static func round(
+        _ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: inout UInt32,
+        _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: inout UInt32, _ kw: UInt32, _ bXorC: inout UInt32
+    ) {
+        let sigma1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
+        let choose = g ^ (e & (f ^ g))
+        let t1 = h &+ kw &+ choose &+ sigma1
+        let sigma0 = ((a.rotatedRight(9) ^ a).rotatedRight(11) ^ a).rotatedRight(2)
+        let aXorB = a ^ b
+        let majority = b ^ (aXorB & bXorC)
+        bXorC = aXorB
+        d &+= t1
+        h = t1 &+ sigma0 &+ majority
     }
 }
 
