@@ -12,7 +12,7 @@ public struct ClientHandshakeOptions: Sendable {
     public var service: String
     /// XX: judges the server's static key as soon as message 2 is read,
     /// before message 3 reveals the client's identity. Throw to abort.
-    public var verifyServerKey: @Sendable ([UInt8]) throws -> Void
+    public var verifyServerKey: @Sendable ([UInt8]) async throws -> Void
     /// Limit for the whole handshake.
     public var deadline: ContinuousClock.Instant?
     /// Receives each message's trace (tokens, sizes, public keys, hash).
@@ -20,7 +20,7 @@ public struct ClientHandshakeOptions: Sendable {
 
     public init(
         protocolName: String, staticPrivateKey: [UInt8], pinnedServerKey: [UInt8]? = nil, service: String,
-        verifyServerKey: @escaping @Sendable ([UInt8]) throws -> Void = { _ in },
+        verifyServerKey: @escaping @Sendable ([UInt8]) async throws -> Void = { _ in },
         deadline: ContinuousClock.Instant? = nil, trace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil
     ) {
         self.protocolName = protocolName
@@ -99,7 +99,7 @@ extension SecureChannel {
             let reply = try await readHandshake(handshake, options.deadline, options.trace)
             try requireEmpty(reply, "XX message 2")
             // Section 9: judge the server before message 3 names the client.
-            try options.verifyServerKey(handshake.remoteStaticPublicKey ?? [])
+            try await options.verifyServerKey(handshake.remoteStaticPublicKey ?? [])
             try await writeHandshake(handshake, payload: service, options.trace)
         } else {
             try await writeHandshake(handshake, payload: service, options.trace)

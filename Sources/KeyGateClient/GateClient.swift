@@ -74,7 +74,8 @@ public enum GateClient {
     public static func connect(_ options: GateClientOptions) async throws(ClientError) -> GateSession {
         let identity: Identity
         do {
-            let (loaded, created) = try options.keys.loadOrCreateIdentity(name: options.identityName, algorithm: options.algorithm)
+            let keys = options.keys, name = options.identityName, algorithm = options.algorithm
+            let (loaded, created) = try await KeyFileIO.perform { try keys.loadOrCreateIdentity(name: name, algorithm: algorithm) }
             identity = loaded
             if created {
                 options.log.warning("created a new client key", [
@@ -196,7 +197,7 @@ public enum GateClient {
             verifyServerKey: { keyBytes in
                 // protocol-v1 section 9: judged before message 3 reveals us.
                 let key = try PublicKey(algorithm: algorithm, bytes: keyBytes)
-                if case .remembered = try knownHosts.trustOnFirstUse(host: host, port: port, key: key) {
+                if case .remembered = try await knownHosts.verify(host: host, port: port, key: key) {
                     log.warning("trusting the server's key on first use", [
                         "server": "\(host):\(port)", "fingerprint": key.fingerprint, "file": knownHosts.path,
                     ])

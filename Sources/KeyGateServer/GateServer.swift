@@ -143,7 +143,7 @@ public final class GateServer: Sendable {
             return nil
         }
         let fingerprint = clientKey.fingerprint
-        guard let name = authorizedKeys.name(for: clientKey) else {
+        guard let name = await authorizedKeys.lookUpName(for: clientKey) else {
             log.info("denied", ["peer": peerAddress, "key": fingerprint, "reason": "key not in \(authorizedKeys.path)"])
             await deny(channel, .denied(reason: GrantReply.Reason.notAllowed, retry: false))
             return nil

@@ -32,7 +32,7 @@ struct SecureChannelHandshakeTests {
         let expectedHeader = [UInt8(0), UInt8(name.count)] + name + [0, 32]
         var received: [UInt8] = []
         while received.count < expectedHeader.count + 32 {
-            received += try #require(try await b.read(upTo: 1024, deadline: .now + .seconds(5)))
+            received += try #require(try await b.read(upTo: 1024, deadline: .now + .seconds(60)))
         }
         #expect(Array(received.prefix(expectedHeader.count)) == expectedHeader)
         task.cancel()
@@ -156,7 +156,8 @@ struct SecureChannelHandshakeTests {
         await #expect(throws: ChannelError.timedOut(while: "reading")) {
             try await SecureChannel(stream: b).performServerHandshake(options)
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Generous: the point is that it ends; CPU-bound suites may hold both threads.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test func tracingReportsEveryMessageOnBothSides() async throws {

@@ -145,7 +145,7 @@ struct SecureChannelResumeTests {
         let dataClient = SecureChannel(stream: a)
         let dataServer = SecureChannel(stream: b)
         try await dataClient.resume(keys: clientAfterGrant)
-        let adopted = try await dataServer.acceptResume(keys: serverAfterGrant, deadline: .now + .seconds(5))
+        let adopted = try await dataServer.acceptResume(keys: serverAfterGrant, deadline: .now + .seconds(60))
         #expect(adopted.receiving.nonce == serverAfterGrant.receiving.nonce + 1)
         try await dataServer.send([7])
         #expect(try await dataClient.receive() == [7])
@@ -165,18 +165,18 @@ struct SecureChannelResumeTests {
         let (s1, s2) = InMemoryByteStream.pair()
         try await SecureChannel(stream: s1).resume(keys: strangerKeys)
         await #expect(throws: ChannelError.decryptionFailed) {
-            try await SecureChannel(stream: s2).acceptResume(keys: serverKeys, deadline: .now + .seconds(5))
+            try await SecureChannel(stream: s2).acceptResume(keys: serverKeys, deadline: .now + .seconds(60))
         }
         // Garbage.
         let (g1, g2) = InMemoryByteStream.pair()
         try await g1.write([0, 20] + [UInt8](repeating: 0x41, count: 20))
         await #expect(throws: ChannelError.decryptionFailed) {
-            try await SecureChannel(stream: g2).acceptResume(keys: serverKeys, deadline: .now + .seconds(5))
+            try await SecureChannel(stream: g2).acceptResume(keys: serverKeys, deadline: .now + .seconds(60))
         }
         // The rightful client still resumes with nonce 0.
         let (a, b) = InMemoryByteStream.pair()
         try await SecureChannel(stream: a).resume(keys: clientKeys)
-        let adopted = try await SecureChannel(stream: b).acceptResume(keys: serverKeys, deadline: .now + .seconds(5))
+        let adopted = try await SecureChannel(stream: b).acceptResume(keys: serverKeys, deadline: .now + .seconds(60))
         #expect(adopted.receiving.nonce == 1)
     }
 
@@ -189,7 +189,7 @@ struct SecureChannelResumeTests {
         let impostor = SecureChannel(stream: a, keys: clientKeys)
         try await impostor.send(Array("RESUMF".utf8))
         await #expect(throws: ChannelError.self) {
-            try await SecureChannel(stream: b).acceptResume(keys: serverKeys, deadline: .now + .seconds(5))
+            try await SecureChannel(stream: b).acceptResume(keys: serverKeys, deadline: .now + .seconds(60))
         }
     }
 
@@ -224,11 +224,11 @@ struct DataConnectionKeyTests {
         let serverPsk = samePsk ? psk : SecureRandom.bytes(count: 32)
         let serverKeys = Task {
             try await server.performDataConnectionHandshake(
-                initiator: false, diffieHellmanName: "25519", presharedKey: serverPsk, deadline: .now + .seconds(5))
+                initiator: false, diffieHellmanName: "25519", presharedKey: serverPsk, deadline: .now + .seconds(60))
         }
         if samePsk {
             _ = try await client.performDataConnectionHandshake(
-                initiator: true, diffieHellmanName: "25519", presharedKey: psk, deadline: .now + .seconds(5))
+                initiator: true, diffieHellmanName: "25519", presharedKey: psk, deadline: .now + .seconds(60))
             _ = try await serverKeys.value
             try await client.sendData([1, 2, 3])
             try await client.sendEndOfData()
@@ -237,7 +237,7 @@ struct DataConnectionKeyTests {
         } else {
             let clientTask = Task {
                 try await client.performDataConnectionHandshake(
-                    initiator: true, diffieHellmanName: "25519", presharedKey: psk, deadline: .now + .seconds(5))
+                    initiator: true, diffieHellmanName: "25519", presharedKey: psk, deadline: .now + .seconds(60))
             }
             await #expect(throws: ChannelError.self) { try await serverKeys.value }
             await b.close()

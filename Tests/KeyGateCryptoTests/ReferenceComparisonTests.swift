@@ -102,7 +102,10 @@ struct ReferenceComparisonTests {
     /// back; a wrong tag throws and leaves the ciphertext as it was.
     @Test(arguments: ReferenceComparisonTests.aadLengths)
     func inPlaceSealAndOpenMatchReference(aadLength: Int) throws {
-        for length in Self.lengths {
+        // The full set of lengths with no AAD; with AAD, the short ones and
+        // the large edges (the AAD only shifts where Poly1305 blocks fall).
+        let lengths = aadLength == 0 ? Self.lengths : Self.lengths.filter { $0 <= 300 || $0 >= 1023 }
+        for length in lengths {
             let key = Self.randomBytes(32), nonce = Self.randomBytes(12)
             let aad = Self.randomBytes(aadLength), plaintext = Self.randomBytes(length)
             let expected = Reference.seal(plaintext, aad: aad, key: key, nonce: nonce)

@@ -39,11 +39,12 @@ public final class TestServer: Sendable {
             listenAddress: try SocketAddress(host: "127.0.0.1", port: 0), dataPorts: dataPorts)
         configure(&configuration)
         let keys = KeyStore(directory: directory.appending("server-keys"))
-        let identities = try KeyAlgorithm.allCases
-            .filter { configuration.diffieHellmanNames.contains($0.diffieHellman.name) }
-            .map { try keys.loadOrCreateIdentity(name: "server", algorithm: $0).identity }
+        let algorithms = KeyAlgorithm.allCases.filter { configuration.diffieHellmanNames.contains($0.diffieHellman.name) }
+        let identities = try await onFileThread {
+            try algorithms.map { try keys.loadOrCreateIdentity(name: "server", algorithm: $0).identity }
+        }
         let authorizedKeys = AuthorizedKeys(path: keys.authorizedKeysPath)
-        _ = try authorizedKeys.createIfMissing()
+        _ = try await onFileThread { try authorizedKeys.createIfMissing() }
         let log = Log(level: .debug, destination: .memory)
         let server = try await GateServer.start(
             configuration: configuration, identities: identities, authorizedKeys: authorizedKeys,

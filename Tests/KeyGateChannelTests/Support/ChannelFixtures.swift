@@ -25,7 +25,7 @@ struct ChannelFixture: Sendable {
         ClientHandshakeOptions(
             protocolName: suite(pattern), staticPrivateKey: clientStatic,
             pinnedServerKey: pattern == "IK" ? (pinned ?? serverPublic) : nil, service: service,
-            deadline: .now + .seconds(20))
+            deadline: .now + .seconds(60))
     }
 
     func serverOptions(accepting suites: Set<String>? = nil) -> ServerHandshakeOptions {
@@ -34,7 +34,7 @@ struct ChannelFixture: Sendable {
         return ServerHandshakeOptions(
             acceptedSuites: suites ?? [suite("XX"), suite("IK")],
             staticPrivateKey: { $0 == dhName ? serverStatic : nil },
-            deadline: .now + .seconds(20))
+            deadline: .now + .seconds(60))
     }
 
     /// Runs both sides over an in-memory pipe.
