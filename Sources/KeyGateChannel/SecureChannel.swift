@@ -130,6 +130,25 @@ public actor SecureChannel {
         try await writeRaw(frame)
     }
 
+    /// Encrypts several messages and sends their frames in one write (a
+    /// busy chat member's backlog goes out in one system call).
+    public func send(contentsOf messages: [[UInt8]]) async throws {
+        guard let first = messages.first else { return }
+        guard messages.count > 1 else { return try await send(first) }
+        guard var keys else { throw ChannelError.misuse("send before the handshake completed") }
+        guard !sending else { throw ChannelError.misuse("two concurrent writers") }
+        var frames: [UInt8] = []
+        frames.reserveCapacity(messages.reduce(0) { $0 + $1.count + 2 + CipherState.tagByteCount })
+        for message in messages {
+            guard message.count <= KeyGateWire.maximumPlaintextByteCount else {
+                throw ChannelError.frameTooLarge(message.count + CipherState.tagByteCount)
+            }
+            frames += try Self.seal(message, with: &keys.sending)
+        }
+        self.keys = keys
+        try await writeRaw(frames)
+    }
+
     /// Receives and decrypts one message.
     /// - Returns: the plaintext (possibly empty), or nil when the peer
     ///   closed the stream between messages.

@@ -19,20 +19,24 @@ final class ChatOutbox: Sendable {
     }
 
     let capacity: Int
+    /// The last message of a member that fell too far behind.
+    private let farewell: [UInt8]
     private let state = Mutex(State())
 
     init(capacity: Int) {
         self.capacity = capacity
+        farewell = ChatEvent.error("too far behind: \(capacity) messages waiting; disconnected").json.bytes
     }
 
     /// Queues `message`. Returns false when the member is too far behind
-    /// (the queue then ends with `farewell`) or the outbox is finished.
+    /// (the queue then ends with a farewell saying so) or the outbox is
+    /// finished.
     @discardableResult
-    func enqueue(_ message: [UInt8], farewellIfFull farewell: @autoclosure () -> [UInt8]) -> Bool {
+    func enqueue(_ message: [UInt8]) -> Bool {
         let (waiters, accepted): ([CheckedContinuation<Void, Never>], Bool) = state.withLock { state in
             guard !state.finished else { return ([], false) }
             if state.messages.count - state.start >= capacity {
-                state.messages.append(farewell())
+                state.messages.append(farewell)
                 state.finished = true
                 state.overflowed = true
                 defer { state.waiter = nil; state.overflowWaiter = nil }
@@ -58,25 +62,30 @@ final class ChatOutbox: Sendable {
         waiter?.resume()
     }
 
-    /// The next message, or nil once the outbox is finished and drained.
-    /// Returns nil when the task is cancelled.
-    func next() async -> [UInt8]? {
+    /// The next messages waiting (at least one, at most `maximumCount`), or
+    /// nil once the outbox is finished and drained. Returns nil when the
+    /// task is cancelled.
+    func next(maximumCount: Int = 1) async -> [[UInt8]]? {
         while true {
-            enum Step { case message([UInt8]), end, wait }
+            enum Step { case messages([[UInt8]]), end, wait }
             let step: Step = state.withLock { state in
                 if state.start < state.messages.count {
-                    let message = state.messages[state.start]
-                    state.start += 1
-                    if state.start > 64 && state.start * 2 > state.messages.count {
+                    let end = min(state.messages.count, state.start + maximumCount)
+                    let batch = Array(state.messages[state.start..<end])
+                    state.start = end
+                    if state.start == state.messages.count {
+                        state.messages.removeAll(keepingCapacity: true)
+                        state.start = 0
+                    } else if state.start > 64 && state.start * 2 > state.messages.count {
                         state.messages.removeFirst(state.start)
                         state.start = 0
                     }
-                    return .message(message)
+                    return .messages(batch)
                 }
                 return state.finished ? .end : .wait
             }
             switch step {
-            case let .message(message): return message
+            case let .messages(batch): return batch
             case .end: return nil
             case .wait:
                 guard !Task.isCancelled else { return nil }

@@ -98,9 +98,7 @@ actor ChatRoom {
     }
 
     private func deliver(_ bytes: [UInt8], to id: Int, _ member: Member) {
-        let farewell = ChatEvent.error(
-            "too far behind: \(member.outbox.capacity) messages waiting; disconnected").json.bytes
-        if !member.outbox.enqueue(bytes, farewellIfFull: farewell) {
+        if !member.outbox.enqueue(bytes) {
             if members[id] != nil {
                 log.warning("member too far behind, disconnecting", ["name": member.name, "member": "\(id)"])
             }

@@ -52,11 +52,15 @@ public final class ChatService: GateService {
         }
     }
 
-    /// Sends the member's queued messages until the outbox ends.
+    /// Messages sent in one write when a member has a backlog.
+    static let writeBatch = 64
+
+    /// Sends the member's queued messages until the outbox ends; a backlog
+    /// goes out in batches, one write each.
     private static func write(_ outbox: ChatOutbox, to channel: SecureChannel) async {
-        while let message = await outbox.next() {
+        while let batch = await outbox.next(maximumCount: writeBatch) {
             do {
-                try await channel.send(message)
+                try await channel.send(contentsOf: batch)
             } catch {
                 return
             }

@@ -53,61 +53,88 @@ public enum JSONValue: Equatable, Sendable, CustomStringConvertible {
 
     /// The compact serialization.
     public var description: String {
-        var output = ""
-        serialize(into: &output)
-        return output
+        String(decoding: bytes, as: UTF8.self)
     }
 
     /// The compact serialization as UTF-8 bytes.
     public var bytes: [UInt8] {
-        Array(description.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(64)
+        serialize(into: &output)
+        return output
     }
 
-    private func serialize(into output: inout String) {
+    private func serialize(into output: inout [UInt8]) {
         switch self {
-        case .null: output += "null"
-        case let .bool(value): output += value ? "true" : "false"
-        case let .integer(value): output += String(value)
-        case let .double(value): output += value.isFinite ? "\(value)" : "null"
+        case .null: output += "null".utf8
+        case let .bool(value): output += (value ? "true" : "false").utf8
+        case let .integer(value): output += String(value).utf8
+        case let .double(value): output += (value.isFinite ? "\(value)" : "null").utf8
         case let .string(value): JSONValue.serialize(string: value, into: &output)
         case let .array(values):
-            output += "["
+            output.append(UInt8(ascii: "["))
             for (index, value) in values.enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 value.serialize(into: &output)
             }
-            output += "]"
+            output.append(UInt8(ascii: "]"))
         case let .object(members):
-            output += "{"
+            output.append(UInt8(ascii: "{"))
             for (index, (key, value)) in members.enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 JSONValue.serialize(string: key, into: &output)
-                output += ":"
+                output.append(UInt8(ascii: ":"))
                 value.serialize(into: &output)
             }
-            output += "}"
+            output.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func serialize(string: String, into output: inout String) {
-        output += "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f || (0x2028...0x2029).contains(scalar.value) {
-                    let hex = String(scalar.value, radix: 16)
-                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+    /// Appends `string` quoted, escaping what RFC 8259 requires (quote,
+    /// backslash, U+0000-U+001F) plus DEL and U+2028/U+2029 (which break
+    /// JavaScript parsers); everything else is copied as UTF-8.
+    private static func serialize(string: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        var string = string
+        string.withUTF8 { bytes in
+            var runStart = 0
+            var index = 0
+            func flush(upTo end: Int) {
+                if runStart < end { output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<end])) }
+            }
+            while index < bytes.count {
+                let byte = bytes[index]
+                let escape: String?
+                var width = 1
+                switch byte {
+                case UInt8(ascii: "\""): escape = "\\\""
+                case UInt8(ascii: "\\"): escape = "\\\\"
+                case UInt8(ascii: "\n"): escape = "\\n"
+                case UInt8(ascii: "\r"): escape = "\\r"
+                case UInt8(ascii: "\t"): escape = "\\t"
+                case 0..<0x20, 0x7f: escape = hexEscape(UInt32(byte))
+                case 0xe2 where index + 2 < bytes.count && bytes[index + 1] == 0x80 && (bytes[index + 2] == 0xa8 || bytes[index + 2] == 0xa9):
+                    escape = hexEscape(bytes[index + 2] == 0xa8 ? 0x2028 : 0x2029)
+                    width = 3
+                default: escape = nil
+                }
+                if let escape {
+                    flush(upTo: index)
+                    output += escape.utf8
+                    index += width
+                    runStart = index
                 } else {
-                    output.unicodeScalars.append(scalar)
+                    index += 1
                 }
             }
+            flush(upTo: bytes.count)
         }
-        output += "\""
+        output.append(UInt8(ascii: "\""))
+    }
+
+    private static func hexEscape(_ value: UInt32) -> String {
+        let hex = String(value, radix: 16)
+        return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
     }
 }
 

@@ -14,6 +14,7 @@ enum KeyGateTool {
         FingerprintCommand(),
         AllowCommand(),
         SpeedCommand(),
+        BenchCommand(),
         ProbeCommand(),
         EchoCommand(),
     ]

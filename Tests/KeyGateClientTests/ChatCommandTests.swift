@@ -34,24 +34,20 @@ struct ChatCommandTests {
         try process.run()
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
-        // Read on Dispatch threads: these reads block.
-        async let out = readAll(stdout.fileHandleForReading)
-        async let err = readAll(stderr.fileHandleForReading)
+        // These reads and the wait block: each gets a thread of its own, so
+        // neither the cooperative pool nor Dispatch's workers (which the
+        // server in this process uses for its key files) are held.
+        async let out = onOwnThread { String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        async let err = onOwnThread { String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
         let (outText, errText) = await (out, err)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
+        await onOwnThread { process.waitUntilExit() }
         return Outcome(status: process.terminationStatus, stdout: outText, stderr: errText)
     }
 
-    static func readAll(_ handle: FileHandle) async -> String {
+    /// Runs blocking `work` on a new thread.
+    static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: String(decoding: handle.readDataToEndOfFile(), as: UTF8.self))
-            }
+            Thread { continuation.resume(returning: work()) }.start()
         }
     }
 
@@ -118,6 +114,36 @@ struct ChatCommandTests {
         #expect(outcome.status == 5)
         #expect(outcome.stderr.contains("refused"))
         server.directory.remove()
+    }
+
+    @Test func benchReportsEveryFigureAndSucceeds() async throws {
+        let server = try await Self.chatServer()
+        let options = try await server.client("bench")
+        let outcome = try await Self.run([
+            "bench", "127.0.0.1:\(server.port)", "--keys", options.keys.directory, "--name", "bench",
+            "--clients", "5", "--messages", "3", "--json",
+        ])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any]
+        for key in ["clients", "messages", "failed", "setups_per_s", "setup_p50_ms", "setup_p99_ms", "rtt_p50_ms", "rtt_p99_ms", "messages_per_s"] {
+            #expect(report?[key] != nil, "\(key)")
+        }
+        #expect(report?["failed"] as? Int == 0)
+        #expect(report?["clients"] as? Int == 5)
+        #expect(server.logLines(containing: "granted").count == 5)
+        await server.stopAndRemove()
+    }
+
+    @Test func benchFailsWithExit1WhenTheKeyIsNotAllowed() async throws {
+        let server = try await Self.chatServer()
+        let options = try await server.client("stranger", allowed: false)
+        let outcome = try await Self.run([
+            "bench", "127.0.0.1:\(server.port)", "--keys", options.keys.directory, "--name", "stranger",
+            "--clients", "2", "--messages", "1", "--json",
+        ])
+        #expect(outcome.status == 1)
+        #expect(outcome.stdout.contains("\"failed\": 2"))
+        await server.stopAndRemove()
     }
 
     @Test func usageErrorsExitWith2() async throws {

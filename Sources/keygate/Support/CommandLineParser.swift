@@ -141,6 +141,15 @@ struct ParsedArguments: Sendable {
         return number
     }
 
+    /// The value of `--name` as a number >= 0, or `defaultValue`.
+    func nonNegativeNumber(_ name: String, default defaultValue: Double) throws(UsageError) -> Double {
+        guard let text = value(name) else { return defaultValue }
+        guard let number = Double(text), number >= 0, number.isFinite else {
+            throw UsageError("--\(name) must be a number >= 0, got '\(text)'")
+        }
+        return number
+    }
+
     /// The value of `--name` as a positive number of seconds, or `defaultValue`.
     func seconds(_ name: String, default defaultValue: Double) throws(UsageError) -> Double {
         guard let text = value(name) else { return defaultValue }
