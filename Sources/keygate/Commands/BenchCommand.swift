@@ -18,6 +18,8 @@ struct BenchCommand: Command {
             .init("concurrency", value: "K", help: "Session setups in flight at once (default 64)."),
             .init("rate", value: "R",
                   help: "Messages per second per client in phase 2; 0 (default) says each as soon as the previous came back."),
+            .init("hold", value: "SECONDS",
+                  help: "Keep the sessions open this long after the chat phase (to measure an idle server)."),
             .init("json", help: "Print one JSON object with the figures."),
             .timeout,
         ],
@@ -58,6 +60,12 @@ struct BenchCommand: Command {
 
         let (sessions, setupTimes, setupFailures, setupElapsed) = await setUp(clients, concurrency: concurrency, options: options, identity: identity)
         let (roundTrips, chatFailures, chatElapsed) = await chat(sessions, messages: messages, rate: rate)
+        let hold = try arguments.nonNegativeNumber("hold", default: 0)
+        if hold > 0 {
+            // stderr, so scripts can wait for this line while stdout stays JSON.
+            printError("keygate bench: holding \(sessions.count) sessions for \(hold) s")
+            try? await Task.sleep(for: .milliseconds(Int(hold * 1000)))
+        }
         for session in sessions { await session.channel.close() }
 
         let report = Report(

@@ -1,6 +1,7 @@
 import KeyGateChannel
 import KeyGateCrypto
 import KeyGateNoise
+import KeyGateSockets
 
 /// Handshakes and transport through the Noise and channel layers.
 enum NoiseBenchmarks {
@@ -10,6 +11,7 @@ enum NoiseBenchmarks {
             handshake(pattern: "IK", dh: Curve25519(), name: "noise-ik-25519"),
             handshake(pattern: "XX", dh: FiniteFieldDH(group: .ffdhe2048), name: "noise-xx-ffdhe2048"),
             transport(name: "transport-64k"),
+            channelLoopback(name: "channel-loopback-bulk"),
         ]
     }
 
@@ -34,6 +36,33 @@ enum NoiseBenchmarks {
                 }
                 consume(try initiator.split())
                 consume(try responder.split())
+            }
+        }
+    }
+
+    /// MB/s of plaintext through the encrypted channel over one TCP
+    /// connection on 127.0.0.1 (compare with `loopback-bulk`, the same
+    /// stream without encryption, and with iperf3).
+    static func channelLoopback(name: String) -> SpeedBenchmark {
+        let messageByteCount = KeyGateWire.maximumPlaintextByteCount
+        let batch = 256
+        return SpeedBenchmark(name: name, unit: .megabytesPerSecond(bytesPerOperation: messageByteCount * batch)) {
+            let (a, b) = try await SocketBenchmarks.connectedPair()
+            let key = SecureRandom.bytes(count: 32)
+            let keys = SessionKeys(
+                protocolName: "Noise_XX_25519_ChaChaPoly_SHA256", handshakeHash: [],
+                sending: try CipherState(key: key), receiving: try CipherState(key: key), remoteStaticKey: [])
+            let sender = SecureChannel(stream: a, keys: keys)
+            let receiver = SecureChannel(stream: b, keys: keys)
+            let message = SecureRandom.bytes(count: messageByteCount)
+            return {
+                async let sent: Void = {
+                    for _ in 0..<batch { try await sender.send(message) }
+                }()
+                for _ in 0..<batch {
+                    guard try await receiver.receive() != nil else { throw ChannelError.unexpectedEndOfStream(while: "benchmarking") }
+                }
+                try await sent
             }
         }
     }

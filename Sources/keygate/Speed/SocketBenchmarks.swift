@@ -70,7 +70,7 @@ enum SocketBenchmarks {
     }
 
     /// A connection on 127.0.0.1, as seen from both ends.
-    private static func connectedPair() async throws -> (TCPConnection, TCPConnection) {
+    static func connectedPair() async throws -> (TCPConnection, TCPConnection) {
         let listener = try TCPListener.bind(to: SocketAddress(host: "127.0.0.1", port: 0))
         async let accepted = listener.accept(timeout: .seconds(10))
         let client = try await TCPConnection.connect(to: listener.localAddress, timeout: .seconds(10))
