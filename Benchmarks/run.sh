@@ -1,0 +1,381 @@
+#!/usr/bin/env bash
+# Benchmarks/run.sh: KeyGate side by side with reference tools, in one run.
+#
+# Builds keygate in release mode, then measures on this machine, each
+# KeyGate figure next to a reference measured minutes apart in the same run:
+#   1. primitives:      keygate speed         vs  openssl speed
+#   2. session setup:   keygate bench         vs  ssh -p PORT 127.0.0.1 true (private sshd, key auth)
+#   3. file transfer:   keygate bench --service ftp (1 GiB, /dev/shm)  vs  sftp -c chacha20-poly1305@openssh.com
+#   4. one TCP stream:  keygate speed loopback-bulk / channel-loopback-bulk  vs  iperf3
+#   5. idle sessions:   the server's resident memory per idle session (up to 10,000)
+# Every table row names the command that produced it. Tools that are missing
+# are installed from Debian's packages when possible, otherwise the section
+# says it was skipped and why.
+#
+# Usage: Benchmarks/run.sh [--quick] [--output FILE]
+#   --quick   shorter measurements and smaller sizes (a smoke run)
+#   --output  where to write the report (default BENCHMARKS.md)
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+OUTPUT="$ROOT/BENCHMARKS.md"
+QUICK=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) QUICK=1 ;;
+        --output) OUTPUT="$2"; shift ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+SECONDS_PER_FIGURE=2
+FILE_SIZE=$((1 << 30))
+IDLE_SESSIONS=10000
+SSH_CONNECTIONS=100
+if [ "$QUICK" = 1 ]; then
+    SECONDS_PER_FIGURE=0.5
+    FILE_SIZE=$((64 << 20))
+    IDLE_SESSIONS=1000
+    SSH_CONNECTIONS=20
+fi
+
+WORK=$(mktemp -d /tmp/keygate-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$WORK" /dev/shm/keygate-bench-* 2>/dev/null
+}
+trap cleanup EXIT
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+REPORT="$WORK/report.md"
+emit() { printf '%s\n' "$*" >> "$REPORT"; }
+
+# have TOOL PACKAGE: the tool is there, or is installed from Debian's packages.
+have() {
+    command -v "$1" >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        log "installing $2 from Debian's packages"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 || true
+    fi
+    command -v "$1" >/dev/null 2>&1
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}x' if b else 'n/a')" "$1" "$2"; }
+
+log "building keygate (release)"
+swift build -c release --product keygate >&2 || { echo "run.sh: build failed" >&2; exit 1; }
+K="$ROOT/.build/release/keygate"
+
+{
+    echo "# KeyGate benchmarks"
+    echo
+    echo "Measured by \`Benchmarks/run.sh$( [ "$QUICK" = 1 ] && echo ' --quick')\` on $(date -u '+%Y-%m-%d %H:%M UTC'):"
+    echo "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(uname -sr),"
+    echo "$($K --version), $(openssl version 2>/dev/null || echo 'no openssl')."
+    echo "Release build; KeyGate and each reference ran in the same run, one after the other."
+    echo
+} > "$REPORT"
+
+# ---------------------------------------------------------------- 1. primitives
+section_primitives() {
+    emit "## 1. Primitives: \`keygate speed\` vs \`openssl speed\` (one core)"
+    emit
+    if ! have openssl openssl; then emit "Skipped: openssl is not installed."; emit; return; fi
+    log "keygate speed"
+    "$K" speed --json --seconds "$SECONDS_PER_FIGURE" > "$WORK/speed.json"
+    local s=$SECONDS_PER_FIGURE
+    [ "$QUICK" = 1 ] && s=1
+    log "openssl speed"
+    {
+        openssl speed -seconds "$s" -bytes 16384 -evp sha256 2>/dev/null | tail -1 | sed 's/^/sha256-16k /'
+        openssl speed -seconds "$s" -bytes 1024 -hmac sha256 2>/dev/null | tail -1 | sed 's/^/hmac-sha256-1k /'
+        openssl speed -seconds "$s" -bytes 1024 -evp chacha20-poly1305 2>/dev/null | tail -1 | sed 's/^/chacha20poly1305-1k /'
+        openssl speed -seconds "$s" -bytes 16384 -evp chacha20-poly1305 2>/dev/null | tail -1 | sed 's/^/chacha20poly1305-16k /'
+        openssl speed -seconds "$s" ecdhx25519 2>/dev/null | tail -1 | sed 's/^/x25519 /'
+        openssl speed -seconds "$s" ffdh2048 2>/dev/null | tail -1 | sed 's/^/ffdhe2048 /'
+        openssl speed -seconds "$s" ffdh3072 2>/dev/null | tail -1 | sed 's/^/ffdhe3072 /'
+    } > "$WORK/openssl.txt"
+    python3 - "$WORK/speed.json" "$WORK/openssl.txt" >> "$REPORT" <<'PY'
+import json, sys
+ours = json.load(open(sys.argv[1]))
+ref = {}
+for line in open(sys.argv[2]):
+    parts = line.split()
+    if len(parts) < 2: continue
+    name, last = parts[0], parts[-1]
+    # Throughput lines end in e.g. "305768.47k" (1000s of bytes per second);
+    # key agreement lines end in operations per second.
+    ref[name] = float(last[:-1]) / 1000 if last.endswith('k') else float(last)
+floors = {"chacha20poly1305-16k": 0.25, "sha256-16k": 0.2, "x25519": 0.4, "ffdhe2048": 0.25}
+commands = {
+    "sha256-16k": "openssl speed -bytes 16384 -evp sha256", "hmac-sha256-1k": "openssl speed -bytes 1024 -hmac sha256",
+    "chacha20poly1305-1k": "openssl speed -bytes 1024 -evp chacha20-poly1305",
+    "chacha20poly1305-16k": "openssl speed -bytes 16384 -evp chacha20-poly1305",
+    "x25519": "openssl speed ecdhx25519", "ffdhe2048": "openssl speed ffdh2048", "ffdhe3072": "openssl speed ffdh3072",
+}
+print("| primitive | unit | KeyGate | OpenSSL | KeyGate/OpenSSL | floor | reference command |")
+print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
+for name in ["sha256-16k", "hmac-sha256-1k", "chacha20poly1305-1k", "chacha20poly1305-16k", "x25519", "ffdhe2048", "ffdhe3072"]:
+    unit = "ops/s" if name in ("x25519", "ffdhe2048", "ffdhe3072") else "MB/s"
+    a, b = ours.get(name), ref.get(name)
+    r = f"{a/b:.2f}x" if a and b else "n/a"
+    floor = floors.get(name)
+    verdict = "" if floor is None or not (a and b) else (f"{floor}x ✓" if a / b >= floor else f"{floor}x ✗")
+    print(f"| {name} | {unit} | {a:,.0f} | {b:,.0f} | {r} | {verdict} | `{commands[name]}` |" if a and b else f"| {name} | {unit} | {a} | {b} | n/a | | |")
+print()
+extra = [k for k in ours if k not in ("sha256-16k", "hmac-sha256-1k", "chacha20poly1305-1k", "chacha20poly1305-16k", "x25519", "ffdhe2048", "ffdhe3072")]
+print("Other `keygate speed` figures of the same run: " + ", ".join(f"{k} {ours[k]:,}" for k in extra) + ".")
+x = ours.get("x25519"); xx = ours.get("noise-xx-25519"); raw = ours.get("chacha20poly1305-16k"); t = ours.get("transport-64k")
+if x and xx: print(f"noise-xx-25519 is {xx/(x/9):.2f}x the target of x25519/9 ({x/9:,.0f} handshakes/s).")
+if raw and t: print(f"transport-64k is {t/raw:.0%} of chacha20poly1305-16k (target 90%).")
+print()
+PY
+    emit "KeyGate command: \`keygate speed --json --seconds $SECONDS_PER_FIGURE\`."
+    emit
+}
+
+# ------------------------------------------------------------ 2. session setup
+start_keygate_server() {  # start_keygate_server SERVICES -> sets KG_PORT, KG_PID, KG_KEYS, KG_CLIENT
+    KG_PORT=$(free_port)
+    KG_KEYS="$WORK/server-keys"
+    KG_CLIENT="$WORK/client-keys"
+    local ftp=()
+    if [[ "$1" == *ftp* ]]; then
+        mkdir -p /dev/shm/keygate-bench-ftp
+        ftp=(--ftp-root /dev/shm/keygate-bench-ftp)
+    fi
+    "$K" serve --keys "$KG_KEYS" --listen "127.0.0.1:$KG_PORT" --data-ports 41000-41999 --services "$1" \
+        "${ftp[@]}" --log-level warning --max-handshakes 1024 2> "$WORK/server.log" &
+    KG_PID=$!
+    PIDS+=("$KG_PID")
+    for _ in $(seq 50); do "$K" probe "127.0.0.1:$KG_PORT" --timeout 1 >/dev/null 2>&1 && break; sleep 0.1; done
+    if ! kill -0 "$KG_PID" 2>/dev/null; then
+        log "the server did not start:"; cat "$WORK/server.log" >&2; return 1
+    fi
+    [ -f "$KG_CLIENT/bench.key" ] || "$K" keygen --keys "$KG_CLIENT" --name bench >/dev/null
+    "$K" allow "$KG_CLIENT/bench.pub" --keys "$KG_KEYS" --name bench >/dev/null
+}
+
+stop_keygate_server() { kill "$KG_PID" 2>/dev/null; wait "$KG_PID" 2>/dev/null; }
+
+start_sshd() {  # sets SSH_PORT, SSH_PID, SSH_KEY; returns 1 when sshd cannot run
+    have sshd openssh-server || return 1
+    have ssh openssh-client || return 1
+    SSH_PORT=$(free_port)
+    local dir="$WORK/sshd"
+    mkdir -p "$dir" /run/sshd
+    ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key" >/dev/null
+    ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key" >/dev/null
+    cp "$dir/client_key.pub" "$dir/authorized_keys"
+    cat > "$dir/sshd_config" <<CFG
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $dir/host_key
+AuthorizedKeysFile $dir/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile $dir/sshd.pid
+Subsystem sftp internal-sftp
+MaxStartups 100:30:200
+CFG
+    "$(command -v sshd)" -f "$dir/sshd_config" -D -e 2> "$dir/sshd.log" &
+    SSH_PID=$!
+    PIDS+=("$SSH_PID")
+    SSH_KEY="$dir/client_key"
+    for _ in $(seq 50); do "$K" probe "127.0.0.1:$SSH_PORT" --timeout 1 >/dev/null 2>&1 && return 0; sleep 0.1; done
+    return 1
+}
+
+SSH_OPTS=()
+ssh_options() {
+    SSH_OPTS=(-p "$SSH_PORT" -i "$SSH_KEY" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+              -o LogLevel=ERROR -o Ciphers=chacha20-poly1305@openssh.com)
+}
+
+section_setup() {
+    emit "## 2. Session setup: \`keygate bench\` vs OpenSSH connection setup"
+    emit
+    start_keygate_server chat
+    local clients=1000
+    [ "$QUICK" = 1 ] && clients=200
+    log "keygate bench: $clients session setups"
+    "$K" bench "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench --clients $clients --messages 0 --json > "$WORK/setup.json"
+    "$K" bench "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench --clients $((clients / 10)) --messages 0 --concurrency 1 --json > "$WORK/setup-serial.json"
+    log "keygate bench: chat round trips, 100 clients"
+    "$K" bench "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench --clients 100 --messages 20 --rate 1 --json > "$WORK/chat-paced.json"
+    "$K" bench "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench --clients 100 --messages 20 --json > "$WORK/chat-flat.json"
+    stop_keygate_server
+    local ssh_rate="" ssh_parallel_rate=""
+    if start_sshd; then
+        ssh_options
+        log "ssh: $SSH_CONNECTIONS connections, one at a time, then 8 at a time"
+        local start end
+        start=$(date +%s.%N)
+        for _ in $(seq "$SSH_CONNECTIONS"); do ssh "${SSH_OPTS[@]}" root@127.0.0.1 true || break; done
+        end=$(date +%s.%N)
+        ssh_rate=$(python3 -c "print(f'{$SSH_CONNECTIONS/($end-$start):.1f}')")
+        start=$(date +%s.%N)
+        seq "$SSH_CONNECTIONS" | xargs -P 8 -I{} ssh "${SSH_OPTS[@]}" root@127.0.0.1 true
+        end=$(date +%s.%N)
+        ssh_parallel_rate=$(python3 -c "print(f'{$SSH_CONNECTIONS/($end-$start):.1f}')")
+        kill "$SSH_PID" 2>/dev/null
+    fi
+    python3 - "$WORK/setup.json" "$WORK/setup-serial.json" "$WORK/chat-paced.json" "$WORK/chat-flat.json" "$ssh_rate" "$ssh_parallel_rate" "$clients" "$SSH_CONNECTIONS" >> "$REPORT" <<'PY'
+import json, sys
+setup, serial, paced, flat = (json.load(open(p)) for p in sys.argv[1:5])
+ssh, ssh_par, clients, n = sys.argv[5], sys.argv[6], sys.argv[7], sys.argv[8]
+print("| what | sessions/s | p50 ms | p99 ms | command |")
+print("| --- | ---: | ---: | ---: | --- |")
+print(f"| KeyGate XX-25519, 64 at a time | {setup['setups_per_s']:,} | {setup['setup_p50_ms']} | {setup['setup_p99_ms']} | `keygate bench --clients {clients} --messages 0` |")
+print(f"| KeyGate XX-25519, one at a time | {serial['setups_per_s']:,} | {serial['setup_p50_ms']} | {serial['setup_p99_ms']} | `keygate bench --clients {int(clients)//10} --messages 0 --concurrency 1` |")
+if ssh:
+    print(f"| OpenSSH, key auth, one at a time | {ssh} | | | `ssh -p PORT 127.0.0.1 true` x {n} |")
+    print(f"| OpenSSH, key auth, 8 at a time | {ssh_par} | | | `xargs -P 8 ssh -p PORT 127.0.0.1 true` x {n} |")
+else:
+    print("| OpenSSH | skipped | | | sshd could not be started |")
+if ssh:
+    print()
+    print(f"KeyGate sets up {float(setup['setups_per_s'])/float(ssh_par):.0f}x as many sessions per second as OpenSSH (both concurrent). Failures: {setup['failed']}.")
+print()
+print("Chat round trips with 100 clients in the room (every message goes to all 100):")
+print()
+print("| load | messages/s | rtt p50 ms | rtt p99 ms | command |")
+print("| --- | ---: | ---: | ---: | --- |")
+print(f"| 1 message/s per client | {paced['messages_per_s']} | {paced['rtt_p50_ms']} | {paced['rtt_p99_ms']} | `keygate bench --clients 100 --messages 20 --rate 1` |")
+print(f"| flat out (saturated) | {flat['messages_per_s']} | {flat['rtt_p50_ms']} | {flat['rtt_p99_ms']} | `keygate bench --clients 100 --messages 20` |")
+print()
+PY
+}
+
+# ------------------------------------------------------------- 3. file transfer
+section_ftp() {
+    emit "## 3. File transfer: encrypted FTP vs sftp (files on /dev/shm)"
+    emit
+    if ! "$K" bench --help 2>/dev/null | grep -q -- '--service'; then
+        emit "Skipped: this keygate has no FTP benchmark mode."; emit; return
+    fi
+    start_keygate_server ftp
+    log "keygate bench --service ftp --size $FILE_SIZE"
+    "$K" bench "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench --service ftp --size "$FILE_SIZE" --json > "$WORK/ftp.json" || true
+    stop_keygate_server
+    local sftp_up="" sftp_down=""
+    if start_sshd && have sftp openssh-client; then
+        ssh_options
+        head -c "$FILE_SIZE" /dev/urandom > /dev/shm/keygate-bench-source
+        log "sftp put/get of $FILE_SIZE bytes"
+        local start end
+        start=$(date +%s.%N)
+        sftp -q -P "$SSH_PORT" -i "$SSH_KEY" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+            -c chacha20-poly1305@openssh.com -b - root@127.0.0.1 <<< "put /dev/shm/keygate-bench-source /dev/shm/keygate-bench-uploaded" >/dev/null
+        end=$(date +%s.%N)
+        sftp_up=$(python3 -c "print(f'{$FILE_SIZE/($end-$start)/1e6:.0f}')")
+        start=$(date +%s.%N)
+        sftp -q -P "$SSH_PORT" -i "$SSH_KEY" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+            -c chacha20-poly1305@openssh.com -b - root@127.0.0.1 <<< "get /dev/shm/keygate-bench-uploaded /dev/shm/keygate-bench-downloaded" >/dev/null
+        end=$(date +%s.%N)
+        sftp_down=$(python3 -c "print(f'{$FILE_SIZE/($end-$start)/1e6:.0f}')")
+        kill "$SSH_PID" 2>/dev/null
+    fi
+    python3 - "$WORK/ftp.json" "$sftp_up" "$sftp_down" "$FILE_SIZE" >> "$REPORT" <<'PY'
+import json, sys
+try:
+    ftp = json.load(open(sys.argv[1]))
+except Exception:
+    ftp = {}
+up, down, size = sys.argv[2], sys.argv[3], int(sys.argv[4])
+print("| direction | KeyGate FTP MB/s | sftp MB/s | KeyGate/sftp |")
+print("| --- | ---: | ---: | ---: |")
+for label, key, ref in (("upload", "upload_mb_per_s", up), ("download", "download_mb_per_s", down)):
+    ours = ftp.get(key)
+    r = f"{float(ours)/float(ref):.2f}x" if ours and ref else "n/a"
+    print(f"| {label} | {ours if ours is not None else 'failed'} | {ref or 'skipped'} | {r} |")
+print()
+print(f"Commands: `keygate bench --service ftp --size {size}`; `sftp -c chacha20-poly1305@openssh.com` put and get of the same size, on /dev/shm.")
+print()
+PY
+}
+
+# ------------------------------------------------------------ 4. one TCP stream
+section_stream() {
+    emit "## 4. One TCP stream on 127.0.0.1"
+    emit
+    log "keygate speed loopback-bulk channel-loopback-bulk"
+    "$K" speed --json --seconds "$SECONDS_PER_FIGURE" loopback-bulk channel-loopback-bulk loopback-rr > "$WORK/stream.json"
+    local iperf=""
+    if have iperf3 iperf3; then
+        local port
+        port=$(free_port)
+        iperf3 -s -1 -p "$port" >/dev/null 2>&1 &
+        PIDS+=("$!")
+        sleep 0.5
+        iperf=$(iperf3 -c 127.0.0.1 -p "$port" -t 3 -J 2>/dev/null | python3 -c 'import json,sys; print(f"{json.load(sys.stdin)[\"end\"][\"sum_received\"][\"bits_per_second\"]/8e6:.0f}")' || true)
+    fi
+    python3 - "$WORK/stream.json" "$iperf" >> "$REPORT" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); iperf = sys.argv[2]
+def r(x): return f"{x/float(iperf):.0%}" if iperf else "n/a"
+print("| stream | MB/s | of iperf3 | command |")
+print("| --- | ---: | ---: | --- |")
+print(f"| iperf3 (the ceiling) | {iperf or 'skipped'} | | `iperf3 -c 127.0.0.1 -t 3` |")
+print(f"| KeyGate sockets, plain | {s['loopback-bulk']:,} | {r(s['loopback-bulk'])} | `keygate speed loopback-bulk` |")
+print(f"| KeyGate encrypted channel | {s['channel-loopback-bulk']:,} | {r(s['channel-loopback-bulk'])} | `keygate speed channel-loopback-bulk` |")
+print()
+print(f"64-byte request/response on one connection: {s['loopback-rr']:,} round trips/s (`keygate speed loopback-rr`).")
+print()
+PY
+}
+
+# ------------------------------------------------------------- 5. idle sessions
+section_idle() {
+    emit "## 5. Idle sessions held by one server"
+    emit
+    local service=chat
+    "$K" bench --help 2>/dev/null | grep -q -- '--service' && service=ftp
+    start_keygate_server "$service"
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null
+    local before after
+    before=$(awk '/VmRSS/ {print $2}' "/proc/$KG_PID/status")
+    log "keygate bench: $IDLE_SESSIONS idle $service sessions"
+    local extra=()
+    [ "$service" = ftp ] && extra=(--service ftp --size 0)
+    "$K" bench "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench --clients "$IDLE_SESSIONS" --messages 0 \
+        "${extra[@]}" --hold 15 --json > "$WORK/idle.json" 2> "$WORK/idle.err" &
+    local bench=$!
+    PIDS+=("$bench")
+    for _ in $(seq 600); do grep -q holding "$WORK/idle.err" 2>/dev/null && break; sleep 0.2; done
+    sleep 2
+    after=$(awk '/VmRSS/ {print $2}' "/proc/$KG_PID/status")
+    wait "$bench"
+    stop_keygate_server
+    python3 - "$WORK/idle.json" "$before" "$after" "$IDLE_SESSIONS" "$service" >> "$REPORT" <<'PY'
+import json, sys
+idle = json.load(open(sys.argv[1])); before, after, n, service = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+held = n - int(idle.get("failed", 0))
+print(f"{held:,} of {n:,} idle {service} sessions held at once (failed setups: {idle.get('failed')}); "
+      f"server resident memory {before/1024:.1f} MiB before, {after/1024:.1f} MiB with them: "
+      f"{(after-before)*1024/max(held,1)/1024:.1f} KiB per session.")
+print()
+print(f"Command: `keygate bench --clients {n} --messages 0 --hold 15` against `keygate serve --services {service}`; VmRSS from /proc.")
+print()
+PY
+}
+
+section_primitives
+section_setup
+section_ftp
+section_stream
+section_idle
+
+cp "$REPORT" "$OUTPUT"
+cat "$REPORT"
+log "report written to $OUTPUT"
