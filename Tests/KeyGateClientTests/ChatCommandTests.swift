@@ -3,6 +3,7 @@ import KeyGateChat
 import KeyGateClient
 import KeyGateKeys
 import KeyGateServer
+import KeyGateSockets
 import KeyGateTestSupport
 import Testing
 
@@ -144,6 +145,49 @@ struct ChatCommandTests {
         #expect(outcome.status == 1)
         #expect(outcome.stdout.contains("\"failed\": 2"))
         await server.stopAndRemove()
+    }
+
+    /// `keygate serve` as a process: SIGTERM tells the chat members, closes
+    /// the sessions and exits 0 within two seconds.
+    @Test func sigtermStopsTheServerWithinTwoSeconds() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let listener = try TCPListener.bind(to: SocketAddress(host: "127.0.0.1", port: 0))
+        let port = listener.localAddress.port
+        await listener.close()
+        let server = Process()
+        server.executableURL = Self.executable
+        server.arguments = [
+            "serve", "--keys", directory.appending("server"), "--listen", "127.0.0.1:\(port)",
+            "--data-ports", "22900-22949", "--services", "chat",
+        ]
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        let keys = KeyStore(directory: directory.appending("alice"))
+        var options = GateClientOptions(
+            host: "127.0.0.1", port: port, keys: keys, identityName: "alice", service: "chat",
+            timeout: .seconds(10), log: .silent)
+        let identity = try await onFileThread { try keys.loadOrCreateIdentity(name: "alice", algorithm: .x25519).identity }
+        // Wait until the server listens and has written its allow-list.
+        #expect(await eventually { (try? await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: port))) != nil })
+        _ = try await onFileThread {
+            try AuthorizedKeys(path: directory.appending("server/authorized_keys")).add(identity.publicKey, name: "alice")
+        }
+        let session = try await GateClient.connect(options)
+        #expect(try await session.channel.receive(deadline: .now + .seconds(10)) == ChatEvent.joined("alice").json.bytes)
+
+        let signalled = ContinuousClock.now
+        server.terminate()  // SIGTERM
+        await Self.onOwnThread { server.waitUntilExit() }
+        #expect(ContinuousClock.now - signalled < .seconds(2))
+        #expect(server.terminationReason == .exit && server.terminationStatus == 0)
+        var events: [ChatEvent] = []
+        while let message = try? await session.channel.receive(deadline: .now + .seconds(5)) {
+            if let event = try ChatEvent(parsing: message) { events.append(event) }
+        }
+        #expect(events.contains(.error("server is shutting down")))
+        await session.channel.close()
     }
 
     @Test func usageErrorsExitWith2() async throws {
