@@ -165,7 +165,7 @@ struct ChatCommandTests {
         try server.run()
         defer { if server.isRunning { server.terminate() } }
         let keys = KeyStore(directory: directory.appending("alice"))
-        var options = GateClientOptions(
+        let options = GateClientOptions(
             host: "127.0.0.1", port: port, keys: keys, identityName: "alice", service: "chat",
             timeout: .seconds(10), log: .silent)
         let identity = try await onFileThread { try keys.loadOrCreateIdentity(name: "alice", algorithm: .x25519).identity }
