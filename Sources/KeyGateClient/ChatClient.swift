@@ -85,59 +85,46 @@ public enum ChatClient {
         }
     }
 
+    /// What to do after one input line.
+    private enum LineOutcome {
+        case next
+        case quit
+    }
+
     /// Reads the user's input and sends requests; at the end of input waits
     /// for the receipts, then says bye.
     private static func send(
         _ session: GateSession, state: ChatClientState, options: Options, editor: TerminalLineEditor?
     ) async -> ExitStatus? {
-        let lines: AsyncStream<String>
-        if let editor {
-            let chunks = StandardInput.chunks()
-            lines = AsyncStream { continuation in
-                let task = Task {
-                    outer: for await chunk in chunks {
-                        for input in await editor.feed(chunk) {
-                            switch input {
-                            case let .line(line): continuation.yield(line)
-                            case .endOfInput: break outer
-                            }
+        do {
+            var quit = false
+            if let editor {
+                // Keystrokes go through the line editor, which echoes them.
+                typing: for await chunk in StandardInput.chunks() {
+                    for input in await editor.feed(chunk) {
+                        guard case let .line(line) = input,
+                              try await handle(line, session: session, state: state, editor: editor) == .next
+                        else {
+                            quit = input != .endOfInput
+                            break typing
                         }
                     }
-                    continuation.finish()
                 }
-                continuation.onTermination = { _ in task.cancel() }
-            }
-        } else {
-            lines = StandardInput.lines()
-        }
-        do {
-            for await line in lines {
-                if line.isEmpty { continue }
-                if line.hasPrefix("/") {
-                    switch line {
-                    case "/quit":
-                        return try await sayBye(session, state: state)
-                    case "/who":
-                        try await session.channel.send(ChatRequest.who.json.bytes)
-                    default:
-                        let notice = "unknown command \(line); commands: /who, /quit"
-                        if let editor { await editor.show("! " + notice) } else { Console.shared.err(notice) }
+            } else {
+                for await line in StandardInput.lines() {
+                    if try await handle(line, session: session, state: state, editor: nil) == .quit {
+                        quit = true
+                        break
                     }
-                    continue
                 }
-                let request = ChatRequest.say(line).json.bytes
-                guard request.count <= KeyGateWire.maximumPlaintextByteCount else {
-                    Console.shared.err("keygate chat: line of \(line.utf8.count) bytes is too long to send; skipped")
-                    continue
-                }
-                await state.expectReceipt(for: line)
-                try await session.channel.send(request)
             }
             if Task.isCancelled { return nil }
-            guard await state.waitForReceipts(timeout: options.receiptTimeout) else {
-                let missing = await state.missingReceipts
-                Console.shared.err("keygate chat: \(missing) message(s) not confirmed by the server within \(options.receiptTimeout)")
-                return .unreachable
+            if !quit {
+                guard await state.waitForReceipts(timeout: options.receiptTimeout) else {
+                    let missing = await state.missingReceipts
+                    Console.shared.err("keygate chat: \(missing) message(s) not confirmed by the server within \(options.receiptTimeout)")
+                    return .unreachable
+                }
             }
             return try await sayBye(session, state: state)
         } catch {
@@ -145,6 +132,33 @@ public enum ChatClient {
             Console.shared.err("keygate chat: \(error)")
             return .failure
         }
+    }
+
+    /// Sends what one input line asks for: a command, or a `say`.
+    private static func handle(
+        _ line: String, session: GateSession, state: ChatClientState, editor: TerminalLineEditor?
+    ) async throws -> LineOutcome {
+        if line.isEmpty { return .next }
+        if line.hasPrefix("/") {
+            switch line {
+            case "/quit":
+                return .quit
+            case "/who":
+                try await session.channel.send(ChatRequest.who.json.bytes)
+            default:
+                let notice = "unknown command \(line); commands: /who, /quit"
+                if let editor { await editor.show("! " + notice) } else { Console.shared.err(notice) }
+            }
+            return .next
+        }
+        let request = ChatRequest.say(line).json.bytes
+        guard request.count <= KeyGateWire.maximumPlaintextByteCount else {
+            Console.shared.err("keygate chat: line of \(line.utf8.count) bytes is too long to send; skipped")
+            return .next
+        }
+        await state.expectReceipt(for: line)
+        try await session.channel.send(request)
+        return .next
     }
 
     private static func sayBye(_ session: GateSession, state: ChatClientState) async throws -> ExitStatus {

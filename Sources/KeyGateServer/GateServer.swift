@@ -22,6 +22,7 @@ public final class GateServer: Sendable {
     private let sessionCount = Atomic<Int>(0)
     private let lastSessionID = Atomic<Int>(0)
     private let shuttingDown = Atomic<Bool>(false)
+    private let stopped = StopSignal()
 
     private init(
         configuration: ServerConfiguration, listener: TCPListener, identities: [String: Identity],
@@ -84,6 +85,12 @@ public final class GateServer: Sendable {
             group.cancelAll()
         }
         log.info("stopped")
+        stopped.fire()
+    }
+
+    /// Returns once `run()` has returned.
+    public func waitUntilStopped() async {
+        await stopped.wait()
     }
 
     /// Stops accepting, lets the services tell their clients, and ends the
@@ -224,6 +231,30 @@ public final class GateServer: Sendable {
         case let error as SystemError: return error.description
         case is CancellationError: return "server shutting down"
         default: return "\(error)"
+        }
+    }
+}
+
+/// A one-shot event that any number of tasks can wait for.
+final class StopSignal: Sendable {
+    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func fire() {
+        let waiters = state.withLock { state in
+            state.fired = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let fired = state.withLock { state in
+                if !state.fired { state.waiters.append(continuation) }
+                return state.fired
+            }
+            if fired { continuation.resume() }
         }
     }
 }

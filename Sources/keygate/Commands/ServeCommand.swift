@@ -1,4 +1,4 @@
-import Dispatch
+@preconcurrency import Dispatch
 import Glibc
 import KeyGateChannel
 import KeyGateChat
@@ -78,17 +78,25 @@ struct ServeCommand: Command {
             return .failure
         }
         printWelcome(identities: identities, store: store, allowed: authorizedKeys.entries.count, log: log)
-        let signals = SignalWatcher { signal in
-            log.info("signal received", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
-            Task { await server.shutdown() }
-            // Whatever clients do, the process ends within two seconds.
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1800)) {
-                log.warning("sessions still closing after 1.8 s; exiting")
-                exit(ExitStatus.success.rawValue)
+        let signals = SignalWatcher()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await server.run() }
+            group.addTask {
+                // The first SIGINT or SIGTERM starts the shutdown; run()
+                // returns once the sessions are closed.
+                guard let signal = await signals.first() else { return }
+                log.info("signal received", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
+                // Whatever clients do, the process ends within two seconds.
+                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1800)) {
+                    log.warning("sessions still closing after 1.8 s; exiting")
+                    exit(ExitStatus.success.rawValue)
+                }
+                await server.shutdown()
             }
+            // When the server stops for another reason, stop waiting for signals.
+            await server.waitUntilStopped()
+            signals.cancel()
         }
-        await server.run()
-        signals.cancel()
         await log.flush()
         return .success
     }
@@ -185,27 +193,35 @@ extension StringProtocol {
     }
 }
 
-/// Calls `handler` once on SIGINT or SIGTERM (the signals are then ignored
-/// by default handling, so the process does not die mid-shutdown).
-final class SignalWatcher {
-    private let sources: [any DispatchSourceSignal]
+/// Delivers SIGINT and SIGTERM as an async sequence instead of letting them
+/// kill the process, so the server can shut down in order.
+final class SignalWatcher: Sendable {
+    private let sources: Mutex<[any DispatchSourceSignal]>
+    private let stream: AsyncStream<Int32>
+    private let continuation: AsyncStream<Int32>.Continuation
 
-    init(handler: @escaping @Sendable (Int32) -> Void) {
-        let fired = Mutex(false)
-        sources = [SIGINT, SIGTERM].map { number in
+    init() {
+        (stream, continuation) = AsyncStream<Int32>.makeStream()
+        let continuation = self.continuation
+        sources = Mutex([SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                guard !fired.withLock({ value in defer { value = true }; return value }) else { return }
-                handler(number)
-            }
+            source.setEventHandler { continuation.yield(number) }
             source.resume()
             return source
-        }
+        })
+    }
+
+    /// The first signal received, or nil once cancelled.
+    func first() async -> Int32? {
+        for await signal in stream { return signal }
+        return nil
     }
 
     func cancel() {
-        for source in sources { source.cancel() }
+        sources.withLock { sources in
+            for source in sources { source.cancel() }
+        }
+        continuation.finish()
     }
 }
-
