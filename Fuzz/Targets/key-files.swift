@@ -13,6 +13,7 @@ public func fuzzKeyFiles(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     checkBase64(bytes)
     checkAllowList(bytes)
     checkWrittenLine(algorithm: .x25519, keyBytes: fixedKey, comment: String(decoding: bytes, as: UTF8.self))
+    checkRememberedHost(String(decoding: bytes, as: UTF8.self))
     _ = try? KeyFileLines.singleKeyLine(in: bytes, path: "fuzz.key")
     for line in KeyFileLines.split(bytes) {
         guard let text = line.text else { continue }
@@ -98,4 +99,17 @@ private func checkKnownHostsLine(_ text: String) {
         return
     }
     fuzzCheck(again == hostAndPort && againKey == key, "known_hosts normal form \(hostAndPort.debugDescription) is not stable: \(again.debugDescription)")
+}
+
+/// A host the client connected to, once remembered, is found again: the
+/// line `remember` writes reads back with the same normal form.
+private func checkRememberedHost(_ host: String) {
+    guard let hostAndPort = try? KnownHosts.hostAndPort(host: host, port: 7700),
+          let key = try? PublicKey(algorithm: .x25519, bytes: fixedKey) else { return }
+    let written = hostAndPort + " " + key.line()
+    guard let (again, _) = try? KnownHosts.parse(written) else {
+        fuzzCheck(false, "host \(host.debugDescription) is remembered as \(written.debugDescription), which does not parse")
+        return
+    }
+    fuzzCheck(again == hostAndPort, "host \(host.debugDescription) is remembered as \(hostAndPort.debugDescription) but reads back as \(again.debugDescription)")
 }
