@@ -1,3 +1,4 @@
+import KeyGateCrypto
 import KeyGateNoise
 
 /// How a client runs the control-port handshake (protocol-v1 section 3).
@@ -43,15 +44,20 @@ public struct ServerHandshakeOptions: Sendable {
     /// Limit for the whole handshake.
     public var deadline: ContinuousClock.Instant?
     public var trace: (@Sendable (HandshakeTraceEvent) -> Void)?
+    /// The source of the server's ephemeral keys: the kernel's, except in
+    /// tests and fuzzing, which fix it to replay recorded handshakes.
+    public var random: any RandomSource
 
     public init(
         acceptedSuites: Set<String>, staticPrivateKey: @escaping @Sendable (String) -> [UInt8]?,
-        deadline: ContinuousClock.Instant? = nil, trace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil
+        deadline: ContinuousClock.Instant? = nil, trace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil,
+        random: any RandomSource = SystemRandomSource()
     ) {
         self.acceptedSuites = acceptedSuites
         self.staticPrivateKey = staticPrivateKey
         self.deadline = deadline
         self.trace = trace
+        self.random = random
     }
 }
 
@@ -133,7 +139,7 @@ extension SecureChannel {
             try HandshakeState(
                 protocolName: protocolName, initiator: false, prologue: KeyGateWire.prologue(for: protocolName),
                 localStaticPrivateKey: staticKey, localEphemeralPrivateKey: nil,
-                remoteStaticPublicKey: nil, presharedKeys: [])
+                remoteStaticPublicKey: nil, presharedKeys: [], random: options.random)
         }
         let servicePayload: [UInt8]
         if name.patternName == "XX" {

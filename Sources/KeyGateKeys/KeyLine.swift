@@ -70,26 +70,30 @@ public struct KeyLine: Equatable, Sendable {
     /// Whether a line holds nothing to parse: blank, or a `#` comment.
     public static func isIgnorable(_ line: some StringProtocol) -> Bool {
         let content = trimmed(Substring(line))
-        return content.isEmpty || content.first == "#"
+        return content.isEmpty || content.unicodeScalars.first == "#"
     }
 
-    static func isSeparator(_ character: Character) -> Bool {
-        character == " " || character == "\t"
+    // Fields are split on Unicode scalars, not Characters: a combining mark
+    // after a separator forms one Character with it, which would hide the
+    // separator and glue a comment that starts with the mark to the key.
+
+    static func isSeparator(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "\t"
     }
 
     /// The first field of `text` and what follows it.
     static func nextField(_ text: Substring) -> (field: Substring, rest: Substring) {
-        let start = text.drop(while: isSeparator)
-        let field = start.prefix(while: { !isSeparator($0) })
-        return (field, start[field.endIndex...])
+        let scalars = text.unicodeScalars
+        let start = scalars.firstIndex { !isSeparator($0) } ?? scalars.endIndex
+        let end = scalars[start...].firstIndex(where: isSeparator) ?? scalars.endIndex
+        return (Substring(scalars[start..<end]), Substring(scalars[end...]))
     }
 
     static func trimmed(_ text: Substring) -> Substring {
-        let start = text.drop(while: isSeparator)
-        var end = start.endIndex
-        while end > start.startIndex, isSeparator(start[start.index(before: end)]) {
-            end = start.index(before: end)
-        }
-        return start[..<end]
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSeparator($0) }),
+              let last = scalars.lastIndex(where: { !isSeparator($0) })
+        else { return Substring(scalars[scalars.endIndex...]) }
+        return Substring(scalars[first...last])
     }
 }

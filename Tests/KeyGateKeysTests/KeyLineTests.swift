@@ -73,6 +73,20 @@ struct KeyLineTests {
         #expect(KeyLine(algorithm: .x25519, keyBytes: [], comment: "  ").comment == nil)
     }
 
+    /// Found by fuzzing (Fuzz/Crashes/key-files/crash-6c577d27...): a
+    /// comment starting with a combining mark (U+0353) joined the space
+    /// before it into one Character, so the written line's key field ran on
+    /// into the comment and the line no longer parsed. A valid allow-list
+    /// name can start with such a mark.
+    @Test func commentStartingWithACombiningMarkReadsBack() throws {
+        for comment in ["\u{353}", "\u{301}alice", "alice \u{301}bob"] {
+            let written = KeyLine(algorithm: .x25519, keyBytes: TestKeys.alicePublic, comment: comment)
+            let parsed = try KeyLine(parsing: written.text)
+            #expect(parsed == written, "comment \(comment.debugDescription)")
+            #expect(parsed.keyBytes == TestKeys.alicePublic)
+        }
+    }
+
     @Test func blankAndCommentLinesAreIgnorable() {
         #expect(KeyLine.isIgnorable(""))
         #expect(KeyLine.isIgnorable(" \t "))

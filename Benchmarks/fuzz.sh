@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of KeyGate's parsers and handshake with libFuzzer.
+#
+#   Benchmarks/fuzz.sh --list               the targets whose modules exist, one a line
+#   Benchmarks/fuzz.sh TARGET SECONDS       build TARGET, fuzz it for SECONDS
+#   Benchmarks/fuzz.sh --build TARGET       only build it (.build-fuzz/bin/TARGET)
+#
+# The modules are compiled here with swiftc, not by SwiftPM, so that the
+# package's own builds never see the sanitizer flags (see Fuzz/README.md).
+# A run starts from the committed seeds in Fuzz/Corpus/TARGET plus what
+# earlier runs found (kept in .build-fuzz/work/TARGET/corpus, not committed);
+# a crash is saved to Fuzz/Crashes/TARGET/ and the script exits non-zero.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+out="$root/.build-fuzz"
+
+# The library modules in dependency order: each may import only the ones
+# before it. A module missing from Sources/ (not written yet) is skipped,
+# and so is every target that needs it.
+modules=(CKeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer KeyGateChat KeyGateFTP)
+
+usage() {
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+# The modules a target needs, from its `// fuzz-modules:` line.
+target_modules() {
+    sed -n 's|^// fuzz-modules: *||p' "Fuzz/Targets/$1.swift"
+}
+
+# Whether every module that target $1 needs exists.
+target_available() {
+    local module
+    for module in $(target_modules "$1"); do
+        [[ -d "Sources/$module" ]] || return 1
+    done
+}
+
+list_targets() {
+    local file name
+    for file in Fuzz/Targets/*.swift; do
+        name=$(basename "$file" .swift)
+        if target_available "$name"; then echo "$name"; fi
+    done
+}
+
+# Whether $1 is missing or older than any of the other paths (files or folders).
+stale() {
+    local product=$1
+    shift
+    [[ -e "$product" ]] || return 0
+    [[ -n "$(find "$@" -newer "$product" -print -quit 2>/dev/null)" ]]
+}
+
+swift_flags=(-O -wmo -parse-as-library -swift-version 6 -enable-testing -g -I "$out/modules"
+             -Xcc "-fmodule-map-file=$out/modules/CKeyGateSystem/module.modulemap")
+
+# Compiles one library module into $out/modules (interface) and
+# $out/objects; the rest of the arguments are the interfaces it may import.
+build_module() {
+    local module=$1
+    shift
+    mkdir -p "$out/modules" "$out/objects"
+    if [[ $module == CKeyGateSystem ]]; then
+        # Header only: every function is static inline, so a module map suffices.
+        mkdir -p "$out/modules/CKeyGateSystem"
+        printf 'module CKeyGateSystem {\n    header "%s"\n    export *\n}\n' \
+            "$root/Sources/CKeyGateSystem/include/CKeyGateSystem.h" > "$out/modules/CKeyGateSystem/module.modulemap"
+        return
+    fi
+    local object="$out/objects/$module.o"
+    if ! stale "$object" "Sources/$module" "$@"; then return; fi
+    # The primitives are left without coverage instrumentation: they are
+    # branch-free by design, so their edges would only slow the fuzzer.
+    local sanitize=-sanitize=fuzzer,address
+    [[ $module == KeyGateCrypto ]] && sanitize=-sanitize=address
+    echo "fuzz: compiling $module" >&2
+    nice -n 10 swiftc "${swift_flags[@]}" "$sanitize" -module-name "$module" \
+        -emit-module -emit-module-path "$out/modules/$module.swiftmodule" \
+        -c -o "$object" $(find "Sources/$module" -name '*.swift' | sort)
+}
+
+# Builds the fuzzer executable $out/bin/$1.
+build_target() {
+    local target=$1 module objects=() interfaces=()
+    target_available "$target" || { echo "fuzz: $target needs modules that do not exist yet: $(target_modules "$target")" >&2; exit 2; }
+    for module in "${modules[@]}"; do
+        if [[ " $(target_modules "$target") " == *" $module "* ]]; then
+            build_module "$module" "${interfaces[@]}"
+            [[ $module == CKeyGateSystem ]] && continue
+            objects+=("$out/objects/$module.o")
+            interfaces+=("$out/modules/$module.swiftmodule")
+        fi
+    done
+    local binary="$out/bin/$target"
+    mkdir -p "$out/bin"
+    if ! stale "$binary" "Fuzz/Targets/$target.swift" Fuzz/Support "${objects[@]}"; then return; fi
+    echo "fuzz: linking $target" >&2
+    # From inside bin/: with -g the driver leaves module files in the current folder.
+    (cd "$out/bin" && nice -n 10 swiftc "${swift_flags[@]}" -sanitize=fuzzer,address -use-ld=lld \
+        -module-name "Fuzz_${target//-/_}" "$root/Fuzz/Targets/$target.swift" "$root"/Fuzz/Support/*.swift \
+        "${objects[@]}" -o "$binary")
+}
+
+run_target() {
+    local target=$1 seconds=$2
+    build_target "$target"
+    local work="$out/work/$target" crashes="$root/Fuzz/Crashes/$target"
+    mkdir -p "$work/corpus" "$crashes"
+    if [[ -d "Fuzz/Corpus/$target" ]]; then cp -n "Fuzz/Corpus/$target"/* "$work/corpus/" 2>/dev/null || true; fi
+    local options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=4096
+                   -print_final_stats=1 -artifact_prefix="$crashes/")
+    [[ -f "Fuzz/Dictionaries/$target.dict" ]] && options+=(-dict="Fuzz/Dictionaries/$target.dict")
+    echo "fuzz: running $target for $seconds s (log: $work/log)" >&2
+    # libFuzzer exits non-zero on a crash, a leak or a timeout; pipefail passes it on.
+    # The Swift runtime's own crash handler would fight ASan's; libFuzzer reports instead.
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=1 nice -n 10 "$out/bin/$target" "${options[@]}" "$work/corpus" 2>&1 | tee "$work/log"
+}
+
+case "${1:-}" in
+    --list) list_targets ;;
+    --build) [[ $# -eq 2 ]] || usage; build_target "$2" ;;
+    -*|"") usage ;;
+    *)
+        [[ $# -eq 2 && $2 =~ ^[0-9]+$ ]] || usage
+        [[ -f "Fuzz/Targets/$1.swift" ]] || { echo "fuzz: no target $1 (see --list)" >&2; exit 2; }
+        run_target "$1" "$2"
+        ;;
+esac
