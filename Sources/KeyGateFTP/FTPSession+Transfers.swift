@@ -226,14 +226,12 @@ extension FTPSession {
     func transferEnded(id: Int, outcome: Transfer.Outcome, group: inout TaskGroup<Event>) async {
         guard let ended = transfer, ended.id == id else { return }
         transfer = nil
+        logTransfer(ended, outcome: outcome)
         switch outcome {
         case let .completed(bytes):
-            logTransfer(ended, bytes: bytes, outcome: "complete")
             await reply(.transferComplete, "Transfer complete: \(ended.path), \(bytes) bytes")
-        case let .failed(bytes, failure):
-            let aborted = ended.aborted
-            logTransfer(ended, bytes: bytes, outcome: aborted ? "aborted" : "failed: \(failure.text)")
-            if aborted {
+        case let .failed(_, failure):
+            if ended.aborted {
                 await reply(.transferAborted, "Transfer aborted; \(ended.path) \(ended.payload.isUpload ? "not stored" : "incomplete")")
             } else {
                 await send(failure)
@@ -243,6 +241,16 @@ extension FTPSession {
             await finishAbort(group: &group)
         } else {
             await runDeferred(group: &group)
+        }
+    }
+
+    /// Logs how `ended` ended (`ending` overrides the reason of a failure).
+    func logTransfer(_ ended: Transfer, outcome: Transfer.Outcome, ending: String? = nil) {
+        switch outcome {
+        case let .completed(bytes):
+            logTransfer(ended, bytes: bytes, outcome: "complete")
+        case let .failed(bytes, failure):
+            logTransfer(ended, bytes: bytes, outcome: ended.aborted ? "aborted" : "failed: \(ending ?? failure.text)")
         }
     }
 

@@ -80,8 +80,14 @@ final class FTPSession {
             await passive?.close()
             for await event in group {
                 switch event {
-                case let .dataConnection(_, channel): await channel?.close()
-                case .transferEnded, .received: break
+                case let .dataConnection(_, channel):
+                    await channel?.close()
+                case let .transferEnded(id, outcome):
+                    guard let ended = transfer, ended.id == id else { continue }
+                    transfer = nil
+                    logTransfer(ended, outcome: outcome, ending: "session ended")
+                case .received:
+                    break
                 }
             }
         }

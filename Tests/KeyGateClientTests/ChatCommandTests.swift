@@ -9,50 +9,8 @@ import Testing
 /// `keygate chat` as scripts use it: the real binary, stdin scripts, exit statuses.
 @Suite(.exclusiveNetwork)
 struct ChatCommandTests {
-    /// The `keygate` executable next to the test bundle.
-    static var executable: URL {
-        let testBinary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
-        return testBinary.deletingLastPathComponent().appendingPathComponent("keygate")
-    }
-
-    struct Outcome {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-        var lines: [String] { stdout.split(separator: "\n").map(String.init) }
-    }
-
-    /// Runs keygate with `arguments`, feeding `input` on stdin.
-    static func run(_ arguments: [String], input: String = "") async throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        // Read on Dispatch threads: these reads block.
-        async let out = readAll(stdout.fileHandleForReading)
-        async let err = readAll(stderr.fileHandleForReading)
-        let (outText, errText) = await (out, err)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
-        return Outcome(status: process.terminationStatus, stdout: outText, stderr: errText)
-    }
-
-    static func readAll(_ handle: FileHandle) async -> String {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: String(decoding: handle.readDataToEndOfFile(), as: UTF8.self))
-            }
-        }
+    static func run(_ arguments: [String], input: String = "") async throws -> KeygateBinary.Outcome {
+        try await KeygateBinary.run(arguments, input: input)
     }
 
     static func chatServer() async throws -> TestServer {
