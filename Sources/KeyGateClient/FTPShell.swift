@@ -168,7 +168,7 @@ public final class FTPShell {
 
     /// Downloads `remote` into `local` (a file path, or an existing folder
     /// to save into under the remote name).
-    func get(_ remote: String, to local: String?, resume: Bool) async throws {
+    public func get(_ remote: String, to local: String?, resume: Bool = false) async throws {
         let remoteName = Self.lastName(of: remote)
         guard !remoteName.isEmpty else { throw UsageProblem(description: "get: '\(remote)' names no file") }
         var (folder, name) = Self.split(local ?? remoteName)
@@ -202,7 +202,7 @@ public final class FTPShell {
     }
 
     /// Uploads the local file `local` to `remote` (default: its name).
-    func put(_ local: String, to remote: String?, resume: Bool) async throws {
+    public func put(_ local: String, to remote: String?, resume: Bool = false) async throws {
         let target = remote ?? Self.lastName(of: local)
         let reader = try await FileReader.open(localPath: local, io: io)
         defer { reader.close() }

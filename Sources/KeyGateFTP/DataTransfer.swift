@@ -57,25 +57,43 @@ public struct DataTransfer: Sendable {
     /// Receives until end-of-data, handing `consume` batches of about
     /// `pieceByteCount` bytes, one call at a time and in order, while the
     /// next batch arrives.
+    ///
+    /// Two batch buffers take turns: the one just consumed comes back and
+    /// is filled again, so a transfer of any size allocates (and the
+    /// kernel zeroes) no new memory after its first two batches.
     public func receive(
         over data: SecureChannel, progress: TransferProgress,
         consume: @escaping @Sendable ([UInt8]) async throws -> Void
     ) async throws {
         let pieceByteCount = self.pieceByteCount
         let timeout = self.timeout
-        try await withThrowingTaskGroup(of: Void.self) { writes in
+        // Room for a full batch plus the messages of one more receive.
+        let capacity = pieceByteCount + 2 * 65536
+        try await withThrowingTaskGroup(of: [UInt8].self) { writes in
             var batch: [UInt8] = []
-            batch.reserveCapacity(pieceByteCount + KeyGateWire.maximumPlaintextByteCount)
+            batch.reserveCapacity(capacity)
+            var spare: [UInt8]?
             var writing = false
-            while let piece = try await data.receiveData(deadline: .now + timeout) {
-                batch.append(contentsOf: piece)
-                progress.add(piece.count)
+            var more = true
+            while more {
+                let before = batch.count
+                more = try await data.receiveData(into: &batch, deadline: .now + timeout)
+                progress.add(batch.count - before)
                 guard batch.count >= pieceByteCount else { continue }
-                if writing { try await writes.next() }
+                if writing { spare = try await writes.next() }
                 let full = batch
-                batch.removeAll(keepingCapacity: true)
-                writes.addTask { try await consume(full) }
+                writes.addTask {
+                    try await consume(full)
+                    return full
+                }
                 writing = true
+                if var reused = spare.take() {
+                    reused.removeAll(keepingCapacity: true)
+                    batch = reused
+                } else {
+                    batch = []
+                    batch.reserveCapacity(capacity)
+                }
             }
             try await writes.waitForAll()
             if !batch.isEmpty { try await consume(batch) }

@@ -1,3 +1,4 @@
+import CKeyGateSystem
 import Dispatch
 import Glibc
 

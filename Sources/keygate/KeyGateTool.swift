@@ -16,6 +16,7 @@ enum KeyGateTool {
         FingerprintCommand(),
         AllowCommand(),
         SpeedCommand(),
+        BenchCommand(),
         ProbeCommand(),
         EchoCommand(),
     ]
