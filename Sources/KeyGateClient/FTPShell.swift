@@ -233,17 +233,19 @@ public final class FTPShell {
     ) async throws {
         guard options.showProgress else { return try await transfer() }
         let bar = ProgressBar(label: label, total: total, progress: progress)
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        var failure: (any Error)?
+        await withTaskGroup(of: Void.self) { group in
             group.addTask { await bar.draw() }
             do {
                 try await transfer()
             } catch {
-                group.cancelAll()
-                throw error
+                failure = error
             }
             group.cancelAll()
         }
-        bar.finish()
+        // After the drawing task has ended, so no redraw follows.
+        bar.finish(completed: failure == nil)
+        if let failure { throw failure }
     }
 
     private func isDirectory(_ path: String) async -> Bool {

@@ -11,18 +11,23 @@ struct ProgressBar: Sendable {
     let progress: TransferProgress
     let started = ContinuousClock.now
     static let interval: Duration = .milliseconds(250)
+    /// Back to the start of the line and erase it (only drawn on a terminal).
+    static let clearLine = "\r\u{1B}[2K"
 
-    /// Redraws until the task is cancelled.
+    /// Redraws until the task is cancelled, starting after one interval
+    /// (a transfer refused at once draws nothing).
     func draw() async {
-        while !Task.isCancelled {
-            Console.shared.errRaw("\r" + line() + "   ")
+        while true {
             try? await Task.sleep(for: Self.interval)
+            guard !Task.isCancelled else { return }
+            Console.shared.errRaw(Self.clearLine + line())
         }
     }
 
-    /// The last drawing, and a new line.
-    func finish() {
-        Console.shared.errRaw("\r" + line() + "   \n")
+    /// The last drawing and a new line for a completed transfer; for a
+    /// failed one the bar is erased, so the error stands alone.
+    func finish(completed: Bool) {
+        Console.shared.errRaw(Self.clearLine + (completed ? line() + "\n" : ""))
     }
 
     func line() -> String {
