@@ -34,9 +34,9 @@ struct DataBridge: Sendable {
             return
         }
         await listener.close()
-        var iterator = directions.makeAsyncIterator()
-        guard let direction = await iterator.next() else {
-            // Replaced by another passive command, or the session ended.
+        guard let direction = await Self.first(of: directions, within: timeout) else {
+            // Replaced by another passive command, no transfer command in
+            // time, or the session ended.
             await local.abort()
             return
         }
@@ -60,6 +60,25 @@ struct DataBridge: Sendable {
         case .upload: await upload(from: local, to: upstream)
         }
         await upstream.close()
+    }
+
+    /// The first direction announced within `timeout`, or nil.
+    private static func first(
+        of directions: AsyncStream<FTPClient.Direction>, within timeout: Duration
+    ) async -> FTPClient.Direction? {
+        await withTaskGroup(of: FTPClient.Direction?.self) { group in
+            group.addTask {
+                for await direction in directions { return direction }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 
     private func download(from upstream: SecureChannel, to local: TCPConnection) async {

@@ -13,6 +13,7 @@ public struct DataTransfer: Sendable {
     /// A peer that neither sends nor takes data for this long fails the transfer.
     public var timeout: Duration
 
+    /// Pieces of 1 MiB and a 60 s stall limit unless told otherwise.
     public init(pieceByteCount: Int = 1 << 20, timeout: Duration = .seconds(60)) {
         self.pieceByteCount = pieceByteCount
         self.timeout = timeout

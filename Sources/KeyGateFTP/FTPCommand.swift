@@ -13,6 +13,7 @@ public struct FTPCommand: Sendable, Equatable, CustomStringConvertible {
     /// (spaces inside kept); empty when there is none.
     public let argument: String
 
+    /// A command to send; the verb is upper-cased.
     public init(verb: String, argument: String = "") {
         self.verb = verb.uppercased()
         self.argument = argument
@@ -25,6 +26,7 @@ public struct FTPCommand: Sendable, Equatable, CustomStringConvertible {
         case badVerb
         case notUTF8
 
+        /// The reply the server sends for such a line.
         public var reply: FTPReply {
             switch self {
             case let .tooLong(count):

@@ -23,6 +23,7 @@ public final class FTPService: GateService {
         /// Commands queued behind a transfer before reading pauses.
         public var maximumDeferredCommands = 32
 
+        /// The defaults.
         public init() {}
     }
 
@@ -49,6 +50,8 @@ public final class FTPService: GateService {
         root.close()
     }
 
+    /// Runs one FTP session in the client's root (its home with
+    /// `homePerClient`); a home that cannot be opened gets 421.
     public func serve(_ context: ServiceContext) async {
         let io = FileIO(label: "keygate.ftp.session-\(context.sessionID)")
         let root = self.root
@@ -71,6 +74,8 @@ public final class FTPService: GateService {
         store.close()
     }
 
+    /// Nothing to announce: sessions end with their tasks, and every
+    /// unfinished upload is discarded on the way out.
     public func prepareForShutdown() async {}
 
     /// The folder name for a client: its allow-list name with `%`, `/`,

@@ -18,6 +18,7 @@ public final class FileDescriptor: Sendable {
         return value
     }
 
+    /// Whether `close()` has not been called yet.
     public var isOpen: Bool { descriptor.withLock { $0 >= 0 } }
 
     /// Closes the descriptor. Idempotent.

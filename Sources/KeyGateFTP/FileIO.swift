@@ -8,6 +8,7 @@ import Dispatch
 public final class FileIO: Sendable {
     private let queue: DispatchQueue
 
+    /// A new queue; `label` names it in debuggers and crash reports.
     public init(label: String = "keygate.file-io") {
         queue = DispatchQueue(label: label)
     }

@@ -3,6 +3,7 @@ import Glibc
 /// What a listing says about one directory entry (from `fstatat` without
 /// following links).
 public struct FileInfo: Sendable, Equatable {
+    /// What the entry is; links are reported, never followed.
     public enum Kind: Sendable, Equatable {
         case file, directory, symbolicLink, other
     }

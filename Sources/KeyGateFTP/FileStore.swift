@@ -95,10 +95,12 @@ public final class FileStore: Sendable {
         }
     }
 
+    /// Creates the folder `path` (its parent must exist).
     public func makeDirectory(_ path: FTPPath) async throws(FTPError) {
         try await change(path, call: "mkdir") { mkdirat($0, $1, 0o755) }
     }
 
+    /// Removes the empty folder `path`.
     public func removeDirectory(_ path: FTPPath) async throws(FTPError) {
         try await change(path, call: "rmdir") { unlinkat($0, $1, AT_REMOVEDIR) }
     }

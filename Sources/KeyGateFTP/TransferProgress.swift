@@ -5,10 +5,13 @@ import Synchronization
 public final class TransferProgress: Sendable {
     private let count = Atomic<Int64>(0)
 
+    /// Nothing moved yet.
     public init() {}
 
+    /// The bytes moved so far.
     public var bytes: Int64 { count.load(ordering: .relaxed) }
 
+    /// Counts `byteCount` more bytes.
     public func add(_ byteCount: Int) {
         count.add(Int64(byteCount), ordering: .relaxed)
     }
