@@ -17,10 +17,9 @@ extension FTPSession {
 
     /// Runs one command when no transfer is in progress.
     func execute(_ command: FTPCommand, group: inout TaskGroup<Event>) async {
-        // RFC 3659 section 5.3 and RFC 959 RNFR: the marker and the rename
-        // source apply to the very next command only.
-        let restart = restartOffset
-        restartOffset = 0
+        // RFC 959: RNTO must follow RNFR at once. The REST marker waits
+        // for the next transfer command (as in vsftpd: clients send EPSV,
+        // TYPE or SIZE between the two) and any transfer uses it up.
         let source = renameSource
         renameSource = nil
         let argument = command.argument
@@ -161,6 +160,8 @@ extension FTPSession {
         case "ABOR":
             await abortTransfer(group: &group)
         case "RETR", "STOR", "APPE", "LIST", "NLST", "MLSD":
+            let restart = restartOffset
+            restartOffset = 0
             await beginTransfer(command, restart: restart, group: &group)
         case "PORT", "EPRT":
             await reply(.notImplemented, "Active mode is not offered; use EPSV or PASV")

@@ -79,6 +79,12 @@ struct FTPProxyCommandTests {
         // (curl turns the CR LF of an ASCII listing into LF.)
         let names = listing.split(whereSeparator: \.isNewline).map { $0.split(separator: " ").last.map(String.init) ?? "" }
         #expect(names == ["a.bin", "up.bin"], "\(listing)")
+        // Resuming a download (REST) from the bytes already there.
+        try writeFile(local + "/resumed.bin", Array(bytes[..<1_000_000]))
+        (status, _, error) = try await Self.run(
+            "curl", ["-sS", "--max-time", "20", "-C", "-", "\(url)/a.bin", "-o", "resumed.bin"], in: local)
+        #expect(status == 0, "\(error)")
+        #expect(readFile(local + "/resumed.bin") == bytes)
         // A missing file is an error, not an empty download.
         (status, _, _) = try await Self.run("curl", ["-sS", "--max-time", "20", "\(url)/missing.bin", "-o", "m.bin"], in: local)
         #expect(status != 0)

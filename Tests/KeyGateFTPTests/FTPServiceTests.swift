@@ -80,6 +80,16 @@ struct FTPServiceTests {
         // APPE appends.
         try await Self.upload(Array("more".utf8), to: "partial.bin", with: client, verb: "APPE")
         #expect(try await server.read("partial.bin") == bytes + Array("more".utf8))
+        // The marker waits for the transfer command across EPSV and SIZE
+        // (the order curl and FileZilla use), and is used up by it.
+        #expect(try await client.request(FTPCommand(verb: "REST", argument: "299990")).code == .pendingFurtherInformation)
+        let tailPort = try await Self.extendedPassive(client)
+        #expect(try await client.size(of: "whole.bin") == 300_000)
+        #expect(try await client.request(FTPCommand(verb: "RETR", argument: "whole.bin")).code == .openingDataConnection)
+        let tail10 = try await client.connectData(port: tailPort, passiveNumber: 4)
+        #expect(try await tail10.receiveData() == Array(bytes[299_990...]))
+        #expect(try await tail10.receiveData() == nil)
+        #expect(try await client.readReply().code == .transferComplete)
         // Past the end: 554, before any 150.
         #expect(try await Self.extendedPassive(client) > 0)
         #expect(try await client.request(FTPCommand(verb: "REST", argument: "999999")).code == .pendingFurtherInformation)
