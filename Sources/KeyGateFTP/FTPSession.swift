@@ -92,8 +92,12 @@ final class FTPSession {
             }
         }
         // A transfer still waiting for its data connection holds a file.
-        await transfer?.payload.release()
-        transfer = nil
+        if let unfinished = transfer {
+            transfer = nil
+            await unfinished.payload.release()
+            let ending = FTPReply(.transferAborted, "session ended")
+            logTransfer(unfinished, outcome: .failed(bytes: 0, reply: ending), ending: ending.text)
+        }
         passive = nil
     }
 

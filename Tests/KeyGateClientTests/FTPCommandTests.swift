@@ -115,9 +115,13 @@ struct FTPCommandTests {
         #expect(ftruncate(descriptor, 8 << 30) == 0)
         close(descriptor)
         let (process, _) = try KeygateBinary.start(try await Self.arguments(server) + ["put", "big.bin"], in: local)
+        // Killed once data has reached the temporary file.
         let uploading = await eventually(timeout: .seconds(20)) {
             let entries = (try? await server.entries()) ?? []
-            return entries.contains { $0.hasPrefix(".keygate-upload-") }
+            return entries.contains { name in
+                var status = stat()
+                return name.hasPrefix(".keygate-upload-") && stat(server.path(name), &status) == 0 && status.st_size > 0
+            }
         }
         #expect(uploading, "the upload started")
         kill(process.processIdentifier, SIGKILL)

@@ -39,11 +39,15 @@ public final class TestServer: Sendable {
             listenAddress: try SocketAddress(host: "127.0.0.1", port: 0), dataPorts: dataPorts)
         configure(&configuration)
         let keys = KeyStore(directory: directory.appending("server-keys"))
-        let identities = try KeyAlgorithm.allCases
-            .filter { configuration.diffieHellmanNames.contains($0.diffieHellman.name) }
-            .map { try keys.loadOrCreateIdentity(name: "server", algorithm: $0).identity }
+        let algorithms = KeyAlgorithm.allCases.filter { configuration.diffieHellmanNames.contains($0.diffieHellman.name) }
         let authorizedKeys = AuthorizedKeys(path: keys.authorizedKeysPath)
-        _ = try authorizedKeys.createIfMissing()
+        // Key files are fsynced: on a Dispatch thread, like client keys, so
+        // a slow disk never holds up the cooperative threads.
+        let identities = try await onFileThread {
+            let identities = try algorithms.map { try keys.loadOrCreateIdentity(name: "server", algorithm: $0).identity }
+            _ = try authorizedKeys.createIfMissing()
+            return identities
+        }
         let log = Log(level: .debug, destination: .memory)
         let server = try await GateServer.start(
             configuration: configuration, identities: identities, authorizedKeys: authorizedKeys,
