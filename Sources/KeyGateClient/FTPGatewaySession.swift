@@ -69,15 +69,19 @@ final class FTPGatewaySession: Sendable {
             // The server closes idle sessions; a local client silent for
             // longer than that has nothing left to say either.
             while let line = try await lines.next(from: local, timeout: .seconds(3600)) {
-                let verb = String(decoding: line.prefix { $0 != UInt8(ascii: " ") }, as: UTF8.self).uppercased()
+                let upper = String(decoding: line, as: UTF8.self).uppercased()
+                let verb = String(upper.prefix { $0 != " " })
                 var message = line
                 var expectation = Expectation.relay
                 switch verb {
                 case "PASV":
                     expectation = .passive(extended: false)
                     message = Array("EPSV".utf8)
-                case "EPSV" where line.count == 4:
+                case "EPSV" where upper != "EPSV ALL":
+                    // EPSV, EPSV 1, EPSV 2: upstream always plain EPSV, so
+                    // that every 229 is a listener this gateway bridges.
                     expectation = .passive(extended: true)
+                    message = Array("EPSV".utf8)
                 case "RETR", "LIST", "NLST", "MLSD":
                     announce(.download)
                 case "STOR", "APPE", "STOU":

@@ -36,7 +36,7 @@ struct FTPProxyCommandTests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool] + arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let stdout = Pipe(), stderr = Pipe()
+        let stdout = KeygateBinary.pipe(), stderr = KeygateBinary.pipe()
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = stdout
         process.standardError = stderr
@@ -125,6 +125,61 @@ struct FTPProxyCommandTests {
         #expect(lines.dropFirst().elementsEqual(["NLST a.bin|b.bin", "SIZE 1048576"]), "\(output)")
         #expect(readFile(local + "/down.bin") == bytes)
         #expect(try await server.read("b.bin") == bytes)
+        await gateway.stop()
+        await server.stopAndRemove()
+    }
+
+    /// Reads CRLF-terminated reply lines from a plain FTP connection.
+    struct PlainControl {
+        let connection: TCPConnection
+        var buffer: [UInt8] = []
+
+        mutating func line() async throws -> String {
+            while true {
+                if let end = buffer.firstIndex(of: 10) {
+                    defer { buffer.removeSubrange(...end) }
+                    return String(decoding: buffer[..<end].filter { $0 != 13 }, as: UTF8.self)
+                }
+                guard let more = try await connection.read(timeout: .seconds(20)) else { return "" }
+                buffer += more
+            }
+        }
+
+        mutating func command(_ text: String) async throws -> String {
+            try await connection.write(Array((text + "\r\n").utf8))
+            return try await line()
+        }
+    }
+
+    @Test func everyPassiveFormIsBridgedThroughTheGateway() async throws {
+        let server = try await FTPTestServer.start()
+        let gateway = try await Self.gateway(server)
+        try await server.write(Array("bridged".utf8), to: "a.txt")
+        let local = try SocketAddress(host: "127.0.0.1", port: gateway.port)
+        var control = PlainControl(connection: try await TCPConnection.connect(to: local))
+        #expect(try await control.line().hasPrefix("220 "))
+        for passive in ["EPSV", "EPSV 1", "PASV"] {
+            let reply = try await control.command(passive)
+            let port: UInt16
+            if passive == "PASV" {
+                let match = try #require(reply.firstMatch(of: /\(127,0,0,1,(\d+),(\d+)\)/), "\(reply)")
+                port = UInt16(Int(match.1)! * 256 + Int(match.2)!)
+            } else {
+                let match = try #require(reply.firstMatch(of: /\(\|\|\|(\d+)\|\)/), "\(reply)")
+                port = try #require(UInt16(match.1))
+            }
+            // The gateway's own port, never the server's.
+            #expect(!TestServer.dataPorts.contains(port), "\(passive): \(reply)")
+            let data = try await TCPConnection.connect(to: local.withPort(port))
+            #expect(try await control.command("RETR a.txt").hasPrefix("150 "))
+            var received: [UInt8] = []
+            while let more = try await data.read(timeout: .seconds(20)) { received += more }
+            #expect(received == Array("bridged".utf8), "\(passive)")
+            #expect(try await control.line().hasPrefix("226 "))
+            await data.close()
+        }
+        #expect(try await control.command("QUIT").hasPrefix("221 "))
+        await control.connection.close()
         await gateway.stop()
         await server.stopAndRemove()
     }

@@ -113,10 +113,17 @@ public final class TestServer: Sendable {
     }
 }
 
-/// Runs blocking file work on a Dispatch thread, off the cooperative pool.
+/// Runs blocking work (file I/O that fsyncs, a blocking read, waiting for
+/// a process) on a thread of its own, off the cooperative pool.
+///
+/// Each call gets a new serial queue: serial queues run on Dispatch's
+/// overcommitting threads, which are added as others block. The shared
+/// global queue must not be used for this: on Linux it has about one
+/// thread per core, and Swift's timers (Task.sleep, deadlines) fire through
+/// it, so a few blocked calls there delay every timer in the process.
 public func onFileThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
+        DispatchQueue(label: "keygate.test.blocking").async {
             continuation.resume(with: Result { try work() })
         }
     }

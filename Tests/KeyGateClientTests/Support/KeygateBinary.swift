@@ -1,5 +1,7 @@
 import Dispatch
 import Foundation
+import Glibc
+import KeyGateTestSupport
 
 /// The real `keygate` executable, run as scripts and users run it.
 enum KeygateBinary {
@@ -23,7 +25,7 @@ enum KeygateBinary {
         process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        let stdin = pipe(), stdout = pipe(), stderr = pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
@@ -44,8 +46,8 @@ enum KeygateBinary {
         process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let stderr = Pipe()
-        process.standardInput = Pipe()
+        let stderr = pipe()
+        process.standardInput = pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = stderr
         try process.run()
@@ -56,7 +58,8 @@ enum KeygateBinary {
     /// `timeout`); returns that line, or nil at its end or the timeout.
     static func firstLine(containing text: String, in handle: FileHandle, timeout: Duration = .seconds(10)) async -> String? {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
+            // A queue of its own: see onFileThread.
+            DispatchQueue(label: "keygate.test.read-lines").async {
                 var buffer = ""
                 let deadline = ContinuousClock.now + timeout
                 while ContinuousClock.now < deadline {
@@ -73,21 +76,24 @@ enum KeygateBinary {
         }
     }
 
-    static func readAll(_ handle: FileHandle) async -> String {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: String(decoding: handle.readDataToEndOfFile(), as: UTF8.self))
-            }
+    /// A pipe whose descriptors are closed on exec: children of tests that
+    /// run at the same time must not inherit each other's pipes, or one
+    /// child would hold another's stdin or stdout open and no EOF would come.
+    /// (Each child still gets its own ends as 0, 1 and 2: dup2 clears the flag.)
+    static func pipe() -> Pipe {
+        let pipe = Pipe()
+        for handle in [pipe.fileHandleForReading, pipe.fileHandleForWriting] {
+            _ = fcntl(handle.fileDescriptor, F_SETFD, FD_CLOEXEC)
         }
+        return pipe
+    }
+
+    static func readAll(_ handle: FileHandle) async -> String {
+        (try? await onFileThread { String(decoding: handle.readDataToEndOfFile(), as: UTF8.self) }) ?? ""
     }
 
     static func waitForExit(_ process: Process) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
+        _ = try? await onFileThread { process.waitUntilExit() }
     }
 
     /// Whether `tool` is on the PATH.
