@@ -27,6 +27,10 @@ final class FTPGatewaySession: Sendable {
         var direction: AsyncStream<FTPClient.Direction>.Continuation?
     }
 
+    /// The server closes sessions idle for 15 minutes (FTPService.Limits);
+    /// a side silent for much longer than that is gone.
+    static let idleLimit: Duration = .seconds(3600)
+
     let local: TCPConnection
     let gateway: FTPGateway
     let state = Mutex(State())
@@ -66,9 +70,7 @@ final class FTPGatewaySession: Sendable {
     private func forwardCommands(to session: GateSession) async {
         var lines = LineReader(maximumByteCount: FTPCommand.maximumLineByteCount)
         do {
-            // The server closes idle sessions; a local client silent for
-            // longer than that has nothing left to say either.
-            while let line = try await lines.next(from: local, timeout: .seconds(3600)) {
+            while let line = try await lines.next(from: local, timeout: Self.idleLimit) {
                 let upper = String(decoding: line, as: UTF8.self).uppercased()
                 let verb = String(upper.prefix { $0 != " " })
                 var message = line
@@ -113,7 +115,7 @@ final class FTPGatewaySession: Sendable {
         var passiveCount: UInt64 = 0
         await withDiscardingTaskGroup { bridges in
             do {
-                while let message = try await session.channel.receive(deadline: .now + .seconds(3600)) {
+                while let message = try await session.channel.receive(deadline: .now + Self.idleLimit) {
                     let reply = try FTPReply(parsing: message)
                     var expectation = Expectation.relay
                     if !reply.code.isPreliminary {
