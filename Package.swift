@@ -14,7 +14,10 @@
 //   KeyGateChannel  framing, the KeyGate/1 handshake, SecureChannel, data-port move
 //   KeyGateServer   GateServer, HandshakeActor, SessionActor, grants, limits, logs
 //   KeyGateChat     the chat room service
-//   KeyGateClient   gate client, chat client, console and terminal
+//   KeyGateFTP      the FTP service: RFC 959 commands, passive data
+//                   connections, file store confined to its root
+//   KeyGateClient   gate client, chat client, FTP client and gateway,
+//                   console and terminal
 //   keygate         the command-line tool: argument parsing and wiring only
 import PackageDescription
 
@@ -34,7 +37,7 @@ func tests(_ name: String, dependencies: [Target.Dependency], resources: [Resour
 
 /// Every library layer is also a product of the same name, so other
 /// packages can depend on any of them.
-let layers = ["CKeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateClient"]
+let layers = ["CKeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]
 
 let package = Package(
     name: "KeyGate",
@@ -55,17 +58,18 @@ let package = Package(
         layer("KeyGateChannel", dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets"]),
         layer("KeyGateServer", dependencies: ["KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel"]),
         layer("KeyGateChat", dependencies: ["KeyGateChannel", "KeyGateServer"]),
-        layer("KeyGateClient", dependencies: ["KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat"]),
+        layer("KeyGateFTP", dependencies: ["KeyGateServer", "KeyGateChannel", "KeyGateSockets"]),
+        layer("KeyGateClient", dependencies: ["KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP"]),
         .executableTarget(
             name: "keygate",
-            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateClient"],
+            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"],
             swiftSettings: swiftSettings
         ),
         // Shared helpers of the integration tests (a real server in a
         // temporary folder); not a product.
         .target(
             name: "KeyGateTestSupport",
-            dependencies: ["KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateClient"],
+            dependencies: ["KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateFTP", "KeyGateClient"],
             path: "Tests/KeyGateTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -76,6 +80,7 @@ let package = Package(
         tests("KeyGateChannel", dependencies: ["KeyGateNoise", "KeyGateCrypto"]),
         tests("KeyGateServer", dependencies: ["KeyGateTestSupport", "KeyGateChannel", "KeyGateSockets", "KeyGateKeys", "KeyGateClient", "KeyGateChat"]),
         tests("KeyGateChat", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient"]),
-        tests("KeyGateClient", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateChat", "KeyGateKeys", "KeyGateSockets"]),
+        tests("KeyGateFTP", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient", "KeyGateChannel", "KeyGateSockets", "KeyGateCrypto"]),
+        tests("KeyGateClient", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateKeys", "KeyGateSockets", "KeyGateCrypto"]),
     ]
 )

@@ -13,9 +13,25 @@ public protocol ByteStream: Sendable {
     /// Writes all of `bytes`.
     func write(_ bytes: [UInt8]) async throws
 
+    /// Writes all of `bytes`, failing with `ChannelError.timedOut` if the
+    /// peer has not taken them by `deadline` (nil: no limit). After a
+    /// timeout the stream is out of step and should be closed.
+    func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant?) async throws
+
     /// Closes the stream in both directions; pending operations fail.
     func close() async
 
     /// The peer's address, for logs (`127.0.0.1:53122`).
     var peerDescription: String { get }
+}
+
+extension ByteStream {
+    /// The deadline as a race against the plain write, for streams without
+    /// a native one.
+    public func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant?) async throws {
+        guard let deadline else { return try await write(bytes) }
+        try await withDeadline(deadline, while: "writing to \(peerDescription)") {
+            try await self.write(bytes)
+        }
+    }
 }

@@ -19,6 +19,11 @@ public final class Console: Sendable {
         write(Array(text.utf8), to: STDOUT_FILENO)
     }
 
+    /// Writes `text` to standard error as is (a progress line redrawn with `\r`).
+    public func errRaw(_ text: String) {
+        write(Array(text.utf8), to: STDERR_FILENO)
+    }
+
     /// Writes `line` and a newline to standard error.
     public func err(_ line: String) {
         write(Array((line + "\n").utf8), to: STDERR_FILENO)

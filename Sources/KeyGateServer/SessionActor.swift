@@ -19,8 +19,6 @@ actor SessionActor {
     private let dataPorts: DataPortAllocator
     private let localHost: String
     private let log: Log
-    private var claimed = false
-    private var pendingCandidates = 0
 
     init(
         id: Int, peer: PeerIdentity, keys: SessionKeys, service: any GateService, listener: TCPListener,
@@ -61,58 +59,24 @@ actor SessionActor {
     /// session's keys (its first frame decrypts to RESUME) or the session
     /// expires. The listener is closed on every path.
     private func awaitResume() async -> SecureChannel? {
-        let deadline = grantedAt + configuration.resumeTimeout
-        let winner = await withTaskGroup(of: SecureChannel?.self) { group -> SecureChannel? in
-            while true {
-                let remaining = deadline - .now
-                guard remaining > .zero else { break }
-                let connection: TCPConnection
-                do {
-                    connection = try await listener.accept(timeout: remaining)
-                } catch {
-                    break  // closed by the winner, expired, or cancelled
-                }
-                guard pendingCandidates < configuration.maximumPendingDataConnections else {
-                    log.debug("data port busy, connection closed", ["from": connection.remoteAddress.description])
-                    await connection.close()
-                    continue
-                }
-                pendingCandidates += 1
-                group.addTask { await self.verify(connection) }
-            }
-            group.cancelAll()
-            var winner: SecureChannel?
-            for await candidate in group where candidate != nil {
-                winner = candidate
-            }
-            return winner
-        }
-        await listener.close()
-        return winner
-    }
-
-    /// Checks one candidate; the first to succeed claims the session and
-    /// closes the listener.
-    private func verify(_ connection: TCPConnection) async -> SecureChannel? {
-        defer { pendingCandidates -= 1 }
-        let channel = SecureChannel(stream: connection)
-        do {
-            _ = try await channel.acceptResume(keys: keys, deadline: .now + configuration.firstFrameTimeout)
-            guard !claimed else {
-                await channel.close()
-                return nil
-            }
-            claimed = true
-            await listener.close()
-            return channel
-        } catch {
-            log.info("stranger on data port closed", [
-                "port": "\(listener.localAddress.port)", "from": connection.remoteAddress.description,
-                "reason": "\(error)",
-            ])
-            await channel.close()
-            return nil
-        }
+        let keys = self.keys
+        let firstFrameTimeout = configuration.firstFrameTimeout
+        let log = self.log
+        let port = listener.localAddress.port
+        let acceptor = AuthenticatedAcceptor(
+            listener: listener, maximumPending: configuration.maximumPendingDataConnections)
+        return await acceptor.firstAuthentic(
+            until: grantedAt + configuration.resumeTimeout,
+            verify: { connection in
+                let channel = SecureChannel(stream: connection)
+                _ = try await channel.acceptResume(keys: keys, deadline: .now + firstFrameTimeout)
+                return channel
+            },
+            onStranger: { connection, error in
+                log.info("stranger on data port closed", [
+                    "port": "\(port)", "from": connection.remoteAddress.description, "reason": "\(error)",
+                ])
+            })
     }
 
     static func seconds(_ duration: Duration) -> String {

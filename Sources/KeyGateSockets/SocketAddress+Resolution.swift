@@ -8,7 +8,7 @@ extension SocketAddress {
     ///
     /// Numeric hosts and `localhost` are parsed at once. Names are looked up
     /// with getaddrinfo(3), which blocks, so the lookup runs on a Dispatch
-    /// worker thread, never on the cooperative thread pool.
+    /// thread of its own, never on the cooperative thread pool.
     /// - Throws: `SystemError.callFailed(call: "getaddrinfo", ...)` naming
     ///   the host when the name does not resolve.
     public static func resolve(host: String, port: UInt16) async throws -> [SocketAddress] {
@@ -16,7 +16,10 @@ extension SocketAddress {
             return [numeric]
         }
         return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            // A queue of its own, not the global queue: on Linux that has
+            // about one thread per core and also fires Swift's timers, so a
+            // slow lookup there would delay every deadline in the process.
+            DispatchQueue(label: "keygate.resolve").async {
                 continuation.resume(with: Result { try lookUp(host: host, port: port) })
             }
         }

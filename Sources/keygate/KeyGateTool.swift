@@ -10,6 +10,8 @@ enum KeyGateTool {
     static let commands: [any Command] = [
         ServeCommand(),
         ChatCommand(),
+        FTPCommand(),
+        FTPProxyCommand(),
         KeygenCommand(),
         FingerprintCommand(),
         AllowCommand(),

@@ -120,6 +120,39 @@ struct SecureChannelTransportTests {
         await #expect(throws: ChannelError.missingEndOfData) { try await server.receiveData() }
     }
 
+    @Test(arguments: [0, 1, 65519, 65520, 1_000_000])
+    func batchedReceivesGatherEveryByteAndStopAtTheMarker(size: Int) async throws {
+        let (client, server, _, _) = Self.keyedPair()
+        let data = SecureRandom.bytes(count: size)
+        try await client.sendData(data)
+        try await client.sendEndOfData()
+        try await client.send(Array("after".utf8))
+        var received: [UInt8] = []
+        while try await server.receiveData(into: &received) {}
+        #expect(received == data)
+        // What follows the marker is left for the next reader.
+        #expect(try await server.receive() == Array("after".utf8))
+    }
+
+    @Test func batchedReceivesFailOnACutOrATamperedStream() async throws {
+        let (client, server, a, _) = Self.keyedPair()
+        try await client.sendData([1, 2, 3])
+        a.closeWrite()
+        var received: [UInt8] = []
+        #expect(try await server.receiveData(into: &received))
+        #expect(received == [1, 2, 3])
+        await #expect(throws: ChannelError.missingEndOfData) { try await server.receiveData(into: &received) }
+
+        let (_, other, b, _) = Self.keyedPair()
+        var sender = try #require(await other.sessionKeys).receiving
+        var forged = try SecureChannel.seal([9, 9], with: &sender)
+        forged[3] ^= 1
+        try await b.write(forged)
+        var nothing: [UInt8] = []
+        await #expect(throws: ChannelError.decryptionFailed) { try await other.receiveData(into: &nothing) }
+        #expect(nothing.isEmpty)
+    }
+
     @Test func concurrentReadersAreRefused() async throws {
         let (_, server, _, _) = Self.keyedPair()
         let first = Task { try await server.receive() }

@@ -10,46 +10,8 @@ import Testing
 /// `keygate chat` as scripts use it: the real binary, stdin scripts, exit statuses.
 @Suite(.exclusiveNetwork)
 struct ChatCommandTests {
-    /// The `keygate` executable next to the test bundle.
-    static var executable: URL {
-        let testBinary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "")
-        return testBinary.deletingLastPathComponent().appendingPathComponent("keygate")
-    }
-
-    struct Outcome {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-        var lines: [String] { stdout.split(separator: "\n").map(String.init) }
-    }
-
-    /// Runs keygate with `arguments`, feeding `input` on stdin.
-    static func run(_ arguments: [String], input: String = "") async throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        // These reads and the wait block: each gets a thread of its own, so
-        // neither the cooperative pool nor Dispatch's workers (which the
-        // server in this process uses for its key files) are held.
-        async let out = onOwnThread { String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
-        async let err = onOwnThread { String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
-        let (outText, errText) = await (out, err)
-        await onOwnThread { process.waitUntilExit() }
-        return Outcome(status: process.terminationStatus, stdout: outText, stderr: errText)
-    }
-
-    /// Runs blocking `work` on a new thread.
-    static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: work()) }.start()
-        }
+    static func run(_ arguments: [String], input: String = "") async throws -> KeygateBinary.Outcome {
+        try await KeygateBinary.run(arguments, input: input)
     }
 
     static func chatServer() async throws -> TestServer {
@@ -156,7 +118,7 @@ struct ChatCommandTests {
         let port = listener.localAddress.port
         await listener.close()
         let server = Process()
-        server.executableURL = Self.executable
+        server.executableURL = KeygateBinary.executable
         server.arguments = [
             "serve", "--keys", directory.appending("server"), "--listen", "127.0.0.1:\(port)",
             "--data-ports", "22900-22949", "--services", "chat",
@@ -179,7 +141,7 @@ struct ChatCommandTests {
 
         let signalled = ContinuousClock.now
         server.terminate()  // SIGTERM
-        await Self.onOwnThread { server.waitUntilExit() }
+        await KeygateBinary.waitForExit(server)
         #expect(ContinuousClock.now - signalled < .seconds(2))
         #expect(server.terminationReason == .exit && server.terminationStatus == 0)
         var events: [ChatEvent] = []

@@ -40,11 +40,14 @@ public final class TestServer: Sendable {
         configure(&configuration)
         let keys = KeyStore(directory: directory.appending("server-keys"))
         let algorithms = KeyAlgorithm.allCases.filter { configuration.diffieHellmanNames.contains($0.diffieHellman.name) }
-        let identities = try await onFileThread {
-            try algorithms.map { try keys.loadOrCreateIdentity(name: "server", algorithm: $0).identity }
-        }
         let authorizedKeys = AuthorizedKeys(path: keys.authorizedKeysPath)
-        _ = try await onFileThread { try authorizedKeys.createIfMissing() }
+        // Key files are fsynced: on a Dispatch thread, like client keys, so
+        // a slow disk never holds up the cooperative threads.
+        let identities = try await onFileThread {
+            let identities = try algorithms.map { try keys.loadOrCreateIdentity(name: "server", algorithm: $0).identity }
+            _ = try authorizedKeys.createIfMissing()
+            return identities
+        }
         let log = Log(level: .debug, destination: .memory)
         let server = try await GateServer.start(
             configuration: configuration, identities: identities, authorizedKeys: authorizedKeys,
@@ -110,10 +113,17 @@ public final class TestServer: Sendable {
     }
 }
 
-/// Runs blocking file work on a Dispatch thread, off the cooperative pool.
+/// Runs blocking work (file I/O that fsyncs, a blocking read, waiting for
+/// a process) on a thread of its own, off the cooperative pool.
+///
+/// Each call gets a new serial queue: serial queues run on Dispatch's
+/// overcommitting threads, which are added as others block. The shared
+/// global queue must not be used for this: on Linux it has about one
+/// thread per core, and Swift's timers (Task.sleep, deadlines) fire through
+/// it, so a few blocked calls there delay every timer in the process.
 public func onFileThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
+        DispatchQueue(label: "keygate.test.blocking").async {
             continuation.resume(with: Result { try work() })
         }
     }

@@ -9,10 +9,13 @@ import Synchronization
 struct BenchCommand: Command {
     let spec = CommandSpec(
         name: "bench",
-        summary: "Measure session setup and chat round trips with many concurrent clients.",
-        usage: "HOST[:PORT] --clients N --messages M [--keys DIR] [--name NAME] [--server-key PUBFILE] [--dh DH] [--json]",
+        summary: "Measure a running server: session setups, chat round trips, FTP transfers.",
+        usage: "HOST[:PORT] [--service chat|ftp] [--clients N] [--messages M] [--size BYTES] [--keys DIR] [--name NAME] [--json]",
         options: [
             .keys, .clientName, .serverKey, .dh,
+            .init("service", value: "NAME", help: "chat (default): setups and round trips; ftp: setups, or one upload and download of --size."),
+            .init("size", value: "BYTES", help: "FTP: file size, e.g. 1073741824, 512M or 1G (default 256M; 0 only sets up sessions)."),
+            .init("dir", value: "DIR", help: "FTP: folder for the local files (default /tmp; /dev/shm keeps disks out of it)."),
             .init("clients", value: "N", help: "Concurrent clients, all with the same identity (default 100)."),
             .init("messages", value: "M", help: "Chat messages each client says, one at a time (default 100)."),
             .init("concurrency", value: "K", help: "Session setups in flight at once (default 64)."),
@@ -37,18 +40,42 @@ struct BenchCommand: Command {
 
             JSON keys: clients, messages, failed, setups_per_s, setup_p50_ms,
             setup_p99_ms, rtt_p50_ms, rtt_p99_ms, messages_per_s.
+
+            With --service ftp and a --size, one session uploads a file of
+            pseudo-random bytes (STOR), downloads it again (RETR), checks the
+            size and removes both copies and the remote file; each figure is
+            the size divided by the time from the passive command to the final
+            226, in MB/s (JSON keys bytes, upload_mb_per_s, download_mb_per_s).
+            With --size 0, N idle FTP sessions are set up (and held with
+            --hold), as for chat without the chat phase.
             """
     )
 
     func run(_ arguments: ParsedArguments) async throws -> ExitStatus {
         let server = try HostAndPort(parsing: try arguments.singlePositional("HOST[:PORT]", command: spec.name),
                                      defaultPort: KeyGateWire.defaultControlPort)
+        let service = arguments.value("service") ?? KeyGateWire.chatService
+        switch service {
+        case KeyGateWire.chatService:
+            return try await runSessions(arguments, server: server, service: service)
+        case KeyGateWire.ftpService:
+            let size = try Self.parseSize(arguments.value("size") ?? "256M")
+            if size == 0 { return try await runSessions(arguments, server: server, service: service) }
+            return try await runTransfer(arguments, server: server, size: size)
+        default:
+            throw UsageError("--service must be chat or ftp, got '\(service)'")
+        }
+    }
+
+    /// Sets up N sessions of `service`; for chat, then the round trips.
+    private func runSessions(_ arguments: ParsedArguments, server: HostAndPort, service: String) async throws -> ExitStatus {
         let clients = try arguments.integer("clients", default: 100, in: 1...20_000)
-        let messages = try arguments.integer("messages", default: 100, in: 0...1_000_000)
+        let messages = service == KeyGateWire.chatService
+            ? try arguments.integer("messages", default: 100, in: 0...1_000_000) : 0
         let concurrency = try arguments.integer("concurrency", default: 64, in: 1...10_000)
         let rate = try arguments.nonNegativeNumber("rate", default: 0)
         let log = Log(level: .warning)
-        let options = try arguments.gateClientOptions(server: server, service: KeyGateWire.chatService, log: log)
+        let options = try arguments.gateClientOptions(server: server, service: service, log: log)
         let identity: Identity
         do {
             let keys = options.keys, name = options.identityName, algorithm = options.algorithm

@@ -3,6 +3,7 @@ import Glibc
 import KeyGateChannel
 import KeyGateChat
 import KeyGateClient
+import KeyGateFTP
 import KeyGateKeys
 import KeyGateServer
 import KeyGateSockets
@@ -19,7 +20,9 @@ struct ServeCommand: Command {
             .init("name", value: "NAME", help: "Server identity: DIR/NAME.key and one NAME-ffdheN.key per FFDHE group (default server)."),
             .init("listen", value: "HOST:PORT", help: "Control port address (default 0.0.0.0:7700)."),
             .init("data-ports", value: "LO-HI", help: "Range of session data ports (default 7701-7799)."),
-            .init("services", value: "LIST", help: "Services to offer, comma-separated: chat (default chat)."),
+            .init("services", value: "LIST", help: "Services to offer, comma-separated: chat, ftp (default chat,ftp)."),
+            .init("ftp-root", value: "DIR", help: "Folder the FTP service serves, created if missing (default ./ftp-root)."),
+            .init("ftp-home-per-client", help: "Give each client its own folder under the FTP root, named after it."),
             .init("suites", value: "LIST",
                   help: "Accepted Noise suites, comma-separated full names, or 'default' or 'all' (default: XX and IK with 25519 and FFDHE2048)."),
             .init("handshake-timeout", value: "SECONDS", help: "Limit for a whole handshake (default 10)."),
@@ -149,11 +152,18 @@ struct ServeCommand: Command {
     }
 
     private func makeServices(_ arguments: ParsedArguments, log: Log) throws -> [any GateService] {
-        let names = (arguments.value("services") ?? "chat").split(separator: ",").map { $0.trimmed() }
+        let names = (arguments.value("services") ?? "chat,ftp").split(separator: ",").map { $0.trimmed() }
         return try names.map { name throws -> any GateService in
             switch name {
-            case KeyGateWire.chatService: return ChatService(log: log.with(["service": "chat"]))
-            default: throw UsageError("unknown service '\(name)'; available: chat")
+            case KeyGateWire.chatService:
+                return ChatService(log: log.with(["service": "chat"]))
+            case KeyGateWire.ftpService:
+                let root = arguments.value("ftp-root") ?? "ftp-root"
+                let service = try FTPService(root: root, homePerClient: arguments.flag("ftp-home-per-client"))
+                log.info("ftp root", ["folder": root, "home_per_client": "\(arguments.flag("ftp-home-per-client"))"])
+                return service
+            default:
+                throw UsageError("unknown service '\(name)'; available: chat, ftp")
             }
         }
     }

@@ -1,0 +1,106 @@
+import KeyGateChannel
+import KeyGateFTP
+import KeyGateServer
+import KeyGateSockets
+
+/// One passive data connection of the FTP gateway: the local client's
+/// plain TCP connection on one side, an encrypted data connection to the
+/// server's passive port on the other.
+///
+/// End-of-data carries over faithfully both ways: the server's
+/// authenticated end-of-data becomes a clean close for the local client,
+/// and a server connection that ends without it becomes a reset, so a cut
+/// download never looks complete; the local client's clean close becomes
+/// end-of-data upstream, and a reset becomes a close without it (the
+/// server then answers 426 and keeps nothing).
+struct DataBridge: Sendable {
+    let listener: TCPListener
+    let session: GateSession
+    let upstreamPort: UInt16
+    let passiveNumber: UInt64
+    let timeout: Duration
+    let log: Log
+    /// The local side is read in pieces of this size.
+    static let pieceByteCount = 1 << 18
+
+    /// Accepts the local client's connection, learns the direction from
+    /// the transfer command, connects upstream and moves the bytes.
+    func run(directions: AsyncStream<FTPClient.Direction>) async {
+        let local: TCPConnection
+        do {
+            local = try await listener.accept(timeout: Timeouts.passiveListener)
+        } catch {
+            await listener.close()
+            return
+        }
+        await listener.close()
+        guard let direction = await Self.first(of: directions, within: timeout) else {
+            // Replaced by another passive command, no transfer command in
+            // time, or the session ended.
+            await local.abort()
+            return
+        }
+        let upstream: SecureChannel
+        do {
+            let connection = try await TCPConnection.connect(to: session.dataAddress.withPort(upstreamPort), timeout: timeout)
+            do {
+                upstream = try await session.dataConnections.connect(
+                    connection, passiveNumber: passiveNumber, deadline: .now + timeout)
+            } catch {
+                await connection.close()
+                throw error
+            }
+        } catch {
+            log.info("ftp gateway: data connection to the server failed", ["reason": "\(error)"])
+            await local.abort()
+            return
+        }
+        switch direction {
+        case .download: await download(from: upstream, to: local)
+        case .upload: await upload(from: local, to: upstream)
+        }
+        await upstream.close()
+    }
+
+    /// The first direction announced within `timeout`, or nil.
+    private static func first(
+        of directions: AsyncStream<FTPClient.Direction>, within timeout: Duration
+    ) async -> FTPClient.Direction? {
+        await withTaskGroup(of: FTPClient.Direction?.self) { group in
+            group.addTask {
+                for await direction in directions { return direction }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private func download(from upstream: SecureChannel, to local: TCPConnection) async {
+        do {
+            while let bytes = try await upstream.receiveData(deadline: .now + timeout) {
+                try await local.write(bytes, timeout: timeout)
+            }
+            await local.close()
+        } catch {
+            await local.abort()
+        }
+    }
+
+    private func upload(from local: TCPConnection, to upstream: SecureChannel) async {
+        do {
+            while let bytes = try await local.read(upTo: Self.pieceByteCount, timeout: timeout) {
+                try await upstream.sendData(bytes, deadline: .now + timeout)
+            }
+            try await upstream.sendEndOfData(deadline: .now + timeout)
+        } catch {
+            log.info("ftp gateway: upload cut, no end-of-data sent", ["reason": "\(error)"])
+        }
+        await local.close()
+    }
+}

@@ -1,0 +1,254 @@
+import KeyGateChannel
+import KeyGateFTP
+import KeyGateSockets
+import Synchronization
+
+/// The client side of the FTP service (protocol-v1 section 6) over an
+/// established session: commands and replies on the session's channel,
+/// and one encrypted data connection per transfer, always in extended
+/// passive mode (EPSV).
+///
+/// Meant for one task at a time: commands are sent one after the other,
+/// each waiting for its reply (the channel refuses two concurrent readers
+/// or writers).
+public final class FTPClient: Sendable {
+    public let session: GateSession
+    /// Limit for each reply and each data-connection step.
+    public let timeout: Duration
+    /// Moves file bytes with bounded memory.
+    public let mover: DataTransfer
+    /// The server's greeting (220), and the passive commands answered 229
+    /// so far (the psk counter).
+    private let state = Mutex((greeting: FTPReply(.serviceReady, ""), passiveCount: UInt64(0)))
+
+    /// The server's greeting (220).
+    public var greeting: FTPReply { state.withLock { $0.greeting } }
+
+    /// Why an FTP request did not succeed.
+    public enum Failure: Error, CustomStringConvertible {
+        /// The server refused with this reply.
+        case refused(command: String, reply: FTPReply)
+        /// The server sent something the protocol does not allow here.
+        case protocolViolation(String)
+        /// The control connection ended.
+        case closed
+
+        public var description: String {
+            switch self {
+            case let .refused(command, reply): return "\(command): \(reply)"
+            case let .protocolViolation(what): return "unexpected reply from the server: \(what)"
+            case .closed: return "the server closed the connection"
+            }
+        }
+    }
+
+    private init(session: GateSession, timeout: Duration, mover: DataTransfer) {
+        self.session = session
+        self.timeout = timeout
+        self.mover = mover
+    }
+
+    /// Reads the greeting of a session opened for the `ftp` service.
+    /// - Throws: `Failure` when the first reply is not 220.
+    public static func start(
+        _ session: GateSession, timeout: Duration = .seconds(30), mover: DataTransfer = DataTransfer()
+    ) async throws -> FTPClient {
+        let client = FTPClient(session: session, timeout: timeout, mover: mover)
+        let greeting = try await client.readReply()
+        guard greeting.code == .serviceReady else {
+            throw Failure.refused(command: "connect", reply: greeting)
+        }
+        client.state.withLock { $0.greeting = greeting }
+        return client
+    }
+
+    // MARK: Control connection
+
+    /// Reads one reply.
+    public func readReply() async throws -> FTPReply {
+        guard let message = try await session.channel.receive(deadline: .now + timeout) else { throw Failure.closed }
+        return try FTPReply(parsing: message)
+    }
+
+    /// Sends one command line.
+    public func send(_ command: FTPCommand) async throws {
+        try await session.channel.send(command.line, deadline: .now + timeout)
+    }
+
+    /// Sends `command` and returns its reply, whatever the code.
+    public func request(_ command: FTPCommand) async throws -> FTPReply {
+        try await send(command)
+        return try await readReply()
+    }
+
+    /// Sends `command` and returns its reply if its code is one of
+    /// `expected`; throws `Failure.refused` otherwise.
+    @discardableResult
+    public func require(_ command: FTPCommand, _ expected: FTPReplyCode...) async throws -> FTPReply {
+        let reply = try await request(command)
+        guard expected.contains(reply.code) else { throw Failure.refused(command: command.description, reply: reply) }
+        return reply
+    }
+
+    /// Ends the conversation (QUIT) and closes the session.
+    public func quit() async {
+        _ = try? await request(FTPCommand(verb: "QUIT"))
+        await session.channel.close()
+    }
+
+    // MARK: Simple requests
+
+    /// The current folder (PWD).
+    public func currentDirectory() async throws -> String {
+        let reply = try await require(FTPCommand(verb: "PWD"), .pathCreated)
+        return Self.quotedPath(in: reply.text) ?? reply.text
+    }
+
+    /// The size of a file (SIZE).
+    public func size(of path: String) async throws -> Int64 {
+        let reply = try await require(FTPCommand(verb: "SIZE", argument: path), .fileStatus)
+        guard let size = Int64(reply.text.trimmingSpaces) else {
+            throw Failure.protocolViolation("SIZE answered '\(reply.text)'")
+        }
+        return size
+    }
+
+    /// The path inside the first pair of quotes of a 257 reply, with
+    /// doubled quotes undone (RFC 959 section 7).
+    static func quotedPath(in text: String) -> String? {
+        guard let open = text.firstIndex(of: "\"") else { return nil }
+        var result = ""
+        var index = text.index(after: open)
+        while index < text.endIndex {
+            let character = text[index]
+            let next = text.index(after: index)
+            if character == "\"" {
+                guard next < text.endIndex, text[next] == "\"" else { return result }
+                result.append("\"")
+                index = text.index(after: next)
+            } else {
+                result.append(character)
+                index = next
+            }
+        }
+        return nil
+    }
+
+    // MARK: Transfers
+
+    /// The direction of a transfer's bytes.
+    public enum Direction: Sendable {
+        /// RETR, LIST, NLST, MLSD: the server sends.
+        case download
+        /// STOR, APPE: the client sends.
+        case upload
+    }
+
+    /// Runs one transfer: EPSV, REST when `restart` is given, the command,
+    /// its 150, the data connection (handed to `body`, closed afterwards),
+    /// then the final reply, which must be 226.
+    /// - Throws: `Failure.refused` for any refusal (the data connection is
+    ///   then not opened), or the error of `body` after the server's final
+    ///   reply has been read.
+    public func transfer<T: Sendable>(
+        _ command: FTPCommand, restart: Int64? = nil, body: (SecureChannel) async throws -> T
+    ) async throws -> T {
+        let (port, number) = try await extendedPassive()
+        if let restart {
+            try await require(FTPCommand(verb: "REST", argument: "\(restart)"), .pendingFurtherInformation)
+        }
+        let preliminary = try await request(command)
+        guard preliminary.code == .openingDataConnection else {
+            throw preliminary.code.isFailure
+                ? Failure.refused(command: command.description, reply: preliminary)
+                : Failure.protocolViolation("\(command.verb) answered \(preliminary) instead of 150")
+        }
+        let data: SecureChannel
+        do {
+            data = try await connectData(port: port, passiveNumber: number)
+        } catch {
+            // Without ABOR the server would wait for the connection until
+            // its passive listener expires: 426 for the transfer, then 226.
+            try await send(FTPCommand(verb: "ABOR"))
+            _ = try await readReply()
+            _ = try await readReply()
+            throw error
+        }
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body(data))
+        } catch {
+            result = .failure(error)
+        }
+        await data.close()
+        let final = try await readReply()
+        let value = try result.get()
+        guard final.code == .transferComplete else { throw Failure.refused(command: command.description, reply: final) }
+        return value
+    }
+
+    /// EPSV: the port of the server's new passive listener, and its number.
+    func extendedPassive() async throws -> (port: UInt16, number: UInt64) {
+        let reply = try await require(FTPCommand(verb: "EPSV"), .enteringExtendedPassiveMode)
+        guard let port = Self.extendedPassivePort(in: reply.text) else {
+            throw Failure.protocolViolation("EPSV answered '\(reply.text)'")
+        }
+        let number = state.withLock { state in
+            state.passiveCount += 1
+            return state.passiveCount
+        }
+        return (port, number)
+    }
+
+    /// The port in `Entering Extended Passive Mode (|||port|)` (RFC 2428
+    /// section 3: the delimiter is the character after the parenthesis).
+    public static func extendedPassivePort(in text: String) -> UInt16? {
+        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close else { return nil }
+        let inside = text[text.index(after: open)..<close]
+        guard let delimiter = inside.first else { return nil }
+        let fields = inside.split(separator: delimiter, omittingEmptySubsequences: false)
+        guard fields.count == 5, let port = UInt16(fields[3]), port > 0 else { return nil }
+        return port
+    }
+
+    /// Connects to the passive port on the server's address and runs the
+    /// data connection's NNpsk0 handshake for `passiveNumber`.
+    public func connectData(port: UInt16, passiveNumber: UInt64) async throws -> SecureChannel {
+        let connection = try await TCPConnection.connect(to: session.dataAddress.withPort(port), timeout: timeout)
+        do {
+            return try await session.dataConnections.connect(
+                connection, passiveNumber: passiveNumber, deadline: .now + timeout)
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// The bytes a LIST, NLST or MLSD sends.
+    public func listing(_ verb: String = "LIST", path: String = "") async throws -> [UInt8] {
+        try await transfer(FTPCommand(verb: verb, argument: path)) { data in
+            let gathered = Gathered()
+            try await mover.receive(over: data, progress: TransferProgress()) { await gathered.append($0) }
+            return await gathered.bytes
+        }
+    }
+
+    /// Bytes collected by a receive.
+    private actor Gathered {
+        var bytes: [UInt8] = []
+
+        func append(_ more: [UInt8]) {
+            bytes += more
+        }
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces.
+    var trimmingSpaces: String {
+        var text = Substring(self)
+        while text.first == " " { text.removeFirst() }
+        while text.last == " " { text.removeLast() }
+        return String(text)
+    }
+}

@@ -1,0 +1,305 @@
+import Glibc
+import KeyGateChannel
+import KeyGateFTP
+
+/// The commands of `keygate ftp`: `ls`, `cd`, `pwd`, `get`, `put`, `mkdir`,
+/// `rmdir`, `rm`, `mv`, `size`, run one at a time over an `FTPClient`.
+///
+/// Scripted (a command on the command line, or lines on a standard input
+/// that is not a terminal) it stops at the first failure; interactive it
+/// prompts, reports failures and goes on. Local files are read and written
+/// on a `FileIO` queue; downloads land atomically (a temporary file in the
+/// target folder, renamed when complete).
+public final class FTPShell {
+    public struct Options: Sendable {
+        /// Prompt, keep going after failures.
+        public var interactive: Bool
+        /// Draw a progress bar on standard error during transfers.
+        public var showProgress: Bool
+        /// `--resume` given on the command line: applies to get and put.
+        public var resume: Bool
+
+        public init(interactive: Bool = false, showProgress: Bool = false, resume: Bool = false) {
+            self.interactive = interactive
+            self.showProgress = showProgress
+            self.resume = resume
+        }
+    }
+
+    /// A command line that cannot be run as written (exit 2 when scripted).
+    struct UsageProblem: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The commands, as `help` prints them.
+    public static let helpText = """
+        Commands:
+          ls [PATH]                      list a folder (the server's LIST lines)
+          cd PATH                        change the remote folder
+          pwd                            print the remote folder
+          get [--resume] REMOTE [LOCAL]  download (LOCAL may be a folder)
+          put [--resume] LOCAL [REMOTE]  upload
+          mkdir PATH | rmdir PATH | rm PATH
+          mv FROM TO                     rename on the server
+          size PATH                      print a file's size in bytes
+          help | quit
+        --resume continues from the bytes already there (REST): for get the
+        local file's, for put the remote file's.
+        """
+
+    let client: FTPClient
+    let options: Options
+    let io = FileIO(label: "keygate.ftp.local-files")
+
+    public init(client: FTPClient, options: Options) {
+        self.client = client
+        self.options = options
+    }
+
+    /// Runs `words` as one command, or else the lines of standard input,
+    /// then quits. Returns the exit status.
+    public func run(words: [String]) async -> ExitStatus {
+        var status = ExitStatus.success
+        if !words.isEmpty {
+            status = await runOne(words)
+        } else {
+            if options.interactive { prompt() }
+            for await line in StandardInput.lines() {
+                guard let words = Self.words(in: line) else {
+                    status = report(UsageProblem(description: "unbalanced quotes in '\(line)'"))
+                    if !options.interactive { break }
+                    prompt()
+                    continue
+                }
+                if words.first == "quit" || words.first == "exit" || words.first == "bye" { break }
+                if !words.isEmpty {
+                    status = await runOne(words)
+                    if status != .success && !options.interactive { break }
+                }
+                if options.interactive { prompt() }
+            }
+        }
+        await client.quit()
+        return status
+    }
+
+    private func prompt() {
+        Console.shared.outRaw("ftp> ")
+    }
+
+    private func runOne(_ words: [String]) async -> ExitStatus {
+        do {
+            try await execute(words)
+            return .success
+        } catch {
+            return report(error)
+        }
+    }
+
+    private func report(_ error: any Error) -> ExitStatus {
+        switch error {
+        case let problem as UsageProblem:
+            Console.shared.err("keygate ftp: \(problem)")
+            return .usage
+        case let failure as FTPClient.Failure:
+            Console.shared.err("keygate ftp: \(failure)")
+            return .failure
+        case let failure as FTPError:
+            Console.shared.err("keygate ftp: \(failure)")
+            return .failure
+        default:
+            let clientError = ClientError.from(error, during: "ftp")
+            Console.shared.err("keygate ftp: \(clientError)")
+            return clientError.exitStatus
+        }
+    }
+
+    /// Runs one command.
+    func execute(_ words: [String]) async throws {
+        var arguments = Array(words.dropFirst())
+        let resume = options.resume || arguments.contains("--resume")
+        arguments.removeAll { $0 == "--resume" }
+        func expect(_ range: ClosedRange<Int>, _ usage: String) throws {
+            guard range.contains(arguments.count) else { throw UsageProblem(description: "usage: \(usage)") }
+        }
+        switch words[0] {
+        case "ls", "dir":
+            try expect(0...1, "ls [PATH]")
+            let text = try await client.listing(path: arguments.first ?? "")
+            if !text.isEmpty {
+                for line in FTPReply.lines(of: text) { Console.shared.out(line) }
+            }
+        case "cd":
+            try expect(1...1, "cd PATH")
+            try await client.require(FTPCommand(verb: "CWD", argument: arguments[0]), .fileActionOkay)
+        case "pwd":
+            try expect(0...0, "pwd")
+            Console.shared.out(try await client.currentDirectory())
+        case "mkdir":
+            try expect(1...1, "mkdir PATH")
+            try await client.require(FTPCommand(verb: "MKD", argument: arguments[0]), .pathCreated)
+        case "rmdir":
+            try expect(1...1, "rmdir PATH")
+            try await client.require(FTPCommand(verb: "RMD", argument: arguments[0]), .fileActionOkay)
+        case "rm", "delete":
+            try expect(1...1, "rm PATH")
+            try await client.require(FTPCommand(verb: "DELE", argument: arguments[0]), .fileActionOkay)
+        case "mv", "rename":
+            try expect(2...2, "mv FROM TO")
+            try await client.require(FTPCommand(verb: "RNFR", argument: arguments[0]), .pendingFurtherInformation)
+            try await client.require(FTPCommand(verb: "RNTO", argument: arguments[1]), .fileActionOkay)
+        case "size":
+            try expect(1...1, "size PATH")
+            Console.shared.out("\(try await client.size(of: arguments[0]))")
+        case "get":
+            try expect(1...2, "get [--resume] REMOTE [LOCAL]")
+            try await get(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume)
+        case "put":
+            try expect(1...2, "put [--resume] LOCAL [REMOTE]")
+            try await put(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume)
+        case "help", "?":
+            Console.shared.out(Self.helpText)
+        default:
+            throw UsageProblem(description: "unknown command '\(words[0])'; try help")
+        }
+    }
+
+    // MARK: Transfers
+
+    /// Downloads `remote` into `local` (a file path, or an existing folder
+    /// to save into under the remote name).
+    public func get(_ remote: String, to local: String?, resume: Bool = false) async throws {
+        let remoteName = Self.lastName(of: remote)
+        guard !remoteName.isEmpty else { throw UsageProblem(description: "get: '\(remote)' names no file") }
+        var (folder, name) = Self.split(local ?? remoteName)
+        if let local, await isDirectory(local) {
+            (folder, name) = (local, remoteName)
+        }
+        let total = try? await client.size(of: remote)
+        let upload = try await FileUpload.beginLocal(directory: folder, targetName: name, keepExisting: resume, io: io)
+        do {
+            let offset = upload.byteCount
+            if let total, offset > total {
+                throw UsageProblem(description: "get --resume: the local file is larger (\(offset) bytes) than \(remote) (\(total))")
+            }
+            if offset == 0 || offset != total {
+                let progress = TransferProgress()
+                progress.add(Int(offset))
+                let mover = client.mover
+                try await withProgress(progress, total: total, label: remoteName) {
+                    try await self.client.transfer(
+                        FTPCommand(verb: "RETR", argument: remote), restart: offset > 0 ? offset : nil
+                    ) { data in
+                        try await mover.receive(into: upload, over: data, progress: progress)
+                    }
+                }
+            }
+            try await upload.commit()
+        } catch {
+            await upload.discard()
+            throw error
+        }
+    }
+
+    /// Uploads the local file `local` to `remote` (default: its name).
+    public func put(_ local: String, to remote: String?, resume: Bool = false) async throws {
+        let target = remote ?? Self.lastName(of: local)
+        let reader = try await FileReader.open(localPath: local, io: io)
+        defer { reader.close() }
+        var offset: Int64 = 0
+        if resume, let existing = try? await client.size(of: target) {
+            guard existing <= reader.size else {
+                throw UsageProblem(description: "put --resume: \(target) on the server is larger than \(local)")
+            }
+            offset = existing
+            if offset == reader.size { return }
+        }
+        let progress = TransferProgress()
+        progress.add(Int(offset))
+        let mover = client.mover
+        let start = offset
+        try await withProgress(progress, total: reader.size, label: Self.lastName(of: local)) {
+            try await self.client.transfer(
+                FTPCommand(verb: "STOR", argument: target), restart: start > 0 ? start : nil
+            ) { data in
+                try await mover.send(reader, from: start, over: data, progress: progress)
+            }
+        }
+    }
+
+    /// Runs `transfer` with a progress bar beside it when enabled.
+    private func withProgress(
+        _ progress: TransferProgress, total: Int64?, label: String, _ transfer: () async throws -> Void
+    ) async throws {
+        guard options.showProgress else { return try await transfer() }
+        let bar = ProgressBar(label: label, total: total, progress: progress)
+        var failure: (any Error)?
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await bar.draw() }
+            do {
+                try await transfer()
+            } catch {
+                failure = error
+            }
+            group.cancelAll()
+        }
+        // After the drawing task has ended, so no redraw follows.
+        bar.finish(completed: failure == nil)
+        if let failure { throw failure }
+    }
+
+    private func isDirectory(_ path: String) async -> Bool {
+        await io.run {
+            var status = stat()
+            return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+        }
+    }
+
+    // MARK: Words and names
+
+    /// The words of a command line: separated by spaces, with '...' and
+    /// "..." quoting and backslash escapes; nil for an unbalanced quote.
+    public static func words(in line: String) -> [String]? {
+        var words: [String] = []
+        var current = ""
+        var inWord = false
+        var quote: Character?
+        var escaped = false
+        for character in line {
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\" && quote != "'" {
+                escaped = true
+                inWord = true
+            } else if let open = quote {
+                if character == open { quote = nil } else { current.append(character) }
+            } else if character == "'" || character == "\"" {
+                quote = character
+                inWord = true
+            } else if character == " " || character == "\t" {
+                if inWord { words.append(current) }
+                current = ""
+                inWord = false
+            } else {
+                current.append(character)
+                inWord = true
+            }
+        }
+        guard quote == nil, !escaped else { return nil }
+        if inWord { words.append(current) }
+        return words
+    }
+
+    /// `a/b/c` → `c`.
+    static func lastName(of path: String) -> String {
+        String(path.split(separator: "/").last ?? "")
+    }
+
+    /// `a/b/c` → (`a/b`, `c`); `c` → (`.`, `c`); `/c` → (`/`, `c`).
+    static func split(_ path: String) -> (folder: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let folder = String(path[..<slash])
+        return (folder.isEmpty ? "/" : folder, String(path[path.index(after: slash)...]))
+    }
+}

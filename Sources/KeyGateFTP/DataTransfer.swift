@@ -1,0 +1,103 @@
+import KeyGateChannel
+
+/// Moves a file's bytes over an FTP data connection (protocol-v1 section
+/// 6), for the server and the client alike: the sender ends with the empty
+/// end-of-data message, and a receiver that sees the connection end
+/// without it fails (`ChannelError.missingEndOfData`).
+///
+/// Both directions overlap file and network work with bounded memory: at
+/// most two pieces of `pieceByteCount` bytes are held at a time.
+public struct DataTransfer: Sendable {
+    /// Files are read and written in pieces of this size.
+    public var pieceByteCount: Int
+    /// A peer that neither sends nor takes data for this long fails the transfer.
+    public var timeout: Duration
+
+    /// Pieces of 1 MiB and a 60 s stall limit unless told otherwise.
+    public init(pieceByteCount: Int = 1 << 20, timeout: Duration = .seconds(60)) {
+        self.pieceByteCount = pieceByteCount
+        self.timeout = timeout
+    }
+
+    /// Sends the file from `offset` to its end, then end-of-data. The next
+    /// piece is read while the current one is sent.
+    /// - Throws: `FTPError` from reading, `ChannelError` or `SystemError`
+    ///   from the connection.
+    public func send(
+        _ reader: FileReader, from offset: Int64, over data: SecureChannel, progress: TransferProgress
+    ) async throws {
+        var position = offset
+        var piece = try await reader.read(at: position, count: pieceByteCount)
+        while !piece.isEmpty {
+            position += Int64(piece.count)
+            let nextPosition = position
+            async let next = reader.read(at: nextPosition, count: pieceByteCount)
+            try await data.sendData(piece, deadline: .now + timeout)
+            progress.add(piece.count)
+            piece = try await next
+        }
+        try await data.sendEndOfData(deadline: .now + timeout)
+    }
+
+    /// Sends `bytes` (a listing), then end-of-data.
+    public func send(_ bytes: [UInt8], over data: SecureChannel, progress: TransferProgress) async throws {
+        try await data.sendData(bytes, deadline: .now + timeout)
+        progress.add(bytes.count)
+        try await data.sendEndOfData(deadline: .now + timeout)
+    }
+
+    /// Receives into `upload` until end-of-data; pieces are gathered into
+    /// large writes, one of which runs while the next piece arrives. The
+    /// caller commits or discards the upload.
+    /// - Throws: `ChannelError.missingEndOfData` when the connection ends
+    ///   first, `FTPError` from writing, other connection errors.
+    public func receive(into upload: FileUpload, over data: SecureChannel, progress: TransferProgress) async throws {
+        try await receive(over: data, progress: progress) { bytes in try await upload.write(bytes) }
+    }
+
+    /// Receives until end-of-data, handing `consume` batches of about
+    /// `pieceByteCount` bytes, one call at a time and in order, while the
+    /// next batch arrives.
+    ///
+    /// Two batch buffers take turns: the one just consumed comes back and
+    /// is filled again, so a transfer of any size allocates (and the
+    /// kernel zeroes) no new memory after its first two batches.
+    public func receive(
+        over data: SecureChannel, progress: TransferProgress,
+        consume: @escaping @Sendable ([UInt8]) async throws -> Void
+    ) async throws {
+        let pieceByteCount = self.pieceByteCount
+        let timeout = self.timeout
+        // Room for a full batch plus the messages of one more receive.
+        let capacity = pieceByteCount + 2 * 65536
+        try await withThrowingTaskGroup(of: [UInt8].self) { writes in
+            var batch: [UInt8] = []
+            batch.reserveCapacity(capacity)
+            var spare: [UInt8]?
+            var writing = false
+            var more = true
+            while more {
+                let before = batch.count
+                more = try await data.receiveData(into: &batch, deadline: .now + timeout)
+                progress.add(batch.count - before)
+                guard batch.count >= pieceByteCount else { continue }
+                if writing { spare = try await writes.next() }
+                let full = batch
+                writes.addTask {
+                    try await consume(full)
+                    return full
+                }
+                writing = true
+                if var reused = spare.take() {
+                    reused.removeAll(keepingCapacity: true)
+                    batch = reused
+                } else {
+                    batch = []
+                    batch.reserveCapacity(capacity)
+                }
+            }
+            try await writes.waitForAll()
+            if !batch.isEmpty { try await consume(batch) }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+/// A path inside the FTP root, as a list of names from the root down.
+///
+/// Resolution is purely lexical and never decodes anything: `%2e%2e` is a
+/// literal name, `/x` starts at the root, `..` may not climb above it, and
+/// names with NUL, CR or LF are refused. What the names lead to (symbolic
+/// links, missing folders) is checked when the file store walks them, one
+/// `openat(O_NOFOLLOW)` at a time.
+public struct FTPPath: Sendable, Hashable, CustomStringConvertible {
+    /// Names, root first; empty for the root itself.
+    public let components: [String]
+
+    /// The longest name the file system takes (NAME_MAX).
+    public static let maximumNameByteCount = 255
+    /// The prefix of the server's temporary upload files: hidden from
+    /// listings and out of reach of every command.
+    public static let reservedPrefix = ".keygate-upload-"
+
+    public static let root = FTPPath(components: [])
+
+    public init(components: [String]) {
+        self.components = components
+    }
+
+    /// The path that `text` names when the current folder is `self`.
+    /// - Throws: `FTPError.invalidName` for NUL, CR, LF, an over-long or
+    ///   reserved name; `FTPError.outsideRoot` when `..` climbs above `/`.
+    public func resolving(_ text: String) throws(FTPError) -> FTPPath {
+        guard !text.utf8.contains(where: { $0 == 0 || $0 == 10 || $0 == 13 }) else {
+            throw .invalidName(Self.shown(text))
+        }
+        var result = text.hasPrefix("/") ? [] : components
+        for name in text.split(separator: "/", omittingEmptySubsequences: true) {
+            switch name {
+            case ".":
+                continue
+            case "..":
+                guard !result.isEmpty else { throw .outsideRoot(Self.shown(text)) }
+                result.removeLast()
+            default:
+                guard name.utf8.count <= Self.maximumNameByteCount, !name.hasPrefix(Self.reservedPrefix) else {
+                    throw .invalidName(Self.shown(text))
+                }
+                result.append(String(name))
+            }
+        }
+        return FTPPath(components: result)
+    }
+
+    /// The folder that holds this path; nil for the root.
+    public var parent: FTPPath? {
+        components.isEmpty ? nil : FTPPath(components: Array(components.dropLast()))
+    }
+
+    /// The last name; nil for the root.
+    public var name: String? { components.last }
+
+    /// `/a/b`, or `/` for the root.
+    public var description: String {
+        "/" + components.joined(separator: "/")
+    }
+
+    /// A path from a client for a reply or a log line: control characters
+    /// made visible, long paths cut.
+    static func shown(_ text: String) -> String {
+        let printable = FTPReply.printable(text)
+        return printable.count > 200 ? String(printable.prefix(200)) + "..." : printable
+    }
+}

@@ -1,0 +1,324 @@
+import KeyGateChannel
+import KeyGateServer
+import KeyGateSockets
+
+extension FTPSession {
+    // MARK: Passive listeners (protocol-v1 section 6)
+
+    /// EPSV (RFC 2428): `229 Entering Extended Passive Mode (|||port|)`.
+    func extendedPassive(_ argument: String, group: inout TaskGroup<Event>) async {
+        let isIPv6 = context.localHost.contains(":")
+        switch argument.uppercased() {
+        case "":
+            break
+        case "ALL":
+            await reply(.commandOkay, "EPSV ALL ok")
+            return
+        case "1" where !isIPv6, "2" where isIPv6:
+            break
+        case "1", "2":
+            await reply(.networkProtocolNotSupported, "Network protocol not supported, use (\(isIPv6 ? 2 : 1))")
+            return
+        default:
+            await reply(.argumentSyntaxError, "EPSV takes no argument, or 1, 2 or ALL")
+            return
+        }
+        guard let port = await openPassive(group: &group) else { return }
+        await reply(.enteringExtendedPassiveMode, "Entering Extended Passive Mode (|||\(port)|)")
+    }
+
+    /// PASV (RFC 959): `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)` with
+    /// the control connection's local IPv4 address.
+    func classicPassive(group: inout TaskGroup<Event>) async {
+        var host = context.localHost
+        if host.lowercased().hasPrefix("::ffff:") { host = String(host.dropFirst(7)) }
+        let octets = host.split(separator: ".").compactMap { UInt8($0) }
+        guard octets.count == 4 else {
+            await reply(.notImplemented, "PASV needs an IPv4 address; use EPSV")
+            return
+        }
+        guard let port = await openPassive(group: &group) else { return }
+        let numbers = octets.map(String.init) + ["\(port >> 8)", "\(port & 0xff)"]
+        await reply(.enteringPassiveMode, "Entering Passive Mode (\(numbers.joined(separator: ",")))")
+    }
+
+    /// Opens a listener for the next passive number, replacing any open
+    /// one, and starts waiting for its data connection. Replies 425 and
+    /// returns nil when no port is free.
+    private func openPassive(group: inout TaskGroup<Event>) async -> UInt16? {
+        await passive?.close()
+        passive = nil
+        let listener: TCPListener
+        do {
+            listener = try await context.dataPorts.listener(on: context.localHost)
+        } catch {
+            log.warning("no passive port", ["reason": "\(error)"])
+            await reply(.cannotOpenDataConnection, "No free data port; try again later")
+            return nil
+        }
+        // Counted only once a listener is open (protocol-v1 section 6).
+        passiveCount += 1
+        let number = passiveCount
+        passive = PassiveListener(number: number, listener: listener)
+        let authority = context.dataConnections
+        let lifetime = limits.passiveLifetime
+        let handshakeTimeout = limits.dataHandshakeTimeout
+        let log = self.log
+        group.addTask {
+            .dataConnection(number: number, await PassiveListener.awaitConnection(
+                on: listener, number: number, lifetime: lifetime, handshakeTimeout: handshakeTimeout,
+                authority: authority, log: log))
+        }
+        return listener.localAddress.port
+    }
+
+    /// The wait for passive listener `number` has ended.
+    func dataConnectionArrived(number: UInt64, channel: SecureChannel?, group: inout TaskGroup<Event>) async {
+        guard var current = passive, current.number == number else {
+            // Replaced or aborted meanwhile.
+            await channel?.close()
+            return
+        }
+        guard let channel else {
+            passive = nil
+            guard let waiting = transfer, waiting.passiveNumber == number else { return }
+            transfer = nil
+            await waiting.payload.release()
+            log.info("transfer", [
+                "command": waiting.verb, "path": waiting.path, "bytes": "0", "outcome": "no data connection",
+            ])
+            await reply(.cannotOpenDataConnection, "No data connection within \(limits.passiveLifetime); transfer not started")
+            await runDeferred(group: &group)
+            return
+        }
+        current.connection = channel
+        passive = current
+        if transfer?.passiveNumber == number {
+            startMoving(group: &group)
+        }
+    }
+
+    // MARK: Transfers
+
+    /// RETR, STOR, APPE, LIST, NLST, MLSD: 425 at once without a passive
+    /// listener (protocol-v1 section 9); otherwise the file is opened, 150
+    /// sent, and the bytes move once the data connection is there.
+    func beginTransfer(_ command: FTPCommand, restart: Int64, group: inout TaskGroup<Event>) async {
+        guard let passive else {
+            await reply(.cannotOpenDataConnection, "Use EPSV or PASV first")
+            return
+        }
+        let prepared: (FTPPath, Transfer.Payload, String)
+        do {
+            prepared = try await prepare(command, restart: restart)
+        } catch {
+            log.debug("ftp transfer refused", ["command": command.description, "reason": error.description])
+            await send(error.reply)
+            return
+        }
+        let (path, payload, announcement) = prepared
+        lastTransferID += 1
+        transfer = Transfer(
+            id: lastTransferID, verb: command.verb, path: path.description, payload: payload,
+            passiveNumber: passive.number)
+        await reply(.openingDataConnection, announcement)
+        if passive.connection != nil {
+            startMoving(group: &group)
+        }
+    }
+
+    /// Opens what a transfer command moves, and the text of its 150.
+    private func prepare(_ command: FTPCommand, restart: Int64) async throws(FTPError) -> (FTPPath, Transfer.Payload, String) {
+        let mode = binaryType ? "BINARY" : "ASCII"
+        switch command.verb {
+        case "RETR":
+            let path = try resolve(command.argument)
+            let reader = try await store.openForReading(path)
+            guard restart <= reader.size else {
+                reader.close()
+                throw .invalidRestartPosition(path: path.description, offset: restart, size: reader.size)
+            }
+            return (path, .download(reader, offset: restart),
+                    "Opening \(mode) mode data connection for \(path) (\(reader.size - restart) bytes)")
+        case "STOR", "APPE":
+            let path = try resolve(command.argument)
+            let start: FileStore.UploadStart = command.verb == "APPE" ? .append : restart > 0 ? .restart(at: restart) : .empty
+            let upload = try await store.beginUpload(path, start: start)
+            return (path, .upload(upload), "Ready to receive \(path) in \(mode) mode")
+        default:
+            let (_, argument) = command.listingArguments
+            let path = argument.isEmpty ? currentDirectory : try resolve(argument)
+            let entries = try await store.listing(path)
+            let now = Self.now
+            let lines: [String]
+            if command.verb == "NLST" {
+                lines = entries.map(\.name)
+            } else if command.verb == "MLSD" {
+                lines = entries.map { $0.factLine() }
+            } else {
+                lines = entries.map { $0.listLine(now: now) }
+            }
+            let text = lines.isEmpty ? "" : lines.joined(separator: "\r\n") + "\r\n"
+            return (path, .listing(Array(text.utf8)), "Here comes the listing of \(path)")
+        }
+    }
+
+    private func resolve(_ argument: String) throws(FTPError) -> FTPPath {
+        guard !argument.isEmpty else { throw .invalidName("(empty)") }
+        return try currentDirectory.resolving(argument)
+    }
+
+    /// Hands the waiting transfer its data connection and starts moving.
+    private func startMoving(group: inout TaskGroup<Event>) {
+        guard var active = transfer, let channel = passive?.connection else { return }
+        // One data connection per passive command.
+        passive = nil
+        active.data = channel
+        transfer = active
+        let payload = active.payload
+        let progress = active.progress
+        let limits = self.limits
+        let id = active.id
+        group.addTask {
+            let outcome = await FTPSession.move(payload, over: channel, progress: progress, limits: limits)
+            return .transferEnded(id: id, outcome)
+        }
+    }
+
+    /// ABOR (RFC 959 section 4.1.3; protocol-v1 section 9): 426 for the
+    /// transfer then 226, or 225 when there is none.
+    func abortTransfer(group: inout TaskGroup<Event>) async {
+        guard var active = transfer else {
+            await passive?.close()
+            passive = nil
+            await reply(.noTransferInProgress, "No transfer to abort")
+            return
+        }
+        guard let data = active.data else {
+            // Still waiting for the data connection: nothing moves yet.
+            transfer = nil
+            await passive?.close()
+            passive = nil
+            await active.payload.release()
+            logTransfer(active, bytes: 0, outcome: "aborted")
+            await reply(.transferAborted, "Transfer aborted; \(active.path) \(active.payload.isUpload ? "not stored" : "not sent")")
+            await finishAbort(group: &group)
+            return
+        }
+        active.aborted = true
+        transfer = active
+        // The mover sees its connection closed and ends; its reply follows.
+        await data.close()
+    }
+
+    /// The replies after an aborted transfer's own: 226 for ABOR, or 221
+    /// for QUIT.
+    private func finishAbort(group: inout TaskGroup<Event>) async {
+        if quitAfterTransfer {
+            await reply(.closingControlConnection, "Goodbye")
+            finished = true
+        } else {
+            await reply(.transferComplete, "ABOR successful")
+            await runDeferred(group: &group)
+        }
+    }
+
+    func transferEnded(id: Int, outcome: Transfer.Outcome, group: inout TaskGroup<Event>) async {
+        guard let ended = transfer, ended.id == id else { return }
+        transfer = nil
+        logTransfer(ended, outcome: outcome)
+        switch outcome {
+        case let .completed(bytes):
+            await reply(.transferComplete, "Transfer complete: \(ended.path), \(bytes) bytes")
+        case let .failed(_, failure):
+            if ended.aborted {
+                await reply(.transferAborted, "Transfer aborted; \(ended.path) \(ended.payload.isUpload ? "not stored" : "incomplete")")
+            } else {
+                await send(failure)
+            }
+        }
+        if ended.aborted {
+            await finishAbort(group: &group)
+        } else {
+            await runDeferred(group: &group)
+        }
+    }
+
+    /// Logs how `ended` ended (`ending` overrides the reason of a failure).
+    func logTransfer(_ ended: Transfer, outcome: Transfer.Outcome, ending: String? = nil) {
+        switch outcome {
+        case let .completed(bytes):
+            logTransfer(ended, bytes: bytes, outcome: "complete")
+        case let .failed(bytes, failure):
+            logTransfer(ended, bytes: bytes, outcome: ended.aborted ? "aborted" : "failed: \(ending ?? failure.text)")
+        }
+    }
+
+    /// One info line per transfer: command, path, bytes, duration, MB/s, outcome.
+    private func logTransfer(_ ended: Transfer, bytes: Int64, outcome: String) {
+        let elapsed = ContinuousClock.now - ended.started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = seconds > 0 ? Double(bytes) / seconds / 1e6 : 0
+        log.info("transfer", [
+            "command": ended.verb, "path": ended.path, "bytes": "\(bytes)",
+            "seconds": String(format3: seconds), "mb_per_s": String(format3: rate), "outcome": outcome,
+        ])
+    }
+
+    // MARK: Moving bytes (child tasks)
+
+    /// Moves a transfer's bytes over its data connection, then closes it.
+    /// An upload is committed only after the authenticated end-of-data,
+    /// and discarded on any failure.
+    static func move(
+        _ payload: Transfer.Payload, over data: SecureChannel, progress: TransferProgress, limits: FTPService.Limits
+    ) async -> Transfer.Outcome {
+        let mover = DataTransfer(pieceByteCount: limits.pieceByteCount, timeout: limits.dataTimeout)
+        var outcome: Transfer.Outcome
+        do {
+            switch payload {
+            case let .download(reader, offset):
+                defer { reader.close() }
+                try await mover.send(reader, from: offset, over: data, progress: progress)
+            case let .listing(text):
+                try await mover.send(text, over: data, progress: progress)
+            case let .upload(upload):
+                do {
+                    try await mover.receive(into: upload, over: data, progress: progress)
+                    try await upload.commit()
+                } catch {
+                    await upload.discard()
+                    throw error
+                }
+            }
+            outcome = .completed(bytes: progress.bytes)
+        } catch {
+            outcome = .failed(bytes: progress.bytes, reply: dataFailure(error))
+        }
+        await data.close()
+        return outcome
+    }
+
+    /// The reply for a transfer that failed with `error`.
+    static func dataFailure(_ error: any Error) -> FTPReply {
+        switch error {
+        case let error as FTPError:
+            return error.reply
+        case ChannelError.missingEndOfData:
+            return FTPReply(.transferAborted, "Data connection closed before end-of-data; transfer incomplete, nothing kept")
+        case let error as ChannelError:
+            return FTPReply(.transferAborted, "Data connection failed (\(error)); transfer incomplete")
+        default:
+            return FTPReply(.transferAborted, "Data connection failed; transfer incomplete")
+        }
+    }
+}
+
+extension String {
+    /// A number with three decimals (`12.345`), without Foundation.
+    init(format3 value: Double) {
+        let thousandths = Int((value * 1000).rounded())
+        let fraction = thousandths % 1000
+        self = "\(thousandths / 1000)." + (fraction < 10 ? "00" : fraction < 100 ? "0" : "") + "\(fraction)"
+    }
+}

@@ -1,0 +1,81 @@
+import Glibc
+
+/// A regular file open for reading, read in large pieces on its `FileIO`
+/// queue. Positions are explicit (`pread`), so a reader holds no cursor.
+public final class FileReader: Sendable {
+    private let descriptor: FileDescriptor
+    private let io: FileIO
+    /// The size when it was opened.
+    public let size: Int64
+    /// Modification time, seconds since 1970.
+    public let modified: Int
+    /// The path for messages.
+    public let path: String
+
+    init(descriptor: FileDescriptor, status: stat, io: FileIO, path: String) {
+        self.descriptor = descriptor
+        self.io = io
+        size = Int64(status.st_size)
+        modified = Int(status.st_mtim.tv_sec)
+        self.path = path
+    }
+
+    /// Opens the regular file `descriptor` refers to; closes it and throws
+    /// when it is anything else. Blocking: call on the queue.
+    static func adopt(_ descriptor: FileDescriptor, io: FileIO, path: String) throws(FTPError) -> FileReader {
+        var status = stat()
+        guard fstat(descriptor.rawValue, &status) == 0 else {
+            let code = errno
+            descriptor.close()
+            throw .from(errno: code, call: "fstat", path: path)
+        }
+        // vsftpd checks the opened file, not the name: no race with a
+        // rename between the check and the use.
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            descriptor.close()
+            throw .notARegularFile(path)
+        }
+        return FileReader(descriptor: descriptor, status: status, io: io, path: path)
+    }
+
+    /// Opens a local file by its path (the client's own files, not
+    /// confined): it must be a regular file.
+    public static func open(localPath: String, io: FileIO) async throws(FTPError) -> FileReader {
+        try await io.run { () throws(FTPError) -> FileReader in
+            let raw = Glibc.open(localPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+            guard raw >= 0 else { throw .from(errno: errno, call: "open", path: localPath) }
+            return try adopt(FileDescriptor(adopting: raw), io: io, path: localPath)
+        }
+    }
+
+    /// Reads up to `count` bytes from `offset`: fewer only at the end of
+    /// the file, none past it.
+    public func read(at offset: Int64, count: Int) async throws(FTPError) -> [UInt8] {
+        let descriptor = self.descriptor
+        let path = self.path
+        return try await io.run { () throws(FTPError) -> [UInt8] in
+            var failure: Int32 = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+                var filled = 0
+                while filled < count {
+                    let result = pread(descriptor.rawValue, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
+                    if result < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        break
+                    }
+                    if result == 0 { break }
+                    filled += result
+                }
+                initialized = filled
+            }
+            guard failure == 0 else { throw .from(errno: failure, call: "read", path: path) }
+            return bytes
+        }
+    }
+
+    /// Closes the file. Idempotent.
+    public func close() {
+        descriptor.close()
+    }
+}

@@ -1,0 +1,221 @@
+import Glibc
+import Synchronization
+
+/// A file being written under a temporary name in its target folder, and
+/// renamed into place only when it is complete (`commit()`), so the target
+/// name never holds half a file: readers see the old file or the new one,
+/// and of two uploads to one name one complete file wins (rename(2) is
+/// atomic). `discard()` (or, as a last resort, releasing the object)
+/// removes the temporary file.
+public final class FileUpload: Sendable {
+    private enum Phase {
+        case writing, committed, discarded
+    }
+
+    private let directory: FileDescriptor
+    private let file: FileDescriptor
+    private let temporaryName: String
+    private let targetName: String
+    private let io: FileIO
+    private let phase = Mutex(Phase.writing)
+    /// The path for messages.
+    public let path: String
+    /// Bytes in the temporary file: the kept prefix plus what was written.
+    private let length: Atomic<Int64>
+
+    private init(
+        directory: FileDescriptor, file: FileDescriptor, temporaryName: String, targetName: String, io: FileIO,
+        path: String, length: Int64
+    ) {
+        self.directory = directory
+        self.file = file
+        self.temporaryName = temporaryName
+        self.targetName = targetName
+        self.io = io
+        self.path = path
+        self.length = Atomic(length)
+    }
+
+    /// The size the file will have if committed now.
+    public var byteCount: Int64 { length.load(ordering: .relaxed) }
+
+    /// Creates the temporary file `<prefix>XXXXXXXX` in `directory` (which
+    /// the upload then owns) and copies the first `prefixLength` bytes of
+    /// `prefixSource` into it (APPE, and STOR after REST). Blocking: call
+    /// on the queue. On failure `directory` is closed and nothing is left.
+    static func begin(
+        in directory: FileDescriptor, targetName: String, temporaryPrefix: String,
+        prefixSource: FileDescriptor?, prefixLength: Int64, io: FileIO, path: String
+    ) throws(FTPError) -> FileUpload {
+        var temporaryName = ""
+        var raw: Int32 = -1
+        for _ in 0..<16 {
+            temporaryName = temporaryPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+            raw = openat(directory.rawValue, temporaryName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            if raw >= 0 || errno != EEXIST { break }
+        }
+        guard raw >= 0 else {
+            let code = errno
+            directory.close()
+            throw .from(errno: code, call: "open", path: path)
+        }
+        let upload = FileUpload(
+            directory: directory, file: FileDescriptor(adopting: raw), temporaryName: temporaryName,
+            targetName: targetName, io: io, path: path, length: 0)
+        if let prefixSource, prefixLength > 0 {
+            do throws(FTPError) {
+                try upload.copyPrefix(from: prefixSource, length: prefixLength)
+            } catch {
+                upload.discardNow()
+                throw error
+            }
+        }
+        return upload
+    }
+
+    /// Starts writing `targetName` in the local folder `directory` (a
+    /// client's download), under a temporary name there until `commit()`.
+    /// With `keepExisting`, the file already under the target name (if
+    /// any) is copied first and the new bytes follow it (a resumed
+    /// download).
+    public static func beginLocal(
+        directory: String, targetName: String, keepExisting: Bool, io: FileIO
+    ) async throws(FTPError) -> FileUpload {
+        let path = directory == "." ? targetName : directory + "/" + targetName
+        return try await io.run { () throws(FTPError) -> FileUpload in
+            let raw = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard raw >= 0 else { throw .from(errno: errno, call: "open", path: directory) }
+            let folder = FileDescriptor(adopting: raw)
+            var existing: FileDescriptor?
+            defer { existing?.close() }
+            var existingSize: Int64 = 0
+            if keepExisting {
+                let file = openat(folder.rawValue, targetName, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+                if file >= 0 {
+                    existing = FileDescriptor(adopting: file)
+                    var status = stat()
+                    guard fstat(file, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+                        folder.close()
+                        throw .notARegularFile(path)
+                    }
+                    existingSize = Int64(status.st_size)
+                }
+            }
+            return try begin(
+                in: folder, targetName: targetName, temporaryPrefix: ".keygate-download-", prefixSource: existing,
+                prefixLength: existingSize, io: io, path: path)
+        }
+    }
+
+    /// Appends `bytes`.
+    /// - Throws: `FTPError.noSpace`, or another write error.
+    public func write(_ bytes: [UInt8]) async throws(FTPError) {
+        try await io.run { () throws(FTPError) in
+            var failure: FTPError?
+            bytes.withUnsafeBytes { buffer in
+                do throws(FTPError) {
+                    try self.writeNow(buffer)
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    /// Flushes the file to disk and renames it over the target name.
+    /// - Throws: the error of fsync or rename; the temporary file is then
+    ///   removed and the target is untouched.
+    public func commit() async throws(FTPError) {
+        try await io.run { () throws(FTPError) in try self.commitNow() }
+    }
+
+    /// Removes the temporary file. Idempotent; does nothing after commit.
+    public func discard() async {
+        await io.run { self.discardNow() }
+    }
+
+    // MARK: Blocking parts (on the queue)
+
+    private func writeNow(_ buffer: UnsafeRawBufferPointer) throws(FTPError) {
+        var offset = 0
+        while offset < buffer.count {
+            let written = Glibc.write(file.rawValue, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .from(errno: errno, call: "write", path: path)
+            }
+            offset += written
+        }
+        length.add(Int64(buffer.count), ordering: .relaxed)
+    }
+
+    private func copyPrefix(from source: FileDescriptor, length prefixLength: Int64) throws(FTPError) {
+        let pieceLength = 1 << 20
+        var buffer = [UInt8](repeating: 0, count: pieceLength)
+        var copied: Int64 = 0
+        while copied < prefixLength {
+            let wanted = Int(min(Int64(pieceLength), prefixLength - copied))
+            let count = buffer.withUnsafeMutableBytes { pread(source.rawValue, $0.baseAddress!, wanted, off_t(copied)) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .from(errno: errno, call: "read", path: path)
+            }
+            // The file shrank since it was measured: keep what is there.
+            if count == 0 { break }
+            var failure: FTPError?
+            buffer.withUnsafeBytes { bytes in
+                do throws(FTPError) {
+                    try writeNow(UnsafeRawBufferPointer(rebasing: bytes[0..<count]))
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+            copied += Int64(count)
+        }
+    }
+
+    private func commitNow() throws(FTPError) {
+        let mayCommit = phase.withLock { phase in
+            guard phase == .writing else { return false }
+            phase = .committed
+            return true
+        }
+        guard mayCommit else { throw .system(call: "rename", errno: EBADF, path: path) }
+        var failure: FTPError?
+        if fsync(file.rawValue) != 0 {
+            failure = .from(errno: errno, call: "fsync", path: path)
+        }
+        file.close()
+        if failure == nil, renameat(directory.rawValue, temporaryName, directory.rawValue, targetName) != 0 {
+            failure = .from(errno: errno, call: "rename", path: path)
+        }
+        if let failure {
+            unlinkat(directory.rawValue, temporaryName, 0)
+            directory.close()
+            throw failure
+        }
+        // The rename itself is durable once the folder is flushed.
+        fsync(directory.rawValue)
+        directory.close()
+    }
+
+    func discardNow() {
+        let shouldDiscard = phase.withLock { phase in
+            guard phase == .writing else { return false }
+            phase = .discarded
+            return true
+        }
+        guard shouldDiscard else { return }
+        file.close()
+        unlinkat(directory.rawValue, temporaryName, 0)
+        directory.close()
+    }
+
+    deinit {
+        // Every path should discard or commit; if one did not, the
+        // temporary file must still not outlive the upload.
+        discardNow()
+    }
+}

@@ -1,0 +1,42 @@
+import KeyGateChannel
+import KeyGateServer
+import KeyGateSockets
+
+/// The listener opened by one EPSV or PASV (protocol-v1 section 6), and
+/// the data connection that proved itself on it.
+struct PassiveListener: Sendable {
+    /// The number of the passive command within the session, counting
+    /// only those that opened a listener (the psk input).
+    let number: UInt64
+    let listener: TCPListener
+    /// The authenticated data connection, once it has arrived.
+    var connection: SecureChannel?
+
+    var port: UInt16 { listener.localAddress.port }
+
+    /// Waits until `lifetime` for the first connection that completes the
+    /// NNpsk0 handshake for `number`; strangers are closed and logged, and
+    /// each must finish its handshake within `handshakeTimeout`.
+    static func awaitConnection(
+        on listener: TCPListener, number: UInt64, lifetime: Duration, handshakeTimeout: Duration,
+        authority: DataConnectionAuthority, log: Log
+    ) async -> SecureChannel? {
+        let port = listener.localAddress.port
+        return await AuthenticatedAcceptor(listener: listener, maximumPending: 8).firstAuthentic(
+            until: .now + lifetime,
+            verify: { connection in
+                try await authority.accept(connection, passiveNumber: number, deadline: .now + handshakeTimeout)
+            },
+            onStranger: { connection, error in
+                log.info("stranger on passive port closed", [
+                    "port": "\(port)", "from": connection.remoteAddress.description, "reason": "\(error)",
+                ])
+            })
+    }
+
+    /// Closes the listener and a connection that was never used.
+    func close() async {
+        await listener.close()
+        await connection?.close()
+    }
+}

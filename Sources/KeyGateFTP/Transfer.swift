@@ -1,0 +1,53 @@
+import KeyGateChannel
+
+/// One transfer command (RETR, STOR, APPE, LIST, NLST, MLSD) from its 150
+/// reply to its final reply.
+struct Transfer: Sendable {
+    /// What moves, and the file it moves from or to.
+    enum Payload: Sendable {
+        /// RETR: the file, from an offset (REST).
+        case download(FileReader, offset: Int64)
+        /// LIST, NLST, MLSD: the listing text.
+        case listing([UInt8])
+        /// STOR, APPE: the file being written under a temporary name.
+        case upload(FileUpload)
+
+        /// Closes the file or removes the unfinished upload: for a
+        /// transfer that never got its data connection.
+        func release() async {
+            switch self {
+            case let .download(reader, _): reader.close()
+            case .listing: break
+            case let .upload(upload): await upload.discard()
+            }
+        }
+
+        var isUpload: Bool {
+            if case .upload = self { return true }
+            return false
+        }
+    }
+
+    /// How the moving of bytes ended.
+    enum Outcome: Sendable {
+        case completed(bytes: Int64)
+        /// With the reply that says why.
+        case failed(bytes: Int64, reply: FTPReply)
+    }
+
+    let id: Int
+    /// `RETR`, `STOR`, ...
+    let verb: String
+    /// The path for replies and logs.
+    let path: String
+    let payload: Payload
+    /// The number of the passive listener it uses.
+    let passiveNumber: UInt64
+    let progress = TransferProgress()
+    /// When the 150 was sent.
+    let started = ContinuousClock.now
+    /// The data connection, once the bytes move.
+    var data: SecureChannel?
+    /// ABOR (or QUIT) asked for it to stop.
+    var aborted = false
+}

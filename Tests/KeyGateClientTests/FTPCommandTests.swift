@@ -1,0 +1,133 @@
+import Foundation
+import Glibc
+import KeyGateCrypto
+import KeyGateTestSupport
+import Testing
+
+/// `keygate ftp` as scripts use it: the real binary, exit statuses, files.
+@Suite(.exclusiveNetwork)
+struct FTPCommandTests {
+    /// The arguments for client `name` of `server`.
+    static func arguments(_ server: FTPTestServer, _ name: String = "alice") async throws -> [String] {
+        let options = try await server.options(name)
+        return ["ftp", "127.0.0.1:\(server.port)", "--keys", options.keys.directory, "--name", name]
+    }
+
+    /// A folder for the client's local files.
+    static func localFolder(_ server: FTPTestServer) throws -> String {
+        let folder = server.server.directory.appending("local")
+        mkdir(folder, 0o755)
+        return folder
+    }
+
+    @Test func aScriptRunsItsCommandsInOrder() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try Self.localFolder(server)
+        let bytes = SecureRandom.bytes(count: 100_000)
+        try writeFile(local + "/local.bin", bytes)
+        let script = """
+            mkdir d
+            cd d
+            put local.bin
+            ls
+            size local.bin
+            get local.bin "copy of.bin"
+            mv local.bin renamed.bin
+            pwd
+
+            """
+        let outcome = try await KeygateBinary.run(try await Self.arguments(server), input: script, in: local)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.lines.count == 3, "\(outcome.stdout)")
+        #expect(outcome.lines.first?.wholeMatch(of: /-rw-r--r-- 1 ftp ftp 100000 \w{3} [ \d]\d \d\d:\d\d local.bin/) != nil)
+        #expect(outcome.lines.dropFirst().elementsEqual(["100000", "/d"]))
+        #expect(try await server.read("d/renamed.bin") == bytes)
+        #expect(readFile(local + "/copy of.bin") == bytes)
+        #expect(directoryEntries(local) == ["copy of.bin", "local.bin"], "no temporary file left")
+        await server.stopAndRemove()
+    }
+
+    @Test func oneCommandOnTheCommandLineAndGetIntoAFolder() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try Self.localFolder(server)
+        let bytes = SecureRandom.bytes(count: 70_000)
+        try await server.write(bytes, to: "remote.bin")
+        mkdir(local + "/into", 0o755)
+        let outcome = try await KeygateBinary.run(try await Self.arguments(server) + ["get", "/remote.bin", "into"], in: local)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(readFile(local + "/into/remote.bin") == bytes)
+        let listing = try await KeygateBinary.run(try await Self.arguments(server) + ["ls", "/"], in: local)
+        #expect(listing.status == 0 && listing.lines.count == 1 && listing.lines[0].hasSuffix(" remote.bin"))
+        await server.stopAndRemove()
+    }
+
+    @Test func theFirstFailureStopsAScriptWithExit1AndLeavesNoLocalFile() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try Self.localFolder(server)
+        try writeFile(local + "/local.bin", Array("never sent".utf8))
+        let outcome = try await KeygateBinary.run(
+            try await Self.arguments(server), input: "get missing.bin\nput local.bin\n", in: local)
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains("550"), "\(outcome.stderr)")
+        #expect(directoryEntries(local) == ["local.bin"])
+        #expect(try await server.entries() == [], "the command after the failure did not run")
+        await server.stopAndRemove()
+    }
+
+    @Test func resumeContinuesDownloadsAndUploads() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try Self.localFolder(server)
+        let bytes = SecureRandom.bytes(count: 1 << 20)
+        // A download that stopped after 300000 bytes, continued.
+        try await server.write(bytes, to: "whole.bin")
+        try writeFile(local + "/whole.bin", Array(bytes[..<300_000]))
+        let download = try await KeygateBinary.run(try await Self.arguments(server) + ["get", "--resume", "whole.bin"], in: local)
+        #expect(download.status == 0, "\(download.stderr)")
+        #expect(readFile(local + "/whole.bin") == bytes)
+        // An upload that stopped after 500000 bytes, continued.
+        try await server.write(Array(bytes[..<500_000]), to: "up.bin")
+        try writeFile(local + "/up.bin", bytes)
+        let upload = try await KeygateBinary.run(try await Self.arguments(server) + ["put", "up.bin", "--resume"], in: local)
+        #expect(upload.status == 0, "\(upload.stderr)")
+        #expect(try await server.read("up.bin") == bytes)
+        #expect(server.server.logLines(containing: "command=STOR path=/up.bin bytes=\((1 << 20) - 500_000) ").count == 1)
+        await server.stopAndRemove()
+    }
+
+    @Test func usageDenialAndUnknownCommandsHaveTheirExitStatuses() async throws {
+        let server = try await FTPTestServer.start()
+        #expect(try await KeygateBinary.run(["ftp"]).status == 2)
+        #expect(try await KeygateBinary.run(try await Self.arguments(server) + ["dance"]).status == 2)
+        #expect(try await KeygateBinary.run(try await Self.arguments(server) + ["get"]).status == 2)
+        let stranger = try await server.server.client("mallory", allowed: false)
+        let denied = try await KeygateBinary.run(
+            ["ftp", "127.0.0.1:\(server.port)", "--keys", stranger.keys.directory, "--name", "mallory", "ls"])
+        #expect(denied.status == 3)
+        await server.stopAndRemove()
+    }
+
+    @Test func aClientKilledMidUploadLeavesNoPartialFile() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try Self.localFolder(server)
+        // A large sparse file: reading it costs no disk.
+        let big = local + "/big.bin"
+        let descriptor = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(ftruncate(descriptor, 8 << 30) == 0)
+        close(descriptor)
+        let (process, _) = try KeygateBinary.start(try await Self.arguments(server) + ["put", "big.bin"], in: local)
+        // Killed once data has reached the temporary file.
+        let uploading = await eventually(timeout: .seconds(20)) {
+            let entries = (try? await server.entries()) ?? []
+            return entries.contains { name in
+                var status = stat()
+                return name.hasPrefix(".keygate-upload-") && stat(server.path(name), &status) == 0 && status.st_size > 0
+            }
+        }
+        #expect(uploading, "the upload started")
+        kill(process.processIdentifier, SIGKILL)
+        await KeygateBinary.waitForExit(process)
+        #expect(await eventually { (try? await server.entries()) == [] }, "no partial file, no temporary file")
+        #expect(await eventually { server.server.logLines(containing: "command=STOR path=/big.bin").first?.contains("outcome=\"failed") == true })
+        await server.stopAndRemove()
+    }
+}
