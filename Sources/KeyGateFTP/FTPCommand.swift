@@ -52,11 +52,13 @@ public struct FTPCommand: Sendable, Equatable, CustomStringConvertible {
         }
         guard end > 0 else { throw .empty }
         guard let text = String(validating: line[0..<end], as: UTF8.self) else { throw .notUTF8 }
+        // The first space byte ends the verb: found in the UTF-8, since a
+        // space followed by a combining mark is one Character.
         let verb: Substring
         let argument: Substring
-        if let space = text.firstIndex(of: " ") {
+        if let space = text.utf8.firstIndex(of: UInt8(ascii: " ")) {
             verb = text[..<space]
-            argument = text[text.index(after: space)...]
+            argument = text[text.utf8.index(after: space)...]
         } else {
             verb = Substring(text)
             argument = ""

@@ -17,8 +17,17 @@ public struct FTPPath: Sendable, Hashable, CustomStringConvertible {
 
     public static let root = FTPPath(components: [])
 
+    /// A path from names that are each a single path component (no "/",
+    /// not "." or "..", no NUL); `resolving(_:)` only ever produces those.
     public init(components: [String]) {
+        precondition(components.allSatisfy(FTPPath.isSingleName), "not a single path component")
         self.components = components
+    }
+
+    /// Whether `name` names one entry of a folder: not empty, not `.` or
+    /// `..`, and without "/" or NUL anywhere.
+    static func isSingleName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.utf8.contains { $0 == UInt8(ascii: "/") || $0 == 0 }
     }
 
     /// The path that `text` names when the current folder is `self`.
@@ -28,19 +37,25 @@ public struct FTPPath: Sendable, Hashable, CustomStringConvertible {
         guard !text.utf8.contains(where: { $0 == 0 || $0 == 10 || $0 == 13 }) else {
             throw .invalidName(Self.shown(text))
         }
-        var result = text.hasPrefix("/") ? [] : components
-        for name in text.split(separator: "/", omittingEmptySubsequences: true) {
-            switch name {
-            case ".":
+        // Split on the byte "/", not on Characters: a slash followed by a
+        // combining mark is one Character, and splitting on Characters would
+        // leave that slash inside a name, where openat(2) would follow it.
+        let bytes = Array(text.utf8)
+        var result = bytes.first == UInt8(ascii: "/") ? [] : components
+        for piece in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            switch Array(piece) {
+            case [UInt8(ascii: ".")]:
                 continue
-            case "..":
+            case [UInt8(ascii: "."), UInt8(ascii: ".")]:
                 guard !result.isEmpty else { throw .outsideRoot(Self.shown(text)) }
                 result.removeLast()
             default:
-                guard name.utf8.count <= Self.maximumNameByteCount, !name.hasPrefix(Self.reservedPrefix) else {
+                // Cut at an ASCII byte, the piece is still valid UTF-8.
+                let name = String(decoding: piece, as: UTF8.self)
+                guard piece.count <= Self.maximumNameByteCount, !name.utf8.starts(with: Self.reservedPrefix.utf8) else {
                     throw .invalidName(Self.shown(text))
                 }
-                result.append(String(name))
+                result.append(name)
             }
         }
         return FTPPath(components: result)

@@ -72,4 +72,13 @@ struct FTPCommandTests {
     @Test func passwordsNeverReachALog() {
         #expect(FTPCommand(verb: "PASS", argument: "secret").description == "PASS ****")
     }
+
+    /// The verb ends at the first space byte even when a combining mark
+    /// follows it (one Character), so such a command reads back as written.
+    @Test func anArgumentStartingWithACombiningMarkRoundTrips() throws {
+        let command = FTPCommand(verb: "RETR", argument: "\u{301}x")
+        let parsed = try FTPCommand(parsing: command.line)
+        #expect(parsed.verb == "RETR")
+        #expect(parsed.argument == "\u{301}x")
+    }
 }

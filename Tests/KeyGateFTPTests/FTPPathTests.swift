@@ -40,6 +40,20 @@ struct FTPPathTests {
         }
     }
 
+    /// A slash followed by a combining mark is one Character but still a
+    /// separator for the file system: resolution splits on the byte, so no
+    /// name ever holds a "/" that openat(2) would follow out of the root.
+    @Test(arguments: ["../\u{301}x", "..\u{301}/../x", "a/\u{301}../../..", "/\u{353}etc/passwd", "..//\u{301}"])
+    func slashesBeforeCombiningMarksStillSeparate(_ text: String) throws {
+        let outcome = Result { () throws(FTPError) in try FTPPath.root.resolving(text) }
+        if case let .success(path) = outcome {
+            #expect(path.components.allSatisfy { !$0.utf8.contains(UInt8(ascii: "/")) }, "\(path.components)")
+            #expect(!path.components.contains(".."))
+        }
+        #expect(throws: FTPError.self) { try FTPPath.root.resolving("../\u{301}x") }
+        #expect(try FTPPath.root.resolving("a/\u{301}b").components == ["a", "\u{301}b"])
+    }
+
     @Test func overLongNamesAndUploadFilesAreRefused() {
         #expect(throws: FTPError.self) { try FTPPath.root.resolving(String(repeating: "n", count: 256)) }
         #expect(throws: FTPError.self) { try FTPPath.root.resolving("d/.keygate-upload-12ab") }
