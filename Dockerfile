@@ -17,15 +17,16 @@ RUN swift build -c release --static-swift-stdlib --product keygate \
     && install -D -m 0755 "$(swift build -c release --show-bin-path)/keygate" /out/keygate
 
 FROM debian:bookworm-slim
-# A fixed, unprivileged user; /keys and /srv/ftp belong to it, so named
-# volumes created from these folders are writable by the server.
-RUN useradd --system --uid 10001 --user-group --home-dir /srv --shell /usr/sbin/nologin keygate \
+# A fixed, unprivileged user; /keys, /srv/ftp and its home belong to it, so
+# named volumes mounted there are writable (clients keep their keys in the
+# home: -v alice-keys:/home/keygate).
+RUN useradd --system --uid 10001 --user-group --create-home --home-dir /home/keygate --shell /usr/sbin/nologin keygate \
     && mkdir -p /keys /srv/ftp \
     && chown keygate:keygate /keys /srv/ftp \
     && chmod 0700 /keys
 COPY --from=build /out/keygate /usr/local/bin/keygate
 USER keygate
-WORKDIR /srv
+WORKDIR /home/keygate
 ENV KEYGATE_KEYS=/keys
 VOLUME ["/keys", "/srv/ftp"]
 # The control port and the data port range; publish both

@@ -75,7 +75,8 @@ private func checkWrittenCommand(verb: String, argument: String) {
 private func checkResolution(_ text: String, from start: FTPPath) {
     guard let path = try? start.resolving(text) else { return }  // FTP interface
     checkPath(path, from: text)
-    if !text.hasPrefix("/") && !text.utf8.split(separator: UInt8(ascii: "/")).contains(where: { $0.elementsEqual("..".utf8) }) {
+    // Absolute when the first byte is "/" (a Character test would miss "/" plus a combining mark).
+    if text.utf8.first != UInt8(ascii: "/") && !text.utf8.split(separator: UInt8(ascii: "/")).contains(where: { $0.elementsEqual("..".utf8) }) {
         fuzzCheck(path.components.starts(with: start.components), "\(text.debugDescription) left \(start) without '..': \(path)")
     }
 }
