@@ -3,10 +3,7 @@
 // The FTP command parser and path resolver (protocol-v1 sections 6 and 9)
 // fed arbitrary bytes.
 //
-// Written before KeyGateFTP exists in this tree: `Benchmarks/fuzz.sh
-// --list` leaves the target out until Sources/KeyGateFTP does, and the
-// interface below is the one expected. If the module differs, adapt the
-// calls marked "FTP interface" and nothing else.
+// The interface it drives (the calls marked "FTP interface"):
 //
 //   FTPCommand(parsing: [UInt8]) throws     one command line, CRLF optional
 //   FTPCommand(verb: String, argument: String)
