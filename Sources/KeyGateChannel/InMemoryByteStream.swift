@@ -44,13 +44,19 @@ public final class InMemoryByteStream: ByteStream {
         outbound.close()
     }
 
-    /// A one-directional buffer with at most one waiting reader.
+    /// A one-directional buffer with at most one waiting reader. Written
+    /// arrays are queued as they are and handed to the reader whole when
+    /// they fit, so bytes are not copied on their way through.
     final class Pipe: Sendable {
         struct State {
-            var buffer: [UInt8] = []
-            var start = 0
+            var chunks: [[UInt8]] = []
+            var firstChunk = 0
+            /// Bytes of `chunks[firstChunk]` already read.
+            var offset = 0
             var closed = false
             var waiter: CheckedContinuation<Void, any Error>?
+
+            var hasData: Bool { firstChunk < chunks.count }
         }
 
         private let state = Mutex(State())
@@ -58,7 +64,7 @@ public final class InMemoryByteStream: ByteStream {
         func write(_ bytes: [UInt8]) throws {
             let waiter: CheckedContinuation<Void, any Error>? = try state.withLock { state in
                 guard !state.closed else { throw ChannelError.closed }
-                state.buffer.append(contentsOf: bytes)
+                if !bytes.isEmpty { state.chunks.append(bytes) }
                 defer { state.waiter = nil }
                 return state.waiter
             }
@@ -84,18 +90,27 @@ public final class InMemoryByteStream: ByteStream {
         /// Bytes if available, `[]` at EOF, nil when the caller must wait.
         private func take(_ maxByteCount: Int) throws -> [UInt8]? {
             try state.withLock { state in
-                let available = state.buffer.count - state.start
-                if available > 0 {
-                    let count = min(available, maxByteCount)
-                    let bytes = Array(state.buffer[state.start..<(state.start + count)])
-                    state.start += count
-                    if state.start == state.buffer.count {
-                        state.buffer.removeAll(keepingCapacity: true)
-                        state.start = 0
-                    }
-                    return bytes
+                guard state.hasData else { return state.closed ? [] : nil }
+                let chunk = state.chunks[state.firstChunk]
+                let remaining = chunk.count - state.offset
+                let bytes: [UInt8]
+                if state.offset == 0 && remaining <= maxByteCount {
+                    bytes = chunk
+                } else {
+                    let count = min(remaining, maxByteCount)
+                    bytes = Array(chunk[state.offset..<(state.offset + count)])
                 }
-                return state.closed ? [] : nil
+                state.offset += bytes.count
+                if state.offset == chunk.count {
+                    state.chunks[state.firstChunk] = []
+                    state.firstChunk += 1
+                    state.offset = 0
+                    if state.firstChunk == state.chunks.count {
+                        state.chunks.removeAll(keepingCapacity: true)
+                        state.firstChunk = 0
+                    }
+                }
+                return bytes
             }
         }
 
@@ -103,7 +118,7 @@ public final class InMemoryByteStream: ByteStream {
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                     let resumeNow: Bool = state.withLock { state in
-                        if state.buffer.count > state.start || state.closed || Task.isCancelled {
+                        if state.hasData || state.closed || Task.isCancelled {
                             return true
                         }
                         precondition(state.waiter == nil, "two concurrent readers on one in-memory stream")

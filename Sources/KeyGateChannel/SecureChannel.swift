@@ -87,6 +87,13 @@ public actor SecureChannel {
             guard let bytes = try await stream.read(upTo: max(65536, count - available), deadline: deadline) else {
                 return false
             }
+            if available == 0 {
+                // Nothing buffered: take the read's array as the buffer
+                // instead of copying it.
+                inbound = bytes
+                inboundStart = 0
+                continue
+            }
             if inboundStart > 0 && inboundStart > inbound.count / 2 {
                 inbound.removeSubrange(0..<inboundStart)
                 inboundStart = 0

@@ -27,8 +27,10 @@ struct BenchCommand: Command {
             .timeout,
         ],
         discussion: """
-            Phase 1 sets up N sessions (handshake, grant, resume), K at a
-            time, and reports setups per second and the setup latency. Phase 2
+            After one untimed session (which records the server's key on
+            first use), phase 1 sets up N sessions (handshake, grant,
+            resume), K at a time, and reports setups per second and the
+            setup latency. Phase 2
             has every client say M messages, each after the previous one came
             back, and reports the round-trip latency and the messages per
             second; every member receives every message, so the server
@@ -85,6 +87,12 @@ struct BenchCommand: Command {
             return .failure
         }
 
+        // One untimed session first: it records the server's key in
+        // known_hosts (trust on first use writes the file once, not once
+        // per concurrent client) and warms both ends up.
+        if let warmUp = try? await GateClient.connect(options, identity: identity) {
+            await warmUp.channel.close()
+        }
         let (sessions, setupTimes, setupFailures, setupElapsed) = await setUp(clients, concurrency: concurrency, options: options, identity: identity)
         let (roundTrips, chatFailures, chatElapsed) = await chat(sessions, messages: messages, rate: rate)
         let hold = try arguments.nonNegativeNumber("hold", default: 0)

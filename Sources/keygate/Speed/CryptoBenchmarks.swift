@@ -9,6 +9,7 @@ enum CryptoBenchmarks {
             hmac(byteCount: 1024, name: "hmac-sha256-1k"),
             chaChaPoly(byteCount: 1024, name: "chacha20poly1305-1k"),
             chaChaPoly(byteCount: 16 * 1024, name: "chacha20poly1305-16k"),
+            chaChaPoly(byteCount: 65519, name: "chacha20poly1305-64k"),
             chaCha20(byteCount: 16 * 1024, name: "chacha20-16k"),
             poly1305(byteCount: 16 * 1024, name: "poly1305-16k"),
             x25519(),
