@@ -82,14 +82,14 @@ public final class InMemoryByteStream: ByteStream {
 
         func read(upTo maxByteCount: Int) async throws -> [UInt8]? {
             while true {
-                if let result = try take(maxByteCount) { return result.isEmpty ? nil : result }
+                if let result = take(maxByteCount) { return result.isEmpty ? nil : result }
                 try await waitForData()
             }
         }
 
         /// Bytes if available, `[]` at EOF, nil when the caller must wait.
-        private func take(_ maxByteCount: Int) throws -> [UInt8]? {
-            try state.withLock { state in
+        private func take(_ maxByteCount: Int) -> [UInt8]? {
+            state.withLock { state in
                 guard state.hasData else { return state.closed ? [] : nil }
                 let chunk = state.chunks[state.firstChunk]
                 let remaining = chunk.count - state.offset

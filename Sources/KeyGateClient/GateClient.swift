@@ -126,10 +126,10 @@ public enum GateClient {
         }
         let (control, address) = try await connectFirst(addresses, timeout: options.timeout)
         let channel = SecureChannel(stream: control)
-        let keys: SessionKeys
+        let sessionKeys: SessionKeys
         let reply: GrantReply
         do {
-            keys = try await handshake(channel, options: options, identity: identity, serverAddress: address)
+            sessionKeys = try await handshake(channel, options: options, identity: identity, serverAddress: address)
             guard let replyBytes = try await channel.receive(deadline: .now + options.timeout) else {
                 throw ClientError.failed("the server closed the connection without a grant")
             }
@@ -149,7 +149,6 @@ public enum GateClient {
             if case let .denied(reason, retry) = reply { throw ClientError.denied(reason: reason, retry: retry) }
             throw ClientError.failed("unexpected reply")
         }
-        guard let sessionKeys = await channel.sessionKeys else { throw ClientError.failed("no session keys") }
         let dataAddress = address.withPort(port)
         let dataConnection: TCPConnection
         do {

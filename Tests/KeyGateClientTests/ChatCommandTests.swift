@@ -61,7 +61,7 @@ struct ChatCommandTests {
         let arguments = try await Self.arguments(server, "alice")
         let options = try await server.client("alice")
         try KnownHosts(path: options.keys.knownHostsPath).remember(
-            host: "127.0.0.1", port: Int(server.port), key: try PrivateKey.generate(algorithm: .x25519).publicKey)
+            host: "127.0.0.1", port: Int(server.port), key: PrivateKey.generate(algorithm: .x25519).publicKey)
         let outcome = try await Self.run(arguments, input: "hi\n")
         #expect(outcome.status == 4)
         #expect(outcome.stderr.contains("known_hosts"))

@@ -75,7 +75,7 @@ struct GateServerTests {
     @Test func aChangedServerKeyIsRefusedWithExit4() async throws {
         let server = try await Self.chatServer()
         let options = try await server.client("alice")
-        let impostor = try PrivateKey.generate(algorithm: .x25519).publicKey
+        let impostor = PrivateKey.generate(algorithm: .x25519).publicKey
         try KnownHosts(path: options.keys.knownHostsPath).remember(host: "127.0.0.1", port: Int(server.port), key: impostor)
         await #expect {
             try await GateClient.connect(options)
@@ -90,7 +90,7 @@ struct GateServerTests {
     @Test func ikWithAWrongPinnedKeyExplainsTheLikelyCause() async throws {
         let server = try await Self.chatServer()
         var options = try await server.client("alice")
-        options.pinnedServerKey = try PrivateKey.generate(algorithm: .x25519).publicKey
+        options.pinnedServerKey = PrivateKey.generate(algorithm: .x25519).publicKey
         await #expect {
             try await GateClient.connect(options)
         } throws: { error in
