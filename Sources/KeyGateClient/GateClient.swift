@@ -126,10 +126,9 @@ public enum GateClient {
         }
         let (control, address) = try await connectFirst(addresses, timeout: options.timeout)
         let channel = SecureChannel(stream: control)
-        let sessionKeys: SessionKeys
         let reply: GrantReply
         do {
-            sessionKeys = try await handshake(channel, options: options, identity: identity, serverAddress: address)
+            try await handshake(channel, options: options, identity: identity, serverAddress: address)
             guard let replyBytes = try await channel.receive(deadline: .now + options.timeout) else {
                 throw ClientError.failed("the server closed the connection without a grant")
             }
@@ -149,6 +148,9 @@ public enum GateClient {
             if case let .denied(reason, retry) = reply { throw ClientError.denied(reason: reason, retry: retry) }
             throw ClientError.failed("unexpected reply")
         }
+        // The channel's keys, not the handshake's: receiving the grant has
+        // advanced the receiving nonce, and the session continues from there.
+        guard let sessionKeys = await channel.sessionKeys else { throw ClientError.failed("no session keys") }
         let dataAddress = address.withPort(port)
         let dataConnection: TCPConnection
         do {
@@ -184,7 +186,7 @@ public enum GateClient {
 
     private static func handshake(
         _ channel: SecureChannel, options: GateClientOptions, identity: Identity, serverAddress: SocketAddress
-    ) async throws -> SessionKeys {
+    ) async throws {
         let knownHosts = KnownHosts(path: options.keys.knownHostsPath)
         let host = options.host
         let port = Int(options.port)
@@ -207,7 +209,7 @@ public enum GateClient {
             let peer = serverAddress.description
             handshakeOptions.trace = { event in event.lines(peer: peer).forEach(trace) }
         }
-        return try await channel.performClientHandshake(handshakeOptions)
+        _ = try await channel.performClientHandshake(handshakeOptions)
     }
 
     private static func isClosedByPeer(_ error: any Error) -> Bool {
