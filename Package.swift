@@ -58,7 +58,7 @@ let package = Package(
         layer("KeyGateChannel", dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets"]),
         layer("KeyGateServer", dependencies: ["KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel"]),
         layer("KeyGateChat", dependencies: ["KeyGateChannel", "KeyGateServer"]),
-        layer("KeyGateFTP", dependencies: ["KeyGateServer", "KeyGateChannel", "KeyGateSockets"]),
+        layer("KeyGateFTP", dependencies: ["CKeyGateSystem", "KeyGateServer", "KeyGateChannel", "KeyGateSockets"]),
         layer("KeyGateClient", dependencies: ["KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP"]),
         .executableTarget(
             name: "keygate",

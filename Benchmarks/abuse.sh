@@ -87,6 +87,20 @@ wait_for_fds() {
     return 1
 }
 
+# pending_upload_bytes PID: the size of the largest file PID holds open
+# under $FTP_ROOT without a name (an upload's unnamed pending file), or 0.
+pending_upload_bytes() {
+    local largest=0 link size
+    for link in /proc/"$1"/fd/*; do
+        case "$(readlink "$link" 2>/dev/null)" in
+            "$FTP_ROOT"/*" (deleted)")
+                size=$(stat -L -c %s "$link" 2>/dev/null || echo 0)
+                [ "$size" -gt "$largest" ] && largest=$size ;;
+        esac
+    done
+    echo "$largest"
+}
+
 bench() {  # bench ARGS... -> JSON on stdout
     "$K" bench "127.0.0.1:$PORT" --keys "$CLIENT" --name abuse --json "$@" 2>> "$WORK/bench.err"
 }
@@ -223,11 +237,13 @@ if run 4; then
         "$K" ftp "127.0.0.1:$PORT" --keys "$CLIENT" --name abuse put /dev/shm/keygate-abuse-upload big.bin > /dev/null 2>&1 &
         client=$!
         PIDS+=("$client")
-        # Wait until the upload is under way (its temporary file grows), then kill.
-        for _ in $(seq 100); do
-            [ -n "$(find "$FTP_ROOT" -maxdepth 1 -name '.keygate-upload-*' -size +1M 2>/dev/null)" ] && break
+        # Wait until the upload is under way (the server's unnamed pending
+        # file, open as "$FTP_ROOT/#N (deleted)", passes 1 MiB), then kill.
+        for _ in $(seq 200); do
+            [ "$(pending_upload_bytes "$SERVER_PID")" -gt $((1 << 20)) ] && break
             sleep 0.05
         done
+        say "killing the server with $(pending_upload_bytes "$SERVER_PID") bytes of the upload received"
         kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""
         wait "$client"; client_status=$?
         start_server
@@ -239,7 +255,11 @@ if run 4; then
             fail "the client reported success but there is no file"
         else
             leftovers=$(find "$FTP_ROOT" -name '.keygate-upload-*' | wc -l)
-            pass "no partial file under the target name after kill -9 and restart (client exit $client_status, temporary files left: $leftovers)"
+            if [ "$leftovers" != 0 ]; then
+                fail "$leftovers temporary upload files left behind after kill -9"
+            else
+                pass "no partial file under the target name and no temporary file after kill -9 and restart (client exit $client_status)"
+            fi
         fi
         stop_server
     fi

@@ -8,7 +8,7 @@ import KeyGateFTP
 /// Scripted (a command on the command line, or lines on a standard input
 /// that is not a terminal) it stops at the first failure; interactive it
 /// prompts, reports failures and goes on. Local files are read and written
-/// on a `FileIO` queue; downloads land atomically (a temporary file in the
+/// on a `FileIO` queue; downloads land atomically (a `FileUpload` in the
 /// target folder, renamed when complete).
 public final class FTPShell {
     public struct Options: Sendable {

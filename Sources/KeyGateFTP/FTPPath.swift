@@ -11,8 +11,9 @@ public struct FTPPath: Sendable, Hashable, CustomStringConvertible {
 
     /// The longest name the file system takes (NAME_MAX).
     public static let maximumNameByteCount = 255
-    /// The prefix of the server's temporary upload files: hidden from
-    /// listings and out of reach of every command.
+    /// The prefix of the server's named pending upload files (where the
+    /// file system has no unnamed files): hidden from listings and out of
+    /// reach of every command.
     public static let reservedPrefix = ".keygate-upload-"
 
     public static let root = FTPPath(components: [])

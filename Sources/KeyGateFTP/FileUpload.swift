@@ -1,58 +1,86 @@
+import CKeyGateSystem
 import Glibc
 import Synchronization
 
-/// A file being written under a temporary name in its target folder, and
-/// renamed into place only when it is complete (`commit()`), so the target
-/// name never holds half a file: readers see the old file or the new one,
-/// and of two uploads to one name one complete file wins (rename(2) is
-/// atomic). `discard()` (or, as a last resort, releasing the object)
-/// removes the temporary file.
+/// A file being written apart from its target name, and renamed into place
+/// only when it is complete (`commit()`), so the target name never holds
+/// half a file: readers see the old file or the new one, and of two uploads
+/// to one name one complete file wins (rename(2) is atomic).
+///
+/// The bytes wait in an unnamed file (O_TMPFILE) where the file system
+/// allows it: nothing shows in the folder, and if the process dies, even
+/// by `kill -9`, the kernel frees the file and nothing is left behind.
+/// Elsewhere they wait in a hidden `<prefix><random>` file in the target
+/// folder. `discard()` (or, as a last resort, releasing the object) removes
+/// the pending bytes either way.
 public final class FileUpload: Sendable {
+    /// Where the bytes wait until the commit.
+    public enum PendingStorage: Sendable {
+        /// An unnamed file, falling back to `.named` where the file system
+        /// or a missing /proc does not allow one.
+        case unnamedWherePossible
+        /// A hidden file named `<prefix><random>` in the target folder.
+        case named
+    }
+
     private enum Phase {
         case writing, committed, discarded
     }
 
     private let directory: FileDescriptor
     private let file: FileDescriptor
-    private let temporaryName: String
+    /// The pending file's name in `directory`; nil for an unnamed file.
+    private let temporaryName: String?
+    private let temporaryPrefix: String
     private let targetName: String
     private let io: FileIO
     private let phase = Mutex(Phase.writing)
     /// The path for messages.
     public let path: String
-    /// Bytes in the temporary file: the kept prefix plus what was written.
+    /// Bytes in the pending file: the kept prefix plus what was written.
     private let length: Atomic<Int64>
 
     private init(
-        directory: FileDescriptor, file: FileDescriptor, temporaryName: String, targetName: String, io: FileIO,
-        path: String, length: Int64
+        directory: FileDescriptor, file: FileDescriptor, temporaryName: String?, temporaryPrefix: String,
+        targetName: String, io: FileIO, path: String
     ) {
         self.directory = directory
         self.file = file
         self.temporaryName = temporaryName
+        self.temporaryPrefix = temporaryPrefix
         self.targetName = targetName
         self.io = io
         self.path = path
-        self.length = Atomic(length)
+        self.length = Atomic(0)
     }
+
+    /// Whether the pending bytes are in an unnamed file.
+    public var isUnnamed: Bool { temporaryName == nil }
 
     /// The size the file will have if committed now.
     public var byteCount: Int64 { length.load(ordering: .relaxed) }
 
-    /// Creates the temporary file `<prefix>XXXXXXXX` in `directory` (which
-    /// the upload then owns) and copies the first `prefixLength` bytes of
-    /// `prefixSource` into it (APPE, and STOR after REST). Blocking: call
-    /// on the queue. On failure `directory` is closed and nothing is left.
+    /// Opens the pending file in `directory` (which the upload then owns)
+    /// and copies the first `prefixLength` bytes of `prefixSource` into it
+    /// (APPE, and STOR after REST). Blocking: call on the queue. On failure
+    /// `directory` is closed and nothing is left.
     static func begin(
         in directory: FileDescriptor, targetName: String, temporaryPrefix: String,
-        prefixSource: FileDescriptor?, prefixLength: Int64, io: FileIO, path: String
+        prefixSource: FileDescriptor?, prefixLength: Int64, io: FileIO, path: String,
+        storage: PendingStorage = .unnamedWherePossible
     ) throws(FTPError) -> FileUpload {
-        var temporaryName = ""
+        var temporaryName: String?
         var raw: Int32 = -1
-        for _ in 0..<16 {
-            temporaryName = temporaryPrefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-            raw = openat(directory.rawValue, temporaryName, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-            if raw >= 0 || errno != EEXIST { break }
+        if storage == .unnamedWherePossible && processFileLinksExist {
+            raw = ckg_open_unnamed_file(directory.rawValue, 0o644)
+        }
+        if raw < 0 {
+            for _ in 0..<16 {
+                let name = randomName(prefix: temporaryPrefix)
+                temporaryName = name
+                raw = openat(directory.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+                if raw >= 0 || errno != EEXIST { break }
+            }
         }
         guard raw >= 0 else {
             let code = errno
@@ -61,7 +89,7 @@ public final class FileUpload: Sendable {
         }
         let upload = FileUpload(
             directory: directory, file: FileDescriptor(adopting: raw), temporaryName: temporaryName,
-            targetName: targetName, io: io, path: path, length: 0)
+            temporaryPrefix: temporaryPrefix, targetName: targetName, io: io, path: path)
         if let prefixSource, prefixLength > 0 {
             do throws(FTPError) {
                 try upload.copyPrefix(from: prefixSource, length: prefixLength)
@@ -73,13 +101,21 @@ public final class FileUpload: Sendable {
         return upload
     }
 
+    /// An unnamed file gets its name through its /proc/self/fd link.
+    private static let processFileLinksExist = access("/proc/self/fd", X_OK) == 0
+
+    private static func randomName(prefix: String) -> String {
+        prefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+
     /// Starts writing `targetName` in the local folder `directory` (a
-    /// client's download), under a temporary name there until `commit()`.
+    /// client's download), apart from the target name until `commit()`.
     /// With `keepExisting`, the file already under the target name (if
     /// any) is copied first and the new bytes follow it (a resumed
     /// download).
     public static func beginLocal(
-        directory: String, targetName: String, keepExisting: Bool, io: FileIO
+        directory: String, targetName: String, keepExisting: Bool, io: FileIO,
+        storage: PendingStorage = .unnamedWherePossible
     ) async throws(FTPError) -> FileUpload {
         let path = directory == "." ? targetName : directory + "/" + targetName
         return try await io.run { () throws(FTPError) -> FileUpload in
@@ -103,7 +139,7 @@ public final class FileUpload: Sendable {
             }
             return try begin(
                 in: folder, targetName: targetName, temporaryPrefix: ".keygate-download-", prefixSource: existing,
-                prefixLength: existingSize, io: io, path: path)
+                prefixLength: existingSize, io: io, path: path, storage: storage)
         }
     }
 
@@ -123,14 +159,15 @@ public final class FileUpload: Sendable {
         }
     }
 
-    /// Flushes the file to disk and renames it over the target name.
-    /// - Throws: the error of fsync or rename; the temporary file is then
-    ///   removed and the target is untouched.
+    /// Flushes the file to disk and renames it over the target name (an
+    /// unnamed file is first linked under a hidden name, for the rename).
+    /// - Throws: the error of fsync, link or rename; the pending file is
+    ///   then removed and the target is untouched.
     public func commit() async throws(FTPError) {
         try await io.run { () throws(FTPError) in try self.commitNow() }
     }
 
-    /// Removes the temporary file. Idempotent; does nothing after commit.
+    /// Removes the pending file. Idempotent; does nothing after commit.
     public func discard() async {
         await io.run { self.discardNow() }
     }
@@ -184,21 +221,41 @@ public final class FileUpload: Sendable {
         }
         guard mayCommit else { throw .system(call: "rename", errno: EBADF, path: path) }
         var failure: FTPError?
+        var pendingName = temporaryName
         if fsync(file.rawValue) != 0 {
             failure = .from(errno: errno, call: "fsync", path: path)
+        } else if pendingName == nil {
+            do throws(FTPError) {
+                pendingName = try linkUnnamedFile()
+            } catch {
+                failure = error
+            }
         }
         file.close()
-        if failure == nil, renameat(directory.rawValue, temporaryName, directory.rawValue, targetName) != 0 {
+        if failure == nil, let pendingName, renameat(directory.rawValue, pendingName, directory.rawValue, targetName) != 0 {
             failure = .from(errno: errno, call: "rename", path: path)
         }
         if let failure {
-            unlinkat(directory.rawValue, temporaryName, 0)
+            if let pendingName { unlinkat(directory.rawValue, pendingName, 0) }
             directory.close()
             throw failure
         }
         // The rename itself is durable once the folder is flushed.
         fsync(directory.rawValue)
         directory.close()
+    }
+
+    /// Gives the unnamed file a hidden name in its folder, for the rename
+    /// over the target (rename(2) needs a name; linkat(2) will not replace
+    /// one). The name exists only for the instant before the rename.
+    private func linkUnnamedFile() throws(FTPError) -> String {
+        let link = "/proc/self/fd/\(file.rawValue)"
+        for _ in 0..<16 {
+            let name = Self.randomName(prefix: temporaryPrefix)
+            if linkat(AT_FDCWD, link, directory.rawValue, name, AT_SYMLINK_FOLLOW) == 0 { return name }
+            if errno != EEXIST { throw .from(errno: errno, call: "link", path: path) }
+        }
+        throw .from(errno: EEXIST, call: "link", path: path)
     }
 
     func discardNow() {
@@ -208,14 +265,15 @@ public final class FileUpload: Sendable {
             return true
         }
         guard shouldDiscard else { return }
+        // Closing the last descriptor of an unnamed file frees it.
         file.close()
-        unlinkat(directory.rawValue, temporaryName, 0)
+        if let temporaryName { unlinkat(directory.rawValue, temporaryName, 0) }
         directory.close()
     }
 
     deinit {
         // Every path should discard or commit; if one did not, the
-        // temporary file must still not outlive the upload.
+        // pending file must still not outlive the upload.
         discardNow()
     }
 }

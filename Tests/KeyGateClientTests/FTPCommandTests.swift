@@ -115,19 +115,38 @@ struct FTPCommandTests {
         #expect(ftruncate(descriptor, 8 << 30) == 0)
         close(descriptor)
         let (process, _) = try KeygateBinary.start(try await Self.arguments(server) + ["put", "big.bin"], in: local)
-        // Killed once data has reached the temporary file.
+        // Killed once data has reached the server's pending file.
         let uploading = await eventually(timeout: .seconds(20)) {
-            let entries = (try? await server.entries()) ?? []
-            return entries.contains { name in
-                var status = stat()
-                return name.hasPrefix(".keygate-upload-") && stat(server.path(name), &status) == 0 && status.st_size > 0
-            }
+            unnamedOpenFileSizes(in: server.root).contains { $0 > 0 }
         }
         #expect(uploading, "the upload started")
         kill(process.processIdentifier, SIGKILL)
         await KeygateBinary.waitForExit(process)
-        #expect(await eventually { (try? await server.entries()) == [] }, "no partial file, no temporary file")
+        #expect(await eventually { unnamedOpenFileSizes(in: server.root).isEmpty }, "the pending file was freed")
+        #expect(try await server.entries() == [], "no partial file, no temporary file")
         #expect(await eventually { server.server.logLines(containing: "command=STOR path=/big.bin").first?.contains("outcome=\"failed") == true })
+        await server.stopAndRemove()
+    }
+
+    @Test func aClientKilledMidDownloadLeavesNoLocalFile() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try Self.localFolder(server)
+        // A large sparse file on the server: reading it costs no disk.
+        let descriptor = open(server.path("big.bin"), O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(ftruncate(descriptor, 8 << 30) == 0)
+        close(descriptor)
+        let (process, _) = try KeygateBinary.start(try await Self.arguments(server) + ["get", "big.bin"], in: local)
+        let pid = String(process.processIdentifier)
+        // Killed once data has reached the client's pending file.
+        let downloading = await eventually(timeout: .seconds(20)) {
+            unnamedOpenFileSizes(in: local, process: pid).contains { $0 > 0 }
+        }
+        #expect(downloading, "the download started")
+        #expect(directoryEntries(local) == [], "the pending file has no name")
+        kill(process.processIdentifier, SIGKILL)
+        await KeygateBinary.waitForExit(process)
+        #expect(directoryEntries(local) == [], "no partial file, no temporary file")
+        #expect(await eventually { server.server.logLines(containing: "command=RETR path=/big.bin").first?.contains("outcome=\"failed") == true })
         await server.stopAndRemove()
     }
 }

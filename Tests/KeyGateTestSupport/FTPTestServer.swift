@@ -114,3 +114,22 @@ public struct TestFileError: Error, CustomStringConvertible {
     public let errno: Int32
     public var description: String { "\(path): \(String(cString: strerror(errno)))" }
 }
+
+/// The sizes of the files that process `process` ("self", or a pid) holds
+/// open in `folder` without a name there: unnamed (O_TMPFILE) or deleted
+/// files, as /proc/PID/fd shows them (`/folder/#123 (deleted)`).
+public func unnamedOpenFileSizes(in folder: String, process: String = "self") -> [Int64] {
+    let descriptors = "/proc/\(process)/fd"
+    var sizes: [Int64] = []
+    for entry in directoryEntries(descriptors) {
+        let link = descriptors + "/" + entry
+        var target = [CChar](repeating: 0, count: 4096)
+        let count = readlink(link, &target, target.count - 1)
+        guard count > 0 else { continue }
+        let path = String(decoding: target[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard path.hasPrefix(folder + "/"), path.hasSuffix(" (deleted)") else { continue }
+        var status = stat()
+        if stat(link, &status) == 0 { sizes.append(Int64(status.st_size)) }
+    }
+    return sizes
+}

@@ -95,4 +95,13 @@ static inline void ckg_name_current_thread(const char *name) {
     pthread_setname_np(pthread_self(), name);
 }
 
+// MARK: - files
+
+/// openat(2) of an unnamed regular file in the folder `directory`
+/// (O_TMPFILE | O_WRONLY | O_CLOEXEC): it has no name until linked, and
+/// the kernel frees it when its last descriptor closes, even if the process
+/// is killed. Fails (EOPNOTSUPP, EISDIR) where the file system lacks
+/// support. Defined in CKeyGateSystem.c, which sees the GNU flag.
+int ckg_open_unnamed_file(int directory, mode_t mode);
+
 #endif
