@@ -182,18 +182,20 @@ public actor SecureChannel {
     /// buffer, encrypted in place.
     public static func seal(_ message: [UInt8], with cipher: inout CipherState) throws -> [UInt8] {
         let sealedLength = message.count + CipherState.tagByteCount
-        var frame = [UInt8](repeating: 0, count: 2 + sealedLength)
-        frame[0] = UInt8(sealedLength >> 8)
-        frame[1] = UInt8(sealedLength & 0xff)
-        try frame.withUnsafeMutableBytes { buffer in
+        // Every byte is written below: the length, the copied message
+        // (encrypted in place) and the tag; no need to zero it first.
+        return try [UInt8](unsafeUninitializedCapacity: 2 + sealedLength) { buffer, initializedCount in
+            let frame = UnsafeMutableRawBufferPointer(buffer)
+            frame[0] = UInt8(sealedLength >> 8)
+            frame[1] = UInt8(sealedLength & 0xff)
             if !message.isEmpty {
-                message.withUnsafeBytes { buffer.baseAddress!.advanced(by: 2).copyMemory(from: $0.baseAddress!, byteCount: message.count) }
+                message.withUnsafeBytes { frame.baseAddress!.advanced(by: 2).copyMemory(from: $0.baseAddress!, byteCount: message.count) }
             }
             try cipher.encrypt(
-                inPlace: UnsafeMutableRawBufferPointer(rebasing: buffer[2..<(2 + message.count)]),
-                tag: buffer.baseAddress! + 2 + message.count)
+                inPlace: UnsafeMutableRawBufferPointer(rebasing: frame[2..<(2 + message.count)]),
+                tag: frame.baseAddress! + 2 + message.count)
+            initializedCount = 2 + sealedLength
         }
-        return frame
     }
 
     /// Decrypts a frame payload in place, leaving the plaintext.
