@@ -35,7 +35,9 @@ SECONDS_PER_FIGURE=2
 FILE_SIZE=$((1 << 30))
 IDLE_SESSIONS=10000
 SSH_CONNECTIONS=100
+TRANSFER_RUNS=3
 if [ "$QUICK" = 1 ]; then
+    TRANSFER_RUNS=1
     SECONDS_PER_FIGURE=0.5
     FILE_SIZE=$((64 << 20))
     IDLE_SESSIONS=1000
@@ -44,9 +46,12 @@ fi
 
 WORK=$(mktemp -d /tmp/keygate-bench.XXXXXX)
 PIDS=()
+SSH_USER=$(id -un)
+CREATED_SSH_USER=""
 cleanup() {
     for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null; done
     wait 2>/dev/null
+    [ -n "$CREATED_SSH_USER" ] && userdel "$CREATED_SSH_USER" 2>/dev/null
     rm -rf "$WORK" /dev/shm/keygate-bench-* 2>/dev/null
 }
 trap cleanup EXIT
@@ -175,6 +180,10 @@ start_sshd() {  # sets SSH_PORT, SSH_PID, SSH_KEY; returns 1 when sshd cannot ru
     ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key" >/dev/null
     ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key" >/dev/null
     cp "$dir/client_key.pub" "$dir/authorized_keys"
+    use_plain_ssh_user
+    # sshd reads authorized_keys with the login user's rights.
+    chmod 711 "$WORK" "$dir"
+    chmod 644 "$dir/authorized_keys"
     cat > "$dir/sshd_config" <<CFG
 Port $SSH_PORT
 ListenAddress 127.0.0.1
@@ -196,10 +205,45 @@ CFG
     return 1
 }
 
+# sshd runs `true` through the user's shell, and bash reads ~/.bashrc when
+# started by sshd: a heavy one (pyenv, conda) would be measured instead of
+# OpenSSH. As root, the connections log in as a throwaway user whose shell
+# is /bin/sh, removed again at exit; otherwise as the current user.
+use_plain_ssh_user() {
+    [ -n "$CREATED_SSH_USER" ] && return
+    [ "$(id -u)" = 0 ] && command -v useradd >/dev/null || return
+    local name=keygate-bench
+    # (It may be left over from an interrupted run: then it is reused.)
+    if ! id "$name" >/dev/null 2>&1; then
+        useradd --system --no-create-home --home-dir / --shell /bin/sh "$name" && usermod -p '*' "$name" || return
+    fi
+    CREATED_SSH_USER=$name
+    SSH_USER=$name
+}
+
 SSH_OPTS=()
 ssh_options() {
     SSH_OPTS=(-p "$SSH_PORT" -i "$SSH_KEY" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
               -o LogLevel=ERROR -o Ciphers=chacha20-poly1305@openssh.com)
+}
+
+# ssh_connection_rate PARALLEL [SSH OPTIONS...]: connections/s over
+# $SSH_CONNECTIONS runs of `ssh ... true`, PARALLEL at a time; "failed"
+# (with sshd's log on stderr) unless every one of them succeeded.
+ssh_connection_rate() {
+    local parallel=$1; shift
+    local start end failures
+    start=$(date +%s.%N)
+    failures=$(seq "$SSH_CONNECTIONS" | xargs -P "$parallel" -I{} sh -c 'ssh "$@" >/dev/null 2>&1 || echo x' ssh \
+        "${SSH_OPTS[@]}" "$@" "$SSH_USER@127.0.0.1" true | wc -l)
+    end=$(date +%s.%N)
+    if [ "$failures" != 0 ]; then
+        log "ssh: $failures of $SSH_CONNECTIONS connections failed; sshd said:"
+        tail -5 "$WORK/sshd/sshd.log" >&2
+        echo failed
+        return
+    fi
+    python3 -c "print(f'{$SSH_CONNECTIONS/($end-$start):.1f}')"
 }
 
 section_setup() {
@@ -228,26 +272,16 @@ section_setup() {
     if start_sshd; then
         ssh_options
         log "ssh: $SSH_CONNECTIONS connections, one at a time (default and curve25519 key exchange), then 8 at a time"
-        local start end
-        start=$(date +%s.%N)
-        for _ in $(seq "$SSH_CONNECTIONS"); do ssh "${SSH_OPTS[@]}" root@127.0.0.1 true || break; done
-        end=$(date +%s.%N)
-        ssh_rate=$(python3 -c "print(f'{$SSH_CONNECTIONS/($end-$start):.1f}')")
-        start=$(date +%s.%N)
-        for _ in $(seq "$SSH_CONNECTIONS"); do ssh "${SSH_OPTS[@]}" -o KexAlgorithms=curve25519-sha256 root@127.0.0.1 true || break; done
-        end=$(date +%s.%N)
-        ssh_x25519_rate=$(python3 -c "print(f'{$SSH_CONNECTIONS/($end-$start):.1f}')")
-        start=$(date +%s.%N)
-        seq "$SSH_CONNECTIONS" | xargs -P 8 -I{} ssh "${SSH_OPTS[@]}" root@127.0.0.1 true
-        end=$(date +%s.%N)
-        ssh_parallel_rate=$(python3 -c "print(f'{$SSH_CONNECTIONS/($end-$start):.1f}')")
+        ssh_rate=$(ssh_connection_rate 1)
+        ssh_x25519_rate=$(ssh_connection_rate 1 -o KexAlgorithms=curve25519-sha256)
+        ssh_parallel_rate=$(ssh_connection_rate 8)
         kill "$SSH_PID" 2>/dev/null
     fi
     python3 - "$WORK/setup.json" "$WORK/setup-serial.json" "$WORK/setup-chat.json" "$WORK/chat-paced.json" "$WORK/chat-flat.json" \
-        "$ssh_rate" "$ssh_x25519_rate" "$ssh_parallel_rate" "$clients" "$SSH_CONNECTIONS" >> "$REPORT" <<'PY'
+        "$ssh_rate" "$ssh_x25519_rate" "$ssh_parallel_rate" "$clients" "$SSH_CONNECTIONS" "$SSH_USER" >> "$REPORT" <<'PY'
 import json, sys
 setup, serial, chat, paced, flat = (json.load(open(p)) for p in sys.argv[1:6])
-ssh, ssh_x, ssh_par, clients, n = sys.argv[6:11]
+ssh, ssh_x, ssh_par, clients, n, ssh_user = sys.argv[6:12]
 tenth = int(clients) // 10
 print("| what | sessions/s | p50 ms | p99 ms | command |")
 print("| --- | ---: | ---: | ---: | --- |")
@@ -262,9 +296,10 @@ else:
     print("| OpenSSH | skipped | | | sshd could not be started |")
 print()
 failed = setup['failed'] + serial['failed'] + chat['failed']
-if ssh:
+if ssh and ssh_par != "failed":
     print(f"KeyGate sets up {float(setup['setups_per_s'])/float(ssh_par):.0f}x as many sessions per second as OpenSSH "
-          f"(both concurrent; OpenSSH also starts a login shell for each). Failed setups: {failed}.")
+          f"(both concurrent; OpenSSH also forks a process and runs `true` through the user's shell for each). Failed setups: {failed}.")
+    print(f"OpenSSH logged in as {ssh_user}" + (" (a throwaway user with /bin/sh and no shell start-up files)." if ssh_user == "keygate-bench" else "."))
 print()
 print("Chat round trips with 100 clients in the room (every message goes to all 100), each on a fresh server:")
 print()
@@ -283,48 +318,67 @@ section_ftp() {
     if ! "$K" bench --help 2>/dev/null | grep -q -- '--service'; then
         emit "Skipped: this keygate has no FTP benchmark mode."; emit; return
     fi
-    start_keygate_server ftp || return
-    log "keygate bench --service ftp --size $FILE_SIZE"
-    "$K" bench "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench --service ftp --size "$FILE_SIZE" --json > "$WORK/ftp.json" || true
-    stop_keygate_server
-    local sftp_up="" sftp_down=""
-    if start_sshd && have sftp openssh-client; then
-        ssh_options
-        head -c "$FILE_SIZE" /dev/urandom > /dev/shm/keygate-bench-source
-        log "sftp put/get of $FILE_SIZE bytes"
-        local start end
-        start=$(date +%s.%N)
-        sftp -q -P "$SSH_PORT" -i "$SSH_KEY" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-            -c chacha20-poly1305@openssh.com -b - root@127.0.0.1 <<< "put /dev/shm/keygate-bench-source /dev/shm/keygate-bench-uploaded" >/dev/null
-        end=$(date +%s.%N)
-        sftp_up=$(python3 -c "print(f'{$FILE_SIZE/($end-$start)/1e6:.0f}')")
-        start=$(date +%s.%N)
-        sftp -q -P "$SSH_PORT" -i "$SSH_KEY" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-            -c chacha20-poly1305@openssh.com -b - root@127.0.0.1 <<< "get /dev/shm/keygate-bench-uploaded /dev/shm/keygate-bench-downloaded" >/dev/null
-        end=$(date +%s.%N)
-        sftp_down=$(python3 -c "print(f'{$FILE_SIZE/($end-$start)/1e6:.0f}')")
-        kill "$SSH_PID" 2>/dev/null
-    fi
-    python3 - "$WORK/ftp.json" "$sftp_up" "$sftp_down" "$FILE_SIZE" >> "$REPORT" <<'PY'
-import json, sys
-try:
-    ftp = json.load(open(sys.argv[1]))
-except Exception:
-    ftp = {}
-up, down, size = sys.argv[2], sys.argv[3], int(sys.argv[4])
-print("| direction | KeyGate FTP MB/s | sftp MB/s | KeyGate/sftp |")
-print("| --- | ---: | ---: | ---: |")
+    # Each side runs $TRANSFER_RUNS times, alternating; the table shows medians.
+    local run ours=() sftp_up=() sftp_down=()
+    local sshd_ready=0
+    head -c "$FILE_SIZE" /dev/urandom > /dev/shm/keygate-bench-source
+    for run in $(seq "$TRANSFER_RUNS"); do
+        start_keygate_server ftp || return
+        log "keygate bench --service ftp --size $FILE_SIZE (run $run of $TRANSFER_RUNS)"
+        "$K" bench "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench --service ftp --size "$FILE_SIZE" \
+            --dir /dev/shm --json > "$WORK/ftp-$run.json" || true
+        ours+=("$WORK/ftp-$run.json")
+        stop_keygate_server
+        if [ "$sshd_ready" = 0 ]; then
+            if start_sshd && have sftp openssh-client; then sshd_ready=1; ssh_options; else sshd_ready=2; fi
+        fi
+        [ "$sshd_ready" = 1 ] || continue
+        log "sftp put/get of $FILE_SIZE bytes (run $run of $TRANSFER_RUNS)"
+        sftp_up+=("$(sftp_rate put /dev/shm/keygate-bench-source /dev/shm/keygate-bench-uploaded)")
+        sftp_down+=("$(sftp_rate get /dev/shm/keygate-bench-uploaded /dev/shm/keygate-bench-downloaded)")
+        rm -f /dev/shm/keygate-bench-uploaded /dev/shm/keygate-bench-downloaded
+    done
+    [ "$sshd_ready" = 1 ] && kill "$SSH_PID" 2>/dev/null
+    python3 - "$FILE_SIZE" "${sftp_up[*]:-}" "${sftp_down[*]:-}" "${ours[@]}" >> "$REPORT" <<'PY'
+import json, statistics, sys
+size, up, down = int(sys.argv[1]), sys.argv[2].split(), sys.argv[3].split()
+runs = []
+for path in sys.argv[4:]:
+    try: runs.append(json.load(open(path)))
+    except Exception: runs.append({})
+def median(values):
+    numbers = [float(v) for v in values if v not in ("", "failed", None)]
+    return statistics.median(numbers) if numbers and len(numbers) == len(values) else None
+def show(values): return ", ".join(f"{float(v):.0f}" if v not in ("", "failed", None) else "failed" for v in values)
+print("| direction | KeyGate FTP MB/s | sftp MB/s | KeyGate/sftp | KeyGate runs | sftp runs |")
+print("| --- | ---: | ---: | ---: | --- | --- |")
 for label, key, ref in (("upload", "upload_mb_per_s", up), ("download", "download_mb_per_s", down)):
-    ours = ftp.get(key)
-    r = f"{float(ours)/float(ref):.2f}x" if ours and ref else "n/a"
-    print(f"| {label} | {ours if ours is not None else 'failed'} | {ref or 'skipped'} | {r} |")
+    mine = [r.get(key) for r in runs]
+    a, b = median(mine), median(ref) if ref else None
+    ratio = f"{a / b:.2f}x" if a and b else "n/a"
+    print(f"| {label} | {f'{a:.0f}' if a else 'failed'} | {f'{b:.0f}' if b else 'skipped'} | {ratio} | {show(mine)} | {show(ref) if ref else ''} |")
 print()
-print(f"Commands: `keygate bench --service ftp --size {size}`; `sftp -c chacha20-poly1305@openssh.com` put and get of the same size, on /dev/shm.")
+print(f"Medians of {len(runs)} runs each, alternating. Commands: `keygate bench --service ftp --size {size} --dir /dev/shm` "
+      f"(server root on /dev/shm); `sftp -c chacha20-poly1305@openssh.com` put and get of the same size, on /dev/shm.")
 print()
 PY
 }
 
-# ------------------------------------------------------------ 4. one TCP stream
+# sftp_rate put|get FROM TO: MB/s of one sftp transfer, or "failed".
+sftp_rate() {
+    local start end
+    start=$(date +%s.%N)
+    sftp -q -P "$SSH_PORT" -i "$SSH_KEY" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+        -c chacha20-poly1305@openssh.com -b - "$SSH_USER@127.0.0.1" <<< "$1 $2 $3" >/dev/null
+    end=$(date +%s.%N)
+    if cmp -s /dev/shm/keygate-bench-source "$3"; then
+        python3 -c "print(f'{$FILE_SIZE/($end-$start)/1e6:.0f}')"
+    else
+        log "sftp $1 failed"; tail -5 "$WORK/sshd/sshd.log" >&2
+        echo failed
+    fi
+}
+
 section_stream() {
     emit "## 4. One TCP stream on 127.0.0.1"
     emit
