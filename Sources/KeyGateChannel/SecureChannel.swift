@@ -84,7 +84,10 @@ public actor SecureChannel {
                 inboundStart = 0
             }
             guard !isClosed else { throw ChannelError.closed }
-            guard let bytes = try await stream.read(upTo: max(65536, count - available), deadline: deadline) else {
+            // Room for a whole frame: a stream that hands over whole frames
+            // (the in-memory pipe) then passes its arrays without a copy.
+            let wanted = max(2 + KeyGateWire.maximumFrameByteCount, count - available)
+            guard let bytes = try await stream.read(upTo: wanted, deadline: deadline) else {
                 return false
             }
             if available == 0 {
