@@ -73,11 +73,13 @@ let package = Package(
             path: "Tests/KeyGateTestSupport",
             swiftSettings: swiftSettings
         ),
-        tests("KeyGateCrypto", dependencies: []),
-        tests("KeyGateNoise", dependencies: ["KeyGateCrypto"], resources: [.copy("Resources/noise-25519-chachapoly-sha256.json")]),
-        tests("KeyGateKeys", dependencies: ["KeyGateNoise", "KeyGateCrypto"]),
+        // Hexadecimal fixtures for the tests of every layer; not a product.
+        .target(name: "KeyGateFixtures", path: "Tests/KeyGateFixtures", swiftSettings: swiftSettings),
+        tests("KeyGateCrypto", dependencies: ["KeyGateFixtures"]),
+        tests("KeyGateNoise", dependencies: ["KeyGateCrypto", "KeyGateFixtures"], resources: [.copy("Resources/noise-25519-chachapoly-sha256.json")]),
+        tests("KeyGateKeys", dependencies: ["KeyGateNoise", "KeyGateCrypto", "KeyGateFixtures"]),
         tests("KeyGateSockets", dependencies: ["KeyGateTestSupport"]),
-        tests("KeyGateChannel", dependencies: ["KeyGateNoise", "KeyGateCrypto"]),
+        tests("KeyGateChannel", dependencies: ["KeyGateNoise", "KeyGateCrypto", "KeyGateFixtures"]),
         tests("KeyGateServer", dependencies: ["KeyGateTestSupport", "KeyGateChannel", "KeyGateSockets", "KeyGateKeys", "KeyGateClient", "KeyGateChat"]),
         tests("KeyGateChat", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient"]),
         tests("KeyGateFTP", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient", "KeyGateChannel", "KeyGateSockets", "KeyGateCrypto"]),

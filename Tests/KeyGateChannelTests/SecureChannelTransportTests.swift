@@ -1,3 +1,4 @@
+import KeyGateFixtures
 import KeyGateChannel
 import KeyGateCrypto
 import KeyGateNoise

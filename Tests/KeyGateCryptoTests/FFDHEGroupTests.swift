@@ -1,3 +1,4 @@
+import KeyGateFixtures
 import Testing
 @testable import KeyGateCrypto
 

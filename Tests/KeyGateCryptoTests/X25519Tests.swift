@@ -1,3 +1,4 @@
+import KeyGateFixtures
 import Foundation
 import Testing
 @testable import KeyGateCrypto

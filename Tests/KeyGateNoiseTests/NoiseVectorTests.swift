@@ -1,3 +1,4 @@
+import KeyGateFixtures
 import Foundation
 import KeyGateNoise
 import Testing

@@ -1,3 +1,4 @@
+import KeyGateFixtures
 import KeyGateCrypto
 @testable import KeyGateKeys
 
@@ -5,11 +6,11 @@ import KeyGateCrypto
 /// double, shared by the tests.
 enum TestKeys {
     /// Alice's X25519 private key, RFC 7748 section 6.1.
-    static let alicePrivate: [UInt8] = hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
+    static let alicePrivate: [UInt8] = [UInt8](hex: "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
     /// Alice's X25519 public key, RFC 7748 section 6.1.
-    static let alicePublic: [UInt8] = hex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+    static let alicePublic: [UInt8] = [UInt8](hex: "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
     /// Bob's X25519 public key, RFC 7748 section 6.1.
-    static let bobPublic: [UInt8] = hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
+    static let bobPublic: [UInt8] = [UInt8](hex: "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
 
     /// Alice's public key in a key file, padded base64 (computed with
     /// Python's base64 module).
@@ -23,17 +24,6 @@ enum TestKeys {
     /// A fresh random public key of `algorithm`.
     static func random(_ algorithm: KeyAlgorithm = .x25519) -> PublicKey {
         PrivateKey.generate(algorithm: algorithm).publicKey
-    }
-
-    static func hex(_ text: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            bytes.append(UInt8(text[index..<next], radix: 16)!)
-            index = next
-        }
-        return bytes
     }
 }
 

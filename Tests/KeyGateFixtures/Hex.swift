@@ -1,10 +1,11 @@
-// Test-only helpers for writing byte fixtures as hexadecimal text.
+// Test-only helpers for writing byte fixtures as hexadecimal text, shared
+// by the test targets of every layer.
 
 extension Array where Element == UInt8 {
     /// Decodes hexadecimal text (upper or lower case). Spaces, tabs and line
     /// breaks are ignored so long fixtures can be wrapped. Any other
     /// character, or an odd number of digits, traps: fixtures are constants.
-    init(hex: String) {
+    public init(hex: String) {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(hex.utf8.count / 2)
         var high: UInt8?
@@ -34,7 +35,7 @@ extension Array where Element == UInt8 {
     }
 
     /// Lower-case hexadecimal rendering, two digits per byte, no separators.
-    var hex: String {
+    public var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(count * 2)
