@@ -1,3 +1,4 @@
+import KeyGateChannel
 import Synchronization
 
 /// One member's bounded queue of outgoing messages.
@@ -19,6 +20,9 @@ final class ChatOutbox: Sendable {
     }
 
     let capacity: Int
+    /// Opened by the member's writer when it ends: everything it took from
+    /// the outbox has been written (or the connection failed).
+    let delivered = Latch()
     /// The last message of a member that fell too far behind.
     private let farewell: [UInt8]
     private let state = Mutex(State())
@@ -129,10 +133,5 @@ final class ChatOutbox: Sendable {
             }
             waiter?.resume()
         }
-    }
-
-    /// Messages waiting (for tests and logs).
-    var backlog: Int {
-        state.withLock { $0.messages.count - $0.start }
     }
 }

@@ -44,11 +44,10 @@ public final class ChatService: GateService {
 
     public func prepareForShutdown() async {
         let outboxes = await room.closeAll(notice: .error("server is shutting down"))
-        // Give writers a moment to deliver the notice, checking every 10 ms:
-        // shutdown must finish within two seconds whatever the clients do.
-        let deadline = ContinuousClock.now + .milliseconds(500)
-        while ContinuousClock.now < deadline, outboxes.contains(where: { $0.backlog > 0 }) {
-            try? await Task.sleep(for: .milliseconds(10))
+        // Give the writers a moment to deliver the notice: shutdown must
+        // finish within two seconds whatever the clients do.
+        try? await withDeadline(.now + .milliseconds(500), while: "telling chat members about the shutdown") {
+            for outbox in outboxes { await outbox.delivered.wait() }
         }
     }
 
@@ -58,6 +57,7 @@ public final class ChatService: GateService {
     /// Sends the member's queued messages until the outbox ends; a backlog
     /// goes out in batches, one write each.
     private static func write(_ outbox: ChatOutbox, to channel: SecureChannel) async {
+        defer { outbox.delivered.open() }
         while let batch = await outbox.next(maximumCount: writeBatch) {
             do {
                 try await channel.send(contentsOf: batch)

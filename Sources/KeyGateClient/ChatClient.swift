@@ -174,6 +174,8 @@ actor ChatClientState {
     let myName: String
     private var pending: [String] = []
     private var pendingStart = 0
+    /// Opened when the last pending message is confirmed, once someone waits.
+    private var allConfirmed: Latch?
     private(set) var saidBye = false
 
     init(myName: String) {
@@ -202,17 +204,15 @@ actor ChatClientState {
         default:
             return
         }
+        if pendingStart == pending.count { allConfirmed?.open() }
     }
 
     /// Waits until every pending message is confirmed; false on timeout.
-    /// (Checks every 20 ms: the wait happens once, at the end of input.)
     func waitForReceipts(timeout: Duration) async -> Bool {
         if pendingStart == pending.count { return true }
-        let deadline = ContinuousClock.now + timeout
-        while pendingStart < pending.count {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return true
+        let latch = Latch()
+        allConfirmed = latch
+        try? await withDeadline(.now + timeout, while: "waiting for receipts") { await latch.wait() }
+        return pendingStart == pending.count
     }
 }
