@@ -66,19 +66,11 @@ struct DataBridge: Sendable {
     private static func first(
         of directions: AsyncStream<FTPClient.Direction>, within timeout: Duration
     ) async -> FTPClient.Direction? {
-        await withTaskGroup(of: FTPClient.Direction?.self) { group in
-            group.addTask {
-                for await direction in directions { return direction }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        let direction = try? await withDeadline(.now + timeout, while: "waiting for the transfer command") {
+            for await direction in directions { return direction }
+            return nil
         }
+        return direction ?? nil
     }
 
     private func download(from upstream: SecureChannel, to local: TCPConnection) async {
