@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import KeyGateSockets
 
 /// Standard output and standard error for commands, written by a serial
 /// Dispatch queue so that a slow terminal or a full pipe never blocks the
@@ -38,15 +39,8 @@ public final class Console: Sendable {
 
     private func write(_ bytes: [UInt8], to descriptor: Int32) {
         queue.async {
-            bytes.withUnsafeBufferPointer { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 && errno == EINTR { continue }
-                    if written <= 0 { return }
-                    offset += written
-                }
-            }
+            // A closed or failing terminal loses the output; nothing to tell.
+            _ = bytes.withUnsafeBytes { BlockingWrite.all($0, to: descriptor) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import CKeyGateSystem
 import Glibc
+import KeyGateSockets
 import Synchronization
 
 /// A file being written apart from its target name, and renamed into place
@@ -175,14 +176,8 @@ public final class FileUpload: Sendable {
     // MARK: Blocking parts (on the queue)
 
     private func writeNow(_ buffer: UnsafeRawBufferPointer) throws(FTPError) {
-        var offset = 0
-        while offset < buffer.count {
-            let written = Glibc.write(file.rawValue, buffer.baseAddress! + offset, buffer.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw .from(errno: errno, call: "write", path: path)
-            }
-            offset += written
+        if let code = BlockingWrite.all(buffer, to: file.rawValue) {
+            throw .from(errno: code, call: "write", path: path)
         }
         length.add(Int64(buffer.count), ordering: .relaxed)
     }

@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import KeyGateSockets
 import Synchronization
 
 /// One line per event on standard error (or elsewhere), with a UTC
@@ -139,15 +140,8 @@ public final class Log: Sendable {
         case .standardError:
             let bytes = Array((line + "\n").utf8)
             output.queue.async {
-                bytes.withUnsafeBufferPointer { bytes in
-                    var offset = 0
-                    while offset < bytes.count {
-                        let written = Glibc.write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-                        if written < 0 && errno == EINTR { continue }
-                        if written <= 0 { return }
-                        offset += written
-                    }
-                }
+                // A log that cannot be written has nowhere to report it.
+                _ = bytes.withUnsafeBytes { BlockingWrite.all($0, to: STDERR_FILENO) }
             }
         }
     }
