@@ -11,7 +11,7 @@
 //   KeyGateKeys     key text files, key store, allow-list, known hosts
 //   KeyGateSockets  non-blocking TCP on one epoll thread: async accept,
 //                   connect, read, write, with deadlines. No crypto.
-//   KeyGateChannel  framing, the KeyGate/1 handshake, SecureChannel, data-port move
+//   KeyGateChannel  framing, the KeyGate/2 handshake, SecureChannel, data-port move
 //   KeyGateServer   GateServer, HandshakeActor, SessionActor, grants, limits, logs
 //   KeyGateChat     the chat room service
 //   KeyGateFTP      the FTP service: RFC 959 commands, passive data
@@ -56,7 +56,7 @@ let package = Package(
         layer("KeyGateKeys", dependencies: ["KeyGateCrypto", "KeyGateNoise"]),
         layer("KeyGateSockets", dependencies: ["CKeyGateSystem"]),
         layer("KeyGateChannel", dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets"]),
-        layer("KeyGateServer", dependencies: ["KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel"]),
+        layer("KeyGateServer", dependencies: ["KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel"]),
         layer("KeyGateChat", dependencies: ["KeyGateChannel", "KeyGateServer"]),
         layer("KeyGateFTP", dependencies: ["CKeyGateSystem", "KeyGateServer", "KeyGateChannel", "KeyGateSockets"]),
         layer("KeyGateClient", dependencies: ["KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP"]),

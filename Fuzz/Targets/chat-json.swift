@@ -1,6 +1,6 @@
 // fuzz-modules: CKeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer KeyGateChat
 //
-// The JSON messages of the chat service and the grant (protocol-v1
+// The JSON messages of the chat service and the grant (PROTOCOL.md
 // sections 3.5 and 5) fed arbitrary bytes. Property: whatever parses,
 // serialized again, parses back to the same value, and serializing that
 // gives the same bytes (the writer's output is a fixed point).

@@ -1,7 +1,7 @@
 // fuzz-modules: CKeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer
 //
 // The frame reader, the server side of the control-port handshake and the
-// transport (protocol-v1 sections 1, 3 and 4) fed arbitrary bytes through
+// transport (PROTOCOL.md sections 1, 3 and 4) fed arbitrary bytes through
 // an in-memory stream, as a client would send them.
 //
 // Input: one byte, then the bytes the "client" sends. The byte's low two

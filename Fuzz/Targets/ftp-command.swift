@@ -1,6 +1,6 @@
 // fuzz-modules: CKeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer KeyGateFTP
 //
-// The FTP command parser and path resolver (protocol-v1 sections 6 and 9)
+// The FTP command parser and path resolver (PROTOCOL.md sections 6 and 9)
 // fed arbitrary bytes.
 //
 // The interface it drives (the calls marked "FTP interface"):

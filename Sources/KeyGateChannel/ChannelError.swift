@@ -4,7 +4,7 @@ import KeyGateNoise
 /// or transport. Descriptions are for local logs; peers only ever see the
 /// generic denial the protocol defines.
 public enum ChannelError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The stream ended inside a frame (protocol-v1 section 1).
+    /// The stream ended inside a frame (PROTOCOL.md section 1).
     case truncatedFrame(expected: Int, received: Int)
     /// The stream ended where a frame was required.
     case unexpectedEndOfStream(while: String)
@@ -29,6 +29,9 @@ public enum ChannelError: Error, Equatable, Sendable, CustomStringConvertible {
     case closed
     /// The channel was used in a way its contract forbids (two readers at once).
     case misuse(String)
+    /// The server judged an IK message 1 and closed without answering it
+    /// (a replay, PROTOCOL.md section 3.3).
+    case firstMessageRefused
 
     public var description: String {
         switch self {
@@ -56,6 +59,8 @@ public enum ChannelError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the channel is closed"
         case let .misuse(what):
             return "channel misuse: \(what)"
+        case .firstMessageRefused:
+            return "IK message 1 refused without an answer"
         }
     }
 }

@@ -1,14 +1,18 @@
-/// Opens FTP data connections for one session (protocol-v1 section 6)
+import KeyGateSockets
+
+/// Opens FTP data connections for one session (PROTOCOL.md section 6)
 /// without handing the session's secrets to the service that uses it: the
-/// handshake hash stays inside, and only authenticated channels come out.
+/// grant's `data_key` stays inside, and only authenticated channels come out.
 public struct DataConnectionAuthority: Sendable {
-    private let handshakeHash: [UInt8]
+    private let dataKey: [UInt8]
     private let diffieHellmanName: String
 
-    /// For the session whose keys are `keys`.
-    public init(keys: SessionKeys) {
-        handshakeHash = keys.handshakeHash
-        diffieHellmanName = keys.diffieHellmanName
+    /// For a session whose grant carried `dataKey` (32 bytes) and whose
+    /// suite uses the DH function `diffieHellmanName` (`25519`, `FFDHE2048`).
+    public init(dataKey: [UInt8], diffieHellmanName: String) {
+        precondition(dataKey.count == KeyGateWire.dataKeyByteCount, "a data_key is 32 bytes")
+        self.dataKey = dataKey
+        self.diffieHellmanName = diffieHellmanName
     }
 
     /// Server side: runs the NNpsk0 responder handshake for passive command
@@ -29,11 +33,31 @@ public struct DataConnectionAuthority: Sendable {
         try await handshake(stream, initiator: true, passiveNumber: passiveNumber, deadline: deadline)
     }
 
+    /// Client side, the whole dial of section 6: connects to `address` and
+    /// runs the initiator handshake; when the connection is refused, reset
+    /// or closed before message 2 arrives (a stranger may have crowded it
+    /// out), connects again with a new handshake until `reconnection` gives up.
+    /// - Parameter timeout: limit for each connect and each handshake.
+    /// - Throws: the last attempt's `SystemError` or `ChannelError`.
+    public func dial(
+        _ address: SocketAddress, passiveNumber: UInt64, timeout: Duration, reconnection: Reconnection
+    ) async throws -> SecureChannel {
+        try await reconnection.run {
+            let connection = try await TCPConnection.connect(to: address, timeout: timeout)
+            do {
+                return try await connect(connection, passiveNumber: passiveNumber, deadline: .now + timeout)
+            } catch {
+                await connection.close()
+                throw error
+            }
+        }
+    }
+
     private func handshake(
         _ stream: any ByteStream, initiator: Bool, passiveNumber: UInt64, deadline: ContinuousClock.Instant?
     ) async throws -> SecureChannel {
         let channel = SecureChannel(stream: stream)
-        let psk = DataConnectionKey.presharedKey(handshakeHash: handshakeHash, passiveNumber: passiveNumber)
+        let psk = DataConnectionKey.presharedKey(dataKey: dataKey, passiveNumber: passiveNumber)
         _ = try await channel.performDataConnectionHandshake(
             initiator: initiator, diffieHellmanName: diffieHellmanName, presharedKey: psk, deadline: deadline)
         return channel

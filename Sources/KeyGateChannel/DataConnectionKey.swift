@@ -1,19 +1,23 @@
 import KeyGateCrypto
 
-/// The pre-shared key of an FTP data connection (protocol-v1 section 6):
-/// HMAC-SHA256(key = the session's handshake hash, message = ASCII
+/// The pre-shared key of an FTP data connection (PROTOCOL.md section 6):
+/// HMAC-SHA256(key = the grant's 32-byte `data_key`, message = ASCII
 /// `ftp-data` || the passive command's number as 8 bytes big-endian).
+///
+/// The `data_key` is random and travels only inside the encrypted grant, so
+/// nobody who merely recorded the control handshake can compute the psk
+/// (protocol version 1 keyed it with the handshake hash, which is public).
 public enum DataConnectionKey {
     /// - Parameters:
-    ///   - handshakeHash: the session's Noise handshake hash h.
+    ///   - dataKey: the 32 bytes of the session's `data_key`.
     ///   - passiveNumber: 1 for the first passive command that opened a
     ///     listener in the session, 2 for the next, and so on.
-    public static func presharedKey(handshakeHash: [UInt8], passiveNumber: UInt64) -> [UInt8] {
-        var message = Array("ftp-data".utf8)
+    public static func presharedKey(dataKey: [UInt8], passiveNumber: UInt64) -> [UInt8] {
+        var message = KeyGateWire.ftpDataLabel
         for shift in stride(from: 56, through: 0, by: -8) {
             message.append(UInt8(truncatingIfNeeded: passiveNumber >> UInt64(shift)))
         }
-        return HMACSHA256.authenticate(key: handshakeHash, message: message)
+        return HMACSHA256.authenticate(key: dataKey, message: message)
     }
 
     /// The protocol name of a data connection for a session whose DH

@@ -1,7 +1,7 @@
 import KeyGateNoise
 
 extension SecureChannel {
-    /// Runs the NNpsk0 handshake of an FTP data connection (protocol-v1
+    /// Runs the NNpsk0 handshake of an FTP data connection (PROTOCOL.md
     /// section 6) as the client (initiator) or the server (responder).
     /// Both handshake payloads are sent empty; there is no negotiation frame.
     /// - Throws: `ChannelError.handshakeFailed` when the psk differs (a
@@ -48,7 +48,7 @@ extension SecureChannel {
         return keys
     }
 
-    /// Server side of the data-port move (protocol-v1 section 4): reads the
+    /// Server side of the data-port move (PROTOCOL.md section 4): reads the
     /// first frame within `deadline` and checks that it decrypts to
     /// `RESUME` under `keys`. On success the channel adopts the keys (with
     /// the receiving nonce advanced); on any failure it throws and the
@@ -67,10 +67,27 @@ extension SecureChannel {
         return adopted
     }
 
-    /// Client side of the data-port move: continues `keys` on this channel
-    /// and sends `RESUME` as the first transport message.
+    /// Client side of the data-port move: the sealed `RESUME` frame, the
+    /// client's first transport message (nonce 0). `keys` move on past it.
+    /// The same frame is sent again on every reconnection (section 4.4).
+    public static func resumeFrame(advancing keys: inout SessionKeys) throws -> [UInt8] {
+        try seal(KeyGateWire.resumeMessage, with: &keys.sending)
+    }
+
+    /// Client side of the data-port move in one step, without reconnection:
+    /// continues `keys` on this channel and sends `RESUME` as its first
+    /// transport message.
     public func resume(keys: SessionKeys) async throws {
+        var keys = keys
+        let frame = try Self.resumeFrame(advancing: &keys)
+        try await resume(frame: frame, keys: keys)
+    }
+
+    /// Client side of the data-port move: sends the sealed `RESUME` frame
+    /// on this channel, which continues the session with `keys` (already
+    /// advanced past that frame).
+    public func resume(frame: [UInt8], keys: SessionKeys) async throws {
         establish(keys)
-        try await send(KeyGateWire.resumeMessage)
+        try await writeSealedFrame(frame)
     }
 }

@@ -1,7 +1,7 @@
 import KeyGateNoise
 
 /// Frames and, once keys exist, encrypts messages over a `ByteStream`
-/// (protocol-v1 sections 1 and 3-4).
+/// (PROTOCOL.md sections 1 and 3-4).
 ///
 /// An actor: one task may receive while another sends, but only one of
 /// each at a time. Reads are buffered in chunks of up to 64 KiB, so a frame
@@ -22,7 +22,7 @@ public actor SecureChannel {
     }
 
     /// A channel continuing an established session on `stream` (the move to
-    /// the data port, protocol-v1 section 4).
+    /// the data port, PROTOCOL.md section 4).
     public init(stream: any ByteStream, keys: SessionKeys) {
         self.stream = stream
         self.keys = keys
@@ -71,6 +71,25 @@ public actor SecureChannel {
         frame.append(UInt8(payload.count >> 8))
         frame.append(UInt8(payload.count & 0xff))
         frame.append(contentsOf: payload)
+        try await writeRaw(frame)
+    }
+
+    /// Waits until a whole frame has arrived, without consuming it: how a
+    /// client learns that the server acknowledged its data connection
+    /// (section 4.4) before any reader takes the message.
+    /// - Returns: false when the stream ended first (or inside the frame).
+    /// - Throws: `ChannelError.timedOut` at the deadline, the stream's errors.
+    public func awaitFrame(deadline: ContinuousClock.Instant?) async throws -> Bool {
+        guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
+        receiving = true
+        defer { receiving = false }
+        guard try await fill(2, deadline: deadline) else { return false }
+        let length = Int(inbound[inboundStart]) << 8 | Int(inbound[inboundStart + 1])
+        return try await fill(2 + length, deadline: deadline)
+    }
+
+    /// Writes a frame sealed earlier (`seal`), as it is.
+    func writeSealedFrame(_ frame: [UInt8]) async throws {
         try await writeRaw(frame)
     }
 
@@ -218,7 +237,7 @@ public actor SecureChannel {
         payload.removeLast(CipherState.tagByteCount)
     }
 
-    // MARK: Data streams (protocol-v1 section 6, issue of end-of-data)
+    // MARK: Data streams (PROTOCOL.md section 6, end-of-data)
 
     /// Sends `bytes` cut into messages of at most 65519 bytes. Follow with
     /// `sendEndOfData()` when the stream is complete.

@@ -2,12 +2,13 @@ import KeyGateNoise
 
 /// What a completed KeyGate handshake leaves behind: the transport ciphers
 /// of this side and the facts both sides agreed on. Passed from the control
-/// connection to the data connection (protocol-v1 section 4).
+/// connection to the data connection (PROTOCOL.md section 4).
 public struct SessionKeys: Sendable {
     /// The negotiated protocol name.
     public let protocolName: String
-    /// The Noise handshake hash h, unique to this session (the FTP data
-    /// connections' psk is derived from it).
+    /// The Noise handshake hash h, unique to this session. It is public
+    /// (anyone who saw the handshake can compute it): fit for logs and
+    /// channel binding, never for a key.
     public let handshakeHash: [UInt8]
     /// This side's sending cipher (initiator-to-responder for a client).
     public var sending: CipherState

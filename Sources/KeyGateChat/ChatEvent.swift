@@ -1,6 +1,6 @@
 import KeyGateServer
 
-/// A server-to-client chat message (protocol-v1 section 5).
+/// A server-to-client chat message (PROTOCOL.md section 5).
 public enum ChatEvent: Equatable, Sendable {
     /// `{"type":"msg","from":NAME,"text":T,"seq":N}`
     case message(from: String, text: String, seq: Int)

@@ -1,6 +1,6 @@
 import KeyGateServer
 
-/// A client-to-server chat message (protocol-v1 section 5).
+/// A client-to-server chat message (PROTOCOL.md section 5).
 public enum ChatRequest: Equatable, Sendable {
     /// `{"type":"say","text":T}`
     case say(String)

@@ -2,7 +2,7 @@ import KeyGateChannel
 import KeyGateServer
 
 /// The one chat room: its members in join order and the server-wide
-/// sequence of messages (protocol-v1 section 5).
+/// sequence of messages (PROTOCOL.md section 5).
 ///
 /// Every event is encoded once and queued to each member's outbox in the
 /// same order, so all members see one order; the room never waits on a

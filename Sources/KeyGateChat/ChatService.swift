@@ -1,7 +1,7 @@
 import KeyGateChannel
 import KeyGateServer
 
-/// The chat service (protocol-v1 section 5): one room, every `say`
+/// The chat service (PROTOCOL.md section 5): one room, every `say`
 /// delivered to every member in one server-wide order.
 public final class ChatService: GateService {
     public let name = KeyGateWire.chatService

@@ -30,6 +30,11 @@ public enum ClientError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .denied(reason, retry):
+            if reason.hasPrefix("clock skew") {
+                return "denied by the server: \(reason). IK handshakes carry this machine's clock (PROTOCOL.md "
+                    + "section 3.3): set the clock right (for example with NTP: timedatectl set-ntp true), "
+                    + "or leave out --server-key to use the XX handshake, which carries no timestamp"
+            }
             return retry ? "the server is busy (\(reason)); try again later" : "denied by the server: \(reason)"
         case let .serverKeyMismatch(message): return message
         case let .unreachable(message): return message

@@ -18,6 +18,8 @@ struct DataBridge: Sendable {
     let session: GateSession
     let upstreamPort: UInt16
     let passiveNumber: UInt64
+    /// When the server's 229 reply came (the reconnection window starts there).
+    let repliedAt: ContinuousClock.Instant
     let timeout: Duration
     let log: Log
     /// The local side is read in pieces of this size.
@@ -42,14 +44,8 @@ struct DataBridge: Sendable {
         }
         let upstream: SecureChannel
         do {
-            let connection = try await TCPConnection.connect(to: session.dataAddress.withPort(upstreamPort), timeout: timeout)
-            do {
-                upstream = try await session.dataConnections.connect(
-                    connection, passiveNumber: passiveNumber, deadline: .now + timeout)
-            } catch {
-                await connection.close()
-                throw error
-            }
+            upstream = try await session.dialData(
+                port: upstreamPort, passiveNumber: passiveNumber, timeout: timeout, repliedAt: repliedAt)
         } catch {
             log.info("ftp gateway: data connection to the server failed", ["reason": "\(error)"])
             await local.abort()

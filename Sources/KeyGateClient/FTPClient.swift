@@ -3,7 +3,7 @@ import KeyGateFTP
 import KeyGateSockets
 import Synchronization
 
-/// The client side of the FTP service (protocol-v1 section 6) over an
+/// The client side of the FTP service (PROTOCOL.md section 6) over an
 /// established session: commands and replies on the session's channel,
 /// and one encrypted data connection per transfer, always in extended
 /// passive mode (EPSV).
@@ -153,7 +153,7 @@ public final class FTPClient: Sendable {
     public func transfer<T: Sendable>(
         _ command: FTPCommand, restart: Int64? = nil, body: (SecureChannel) async throws -> T
     ) async throws -> T {
-        let (port, number) = try await extendedPassive()
+        let (port, number, repliedAt) = try await extendedPassive()
         if let restart {
             try await require(FTPCommand(verb: "REST", argument: "\(restart)"), .pendingFurtherInformation)
         }
@@ -165,7 +165,7 @@ public final class FTPClient: Sendable {
         }
         let data: SecureChannel
         do {
-            data = try await connectData(port: port, passiveNumber: number)
+            data = try await connectData(port: port, passiveNumber: number, repliedAt: repliedAt)
         } catch {
             // Without ABOR the server would wait for the connection until
             // its passive listener expires: 426 for the transfer, then 226.
@@ -187,9 +187,11 @@ public final class FTPClient: Sendable {
         return value
     }
 
-    /// EPSV: the port of the server's new passive listener, and its number.
-    func extendedPassive() async throws -> (port: UInt16, number: UInt64) {
+    /// EPSV: the port of the server's new passive listener, its number,
+    /// and when the reply came.
+    func extendedPassive() async throws -> (port: UInt16, number: UInt64, repliedAt: ContinuousClock.Instant) {
         let reply = try await require(FTPCommand(verb: "EPSV"), .enteringExtendedPassiveMode)
+        let repliedAt = ContinuousClock.now
         guard let port = Self.extendedPassivePort(in: reply.text) else {
             throw Failure.protocolViolation("EPSV answered '\(reply.text)'")
         }
@@ -197,7 +199,7 @@ public final class FTPClient: Sendable {
             state.passiveCount += 1
             return state.passiveCount
         }
-        return (port, number)
+        return (port, number, repliedAt)
     }
 
     /// The port in `Entering Extended Passive Mode (|||port|)` (RFC 2428
@@ -212,16 +214,12 @@ public final class FTPClient: Sendable {
     }
 
     /// Connects to the passive port on the server's address and runs the
-    /// data connection's NNpsk0 handshake for `passiveNumber`.
-    public func connectData(port: UInt16, passiveNumber: UInt64) async throws -> SecureChannel {
-        let connection = try await TCPConnection.connect(to: session.dataAddress.withPort(port), timeout: timeout)
-        do {
-            return try await session.dataConnections.connect(
-                connection, passiveNumber: passiveNumber, deadline: .now + timeout)
-        } catch {
-            await connection.close()
-            throw error
-        }
+    /// data connection's NNpsk0 handshake for `passiveNumber`, reconnecting
+    /// while a connection is cut (`GateSession.dialData`).
+    public func connectData(
+        port: UInt16, passiveNumber: UInt64, repliedAt: ContinuousClock.Instant = .now
+    ) async throws -> SecureChannel {
+        try await session.dialData(port: port, passiveNumber: passiveNumber, timeout: timeout, repliedAt: repliedAt)
     }
 
     /// The bytes a LIST, NLST or MLSD sends.

@@ -163,7 +163,7 @@ final class FTPGatewaySession: Sendable {
         }
         let bridge = DataBridge(
             listener: listener, session: session, upstreamPort: upstreamPort, passiveNumber: number,
-            timeout: gateway.timeout, log: log)
+            repliedAt: .now, timeout: gateway.timeout, log: log)
         bridges.addTask { await bridge.run(directions: directions) }
         let port = listener.localAddress.port
         if extended {

@@ -28,6 +28,8 @@ public struct GateClientOptions: Sendable {
     public var replyObserver: (@Sendable ([UInt8]) -> Void)?
     /// Where notices go (a key was created, a host was trusted).
     public var log: Log
+    /// The clock an IK message 1 carries (tests move it).
+    public var clock: WallClock = .system
 
     public init(
         host: String, port: UInt16 = KeyGateWire.defaultControlPort, keys: KeyStore, identityName: String = "client",
@@ -61,14 +63,34 @@ public struct GateSession: Sendable {
     public let dataPort: UInt16
     /// The server's address with the data port.
     public let dataAddress: SocketAddress
-    /// Opens FTP data connections for this session.
-    public let dataConnections: DataConnectionAuthority
+    /// Opens FTP data connections for this session, keyed by the grant's
+    /// `data_key`; nil when the grant carried none (chat).
+    public let dataConnections: DataConnectionAuthority?
     /// How long the handshake, grant and resume took.
     public let setupDuration: Duration
+
+    /// Opens the data connection of FTP passive command `passiveNumber`,
+    /// whose 227/229 reply named `port` at `repliedAt`: connects and runs
+    /// NNpsk0, connecting again while the connection is cut before message
+    /// 2, for at most 30 seconds after the reply (PROTOCOL.md section 6).
+    /// - Parameter timeout: limit for each connect and each handshake.
+    /// - Throws: `ClientError.failed` when the grant carried no `data_key`,
+    ///   or the last attempt's error.
+    public func dialData(
+        port: UInt16, passiveNumber: UInt64, timeout: Duration, repliedAt: ContinuousClock.Instant
+    ) async throws -> SecureChannel {
+        guard let dataConnections else {
+            throw ClientError.failed("this session's grant carried no data_key: it cannot open data connections")
+        }
+        return try await dataConnections.dial(
+            dataAddress.withPort(port), passiveNumber: passiveNumber, timeout: timeout,
+            reconnection: Reconnection(until: repliedAt + Timeouts.reconnectWindow))
+    }
 }
 
 /// Connects to a KeyGate server: control handshake, grant, move to the
-/// data port (protocol-v1 sections 3 and 4).
+/// data port (PROTOCOL.md sections 3 and 4), reconnecting to the data port
+/// when the connection is cut before the server acknowledges it.
 public enum GateClient {
     /// - Throws: `ClientError`, whose `exitStatus` is what the command exits with.
     public static func connect(_ options: GateClientOptions) async throws(ClientError) -> GateSession {
@@ -144,30 +166,57 @@ public enum GateClient {
             throw clientError
         }
         await channel.close()
-        guard case let .granted(port, name) = reply else {
+        let grantedAt = ContinuousClock.now
+        guard case let .granted(port, name, dataKey) = reply else {
             if case let .denied(reason, retry) = reply { throw ClientError.denied(reason: reason, retry: retry) }
             throw ClientError.failed("unexpected reply")
         }
         // The channel's keys, not the handshake's: receiving the grant has
         // advanced the receiving nonce, and the session continues from there.
-        guard let sessionKeys = await channel.sessionKeys else { throw ClientError.failed("no session keys") }
-        let dataAddress = address.withPort(port)
-        let dataConnection: TCPConnection
-        do {
-            dataConnection = try await TCPConnection.connect(to: dataAddress, timeout: options.timeout)
-        } catch {
-            throw ClientError.from(error, during: "connecting to the data port \(dataAddress)")
+        guard var sessionKeys = await channel.sessionKeys else { throw ClientError.failed("no session keys") }
+        if options.service == KeyGateWire.ftpService && dataKey == nil {
+            throw ClientError.failed("the server's ftp grant carries no data_key: it does not speak \(KeyGateWire.protocolVersion)")
         }
-        let session = SecureChannel(stream: dataConnection)
+        let dataAddress = address.withPort(port)
+        let session: SecureChannel
         do {
-            try await session.resume(keys: sessionKeys)
+            let resumeFrame = try SecureChannel.resumeFrame(advancing: &sessionKeys)
+            session = try await resume(
+                at: dataAddress, frame: resumeFrame, keys: sessionKeys, timeout: options.timeout,
+                reconnection: Reconnection(until: grantedAt + Timeouts.reconnectWindow))
         } catch {
-            await session.close()
-            throw ClientError.from(error, during: "resuming on \(dataAddress)")
+            throw ClientError.from(error, during: "resuming on the data port \(dataAddress)")
         }
         return GateSession(
             channel: session, name: name, dataPort: port, dataAddress: dataAddress,
-            dataConnections: DataConnectionAuthority(keys: sessionKeys), setupDuration: .now - started)
+            dataConnections: dataKey.map {
+                DataConnectionAuthority(dataKey: $0, diffieHellmanName: sessionKeys.diffieHellmanName)
+            },
+            setupDuration: .now - started)
+    }
+
+    /// Section 4: connects to the data port and sends the sealed RESUME
+    /// frame, then waits for the server's first message, its
+    /// acknowledgement (left unread for the service's reader). A
+    /// connection cut before it is reconnected with the same frame; one that
+    /// stays silent for 5 seconds is a failure.
+    private static func resume(
+        at address: SocketAddress, frame: [UInt8], keys: SessionKeys, timeout: Duration, reconnection: Reconnection
+    ) async throws -> SecureChannel {
+        try await reconnection.run {
+            let connection = try await TCPConnection.connect(to: address, timeout: timeout)
+            let channel = SecureChannel(stream: connection)
+            do {
+                try await channel.resume(frame: frame, keys: keys)
+                guard try await channel.awaitFrame(deadline: .now + Timeouts.acknowledgement) else {
+                    throw ChannelError.unexpectedEndOfStream(while: "waiting for the server to acknowledge RESUME")
+                }
+                return channel
+            } catch {
+                await channel.close()
+                throw error
+            }
+        }
     }
 
     private static func connectFirst(
@@ -196,7 +245,7 @@ public enum GateClient {
             protocolName: options.protocolName, staticPrivateKey: identity.privateKey.bytes,
             pinnedServerKey: options.pinnedServerKey?.bytes, service: options.service,
             verifyServerKey: { keyBytes in
-                // protocol-v1 section 9: judged before message 3 reveals us.
+                // PROTOCOL.md section 9: judged before message 3 reveals us.
                 let key = try PublicKey(algorithm: algorithm, bytes: keyBytes)
                 if case .remembered = try await knownHosts.verify(host: host, port: port, key: key) {
                     log.warning("trusting the server's key on first use", [
@@ -204,7 +253,7 @@ public enum GateClient {
                     ])
                 }
             },
-            deadline: .now + options.timeout)
+            deadline: .now + options.timeout, clock: options.clock)
         if let trace = options.trace {
             let peer = serverAddress.description
             handshakeOptions.trace = { event in event.lines(peer: peer).forEach(trace) }
@@ -219,16 +268,25 @@ public enum GateClient {
     }
 
     private static func classify(_ error: any Error, options: GateClientOptions) -> ClientError {
+        let version = KeyGateWire.protocolVersion
         if let error = error as? ChannelError, case .unexpectedEndOfStream = error {
             if options.pinnedServerKey != nil {
                 return .closedDuringHandshake(
                     "the server closed the connection during the IK handshake. Likely causes: the pinned key "
                         + "(--server-key) is not this server's key (compare with 'keygate fingerprint' on the server), "
-                        + "or the server does not accept \(options.protocolName) (see its --suites)")
+                        + "the server does not accept \(options.protocolName) (see its --suites), "
+                        + "or it speaks another protocol version than \(version)")
             }
             return .failed(
                 "the server closed the connection during the handshake; it may not accept \(options.protocolName) "
-                    + "(see its --suites) or it may be at its handshake limit")
+                    + "(see its --suites), it may be at its handshake limit, "
+                    + "or it may speak another protocol version than \(version)")
+        }
+        if let error = error as? ChannelError, case .handshakeFailed(.decryptionFailed) = error {
+            return .failed(
+                "handshake with \(options.host):\(options.port) failed: the server's message did not decrypt. "
+                    + "The server most likely speaks another protocol version (this client speaks \(version)); "
+                    + "otherwise the handshake was tampered with on the way")
         }
         return .from(error, during: "handshake with \(options.host):\(options.port)")
     }

@@ -59,7 +59,7 @@ public struct FFDHEGroup: Sendable, Equatable {
 
     /// y^x mod p for our private exponent x and the peer's public value y.
     /// - Throws: `CryptoError.invalidLength` for wrong sizes;
-    ///   `CryptoError.invalidPublicKey` unless 1 < y < p-1 (protocol-v1
+    ///   `CryptoError.invalidPublicKey` unless 1 < y < p-1 (PROTOCOL.md
     ///   section 7); `CryptoError.degenerateSharedSecret` if the result is 1.
     public func sharedSecret(privateKey: [UInt8], publicKey: [UInt8]) throws(CryptoError) -> [UInt8] {
         try validatePrivateKey(privateKey)

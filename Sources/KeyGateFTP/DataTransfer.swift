@@ -1,6 +1,6 @@
 import KeyGateChannel
 
-/// Moves a file's bytes over an FTP data connection (protocol-v1 section
+/// Moves a file's bytes over an FTP data connection (PROTOCOL.md section
 /// 6), for the server and the client alike: the sender ends with the empty
 /// end-of-data message, and a receiver that sees the connection end
 /// without it fails (`ChannelError.missingEndOfData`).

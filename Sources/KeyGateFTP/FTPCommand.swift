@@ -1,7 +1,7 @@
 /// One FTP command line (RFC 959 section 5.3): a verb and its argument.
 ///
 /// On KeyGate each client transport message is one command line without
-/// CRLF (protocol-v1 section 6); a trailing CRLF is tolerated. Lines are
+/// CRLF (PROTOCOL.md section 6); a trailing CRLF is tolerated. Lines are
 /// bounded, as in vsftpd's `ftpcmdio.c`: a longer one is refused whole.
 public struct FTPCommand: Sendable, Equatable, CustomStringConvertible {
     /// The longest command line accepted, in bytes.
@@ -67,7 +67,7 @@ public struct FTPCommand: Sendable, Equatable, CustomStringConvertible {
         self.init(verb: String(verb), argument: String(argument))
     }
 
-    /// The argument of LIST, NLST and MLSD (protocol-v1 section 9): leading
+    /// The argument of LIST, NLST and MLSD (PROTOCOL.md section 9): leading
     /// `-flags` words, then at most one path, which may contain spaces.
     public var listingArguments: (flags: String, path: String) {
         var rest = Substring(argument)

@@ -1,6 +1,6 @@
 /// One complete FTP reply (RFC 959 section 4.2): a code and one or more
 /// lines of text. On KeyGate one reply is one transport message, its lines
-/// separated by CRLF, without a trailing CRLF (protocol-v1 sections 6, 9).
+/// separated by CRLF, without a trailing CRLF (PROTOCOL.md sections 6, 9).
 public struct FTPReply: Sendable, Equatable, CustomStringConvertible {
     public let code: FTPReplyCode
     /// The text of each line, without the code: one line for a single-line

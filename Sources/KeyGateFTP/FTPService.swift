@@ -2,7 +2,7 @@ import Glibc
 import KeyGateChannel
 import KeyGateServer
 
-/// The FTP service (protocol-v1 section 6): RFC 959 with EPSV, SIZE, MDTM,
+/// The FTP service (PROTOCOL.md section 6): RFC 959 with EPSV, SIZE, MDTM,
 /// MLSD/MLST and REST over a KeyGate session, every transfer on its own
 /// encrypted data connection, every path confined to the service root.
 public final class FTPService: GateService {
@@ -22,12 +22,17 @@ public final class FTPService: GateService {
         public var pieceByteCount = 1 << 20
         /// Commands queued behind a transfer before reading pauses.
         public var maximumDeferredCommands = 32
+        /// Unverified connections examined at once on a passive port, in
+        /// each of its two shares (PROTOCOL.md sections 4.3 and 6).
+        public var pendingDataConnectionsPerShare = 8
 
         /// The defaults.
         public init() {}
     }
 
     public let name = KeyGateWire.ftpService
+    /// Passive data connections are keyed by the grant's `data_key`.
+    public var usesDataConnections: Bool { true }
     /// The service root, as given.
     public let rootPath: String
     private let root: FileDescriptor

@@ -3,7 +3,7 @@ import KeyGateServer
 import KeyGateSockets
 
 extension FTPSession {
-    // MARK: Passive listeners (protocol-v1 section 6)
+    // MARK: Passive listeners (PROTOCOL.md section 6)
 
     /// EPSV (RFC 2428): `229 Entering Extended Passive Mode (|||port|)`.
     func extendedPassive(_ argument: String, group: inout TaskGroup<Event>) async {
@@ -48,6 +48,11 @@ extension FTPSession {
     private func openPassive(group: inout TaskGroup<Event>) async -> UInt16? {
         await passive?.close()
         passive = nil
+        guard let authority = context.dataConnections else {
+            log.error("no passive port", ["reason": "the session's grant carried no data_key"])
+            await reply(.cannotOpenDataConnection, "This session has no data connection key")
+            return nil
+        }
         let listener: TCPListener
         do {
             listener = try await context.dataPorts.listener(on: context.localHost)
@@ -56,18 +61,19 @@ extension FTPSession {
             await reply(.cannotOpenDataConnection, "No free data port; try again later")
             return nil
         }
-        // Counted only once a listener is open (protocol-v1 section 6).
+        // Counted only once a listener is open (PROTOCOL.md section 6).
         passiveCount += 1
         let number = passiveCount
         passive = PassiveListener(number: number, listener: listener)
-        let authority = context.dataConnections
         let lifetime = limits.passiveLifetime
         let handshakeTimeout = limits.dataHandshakeTimeout
+        let share = limits.pendingDataConnectionsPerShare
+        let handshakeHost = context.peer.host
         let log = self.log
         group.addTask {
             .dataConnection(number: number, await PassiveListener.awaitConnection(
                 on: listener, number: number, lifetime: lifetime, handshakeTimeout: handshakeTimeout,
-                authority: authority, log: log))
+                authority: authority, handshakeHost: handshakeHost, share: share, log: log))
         }
         return listener.localAddress.port
     }
@@ -101,7 +107,7 @@ extension FTPSession {
     // MARK: Transfers
 
     /// RETR, STOR, APPE, LIST, NLST, MLSD: 425 at once without a passive
-    /// listener (protocol-v1 section 9); otherwise the file is opened, 150
+    /// listener (PROTOCOL.md section 9); otherwise the file is opened, 150
     /// sent, and the bytes move once the data connection is there.
     func beginTransfer(_ command: FTPCommand, restart: Int64, group: inout TaskGroup<Event>) async {
         guard let passive else {
@@ -185,7 +191,7 @@ extension FTPSession {
         }
     }
 
-    /// ABOR (RFC 959 section 4.1.3; protocol-v1 section 9): 426 for the
+    /// ABOR (RFC 959 section 4.1.3; PROTOCOL.md section 9): 426 for the
     /// transfer then 226, or 225 when there is none.
     func abortTransfer(group: inout TaskGroup<Event>) async {
         guard var active = transfer else {

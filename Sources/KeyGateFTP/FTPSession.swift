@@ -1,7 +1,7 @@
 import KeyGateChannel
 import KeyGateServer
 
-/// One FTP conversation over a KeyGate session (protocol-v1 section 6).
+/// One FTP conversation over a KeyGate session (PROTOCOL.md section 6).
 ///
 /// The session is one task that owns all of its state and is the only
 /// writer of replies. Everything that waits on a peer runs beside it as a

@@ -2,7 +2,7 @@ import KeyGateChannel
 import KeyGateServer
 import KeyGateSockets
 
-/// The listener opened by one EPSV or PASV (protocol-v1 section 6), and
+/// The listener opened by one EPSV or PASV (PROTOCOL.md section 6), and
 /// the data connection that proved itself on it.
 struct PassiveListener: Sendable {
     /// The number of the passive command within the session, counting
@@ -16,13 +16,16 @@ struct PassiveListener: Sendable {
 
     /// Waits until `lifetime` for the first connection that completes the
     /// NNpsk0 handshake for `number`; strangers are closed and logged, and
-    /// each must finish its handshake within `handshakeTimeout`.
+    /// each must finish its handshake within `handshakeTimeout`. Unverified
+    /// connections are examined in two shares of `share` (those from
+    /// `handshakeHost`, and the rest), a newer one replacing the oldest.
     static func awaitConnection(
         on listener: TCPListener, number: UInt64, lifetime: Duration, handshakeTimeout: Duration,
-        authority: DataConnectionAuthority, log: Log
+        authority: DataConnectionAuthority, handshakeHost: String, share: Int, log: Log
     ) async -> SecureChannel? {
         let port = listener.localAddress.port
-        return await AuthenticatedAcceptor(listener: listener, maximumPending: 8).firstAuthentic(
+        let acceptor = AuthenticatedAcceptor(listener: listener, handshakeHost: handshakeHost, share: share)
+        return await acceptor.firstAuthentic(
             until: .now + lifetime,
             verify: { connection in
                 try await authority.accept(connection, passiveNumber: number, deadline: .now + handshakeTimeout)

@@ -4,7 +4,7 @@ import Synchronization
 /// The server's allow-list, `authorized_keys`: the client keys let in, each
 /// with the name the client is known by.
 ///
-/// Each line is `<algorithm> <base64 public key> [name]` (protocol-v1
+/// Each line is `<algorithm> <base64 public key> [name]` (PROTOCOL.md
 /// section 8); `#` starts a comment line and blank lines are ignored. A line
 /// without a name gets the key's fingerprint as its name. A name is one word
 /// without whitespace or control characters, and names one key per algorithm

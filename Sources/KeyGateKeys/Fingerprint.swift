@@ -1,7 +1,7 @@
 import KeyGateCrypto
 
 /// Key fingerprints: `SHA256:` followed by the unpadded base64 of the SHA-256
-/// of the raw public key bytes (protocol-v1 section 8), as OpenSSH prints them.
+/// of the raw public key bytes (PROTOCOL.md section 8), as OpenSSH prints them.
 public enum Fingerprint {
     /// The text every fingerprint starts with.
     public static let prefix = "SHA256:"

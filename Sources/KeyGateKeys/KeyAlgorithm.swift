@@ -1,7 +1,7 @@
 import KeyGateNoise
 
 /// The Diffie-Hellman algorithm of a key, as named in key files
-/// (protocol-v1 section 8).
+/// (PROTOCOL.md section 8).
 public enum KeyAlgorithm: String, CaseIterable, Sendable, CustomStringConvertible {
     case x25519
     case ffdhe2048

@@ -1,5 +1,5 @@
 /// One line of a key file: `<algorithm> <base64 key> [comment]`
-/// (protocol-v1 section 8).
+/// (PROTOCOL.md section 8).
 ///
 /// Fields are separated by spaces or tabs. The comment is the rest of the
 /// line after the key field, trimmed; it may contain spaces.

@@ -3,12 +3,18 @@ import KeyGateSockets
 import Synchronization
 
 /// Accepts connections on a listener until one proves it holds the
-/// session's secrets: the session's data port (protocol-v1 section 4) and
+/// session's secrets: the session's data port (PROTOCOL.md section 4) and
 /// FTP passive ports (section 6) both work this way.
 ///
 /// Candidates are checked concurrently, so a stranger that connects and
-/// stays silent holds up nobody; strangers are closed and the listener
-/// keeps waiting. The listener is closed on every exit.
+/// stays silent holds up nobody. They are examined in two shares (section
+/// 4.3): one for connections from the address that made the handshake, one
+/// for all others. When a share is full, a new connection replaces the
+/// oldest unverified connection of its own share, which is closed: a new
+/// connection is never refused for lack of room, so strangers cannot crowd
+/// out the rightful client, whose connection proves itself at once (and
+/// who connects again if it was cut, section 4.4). The listener is closed
+/// on every exit.
 public struct AuthenticatedAcceptor: Sendable {
     /// How a candidate proves itself: a channel on success, or a throw
     /// (the candidate is then closed and reported).
@@ -17,13 +23,22 @@ public struct AuthenticatedAcceptor: Sendable {
     public typealias StrangerReport = @Sendable (TCPConnection, any Error) -> Void
 
     public let listener: TCPListener
-    /// At most this many unverified candidates at once; more are closed
-    /// at once.
-    public let maximumPending: Int
+    /// The IP address that made the session's handshake: its connections
+    /// have a share of their own.
+    public let handshakeHost: String
+    /// Unverified candidates examined at once in each share.
+    public let share: Int
 
-    public init(listener: TCPListener, maximumPending: Int) {
+    public init(listener: TCPListener, handshakeHost: String, share: Int) {
+        precondition(share >= 1, "a share holds at least one candidate")
         self.listener = listener
-        self.maximumPending = maximumPending
+        self.handshakeHost = handshakeHost
+        self.share = share
+    }
+
+    /// Why a candidate was closed before it could prove itself.
+    public struct Replaced: Error, CustomStringConvertible {
+        public var description: String { "replaced by a newer connection (its share of unverified connections was full)" }
     }
 
     /// The first candidate that passes `verify` before `deadline`, or nil
@@ -34,8 +49,8 @@ public struct AuthenticatedAcceptor: Sendable {
         onStranger: @escaping StrangerReport
     ) async -> SecureChannel? {
         let listener = self.listener
-        let maximumPending = self.maximumPending
-        let pending = PendingCount()
+        let candidates = Candidates(share: share)
+        let handshakeHost = self.handshakeHost
         let winner = await withTaskGroup(of: SecureChannel?.self) { group -> SecureChannel? in
             while true {
                 let remaining = deadline - .now
@@ -46,13 +61,11 @@ public struct AuthenticatedAcceptor: Sendable {
                 } catch {
                     break  // closed by a winner, expired, or cancelled
                 }
-                guard pending.count.add(1, ordering: .relaxed).newValue <= maximumPending else {
-                    pending.count.subtract(1, ordering: .relaxed)
-                    await connection.close()
-                    continue
-                }
+                let own = connection.remoteAddress.host == handshakeHost
+                let (id, displaced) = candidates.add(connection, own: own)
+                if let displaced { await displaced.close() }
                 group.addTask {
-                    defer { pending.count.subtract(1, ordering: .relaxed) }
+                    defer { candidates.remove(id, own: own) }
                     do {
                         let channel = try await verify(connection)
                         // The first winner closes the listener, which ends
@@ -60,7 +73,9 @@ public struct AuthenticatedAcceptor: Sendable {
                         await listener.close()
                         return channel
                     } catch {
-                        if !(error is CancellationError) { onStranger(connection, error) }
+                        if !(error is CancellationError) {
+                            onStranger(connection, candidates.wasReplaced(id) ? Replaced() : error)
+                        }
                         await connection.close()
                         return nil
                     }
@@ -83,7 +98,49 @@ public struct AuthenticatedAcceptor: Sendable {
     }
 }
 
-/// The number of candidates being verified, shared with their tasks.
-private final class PendingCount: Sendable {
-    let count = Atomic<Int>(0)
+/// The unverified candidates of one listener, oldest first in each share.
+private final class Candidates: Sendable {
+    private struct State {
+        var own: [(id: Int, connection: TCPConnection)] = []
+        var others: [(id: Int, connection: TCPConnection)] = []
+        var replaced: Set<Int> = []
+        var nextID = 0
+    }
+
+    private let share: Int
+    private let state = Mutex(State())
+
+    init(share: Int) {
+        self.share = share
+    }
+
+    /// Adds a candidate; returns its id and, when its share was full, the
+    /// oldest candidate of that share, which the caller closes.
+    func add(_ connection: TCPConnection, own: Bool) -> (Int, TCPConnection?) {
+        state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            var list = own ? state.own : state.others
+            list.append((id, connection))
+            var displaced: TCPConnection?
+            if list.count > share {
+                let oldest = list.removeFirst()
+                state.replaced.insert(oldest.id)
+                displaced = oldest.connection
+            }
+            if own { state.own = list } else { state.others = list }
+            return (id, displaced)
+        }
+    }
+
+    func remove(_ id: Int, own: Bool) {
+        state.withLock { state in
+            if own { state.own.removeAll { $0.id == id } } else { state.others.removeAll { $0.id == id } }
+            state.replaced.remove(id)
+        }
+    }
+
+    func wasReplaced(_ id: Int) -> Bool {
+        state.withLock { $0.replaced.contains(id) }
+    }
 }

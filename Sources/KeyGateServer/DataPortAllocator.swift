@@ -1,6 +1,6 @@
 import KeyGateSockets
 
-/// Hands out listeners on free ports of the data range (protocol-v1
+/// Hands out listeners on free ports of the data range (PROTOCOL.md
 /// sections 4 and 9): a random free port, or, when every port is taken,
 /// retries for up to `patience` before giving up (the server then denies
 /// with `busy`, `"retry":true`).

@@ -1,4 +1,5 @@
 import KeyGateChannel
+import KeyGateCrypto
 import KeyGateKeys
 import KeyGateNoise
 import KeyGateSockets
@@ -17,6 +18,9 @@ public final class GateServer: Sendable {
     private let authorizedKeys: AuthorizedKeys
     private let services: [String: any GateService]
     private let handshakes: HandshakeActor
+    private let limiter: SourceLimiter
+    private let scheduler: HandshakeScheduler
+    private let ikFreshness: IKFreshness
     private let dataPorts: DataPortAllocator
     private let log: Log
     private let sessionCount = Atomic<Int>(0)
@@ -33,7 +37,10 @@ public final class GateServer: Sendable {
         self.identities = identities
         self.authorizedKeys = authorizedKeys
         self.services = services
-        handshakes = HandshakeActor(listener: listener, configuration: configuration, log: log)
+        limiter = SourceLimiter(limits: configuration.sourceLimits, log: log)
+        scheduler = HandshakeScheduler()
+        ikFreshness = IKFreshness(skewLimit: configuration.clockSkew, clock: configuration.wallClock)
+        handshakes = HandshakeActor(listener: listener, configuration: configuration, limiter: limiter, log: log)
         dataPorts = DataPortAllocator(range: configuration.dataPorts, patience: configuration.dataPortWait)
         self.log = log
     }
@@ -78,6 +85,7 @@ public final class GateServer: Sendable {
             "suites": configuration.acceptedSuites.sorted().joined(separator: ","),
         ])
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.reportLimits() }
             while let (id, connection) = await handshakes.nextConnection() {
                 group.addTask { await self.serveControlConnection(connection, handshakeID: id) }
             }
@@ -86,6 +94,18 @@ public final class GateServer: Sendable {
         }
         log.info("stopped")
         stopped.fire()
+    }
+
+    /// Every interval, one summary line per source that met a limit.
+    private func reportLimits() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: SourceLimiter.reportInterval)
+            } catch {
+                return
+            }
+            limiter.report()
+        }
     }
 
     /// Returns once `run()` has returned.
@@ -108,17 +128,21 @@ public final class GateServer: Sendable {
 
     /// Runs the handshake phase and, after a grant, the session.
     private func serveControlConnection(_ connection: TCPConnection, handshakeID: Int) async {
-        let peerAddress = connection.remoteAddress.description
+        let source = connection.remoteAddress.host
         let channel = SecureChannel(stream: connection)
-        let admission = await admit(channel, connection: connection, peerAddress: peerAddress)
+        let admission = await admit(channel, connection: connection)
         await channel.close()
         await handshakes.handshakeFinished(handshakeID)
+        limiter.handshakeEnded(from: source)
         guard let admission else { return }
+        limiter.grantIssued(to: source)
         defer { sessionCount.subtract(1, ordering: .relaxed) }
+        let limiter = self.limiter
         let session = SessionActor(
-            id: admission.sessionID, peer: admission.peer, keys: admission.keys, service: admission.service,
-            listener: admission.listener, grantedAt: .now, configuration: configuration, dataPorts: dataPorts,
-            localHost: connection.localAddress.host, log: admission.log)
+            id: admission.sessionID, peer: admission.peer, keys: admission.keys, dataKey: admission.dataKey,
+            service: admission.service, listener: admission.listener, grantedAt: .now, configuration: configuration,
+            dataPorts: dataPorts, localHost: connection.localAddress.host, log: admission.log,
+            onResumeSettled: { limiter.grantSettled(for: source) })
         await session.run()
     }
 
@@ -127,25 +151,28 @@ public final class GateServer: Sendable {
         let sessionID: Int
         let peer: PeerIdentity
         let keys: SessionKeys
+        let dataKey: [UInt8]?
         let service: any GateService
         let listener: TCPListener
         let log: Log
     }
 
-    /// Handshake, identity and service checks, data port, grant or denial.
-    /// Returns nil when the connection was refused (already logged).
-    private func admit(_ channel: SecureChannel, connection: TCPConnection, peerAddress: String) async -> Admission? {
+    /// Handshake, identity, freshness and service checks, data port, grant
+    /// or denial. Returns nil when the connection was refused (already logged).
+    private func admit(_ channel: SecureChannel, connection: TCPConnection) async -> Admission? {
+        let peerAddress = connection.remoteAddress.description
+        let freshness = FreshnessNote()
         let result: ServerHandshakeResult
         do {
-            result = try await channel.performServerHandshake(handshakeOptions(peer: peerAddress))
+            result = try await channel.performServerHandshake(
+                handshakeOptions(peer: peerAddress, source: connection.remoteAddress.host, freshness: freshness))
+        } catch ChannelError.firstMessageRefused {
+            return nil  // a replay, logged by the judge
         } catch {
             log.info("handshake failed", ["peer": peerAddress, "reason": Self.describe(error)])
             return nil
         }
-        guard let algorithm = KeyAlgorithm(diffieHellman: DiffieHellmanFunctions.named(
-                  result.keys.diffieHellmanName) ?? Curve25519()),
-              let clientKey = try? PublicKey(algorithm: algorithm, bytes: result.clientStaticKey)
-        else {
+        guard let clientKey = Self.clientKey(result) else {
             log.error("handshake produced an unusable client key", ["peer": peerAddress])
             return nil
         }
@@ -155,8 +182,13 @@ public final class GateServer: Sendable {
             await deny(channel, .denied(reason: GrantReply.Reason.notAllowed, retry: false))
             return nil
         }
-        let peer = PeerIdentity(name: name, fingerprint: fingerprint, address: peerAddress)
+        let peer = PeerIdentity(name: name, fingerprint: fingerprint, address: peerAddress, host: connection.remoteAddress.host)
         let peerLog = log.with(["peer": peerAddress, "key": fingerprint, "name": name])
+        if let refusal = Self.refusal(for: freshness.verdict, limit: ikFreshness.skewLimit) {
+            peerLog.warning("refused IK message 1", ["reason": refusal.logReason])
+            await deny(channel, .denied(reason: refusal.reply, retry: refusal.retry))
+            return nil
+        }
         guard let service = services[result.service] else {
             peerLog.info("denied", ["reason": "unknown service '\(result.service.prefix(40))'"])
             await deny(channel, .denied(reason: GrantReply.Reason.unknownService, retry: false))
@@ -181,8 +213,11 @@ public final class GateServer: Sendable {
             return nil
         }
         let port = listener.localAddress.port
+        // Section 3.5: fresh from the kernel, for this session's data
+        // connections only.
+        let dataKey = service.usesDataConnections ? SecureRandom.bytes(count: KeyGateWire.dataKeyByteCount) : nil
         do {
-            try await channel.send(GrantReply.granted(port: port, name: name).json.bytes)
+            try await channel.send(GrantReply.granted(port: port, name: name, dataKey: dataKey).json.bytes)
         } catch {
             sessionCount.subtract(1, ordering: .relaxed)
             await listener.close()
@@ -193,7 +228,47 @@ public final class GateServer: Sendable {
         let sessionID = lastSessionID.add(1, ordering: .relaxed).newValue
         let sessionLog = peerLog.with(["session": "\(sessionID)"])
         sessionLog.info("granted", ["port": "\(port)", "service": service.name, "suite": result.protocolName])
-        return Admission(sessionID: sessionID, peer: peer, keys: keys, service: service, listener: listener, log: sessionLog)
+        return Admission(
+            sessionID: sessionID, peer: peer, keys: keys, dataKey: dataKey, service: service, listener: listener,
+            log: sessionLog)
+    }
+
+    /// The client's static key as the suite's key algorithm names it.
+    private static func clientKey(_ result: ServerHandshakeResult) -> PublicKey? {
+        clientKey(protocolName: result.protocolName, bytes: result.clientStaticKey)
+    }
+
+    private static func clientKey(protocolName: String, bytes: [UInt8]) -> PublicKey? {
+        guard let name = try? NoiseProtocolName(protocolName),
+              let algorithm = KeyAlgorithm(diffieHellman: name.diffieHellman)
+        else { return nil }
+        return try? PublicKey(algorithm: algorithm, bytes: bytes)
+    }
+
+    /// Why an IK message 1 that was answered must still be denied.
+    private struct Refusal {
+        let reply: String
+        let retry: Bool
+        let logReason: String
+    }
+
+    private static func refusal(for verdict: IKFreshness.Verdict?, limit: Duration) -> Refusal? {
+        switch verdict {
+        case nil, .fresh?, .replayed?:
+            return nil
+        case let .clockSkew(seconds)?:
+            return Refusal(
+                reply: GrantReply.Reason.clockSkew(seconds: seconds, limit: limit), retry: false,
+                logReason: "clock skew of \(seconds) s (limit \(limit))")
+        case .memoryFull?:
+            return Refusal(
+                reply: GrantReply.Reason.replayMemoryFull, retry: true,
+                logReason: "the memory of recent IK messages is full for this key or in all")
+        case let .datedBeforeStart(secondsAgo)?:
+            return Refusal(
+                reply: GrantReply.Reason.restarted(secondsAgo: Int(secondsAgo)), retry: true,
+                logReason: "dated before the server started \(secondsAgo) s ago")
+        }
     }
 
     private func reserveSession() -> Bool {
@@ -209,14 +284,32 @@ public final class GateServer: Sendable {
         try? await channel.send(reply.json.bytes)
     }
 
-    private func handshakeOptions(peer: String) -> ServerHandshakeOptions {
+    private func handshakeOptions(peer: String, source: String, freshness: FreshnessNote) -> ServerHandshakeOptions {
         let identities = self.identities
+        let authorizedKeys = self.authorizedKeys
+        let ikFreshness = self.ikFreshness
+        let log = self.log
         var options = ServerHandshakeOptions(
             acceptedSuites: configuration.acceptedSuites,
             staticPrivateKey: { identities[$0]?.privateKey.bytes },
-            deadline: .now + configuration.handshakeTimeout)
+            deadline: .now + configuration.handshakeTimeout,
+            judgeIKFirstMessage: { first in
+                // Section 3.3: the allow-list first; an unknown key gets the
+                // usual denial after message 2 and is remembered nowhere.
+                guard let key = Self.clientKey(protocolName: first.protocolName, bytes: first.clientStaticKey),
+                      await authorizedKeys.lookUpName(for: key) != nil
+                else { return .answer }
+                let verdict = ikFreshness.judge(
+                    keyID: key.fingerprint, ephemeralKey: first.clientEphemeralKey, timestamp: first.timestamp)
+                freshness.verdict = verdict
+                guard verdict != .replayed else {
+                    log.warning("refused IK message 1", ["peer": peer, "key": key.fingerprint, "reason": "replayed"])
+                    return .close
+                }
+                return .answer
+            },
+            workGate: scheduler.gate(for: source))
         if configuration.traceHandshakes {
-            let log = self.log
             options.trace = { event in
                 for line in event.lines(peer: peer) { log.info(line) }
             }
@@ -226,12 +319,25 @@ public final class GateServer: Sendable {
 
     /// A short reason for the log.
     static func describe(_ error: any Error) -> String {
+        if case ChannelError.handshakeFailed(.decryptionFailed)? = error as? ChannelError {
+            return "\(error) (a client of another protocol version? this server speaks \(KeyGateWire.protocolVersion))"
+        }
         switch error {
         case let error as ChannelError: return error.description
         case let error as SystemError: return error.description
         case is CancellationError: return "server shutting down"
         default: return "\(error)"
         }
+    }
+}
+
+/// What the IK judge decided for one handshake, read once it is over.
+private final class FreshnessNote: Sendable {
+    private let state = Mutex<IKFreshness.Verdict?>(nil)
+
+    var verdict: IKFreshness.Verdict? {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
     }
 }
 

@@ -9,6 +9,9 @@ import KeyGateSockets
 public protocol GateService: Sendable {
     /// The name clients request in the handshake (`chat`, `ftp`).
     var name: String { get }
+    /// Whether the service opens data connections of its own (FTP): its
+    /// grants then carry a fresh `data_key` (PROTOCOL.md section 3.5).
+    var usesDataConnections: Bool { get }
     /// Serves one session until it ends. Returns when the client leaves,
     /// on any error, or when the task is cancelled (server shutdown); the
     /// server closes the channel afterwards.
@@ -16,6 +19,10 @@ public protocol GateService: Sendable {
     /// Called once when the server begins to shut down, before sessions are
     /// cancelled: tell the clients.
     func prepareForShutdown() async
+}
+
+extension GateService {
+    public var usesDataConnections: Bool { false }
 }
 
 /// What a service gets for one session.
@@ -26,17 +33,18 @@ public struct ServiceContext: Sendable {
     public let peer: PeerIdentity
     /// A server-wide number for logs.
     public let sessionID: Int
-    /// Opens FTP data connections authenticated with this session's secrets.
-    public let dataConnections: DataConnectionAuthority
+    /// Opens FTP data connections keyed by this session's `data_key`; nil
+    /// for a service whose grants carry none.
+    public let dataConnections: DataConnectionAuthority?
     /// Free ports of the data range, for passive listeners.
     public let dataPorts: DataPortAllocator
     /// The local address of the client's control connection: data listeners
-    /// bind here (protocol-v1 section 9).
+    /// bind here (PROTOCOL.md section 9).
     public let localHost: String
     public let log: Log
 
     public init(
-        channel: SecureChannel, peer: PeerIdentity, sessionID: Int, dataConnections: DataConnectionAuthority,
+        channel: SecureChannel, peer: PeerIdentity, sessionID: Int, dataConnections: DataConnectionAuthority?,
         dataPorts: DataPortAllocator, localHost: String, log: Log
     ) {
         self.channel = channel

@@ -8,6 +8,9 @@ import Synchronization
 /// `maximumHandshakes` handshakes in progress; the server runs each
 /// admitted handshake (negotiation, Noise, allow-list, data port, grant).
 ///
+/// A source address over one of its `SourceLimits` is closed as soon as
+/// it is accepted, before anything is read or computed for it.
+///
 /// When the limit is reached, a new connection is closed at once, unless
 /// the oldest handshake in progress has been going for longer than
 /// `staleHandshakeAge`: that one is cut instead (a real handshake takes
@@ -22,6 +25,7 @@ actor HandshakeActor {
 
     private let listener: TCPListener
     private let configuration: ServerConfiguration
+    private let limiter: SourceLimiter
     private let log: Log
     private var active: [Int: InProgress] = [:]
     private var lastID = 0
@@ -29,16 +33,17 @@ actor HandshakeActor {
     private var evictedSinceLastReport = 0
     private var isStopped = false
 
-    init(listener: TCPListener, configuration: ServerConfiguration, log: Log) {
+    init(listener: TCPListener, configuration: ServerConfiguration, limiter: SourceLimiter, log: Log) {
         self.listener = listener
         self.configuration = configuration
+        self.limiter = limiter
         self.log = log
     }
 
-    nonisolated var localAddress: SocketAddress { listener.localAddress }
-
     /// The next admitted connection and its handshake id, or nil once the
-    /// listener is stopped. Connections beyond the limit are closed here.
+    /// listener is stopped. Connections beyond the limits are closed here;
+    /// an admitted one counts against its source until the server calls
+    /// `SourceLimiter.handshakeEnded`.
     func nextConnection() async -> (id: Int, connection: TCPConnection)? {
         while !isStopped {
             let connection: TCPConnection
@@ -54,9 +59,12 @@ actor HandshakeActor {
             } catch {
                 return nil  // cancelled
             }
+            if limiter.admitHandshake(from: connection.remoteAddress.host) != nil {
+                await connection.close()
+                continue
+            }
             if active.count >= configuration.maximumHandshakes {
                 guard await evictStaleHandshake() else {
-                    await connection.close()
                     refusedSinceLastReport += 1
                     if refusedSinceLastReport == 1 || refusedSinceLastReport % 1000 == 0 {
                         log.warning("handshake limit reached, connection closed", [
@@ -64,6 +72,8 @@ actor HandshakeActor {
                             "closed_so_far": "\(refusedSinceLastReport)",
                         ])
                     }
+                    limiter.handshakeEnded(from: connection.remoteAddress.host)
+                    await connection.close()
                     continue
                 }
             }

@@ -111,6 +111,13 @@ public final class Log: Sendable {
         write(.error, event, fields)
     }
 
+    /// A line whose fields are only known at run time (a summary with one
+    /// field per counted kind).
+    public func write(_ level: Level, _ event: String, fields: [(String, String)]) {
+        guard isEnabled(level) else { return }
+        emit(level, event, fields)
+    }
+
     /// The lines written so far, for a `.memory` log.
     public var lines: [String] {
         output.captured.withLock { $0 }
@@ -127,8 +134,12 @@ public final class Log: Sendable {
         _ level: Level, _ event: () -> String, _ fields: () -> KeyValuePairs<String, String>
     ) {
         guard isEnabled(level) else { return }
-        var line = Log.timestamp() + " " + level.label + " " + event()
-        for (key, value) in fields() {
+        emit(level, event(), fields().map { ($0.key, $0.value) })
+    }
+
+    private func emit(_ level: Level, _ event: String, _ fields: [(String, String)]) {
+        var line = Log.timestamp() + " " + level.label + " " + event
+        for (key, value) in fields {
             line += " \(key)=\(Log.quoted(value))"
         }
         for (key, value) in context {

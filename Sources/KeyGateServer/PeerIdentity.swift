@@ -8,11 +8,15 @@ public struct PeerIdentity: Sendable, CustomStringConvertible {
     public let fingerprint: String
     /// The client's address on the control connection (`127.0.0.1:53122`).
     public let address: String
+    /// The IP address alone (`127.0.0.1`): data listeners give its
+    /// connections a share of their own (PROTOCOL.md section 4.3).
+    public let host: String
 
-    public init(name: String, fingerprint: String, address: String) {
+    public init(name: String, fingerprint: String, address: String, host: String) {
         self.name = name
         self.fingerprint = fingerprint
         self.address = address
+        self.host = host
     }
 
     public var description: String { "\(name) (\(fingerprint)) from \(address)" }

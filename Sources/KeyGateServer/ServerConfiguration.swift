@@ -6,7 +6,7 @@ import KeyGateSockets
 public struct ServerConfiguration: Sendable {
     /// The control port's address (`0.0.0.0:7700`).
     public var listenAddress: SocketAddress
-    /// Where session and FTP data listeners are opened (protocol-v1 section 4).
+    /// Where session and FTP data listeners are opened (PROTOCOL.md section 4).
     public var dataPorts: ClosedRange<UInt16>
     /// The protocol names accepted on the control port.
     public var acceptedSuites: Set<String>
@@ -28,9 +28,17 @@ public struct ServerConfiguration: Sendable {
     /// How long a grant waits for a free data port before denying with
     /// `busy` (`"retry":true`).
     public var dataPortWait: Duration
-    /// At most this many unverified connections are examined at once on one
-    /// session's data port; more are closed at once.
-    public var maximumPendingDataConnections: Int
+    /// Unverified connections examined at once on one data or passive port,
+    /// in each of its two shares (the handshake's address, all others;
+    /// PROTOCOL.md section 4.3): a newer one replaces the oldest.
+    public var pendingDataConnectionsPerShare: Int
+    /// Per-source-address limits on the control port.
+    public var sourceLimits: SourceLimits
+    /// The largest accepted difference between an IK message 1's timestamp
+    /// and the server's clock (section 3.3).
+    public var clockSkew: Duration
+    /// The server's real-time clock (tests move it).
+    public var wallClock: WallClock
     /// Print every handshake message token by token (public values only).
     public var traceHandshakes: Bool
 
@@ -40,7 +48,7 @@ public struct ServerConfiguration: Sendable {
         KeyGateWire.suiteName(pattern: "XX", dh: "FFDHE2048"), KeyGateWire.suiteName(pattern: "IK", dh: "FFDHE2048"),
     ]
 
-    /// Every suite of protocol-v1 section 2 (XX and IK with each DH function).
+    /// Every suite of PROTOCOL.md section 2 (XX and IK with each DH function).
     public static let allSuites: Set<String> = Set(["25519", "FFDHE2048", "FFDHE3072", "FFDHE4096"].flatMap { dh in
         ["XX", "IK"].map { KeyGateWire.suiteName(pattern: $0, dh: dh) }
     })
@@ -56,7 +64,10 @@ public struct ServerConfiguration: Sendable {
         resumeTimeout: Duration = Timeouts.resumeAfterGrant,
         firstFrameTimeout: Duration = Timeouts.firstFrameOnDataPort,
         dataPortWait: Duration = Timeouts.waitForDataPort,
-        maximumPendingDataConnections: Int = 16,
+        pendingDataConnectionsPerShare: Int = 8,
+        sourceLimits: SourceLimits = .defaults,
+        clockSkew: Duration = Timeouts.clockSkew,
+        wallClock: WallClock = .system,
         traceHandshakes: Bool = false
     ) {
         self.listenAddress = listenAddress
@@ -69,7 +80,10 @@ public struct ServerConfiguration: Sendable {
         self.resumeTimeout = resumeTimeout
         self.firstFrameTimeout = firstFrameTimeout
         self.dataPortWait = dataPortWait
-        self.maximumPendingDataConnections = maximumPendingDataConnections
+        self.pendingDataConnectionsPerShare = pendingDataConnectionsPerShare
+        self.sourceLimits = sourceLimits
+        self.clockSkew = clockSkew
+        self.wallClock = wallClock
         self.traceHandshakes = traceHandshakes
     }
 

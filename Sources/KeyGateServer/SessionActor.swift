@@ -2,7 +2,7 @@ import KeyGateChannel
 import KeyGateSockets
 
 /// One granted session: owns its data listener until the client resumes
-/// (protocol-v1 section 4), then runs the requested service over the
+/// (PROTOCOL.md section 4), then runs the requested service over the
 /// resumed channel, and cleans everything up on any exit.
 ///
 /// Strangers on the data port (garbage, another key, a replay) are closed
@@ -12,6 +12,7 @@ actor SessionActor {
     let id: Int
     let peer: PeerIdentity
     private let keys: SessionKeys
+    private let dataKey: [UInt8]?
     private let service: any GateService
     private let listener: TCPListener
     private let grantedAt: ContinuousClock.Instant
@@ -19,15 +20,18 @@ actor SessionActor {
     private let dataPorts: DataPortAllocator
     private let localHost: String
     private let log: Log
+    /// Told once the grant is settled: resumed, or expired.
+    private let onResumeSettled: @Sendable () -> Void
 
     init(
-        id: Int, peer: PeerIdentity, keys: SessionKeys, service: any GateService, listener: TCPListener,
-        grantedAt: ContinuousClock.Instant, configuration: ServerConfiguration, dataPorts: DataPortAllocator,
-        localHost: String, log: Log
+        id: Int, peer: PeerIdentity, keys: SessionKeys, dataKey: [UInt8]?, service: any GateService,
+        listener: TCPListener, grantedAt: ContinuousClock.Instant, configuration: ServerConfiguration,
+        dataPorts: DataPortAllocator, localHost: String, log: Log, onResumeSettled: @escaping @Sendable () -> Void
     ) {
         self.id = id
         self.peer = peer
         self.keys = keys
+        self.dataKey = dataKey
         self.service = service
         self.listener = listener
         self.grantedAt = grantedAt
@@ -35,20 +39,26 @@ actor SessionActor {
         self.dataPorts = dataPorts
         self.localHost = localHost
         self.log = log
+        self.onResumeSettled = onResumeSettled
     }
 
     /// Waits for the client on the data port, then serves it. Returns when
     /// the session is over (expired, finished, failed or cancelled).
     func run() async {
         let port = listener.localAddress.port
-        guard let channel = await awaitResume() else {
+        let resumed = await awaitResume()
+        onResumeSettled()
+        guard let channel = resumed else {
             log.info("session expired", ["port": "\(port)", "reason": "no RESUME within \(configuration.resumeTimeout)"])
             return
         }
         log.info("resumed", ["port": "\(port)", "service": service.name])
         let started = ContinuousClock.now
+        let dataConnections = dataKey.map {
+            DataConnectionAuthority(dataKey: $0, diffieHellmanName: keys.diffieHellmanName)
+        }
         let context = ServiceContext(
-            channel: channel, peer: peer, sessionID: id, dataConnections: DataConnectionAuthority(keys: keys),
+            channel: channel, peer: peer, sessionID: id, dataConnections: dataConnections,
             dataPorts: dataPorts, localHost: localHost, log: log)
         await service.serve(context)
         await channel.close()
@@ -64,7 +74,7 @@ actor SessionActor {
         let log = self.log
         let port = listener.localAddress.port
         let acceptor = AuthenticatedAcceptor(
-            listener: listener, maximumPending: configuration.maximumPendingDataConnections)
+            listener: listener, handshakeHost: peer.host, share: configuration.pendingDataConnectionsPerShare)
         return await acceptor.firstAuthentic(
             until: grantedAt + configuration.resumeTimeout,
             verify: { connection in

@@ -59,11 +59,16 @@ struct Socket: ~Copyable {
     /// check `pendingError` and `peerAddress`.
     /// - Throws: `SystemError.callFailed("socket" or "connect", ...)` when
     ///   the call fails at once (ECONNREFUSED on loopback, ENETUNREACH).
-    init(connectingTo address: SocketAddress, events: UInt32) throws(SystemError) {
+    init(connectingTo address: SocketAddress, from source: SocketAddress? = nil, events: UInt32) throws(SystemError) {
         let descriptor = try SystemCall.runNow("socket", address: address) {
             Glibc.socket(address.family, Self.streamType, 0)
         }
         do {
+            if let source {
+                _ = try SystemCall.runNow("bind", address: source) {
+                    source.withSocketAddress { Glibc.bind(descriptor, $0, $1) }
+                }
+            }
             // Completed or in progress (EINPROGRESS) are both fine here.
             _ = try SystemCall.run("connect", address: address) {
                 address.withSocketAddress { Glibc.connect(descriptor, $0, $1) }

@@ -43,14 +43,19 @@ public actor TCPConnection {
 
     /// Connects to `address` without blocking a thread, with TCP_NODELAY on.
     ///
-    /// - Parameter timeout: how long to wait for the handshake; nil waits
-    ///   as long as the kernel keeps retrying (about two minutes).
+    /// - Parameters:
+    ///   - source: the local address to connect from (port 0: any port);
+    ///     nil lets the kernel choose, as usual.
+    ///   - timeout: how long to wait for the handshake; nil waits as long
+    ///     as the kernel keeps retrying (about two minutes).
     /// - Throws: `SystemError.callFailed("connect", errno, address)` (for
     ///   example ECONNREFUSED, ENETUNREACH), `SystemError.timedOut`,
     ///   `CancellationError`.
-    public static func connect(to address: SocketAddress, timeout: Duration? = nil) async throws -> TCPConnection {
+    public static func connect(
+        to address: SocketAddress, from source: SocketAddress? = nil, timeout: Duration? = nil
+    ) async throws -> TCPConnection {
         let deadline = Deadline.after(timeout)
-        let socket = try Socket(connectingTo: address, events: Socket.connectionEvents)
+        let socket = try Socket(connectingTo: address, from: source, events: Socket.connectionEvents)
         let registration = socket.registration
         while true {
             // Taken before the checks: completion between a check and the

@@ -1,3 +1,4 @@
+import KeyGateChannel
 import KeyGateClient
 import Glibc
 
@@ -32,7 +33,7 @@ enum KeyGateTool {
             print(overview)
             exit(ExitStatus.success.rawValue)
         case "--version", "-V":
-            print("keygate \(version) (protocol KeyGate/1)")
+            print("keygate \(version) (protocol \(KeyGateWire.protocolVersion))")
             exit(ExitStatus.success.rawValue)
         default:
             break

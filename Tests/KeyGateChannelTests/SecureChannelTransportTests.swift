@@ -239,13 +239,14 @@ struct SecureChannelResumeTests {
 }
 
 struct DataConnectionKeyTests {
-    /// Expected values computed independently with Python:
+    /// PROTOCOL.md section 6, for a `data_key` of bytes 0...31. Expected
+    /// values computed independently with Python:
     /// hmac.new(bytes(range(32)), b'ftp-data' + n.to_bytes(8, 'big'), hashlib.sha256).hexdigest()
     @Test func pskMatchesAnIndependentComputation() {
-        let hash = (0..<32).map { UInt8($0) }
-        #expect(DataConnectionKey.presharedKey(handshakeHash: hash, passiveNumber: 1)
+        let dataKey = (0..<32).map { UInt8($0) }
+        #expect(DataConnectionKey.presharedKey(dataKey: dataKey, passiveNumber: 1)
             == [UInt8](hex: "d538c79e29330704bacbc22ebc90c6830c50b2d7974b8214ee1a6b732c9d39f4"))
-        #expect(DataConnectionKey.presharedKey(handshakeHash: hash, passiveNumber: 258)
+        #expect(DataConnectionKey.presharedKey(dataKey: dataKey, passiveNumber: 258)
             == [UInt8](hex: "d86a0e2d2e08755fd7ea99b279c7e6286e6e7e7f6a429d45e60c92305a85d76f"))
     }
 

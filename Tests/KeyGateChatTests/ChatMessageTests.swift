@@ -32,7 +32,7 @@ struct ChatRequestTests {
 }
 
 struct ChatEventTests {
-    /// The exact bytes of protocol-v1 section 5.
+    /// The exact bytes of PROTOCOL.md section 5.
     @Test func eventsAreEncodedAsTheProtocolWritesThem() {
         #expect(ChatEvent.message(from: "alice", text: "hi \"you\"", seq: 3).json.description
             == #"{"type":"msg","from":"alice","text":"hi \"you\"","seq":3}"#)

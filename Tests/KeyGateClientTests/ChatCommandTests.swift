@@ -39,7 +39,7 @@ struct ChatCommandTests {
         let lines = outcome.lines
         try #require(lines.count == 4)
         let grant = try GrantReply(parsing: Array(lines[0].utf8))
-        guard case let .granted(_, name) = grant else { Issue.record("not a grant: \(lines[0])"); return }
+        guard case let .granted(_, name, _) = grant else { Issue.record("not a grant: \(lines[0])"); return }
         #expect(name == "bob")
         #expect(lines[1] == #"{"type":"joined","name":"bob"}"#)
         #expect(lines[2] == #"{"type":"who","names":["bob"]}"#)

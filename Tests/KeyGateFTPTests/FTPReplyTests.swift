@@ -1,7 +1,7 @@
 import KeyGateFTP
 import Testing
 
-/// Reply formatting and parsing (RFC 959 section 4.2; protocol-v1 section 9).
+/// Reply formatting and parsing (RFC 959 section 4.2; PROTOCOL.md section 9).
 struct FTPReplyTests {
     @Test func aSingleLineReplyHasNoTrailingLineEnd() {
         #expect(FTPReply(.transferComplete, "Transfer complete").message == Array("226 Transfer complete".utf8))

@@ -281,7 +281,12 @@ struct FTPServiceTests {
         // passive number, then silence.
         let garbage = try await TCPConnection.connect(to: address)
         try await garbage.write(Array(repeating: 0x41, count: 100))
-        await #expect(throws: (any Error).self) { try await client.connectData(port: port, passiveNumber: 2) }
+        await #expect(throws: (any Error).self) {
+            // One attempt: a client would reconnect to a connection cut
+            // like this one for 30 seconds (PROTOCOL.md section 6).
+            try await client.session.dataConnections?.dial(
+                address, passiveNumber: 2, timeout: .seconds(10), reconnection: .never)
+        }
         let silent = try await TCPConnection.connect(to: address)
         let data = try await client.connectData(port: port, passiveNumber: 1)
         #expect(try await client.request(FTPCommand(verb: "RETR", argument: "a.txt")).code == .openingDataConnection)

@@ -4,7 +4,7 @@ import Testing
 
 struct KeyAlgorithmTests {
     /// (algorithm, private key bytes, public key bytes, file-name suffix):
-    /// protocol-v1 sections 7 and 8.
+    /// PROTOCOL.md sections 7 and 8.
     static let sizes: [(KeyAlgorithm, Int, Int, String)] = [
         (.x25519, 32, 32, ""),
         (.ffdhe2048, 32, 256, "-ffdhe2048"),

@@ -231,14 +231,18 @@ struct GateServerTests {
         await server.stopAndRemove()
     }
 
+    /// A thousand garbage and half-open connections from another address
+    /// (127.0.0.2): that source meets its limits, the others get in.
     @Test func garbageFloodDoesNotStopLegitimateClients() async throws {
         let server = try await Self.chatServer { $0.handshakeTimeout = .seconds(2) }
         let address = try SocketAddress(host: "127.0.0.1", port: server.port)
+        let flooder = try SocketAddress(host: "127.0.0.2", port: 0)
         let options = try await server.clients(10)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<1000 {
                 group.addTask {
-                    guard let connection = try? await TCPConnection.connect(to: address, timeout: .seconds(10)) else { return }
+                    guard let connection = try? await TCPConnection.connect(to: address, from: flooder, timeout: .seconds(10))
+                    else { return }
                     if index % 2 == 0 {
                         try? await connection.write((0..<64).map { _ in UInt8.random(in: 0...255) })
                     }
@@ -295,7 +299,7 @@ struct GrantedButNotResumed {
             protocolName: options.protocolName, staticPrivateKey: identity.privateKey.bytes, service: "chat",
             deadline: .now + .seconds(10)))
         let reply = try GrantReply(parsing: try #require(try await control.receive(deadline: .now + .seconds(10))))
-        guard case let .granted(port, grantedName) = reply else {
+        guard case let .granted(port, grantedName, _) = reply else {
             throw ClientError.failed("expected a grant, got \(reply)")
         }
         #expect(grantedName == name)
