@@ -80,7 +80,7 @@ let package = Package(
         tests("KeyGateKeys", dependencies: ["KeyGateNoise", "KeyGateCrypto", "KeyGateFixtures"]),
         tests("KeyGateSockets", dependencies: ["KeyGateTestSupport"]),
         tests("KeyGateChannel", dependencies: ["KeyGateNoise", "KeyGateCrypto", "KeyGateFixtures"]),
-        tests("KeyGateServer", dependencies: ["KeyGateTestSupport", "KeyGateChannel", "KeyGateSockets", "KeyGateKeys", "KeyGateClient", "KeyGateChat"]),
+        tests("KeyGateServer", dependencies: ["KeyGateTestSupport", "KeyGateChannel", "KeyGateSockets", "KeyGateKeys", "KeyGateNoise", "KeyGateCrypto", "KeyGateClient", "KeyGateChat", "KeyGateFTP"]),
         tests("KeyGateChat", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient"]),
         tests("KeyGateFTP", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient", "KeyGateChannel", "KeyGateSockets", "KeyGateCrypto"]),
         tests("KeyGateClient", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateKeys", "KeyGateSockets", "KeyGateCrypto"]),

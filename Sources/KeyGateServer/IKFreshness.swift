@@ -76,13 +76,14 @@ public final class IKFreshness: Sendable {
             let skew = Int64(bitPattern: timestamp &- now)
             // Already older than the window: the clock check refuses it for
             // ever, so there is nothing to remember.
-            guard forgetAt >= now else { return .clockSkew(seconds: skew / 1_000_000) }
+            let skewSeconds = (skew + (skew < 0 ? -500_000 : 500_000)) / 1_000_000
+            guard forgetAt >= now else { return .clockSkew(seconds: skewSeconds) }
             guard Self.makeRoom(for: keyID, in: &state, now: now, perKey: capacityPerKey, total: capacity) else {
                 return .memoryFull
             }
             if state.remembered[keyID]?[digest] == nil { state.count += 1 }
             state.remembered[keyID, default: [:]][digest] = forgetAt
-            if skew > Int64(limit) || skew < -Int64(limit) { return .clockSkew(seconds: skew / 1_000_000) }
+            if skew > Int64(limit) || skew < -Int64(limit) { return .clockSkew(seconds: skewSeconds) }
             if timestamp < startedAt && now < startedAt &+ limit {
                 return .datedBeforeStart(secondsAgo: Int64((now - startedAt) / 1_000_000))
             }

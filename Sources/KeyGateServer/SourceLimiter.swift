@@ -122,6 +122,9 @@ final class SourceLimiter: Sendable {
         }
     }
 
+    /// The sources tracked now (tests).
+    var trackedSourceCount: Int { sources.withLock { $0.count } }
+
     /// What is counted for `source` now (tests).
     func counts(for source: String) -> (handshakes: Int, grants: Int) {
         sources.withLock { sources in (sources[source]?.handshakes ?? 0, sources[source]?.grants ?? 0) }

@@ -18,12 +18,13 @@ public final class FTPTestServer: Sendable {
 
     /// Starts a server whose FTP root is `ftp-root` in its temporary folder.
     public static func start(
-        homePerClient: Bool = false, limits: FTPService.Limits = FTPService.Limits()
+        homePerClient: Bool = false, limits: FTPService.Limits = FTPService.Limits(),
+        configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> FTPTestServer {
         let directory = TemporaryDirectory("keygate-ftp-test")
         let root = directory.appending("ftp-root")
         let service = try FTPService(root: root, homePerClient: homePerClient, limits: limits)
-        let server = try await TestServer.start(services: [service], directory: directory)
+        let server = try await TestServer.start(services: [service], directory: directory, configure: configure)
         return FTPTestServer(server: server, root: root)
     }
 

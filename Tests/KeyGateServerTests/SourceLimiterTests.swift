@@ -1,0 +1,76 @@
+import KeyGateChannel
+@testable import KeyGateServer
+import Testing
+
+/// Per-source limits on the control port, and their bounded log.
+struct SourceLimiterTests {
+    static func limiter(
+        inProgress: Int = 100, rate: Double = 1000, burst: Int = 1000, grants: Int = 100
+    ) -> (SourceLimiter, Log) {
+        let log = Log(level: .debug, destination: .memory)
+        let limits = SourceLimits(handshakesInProgress: inProgress, handshakeRate: rate, handshakeBurst: burst, unresumedGrants: grants)
+        return (SourceLimiter(limits: limits, log: log), log)
+    }
+
+    @Test func handshakesInProgressAreCountedPerSource() {
+        let (limiter, _) = Self.limiter(inProgress: 2)
+        #expect(limiter.admitHandshake(from: "10.0.0.1") == nil)
+        #expect(limiter.admitHandshake(from: "10.0.0.1") == nil)
+        #expect(limiter.admitHandshake(from: "10.0.0.1") == .handshakesInProgress)
+        #expect(limiter.admitHandshake(from: "10.0.0.2") == nil, "another address has its own count")
+        limiter.handshakeEnded(from: "10.0.0.1")
+        #expect(limiter.admitHandshake(from: "10.0.0.1") == nil)
+    }
+
+    @Test func theRateIsATokenBucket() {
+        let (limiter, _) = Self.limiter(rate: 10, burst: 3)
+        let start = ContinuousClock.now
+        for _ in 0..<3 {
+            #expect(limiter.admitHandshake(from: "10.0.0.1", now: start) == nil)
+            limiter.handshakeEnded(from: "10.0.0.1")
+        }
+        #expect(limiter.admitHandshake(from: "10.0.0.1", now: start) == .handshakeRate)
+        // 10 per second: one more after 100 ms.
+        #expect(limiter.admitHandshake(from: "10.0.0.1", now: start + .milliseconds(100)) == nil)
+        #expect(limiter.admitHandshake(from: "10.0.0.1", now: start + .milliseconds(100)) == .handshakeRate)
+    }
+
+    @Test func unresumedGrantsAreCountedUntilSettled() {
+        let (limiter, _) = Self.limiter(grants: 1)
+        #expect(limiter.admitHandshake(from: "10.0.0.1") == nil)
+        limiter.handshakeEnded(from: "10.0.0.1")
+        limiter.grantIssued(to: "10.0.0.1")
+        #expect(limiter.admitHandshake(from: "10.0.0.1") == .unresumedGrants)
+        limiter.grantSettled(for: "10.0.0.1")
+        #expect(limiter.admitHandshake(from: "10.0.0.1") == nil)
+    }
+
+    /// A flood of refusals makes one line at first and one summary per
+    /// interval, not one line per connection.
+    @Test func refusalsAreLoggedOnceAndThenSummarised() {
+        let (limiter, log) = Self.limiter(inProgress: 1)
+        _ = limiter.admitHandshake(from: "10.0.0.9")
+        for _ in 0..<1000 { _ = limiter.admitHandshake(from: "10.0.0.9") }
+        #expect(log.lines.count == 1)
+        #expect(log.lines[0].contains("source over limit") && log.lines[0].contains("source=10.0.0.9"))
+        limiter.report()
+        #expect(log.lines.count == 2)
+        #expect(log.lines[1].contains("source still over limit") && log.lines[1].contains("handshakes_in_progress=999"))
+        // A quiet interval: nothing to say; the next refusal is news again.
+        limiter.report()
+        limiter.report()
+        #expect(log.lines.count == 2)
+        _ = limiter.admitHandshake(from: "10.0.0.9")
+        #expect(log.lines.count == 3)
+    }
+
+    @Test func idleSourcesAreForgotten() {
+        let (limiter, _) = Self.limiter()
+        for index in 0..<100 {
+            #expect(limiter.admitHandshake(from: "10.0.1.\(index)") == nil)
+            limiter.handshakeEnded(from: "10.0.1.\(index)")
+        }
+        limiter.report(now: .now + .seconds(5))
+        #expect(limiter.trackedSourceCount == 0)
+    }
+}
