@@ -31,6 +31,9 @@ actor ChatRoom {
         let id = nextMemberID
         nextMemberID += 1
         if let closingNotice {
+            // Even now the joiner's own `joined` comes first (PROTOCOL.md
+            // section 9): it acknowledges the session.
+            _ = outbox.enqueue(ChatEvent.joined(name).json.bytes)
             outbox.finish(with: closingNotice)
             return id
         }

@@ -200,7 +200,7 @@ public enum GateClient {
     /// acknowledgement (left unread for the service's reader). A
     /// connection cut before it is reconnected with the same frame; one that
     /// stays silent for 5 seconds is a failure.
-    private static func resume(
+    static func resume(
         at address: SocketAddress, frame: [UInt8], keys: SessionKeys, timeout: Duration, reconnection: Reconnection
     ) async throws -> SecureChannel {
         try await reconnection.run {

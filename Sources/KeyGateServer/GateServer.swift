@@ -322,6 +322,10 @@ public final class GateServer: Sendable {
         if case ChannelError.handshakeFailed(.decryptionFailed)? = error as? ChannelError {
             return "\(error) (a client of another protocol version? this server speaks \(KeyGateWire.protocolVersion))"
         }
+        if case let ChannelError.unexpectedEndOfStream(activity)? = error as? ChannelError, activity.hasSuffix("message 3") {
+            return "\(error) (the client may have refused this server's key, or speak another protocol version "
+                + "than \(KeyGateWire.protocolVersion))"
+        }
         switch error {
         case let error as ChannelError: return error.description
         case let error as SystemError: return error.description

@@ -28,6 +28,16 @@ struct ServeCommand: Command {
             .init("handshake-timeout", value: "SECONDS", help: "Limit for a whole handshake (default 10)."),
             .init("max-handshakes", value: "N", help: "Handshakes in progress at once; more are closed at once (default 256)."),
             .init("max-sessions", value: "N", help: "Sessions at once (default 10000)."),
+            .init("max-source-handshakes", value: "N",
+                  help: "Handshakes in progress at once from one address (default \(SourceLimits.defaults.handshakesInProgress))."),
+            .init("source-handshake-rate", value: "N",
+                  help: "Handshakes per second one address may start, on average (default \(Int(SourceLimits.defaults.handshakeRate)))."),
+            .init("source-handshake-burst", value: "N",
+                  help: "Handshakes one address may start at once after a quiet spell (default \(SourceLimits.defaults.handshakeBurst))."),
+            .init("max-source-grants", value: "N",
+                  help: "Grants not yet resumed at once for one address (default \(SourceLimits.defaults.unresumedGrants))."),
+            .init("clock-skew", value: "SECONDS",
+                  help: "Largest accepted difference between an IK client's clock and the server's (default \(Timeouts.clockSkew.components.seconds))."),
             .init("trace-handshake", help: "Log each handshake message token by token (public values only)."),
             .init("log-level", value: "LEVEL", help: "debug, info, warning or error (default info)."),
         ],
@@ -42,6 +52,14 @@ struct ServeCommand: Command {
             data port from the range in the grant, and moves its session
             there. Publish the control port and the whole range when the
             server runs in a container (-p 7700-7799:7700-7799).
+
+            An address over one of its limits (handshakes in progress,
+            handshake rate, grants not yet resumed) is closed as soon as it
+            connects, before any work is done for it; the log says so once,
+            then in one summary line per address every 10 seconds. What
+            handshakes cost in computing is shared fairly between addresses,
+            and one core stays free of it, so a flood from one address slows
+            nobody else's setup much.
 
             SIGINT or SIGTERM stops the server: no new connections, chat
             members are told, sessions are closed, exit 0 within 2 seconds.
@@ -122,6 +140,16 @@ struct ServeCommand: Command {
         configuration.handshakeTimeout = .milliseconds(Int(try arguments.seconds("handshake-timeout", default: 10) * 1000))
         configuration.maximumHandshakes = try arguments.integer("max-handshakes", default: 256, in: 1...100_000)
         configuration.maximumSessions = try arguments.integer("max-sessions", default: 10_000, in: 1...1_000_000)
+        let limits = SourceLimits.defaults
+        configuration.sourceLimits = SourceLimits(
+            handshakesInProgress: try arguments.integer(
+                "max-source-handshakes", default: limits.handshakesInProgress, in: 1...100_000),
+            handshakeRate: Double(try arguments.integer(
+                "source-handshake-rate", default: Int(limits.handshakeRate), in: 1...1_000_000)),
+            handshakeBurst: try arguments.integer("source-handshake-burst", default: limits.handshakeBurst, in: 1...1_000_000),
+            unresumedGrants: try arguments.integer("max-source-grants", default: limits.unresumedGrants, in: 1...1_000_000))
+        let skew = try arguments.seconds("clock-skew", default: Double(Timeouts.clockSkew.components.seconds))
+        configuration.clockSkew = .milliseconds(Int(skew * 1000))
         configuration.traceHandshakes = arguments.flag("trace-handshake")
         return configuration
     }
