@@ -49,7 +49,10 @@ public enum ClientError: Error, CustomStringConvertible {
         case let error as ClientError:
             return error
         case let error as KeyFileError:
-            if case .serverKeyChanged = error { return .serverKeyMismatch(error.description) }
+            switch error {
+            case .serverKeyChanged, .serverKeyNewAlgorithm: return .serverKeyMismatch(error.description)
+            default: break
+            }
             return .failed(error.description)
         case let error as SystemError:
             switch error {

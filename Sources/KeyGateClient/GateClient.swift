@@ -30,6 +30,10 @@ public struct GateClientOptions: Sendable {
     public var log: Log
     /// The clock an IK message 1 carries (tests move it).
     public var clock: WallClock = .system
+    /// Trust a known server's key of an algorithm not recorded for it yet
+    /// (`--accept-new-host-key`); a changed key of a known algorithm is
+    /// refused whatever this says.
+    public var acceptNewHostKeyAlgorithm = false
 
     public init(
         host: String, port: UInt16 = KeyGateWire.defaultControlPort, keys: KeyStore, identityName: String = "client",
@@ -240,6 +244,7 @@ public enum GateClient {
         let host = options.host
         let port = Int(options.port)
         let algorithm = options.algorithm
+        let acceptNewAlgorithm = options.acceptNewHostKeyAlgorithm
         let log = options.log
         var handshakeOptions = ClientHandshakeOptions(
             protocolName: options.protocolName, staticPrivateKey: identity.privateKey.bytes,
@@ -247,7 +252,8 @@ public enum GateClient {
             verifyServerKey: { keyBytes in
                 // PROTOCOL.md section 9: judged before message 3 reveals us.
                 let key = try PublicKey(algorithm: algorithm, bytes: keyBytes)
-                if case .remembered = try await knownHosts.verify(host: host, port: port, key: key) {
+                let outcome = try await knownHosts.verify(host: host, port: port, key: key, acceptNewAlgorithm: acceptNewAlgorithm)
+                if case .remembered = outcome {
                     log.warning("trusting the server's key on first use", [
                         "server": "\(host):\(port)", "fingerprint": key.fingerprint, "file": knownHosts.path,
                     ])

@@ -61,6 +61,9 @@ public final class AuthorizedKeys: Sendable {
         /// The file was modified too recently for its stamp to prove that a
         /// later write would change it (see `FileStamp.isRecent`).
         var mustReread = false
+        /// The folder's owner and mode at the last read: a folder made
+        /// writable by others makes the file unsafe, so it is read again.
+        var folder: [UInt32]?
         var list = AuthorizedKeysList()
     }
 
@@ -134,7 +137,7 @@ public final class AuthorizedKeys: Sendable {
     public func add(_ key: PublicKey, name: String?) throws(KeyFileError) -> AddResult {
         if let name { try AuthorizedKeys.validateName(name) }
         return try state.withLock { (state) throws(KeyFileError) -> AddResult in
-            let contents = try FileSystem.read(path)
+            let contents = try FileSystem.read(path, protection: .trusted)
             let list = AuthorizedKeysList(parsing: contents?.bytes ?? [], path: path)
             if let existing = list.entriesByKey[key] {
                 return .alreadyPresent(name: existing.name)
@@ -186,9 +189,11 @@ public final class AuthorizedKeys: Sendable {
     /// to report, or nil when nothing new was found.
     private func refresh(_ state: inout State, force: Bool) -> [KeyFileError]? {
         let status = FileSystem.status(path)
-        if !force, !state.mustReread, let previous = state.status, previous == status {
+        let folder = FileSystem.folderProtection(of: path)
+        if !force, !state.mustReread, let previous = state.status, previous == status, state.folder == folder {
             return nil
         }
+        state.folder = folder
         let wasLoaded = state.status != nil
         let previousWarnings = state.list.warnings
         var newStatus = status
@@ -200,7 +205,7 @@ public final class AuthorizedKeys: Sendable {
             state.list = AuthorizedKeysList(failure: .systemCallFailed(call: "stat", path: path, errno: code))
         case .present:
             do {
-                if let contents = try FileSystem.read(path) {
+                if let contents = try FileSystem.read(path, protection: .trusted) {
                     state.list = AuthorizedKeysList(parsing: contents.bytes, path: path)
                     newStatus = .present(contents.stamp)
                     state.mustReread = contents.stamp.isRecent(now: FileSystem.now())

@@ -17,6 +17,19 @@ enum FileSystem {
         var permissions: UInt32
     }
 
+    /// How well a file must be protected before its contents are believed,
+    /// as sshd's StrictModes asks of its key files.
+    enum Protection: Sendable {
+        /// Anything readable (a public key file given on the command line).
+        case none
+        /// No symbolic link, owned by the running user or root, writable by
+        /// nobody else, in a folder nobody else can write to: the
+        /// allow-list and known_hosts, whose contents decide who is trusted.
+        case trusted
+        /// As `trusted`, and readable by nobody else: private keys.
+        case secret
+    }
+
     /// The state of a path, for change detection.
     enum Status: Equatable, Sendable {
         case missing
@@ -38,22 +51,33 @@ enum FileSystem {
     }
 
     /// Reads the whole file at `path`, or returns nil if there is none.
-    /// - Throws: `KeyFileError.notARegularFile`, `.fileTooLarge` or
-    ///   `.systemCallFailed`.
-    static func read(_ path: String, limit: Int = maximumFileSize) throws(KeyFileError) -> Contents? {
+    /// - Parameter protection: what the file and its folder must satisfy;
+    ///   checked on the open descriptor (`fstat`), so the file judged is
+    ///   the file read.
+    /// - Throws: `KeyFileError.notARegularFile`, `.fileTooLarge`,
+    ///   `.systemCallFailed`, and for protected files `.symbolicLink`,
+    ///   `.untrustedOwner`, `.writableByOthers`, `.folderWritableByOthers`,
+    ///   `.unprotectedPrivateKey`.
+    static func read(
+        _ path: String, protection: Protection = .none, limit: Int = maximumFileSize
+    ) throws(KeyFileError) -> Contents? {
         let descriptor: Int32
+        // O_NONBLOCK: opening a FIFO someone put in place of a key file
+        // must not hang; regular files ignore the flag. O_NOFOLLOW: a
+        // protected file must be the file itself, not a link to elsewhere.
+        let flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (protection == .none ? 0 : O_NOFOLLOW)
         do {
-            // O_NONBLOCK: opening a FIFO someone put in place of a key file
-            // must not hang; regular files ignore the flag.
-            descriptor = try call("open", path) { open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }
+            descriptor = try call("open", path) { open(path, flags) }
         } catch {
             if case .systemCallFailed(_, _, ENOENT) = error { return nil }
+            if case .systemCallFailed(_, _, ELOOP) = error, protection != .none { throw .symbolicLink(path: path) }
             throw error
         }
         defer { _ = close(descriptor) }
         var info = stat()
         _ = try call("fstat", path) { fstat(descriptor, &info) }
         guard isRegularFile(info) else { throw .notARegularFile(path: path) }
+        try check(info, of: path, against: protection)
         guard info.st_size <= limit else {
             throw .fileTooLarge(path: path, byteCount: Int(info.st_size), limit: limit)
         }
@@ -73,11 +97,45 @@ enum FileSystem {
         return Contents(bytes: bytes, stamp: FileStamp(info), permissions: UInt32(info.st_mode) & 0o7777)
     }
 
-    /// The stamp of `path` by stat(2), following symbolic links.
+    /// Refuses a file that someone other than the running user (or root)
+    /// could have written, or a secret that someone else could read.
+    private static func check(_ info: stat, of path: String, against protection: Protection) throws(KeyFileError) {
+        guard protection != .none else { return }
+        let user = geteuid()
+        guard info.st_uid == user || info.st_uid == 0 else {
+            throw .untrustedOwner(path: path, owner: UInt32(info.st_uid), user: UInt32(user))
+        }
+        let mode = UInt32(info.st_mode) & 0o7777
+        if protection == .secret {
+            // OpenSSH refuses a private key with any group or other permission bit.
+            guard mode & 0o077 == 0 else { throw .unprotectedPrivateKey(path: path, mode: mode) }
+        } else {
+            guard mode & 0o022 == 0 else { throw .writableByOthers(path: path, mode: mode) }
+        }
+        let folder = directoryName(of: path)
+        var folderInfo = stat()
+        _ = try call("stat", folder) { stat(folder, &folderInfo) }
+        let folderMode = UInt32(folderInfo.st_mode) & 0o7777
+        guard folderMode & 0o022 == 0 else {
+            throw .folderWritableByOthers(folder: folder, path: path, mode: folderMode)
+        }
+    }
+
+    /// The owner and permission bits of the folder holding `path`, nil if
+    /// it cannot be read: part of what a re-read of a protected file
+    /// depends on (a folder made writable by others makes its files unsafe).
+    static func folderProtection(of path: String) -> [UInt32]? {
+        var info = stat()
+        guard stat(directoryName(of: path), &info) == 0 else { return nil }
+        return [UInt32(info.st_uid), UInt32(info.st_mode) & 0o7777]
+    }
+
+    /// The stamp of `path` by lstat(2): a file replaced by a symbolic link
+    /// counts as a change.
     static func status(_ path: String) -> Status {
         var info = stat()
         do {
-            _ = try call("stat", path) { stat(path, &info) }
+            _ = try call("lstat", path) { lstat(path, &info) }
         } catch {
             if case let .systemCallFailed(_, _, code) = error {
                 return code == ENOENT ? .missing : .failed(errno: code)

@@ -48,6 +48,19 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The server at `hostAndPort` presented another key than the one
     /// recorded in known_hosts.
     case serverKeyChanged(hostAndPort: String, knownHostsPath: String, known: PublicKey, presented: PublicKey)
+    /// A known host presents a key of an algorithm not recorded for it yet
+    /// (trust on first use is per host, not per algorithm).
+    case serverKeyNewAlgorithm(hostAndPort: String, knownHostsPath: String, known: [PublicKey], presented: PublicKey)
+    /// A key file, allow-list or known_hosts is a symbolic link.
+    case symbolicLink(path: String)
+    /// A key file, allow-list or known_hosts is owned by someone other than
+    /// the running user or root.
+    case untrustedOwner(path: String, owner: UInt32, user: UInt32)
+    /// An allow-list, known_hosts or key file that group or others may write.
+    case writableByOthers(path: String, mode: UInt32)
+    /// The folder holding a key file, allow-list or known_hosts can be
+    /// written by group or others (who could replace the file).
+    case folderWritableByOthers(folder: String, path: String, mode: UInt32)
 
     public var description: String {
         switch self {
@@ -98,7 +111,48 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
                 the server, so the connection was refused. If the change is expected (the server's key was replaced), \
                 delete the line starting with '\(hostAndPort) \(known.algorithm)' from \(path) and connect again.
                 """
+        case let .serverKeyNewAlgorithm(hostAndPort, path, known, presented):
+            let knownText = known.map { "\($0.fingerprint) (\($0.algorithm))" }.joined(separator: ", ")
+            return "server \(hostAndPort) is known by \(knownText) in \(path), but presented a key of an algorithm "
+                + "it was never seen with: \(presented.fingerprint) (\(presented.algorithm)). Someone may be "
+                + "impersonating the server, so the connection was refused. If the server does have such a key "
+                + "(compare the fingerprint with 'keygate fingerprint' on the server), accept it once with "
+                + "--accept-new-host-key."
+        case let .symbolicLink(path):
+            let quoted = KeyFileError.shellQuoted(path)
+            return "\(path) is a symbolic link; key files, authorized_keys and known_hosts are not followed through links. "
+                + "Put the file itself there: cp --remove-destination \"$(readlink -f \(quoted))\" \(quoted)"
+        case let .untrustedOwner(path, owner, user):
+            return "\(path) is owned by \(KeyFileError.userName(owner)), not by the user running keygate "
+                + "(\(KeyFileError.userName(user))) or root, so someone else could have written it; run: "
+                + "chown \(KeyFileError.userName(user)) \(KeyFileError.shellQuoted(path))"
+        case let .writableByOthers(path, mode):
+            return "\(path) can be written by group or others (mode \(KeyFileError.octal(mode))), who could add keys to it; "
+                + "run: chmod go-w \(KeyFileError.shellQuoted(path))"
+        case let .folderWritableByOthers(folder, path, mode):
+            return "\(folder), the folder holding \(path), can be written by group or others (mode "
+                + "\(KeyFileError.octal(mode))), who could replace the file; run: chmod go-w \(KeyFileError.shellQuoted(folder))"
         }
+    }
+
+    /// Whether this error is a refusal to trust a file (its protection), as
+    /// opposed to a file that is missing or malformed.
+    public var isUnsafeFile: Bool {
+        switch self {
+        case .symbolicLink, .untrustedOwner, .writableByOthers, .folderWritableByOthers, .unprotectedPrivateKey: return true
+        default: return false
+        }
+    }
+
+    /// A user's name for messages, or its number.
+    static func userName(_ uid: UInt32) -> String {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name else {
+            return "\(uid)"
+        }
+        return String(cString: name)
     }
 
     /// `strerror(code)`, with the number for searching.

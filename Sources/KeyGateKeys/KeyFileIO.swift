@@ -30,9 +30,11 @@ extension AuthorizedKeys {
 }
 
 extension KnownHosts {
-    /// `trustOnFirstUse(host:port:key:)` for async callers: reading and
-    /// writing the file (with fsync) happen off the cooperative pool.
-    public func verify(host: String, port: Int, key: PublicKey) async throws -> TrustOutcome {
-        try await KeyFileIO.perform { try self.trustOnFirstUse(host: host, port: port, key: key) }
+    /// `trustOnFirstUse` for async callers: reading and writing the file
+    /// (with fsync) happen off the cooperative pool.
+    public func verify(host: String, port: Int, key: PublicKey, acceptNewAlgorithm: Bool = false) async throws -> TrustOutcome {
+        try await KeyFileIO.perform {
+            try self.trustOnFirstUse(host: host, port: port, key: key, acceptNewAlgorithm: acceptNewAlgorithm)
+        }
     }
 }

@@ -9,8 +9,10 @@ import KeyGateCrypto
 /// a machine's fingerprint stays the same. Key files are written atomically
 /// (temporary file in the same folder, fsync, rename, fsync of the folder):
 /// private keys with mode 0600 from the moment they exist, public keys with
-/// 0644 (less if the umask says so). A private key that group or others may
-/// access is refused, as OpenSSH does.
+/// 0644 (less if the umask says so). Key files are trusted as sshd's
+/// StrictModes trusts them: a private key that group or others may access,
+/// or that is a symbolic link, owned by another user (root aside) or kept in
+/// a folder others can write to, is refused with the command that fixes it.
 public struct KeyStore: Sendable {
     /// The environment variable that overrides the default folder.
     public static let environmentVariable = "KEYGATE_KEYS"
@@ -90,7 +92,7 @@ public struct KeyStore: Sendable {
         try KeyStore.validateIdentityName(name)
         let keyPath = privateKeyPath(name: name, algorithm: algorithm)
         let pubPath = publicKeyPath(name: name, algorithm: algorithm)
-        guard let contents = try FileSystem.read(keyPath) else { return nil }
+        guard let contents = try FileSystem.read(keyPath, protection: .secret) else { return nil }
         let (privateKey, _) = try KeyStore.privateKey(from: contents, path: keyPath, expected: algorithm)
         if let publicContents = try FileSystem.read(pubPath) {
             let (publicKey, _) = try KeyStore.publicKey(from: publicContents, path: pubPath)
@@ -147,8 +149,9 @@ public struct KeyStore: Sendable {
     ///   file), `.invalidKeyFile` naming file:line, `.noKeyInFile`,
     ///   `.unprotectedPrivateKey`.
     public static func loadPublicKey(path: String) throws(KeyFileError) -> (key: PublicKey, comment: String?) {
-        let contents = try existingFile(path)
-        if path.hasSuffix(".key") {
+        let isPrivate = path.hasSuffix(".key")
+        let contents = try existingFile(path, protection: isPrivate ? .secret : .none)
+        if isPrivate {
             let (privateKey, comment) = try privateKey(from: contents, path: path, expected: nil)
             return (privateKey.publicKey, comment)
         }
@@ -158,7 +161,7 @@ public struct KeyStore: Sendable {
     /// The private key in the file at `path` and the comment of its line.
     /// - Throws: as `loadPublicKey(path:)`.
     public static func loadPrivateKey(path: String) throws(KeyFileError) -> (key: PrivateKey, comment: String?) {
-        try privateKey(from: existingFile(path), path: path, expected: nil)
+        try privateKey(from: existingFile(path, protection: .secret), path: path, expected: nil)
     }
 
     /// Checks that `name` can name identity files: 1 to 64 ASCII letters,
@@ -181,8 +184,10 @@ public struct KeyStore: Sendable {
         directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
     }
 
-    private static func existingFile(_ path: String) throws(KeyFileError) -> FileSystem.Contents {
-        guard let contents = try FileSystem.read(path) else {
+    private static func existingFile(
+        _ path: String, protection: FileSystem.Protection
+    ) throws(KeyFileError) -> FileSystem.Contents {
+        guard let contents = try FileSystem.read(path, protection: protection) else {
             throw .systemCallFailed(call: "open", path: path, errno: ENOENT)
         }
         return contents
@@ -193,10 +198,8 @@ public struct KeyStore: Sendable {
         path: String,
         expected: KeyAlgorithm?
     ) throws(KeyFileError) -> (key: PrivateKey, comment: String?) {
-        // OpenSSH refuses a private key with any group or other permission bit.
-        guard contents.permissions & 0o077 == 0 else {
-            throw .unprotectedPrivateKey(path: path, mode: contents.permissions)
-        }
+        // The file's protection (0600, owner, folder, no link) was checked
+        // when it was read.
         let (number, line) = try KeyFileLines.singleKeyLine(in: contents.bytes, path: path)
         if let expected, line.algorithm != expected {
             throw .wrongAlgorithm(path: path, line: number, expected: expected, found: line.algorithm)

@@ -21,6 +21,10 @@ public struct KnownHosts: Sendable {
         case unknown
         /// The file has another key for the host, port and algorithm.
         case mismatch(known: PublicKey)
+        /// The file has keys for the host and port, but none of this
+        /// algorithm: as suspicious as a changed key (a server that is
+        /// known need not be trusted afresh with whatever key it shows).
+        case newAlgorithm(known: [PublicKey])
     }
 
     /// What `trustOnFirstUse` did.
@@ -64,10 +68,11 @@ public struct KnownHosts: Sendable {
     /// - Throws: `KeyFileError.invalidHost`, or an error reading the file.
     public func check(host: String, port: Int, key: PublicKey) throws(KeyFileError) -> Verdict {
         let hostAndPort = try KnownHosts.hostAndPort(host: host, port: port)
-        guard let known = try entries().first(where: { $0.hostAndPort == hostAndPort && $0.key.algorithm == key.algorithm }) else {
-            return .unknown
+        let known = try entries().filter { $0.hostAndPort == hostAndPort }
+        guard let sameAlgorithm = known.first(where: { $0.key.algorithm == key.algorithm }) else {
+            return known.isEmpty ? .unknown : .newAlgorithm(known: known.map(\.key))
         }
-        return known.key == key ? .trusted : .mismatch(known: known.key)
+        return sameAlgorithm.key == key ? .trusted : .mismatch(known: sameAlgorithm.key)
     }
 
     /// Records `key` for `host`, `port` and `key.algorithm`, replacing any
@@ -78,7 +83,7 @@ public struct KnownHosts: Sendable {
     public func remember(host: String, port: Int, key: PublicKey) throws(KeyFileError) {
         let hostAndPort = try KnownHosts.hostAndPort(host: host, port: port)
         let newLine = Array((hostAndPort + " " + key.line()).utf8)
-        let contents = try FileSystem.read(path)
+        let contents = try FileSystem.read(path, protection: .trusted)
         var output: [UInt8] = []
         var replaced = false
         if let bytes = contents?.bytes {
@@ -104,15 +109,27 @@ public struct KnownHosts: Sendable {
         try FileSystem.writeAtomically(output, to: path, mode: KeyStore.publicFileMode, existing: .replaceKeepingPermissions)
     }
 
-    /// Trust on first use: `.trusted` for the known key, records an unknown
-    /// one (`.remembered`), refuses a changed one.
+    /// Trust on first use: `.trusted` for the known key, records the key of
+    /// an unknown host (`.remembered`), refuses a changed one, and refuses a
+    /// known host's key of a new algorithm unless `acceptNewAlgorithm`.
     /// - Throws: `KeyFileError.serverKeyChanged` (showing both fingerprints
-    ///   and the line to delete) on a mismatch; errors of `check`/`remember`.
-    public func trustOnFirstUse(host: String, port: Int, key: PublicKey) throws(KeyFileError) -> TrustOutcome {
+    ///   and the line to delete) on a mismatch, `.serverKeyNewAlgorithm` for
+    ///   a new algorithm; errors of `check`/`remember`.
+    public func trustOnFirstUse(
+        host: String, port: Int, key: PublicKey, acceptNewAlgorithm: Bool = false
+    ) throws(KeyFileError) -> TrustOutcome {
         switch try check(host: host, port: port, key: key) {
         case .trusted:
             return .trusted
         case .unknown:
+            try remember(host: host, port: port, key: key)
+            return .remembered
+        case let .newAlgorithm(known):
+            guard acceptNewAlgorithm else {
+                throw .serverKeyNewAlgorithm(
+                    hostAndPort: try KnownHosts.hostAndPort(host: host, port: port), knownHostsPath: path,
+                    known: known, presented: key)
+            }
             try remember(host: host, port: port, key: key)
             return .remembered
         case let .mismatch(known):
@@ -125,7 +142,7 @@ public struct KnownHosts: Sendable {
     /// host, port and algorithm. Problems go to `onWarning`.
     /// - Throws: an error reading the file (a missing file has no entries).
     public func entries() throws(KeyFileError) -> [Entry] {
-        guard let contents = try FileSystem.read(path) else { return [] }
+        guard let contents = try FileSystem.read(path, protection: .trusted) else { return [] }
         var entries: [Entry] = []
         for line in KeyFileLines.split(contents.bytes) {
             guard let text = line.text else {

@@ -80,11 +80,40 @@ struct KnownHostsTests {
             let x25519 = TestKeys.random()
             let ffdhe = TestKeys.random(.ffdhe2048)
             try hosts.remember(host: "localhost", port: 7700, key: x25519)
-            #expect(try hosts.check(host: "localhost", port: 7700, key: ffdhe) == .unknown)
+            #expect(try hosts.check(host: "localhost", port: 7700, key: ffdhe) == .newAlgorithm(known: [x25519]))
             try hosts.remember(host: "localhost", port: 7700, key: ffdhe)
             #expect(try hosts.check(host: "localhost", port: 7700, key: x25519) == .trusted)
             #expect(try hosts.check(host: "localhost", port: 7700, key: ffdhe) == .trusted)
             #expect(try hosts.entries().count == 2)
+        }
+    }
+
+    /// Trust on first use is per host, not per algorithm: a host known by
+    /// its X25519 key is not trusted afresh with an FFDHE key.
+    @Test func aKnownHostWithAKeyOfANewAlgorithmIsRefusedUnlessAccepted() throws {
+        try withTemporaryDirectory { directory throws in
+            let hosts = KnownHosts(path: directory + "/known_hosts")
+            let x25519 = TestKeys.random()
+            let ffdhe = TestKeys.random(.ffdhe2048)
+            #expect(try hosts.trustOnFirstUse(host: "server", port: 7700, key: x25519) == .remembered)
+            #expect {
+                try hosts.trustOnFirstUse(host: "server", port: 7700, key: ffdhe)
+            } throws: { error in
+                guard case let .serverKeyNewAlgorithm(hostAndPort, _, known, presented)? = error as? KeyFileError else { return false }
+                let text = "\(error)"
+                return hostAndPort == "server:7700" && known == [x25519] && presented == ffdhe
+                    && text.contains(x25519.fingerprint) && text.contains(ffdhe.fingerprint)
+                    && text.contains("--accept-new-host-key")
+            }
+            #expect(try hosts.entries().count == 1, "nothing recorded")
+            #expect(try hosts.trustOnFirstUse(host: "server", port: 7700, key: ffdhe, acceptNewAlgorithm: true) == .remembered)
+            #expect(try hosts.trustOnFirstUse(host: "server", port: 7700, key: ffdhe) == .trusted)
+            // The flag never accepts a changed key of a known algorithm.
+            #expect(throws: KeyFileError.self) {
+                try hosts.trustOnFirstUse(host: "server", port: 7700, key: TestKeys.random(.ffdhe2048), acceptNewAlgorithm: true)
+            }
+            // Another host is still first use.
+            #expect(try hosts.trustOnFirstUse(host: "other", port: 7700, key: ffdhe) == .remembered)
         }
     }
 

@@ -9,7 +9,7 @@ struct ChatCommand: Command {
         summary: "Join the chat room of a KeyGate server.",
         usage: "HOST[:PORT] [--keys DIR] [--name NAME] [--server-key PUBFILE] [--dh DH] [--json] [--timeout SECONDS]",
         options: [
-            .keys, .clientName, .serverKey, .dh,
+            .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
             .init("json", help: "Print every message from the server as one JSON line (the grant or denial first)."),
             .init("receipt-timeout", value: "SECONDS",
                   help: "At the end of scripted input, wait this long for the server to confirm every message (default 30)."),

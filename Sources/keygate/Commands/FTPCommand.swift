@@ -10,7 +10,7 @@ struct FTPCommand: Command {
         summary: "Transfer files with the FTP service of a KeyGate server.",
         usage: "HOST[:PORT] [--keys DIR] [--name NAME] [--server-key PUBFILE] [--dh DH] [COMMAND ARGS...]",
         options: [
-            .keys, .clientName, .serverKey, .dh,
+            .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
             .init("resume", help: "With get or put: continue from the bytes already there (REST)."),
             .timeout, .traceHandshake,
         ],

@@ -48,6 +48,14 @@ struct ServeCommand: Command {
             in with 'keygate allow CLIENT.pub --name NAME'; edits to the
             allow-list apply to new connections without a restart.
 
+            Key files are trusted as sshd's StrictModes trusts them: the
+            server refuses to start on a private key or allow-list that is a
+            symbolic link, owned by another user (root aside), writable by
+            group or others, or in a folder group or others can write to,
+            and says the chmod or chown that fixes it. An allow-list that
+            becomes unsafe later is not read: every client is denied, and
+            the log says why, until it is fixed.
+
             A client does its handshake on the control port, gets a random
             data port from the range in the grant, and moves its session
             there. Publish the control port and the whole range when the
@@ -85,6 +93,13 @@ struct ServeCommand: Command {
             log.info("created an empty allow-list", ["file": store.authorizedKeysPath])
         }
         for warning in authorizedKeys.reload() {
+            // Like sshd's StrictModes: an allow-list someone else could have
+            // written is not a reason to start and let its keys in.
+            if warning.isUnsafeFile {
+                log.error("cannot start: the allow-list is not safe", ["problem": warning.description])
+                await log.flush()
+                return .failure
+            }
             log.warning("allow-list", ["problem": warning.description])
         }
         let services = try makeServices(arguments, log: log)

@@ -10,6 +10,9 @@ extension CommandSpec.Option {
         "name", value: "NAME", help: "Client identity: DIR/NAME.key (default client; created if missing).")
     static let traceHandshake = CommandSpec.Option(
         "trace-handshake", help: "Print each handshake message token by token (public values only).")
+    static let acceptNewHostKey = CommandSpec.Option(
+        "accept-new-host-key",
+        help: "Trust a known server's key of an algorithm not seen with it before (never a changed key of a known one).")
     static let timeout = CommandSpec.Option(
         "timeout", value: "SECONDS", help: "Limit for connecting and for each protocol step (default 10).")
 }
@@ -33,6 +36,7 @@ extension ParsedArguments {
             host: server.host, port: server.port, keys: KeyStore(directory: keysDirectory()), identityName: name,
             algorithm: algorithm, pinnedServerKey: pinned, service: service,
             timeout: .milliseconds(Int(try seconds("timeout", default: 10) * 1000)), log: log)
+        options.acceptNewHostKeyAlgorithm = flag("accept-new-host-key")
         if flag("trace-handshake") {
             options.trace = { Console.shared.err($0) }
         }
