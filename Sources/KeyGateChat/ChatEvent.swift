@@ -50,22 +50,16 @@ public enum ChatEvent: Equatable, Sendable {
         }
     }
 
-    /// One line for people: `[12] alice: hello`, `* bob joined`.
+    /// One line for people: `[12] alice: hello`, `* bob joined`. What the
+    /// server relays from other people (texts and names) is shown through
+    /// `VisibleText`, so it cannot drive the terminal or hide characters.
     public var displayLine: String {
         switch self {
-        case let .message(from, text, seq): return "[\(seq)] \(from): \(ChatEvent.printable(text))"
-        case let .joined(name): return "* \(name) joined"
-        case let .left(name): return "* \(name) left"
-        case let .who(names): return "* here: " + names.joined(separator: ", ")
-        case let .error(text): return "! \(ChatEvent.printable(text))"
+        case let .message(from, text, seq): return "[\(seq)] \(VisibleText.escaping(from)): \(VisibleText.escaping(text))"
+        case let .joined(name): return "* \(VisibleText.escaping(name)) joined"
+        case let .left(name): return "* \(VisibleText.escaping(name)) left"
+        case let .who(names): return "* here: " + names.map(VisibleText.escaping).joined(separator: ", ")
+        case let .error(text): return "! \(VisibleText.escaping(text))"
         }
-    }
-
-    /// Text with control characters made visible, so a peer cannot drive
-    /// the terminal with escape sequences.
-    static func printable(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
-            scalar.value < 0x20 || scalar.value == 0x7f || (0x80..<0xa0).contains(scalar.value) ? "\u{FFFD}" : scalar
-        }))
     }
 }
