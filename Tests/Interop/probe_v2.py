@@ -263,6 +263,32 @@ class Probe:
             expect(result["first"] == {"ok": False, "error": "key not in the allow-list"},
                    "attempt %d: %r" % (attempt + 1, result["first"]))
 
+    def probe_ik_far_future_timestamp(self):
+        """3.3: timestamps are unsigned: a far-future one is refused as ahead, and its e remembered."""
+        problems = []
+        for stamp in [2**63 + now_us() + 10**12, 2**64 - 1]:
+            ephemeral = kg.KeyPair()
+            first = self.handshake(pattern="IK", ephemeral=kg.KeyPair(ephemeral.private_bytes), timestamp=stamp)
+            error = (first["first"] or {}).get("error", "")
+            if not error.startswith("clock skew: ") or "ahead" not in error:
+                problems.append("timestamp %d: denial %r (expected a clock skew saying the client is ahead)"
+                                % (stamp, first["first"]))
+            replay = self.handshake(pattern="IK", ephemeral=kg.KeyPair(ephemeral.private_bytes), timestamp=stamp)
+            if replay["message2"] is not None:
+                problems.append("timestamp %d: the replay got message 2 and %r (expected a close at once)"
+                                % (stamp, replay["first"]))
+        expect(not problems, "; ".join(problems))
+
+    def probe_service_name_not_utf8(self):
+        """(spec silent) a service name that is not UTF-8: reported, not judged."""
+        outcomes = []
+        for pattern, options in [("XX", dict(payload3=b"\xff\xfe")),
+                                 ("IK", dict(pattern="IK", payload1=struct.pack(">Q", now_us()) + b"\xff"))]:
+            result = self.handshake(**options)
+            outcomes.append("%s: %s, then %r" % (pattern, "message 2" if result["message2"] else "no message 2",
+                                                  result["first"]))
+        raise Skip("; ".join(outcomes))
+
     def probe_x25519_zero_fails(self):
         """3.6: an all-zero X25519 result fails the handshake (e = a small-order point)."""
         connection = self.connect()
@@ -445,6 +471,20 @@ class Probe:
         a.send(json.dumps({"type": "say", "text": "y" * 65400}).encode())
         reply = json.loads(a.receive("error"))
         expect(reply == {"type": "error", "error": "message too long"}, "got %r" % reply)
+        a.send(b'{"type":"bye"}')
+
+    def probe_chat_msg_that_would_not_fit(self):
+        """9: a say under the request limit whose msg would not fit one message: "message too long", no seq."""
+        _, a, _ = self.chat()
+        a.send(b'{"type":"say","text":"before"}')
+        before = json.loads(a.receive("msg"))
+        # DEL is one byte in the request and six (\\u007f) in the server's msg.
+        a.send(json.dumps({"type": "say", "text": "\x7f" * 11000}, ensure_ascii=False).encode())
+        reply = json.loads(a.receive("error"))
+        expect(reply == {"type": "error", "error": "message too long"}, "got %r" % reply)
+        a.send(b'{"type":"say","text":"after"}')
+        after = json.loads(a.receive("msg"))
+        expect(after.get("seq") == before.get("seq") + 1, "seq %r after %r" % (after.get("seq"), before.get("seq")))
         a.send(b'{"type":"bye"}')
 
     def probe_chat_unknown_members_ignored(self):
