@@ -79,7 +79,7 @@ let package = Package(
         tests("KeyGateNoise", dependencies: ["KeyGateCrypto", "KeyGateFixtures"], resources: [.copy("Resources/noise-25519-chachapoly-sha256.json")]),
         tests("KeyGateKeys", dependencies: ["KeyGateNoise", "KeyGateCrypto", "KeyGateFixtures"]),
         tests("KeyGateSockets", dependencies: ["KeyGateTestSupport"]),
-        tests("KeyGateChannel", dependencies: ["KeyGateNoise", "KeyGateCrypto", "KeyGateFixtures"]),
+        tests("KeyGateChannel", dependencies: ["KeyGateNoise", "KeyGateCrypto", "KeyGateFixtures"], resources: [.copy("Resources/keygate-v2-vectors.json")]),
         tests("KeyGateServer", dependencies: ["KeyGateTestSupport", "KeyGateChannel", "KeyGateSockets", "KeyGateKeys", "KeyGateNoise", "KeyGateCrypto", "KeyGateClient", "KeyGateChat", "KeyGateFTP"]),
         tests("KeyGateChat", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient"]),
         tests("KeyGateFTP", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient", "KeyGateChannel", "KeyGateSockets", "KeyGateCrypto"]),
