@@ -104,7 +104,8 @@ public struct ServerHandshakeResult: Sendable {
     public let protocolName: String
     /// The client's static public key (check it against the allow-list).
     public let clientStaticKey: [UInt8]
-    /// The requested service name, unchecked (the caller knows which exist).
+    /// The requested service name, unchecked (the caller knows which exist;
+    /// bytes that are not UTF-8 appear as U+FFFD).
     public let service: String
     /// IK: the timestamp of message 1 (microseconds since 1970 by the
     /// client's clock); nil for XX.
@@ -207,9 +208,9 @@ extension SecureChannel {
             timestamp = clock
             try await writeHandshake(handshake, payload: [], options.trace, gate: gate)
         }
-        guard let service = String(validating: servicePayload, as: UTF8.self) else {
-            throw ChannelError.unexpectedPayload("service name is not UTF-8")
-        }
+        // A name that is not UTF-8 names no service: decoded with
+        // replacement characters, it gets the usual "unknown service" denial.
+        let service = String(decoding: servicePayload, as: UTF8.self)
         let (initiatorToResponder, responderToInitiator) = try noise { try handshake.split() }
         let clientKey = handshake.remoteStaticPublicKey ?? []
         let keys = SessionKeys(

@@ -21,7 +21,7 @@ public enum GrantReply: Equatable, Sendable {
         public static let shuttingDown = "busy: server is shutting down"
         /// Section 3.3: the server's memory of IK messages is full for this
         /// key (or for all keys).
-        public static let replayMemoryFull = "busy: too many recent IK handshakes for this key; try again in a minute"
+        public static let replayMemoryFull = "busy: too many recent IK handshakes for this key; try again later"
         /// PROTOCOL.md, KeyGate's choices: right after a start the server
         /// refuses IK messages dated before it, which a restart would
         /// otherwise let be replayed.

@@ -68,27 +68,38 @@ public final class IKFreshness: Sendable {
     /// is a replay or there is no room.
     public func judge(keyID: String, ephemeralKey: [UInt8], timestamp: UInt64) -> Verdict {
         let now = clock.now()
-        let limit = UInt64(WallClock.microseconds(skewLimit))
+        let limit = UInt64(max(0, WallClock.microseconds(skewLimit)))
         let digest = SHA256.hash(ephemeralKey)
         return state.withLock { state -> Verdict in
             if let forgetAt = state.remembered[keyID]?[digest], forgetAt >= now { return .replayed }
-            let forgetAt = timestamp &+ limit
-            let skew = Int64(bitPattern: timestamp &- now)
+            // Timestamps are unsigned and may be anything: no arithmetic here
+            // may wrap (a date near 2^64 must neither read as "behind" nor
+            // escape the memory).
+            let (sum, overflow) = timestamp.addingReportingOverflow(limit)
+            let forgetAt = overflow ? UInt64.max : sum
+            let skew = Self.signedSeconds(from: now, to: timestamp)
             // Already older than the window: the clock check refuses it for
             // ever, so there is nothing to remember.
-            let skewSeconds = (skew + (skew < 0 ? -500_000 : 500_000)) / 1_000_000
-            guard forgetAt >= now else { return .clockSkew(seconds: skewSeconds) }
+            guard forgetAt >= now else { return .clockSkew(seconds: skew) }
             guard Self.makeRoom(for: keyID, in: &state, now: now, perKey: capacityPerKey, total: capacity) else {
                 return .memoryFull
             }
             if state.remembered[keyID]?[digest] == nil { state.count += 1 }
             state.remembered[keyID, default: [:]][digest] = forgetAt
-            if skew > Int64(limit) || skew < -Int64(limit) { return .clockSkew(seconds: skewSeconds) }
+            let distance = timestamp >= now ? timestamp - now : now - timestamp
+            if distance > limit { return .clockSkew(seconds: skew) }
             if timestamp < startedAt && now < startedAt &+ limit {
                 return .datedBeforeStart(secondsAgo: Int64((now - startedAt) / 1_000_000))
             }
             return .fresh
         }
+    }
+
+    /// `to - from` in whole seconds, rounded, saturating at Int64's limits.
+    static func signedSeconds(from: UInt64, to: UInt64) -> Int64 {
+        let distance = to >= from ? to - from : from - to
+        let seconds = min(distance / 1_000_000 + (distance % 1_000_000 >= 500_000 ? 1 : 0), UInt64(Int64.max))
+        return to >= from ? Int64(seconds) : -Int64(seconds)
     }
 
     /// Ephemeral keys remembered now, in all.

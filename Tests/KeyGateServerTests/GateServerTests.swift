@@ -3,6 +3,7 @@ import KeyGateChannel
 import KeyGateChat
 import KeyGateClient
 import KeyGateKeys
+import KeyGateNoise
 import KeyGateServer
 import KeyGateSockets
 import KeyGateTestSupport
@@ -45,6 +46,28 @@ struct GateServerTests {
             let listener = try TCPListener.bind(to: SocketAddress(host: "127.0.0.1", port: UInt16(port)))
             await listener.close()
         }
+        await server.stopAndRemove()
+    }
+
+    /// A service name that is not UTF-8 names no service: the usual denial.
+    @Test func aServiceNameThatIsNotUTF8IsDeniedAsUnknown() async throws {
+        let server = try await Self.chatServer()
+        let options = try await server.client("alice")
+        let identity = try #require(try options.keys.loadIdentity(name: "alice", algorithm: .x25519))
+        let channel = SecureChannel(stream: try await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: server.port)))
+        let handshake = try HandshakeState(
+            protocolName: options.protocolName, initiator: true, prologue: KeyGateWire.prologue(for: options.protocolName),
+            localStaticPrivateKey: identity.privateKey.bytes, localEphemeralPrivateKey: nil, remoteStaticPublicKey: nil,
+            presharedKeys: [])
+        try await channel.writeFrame(Array(options.protocolName.utf8))
+        try await channel.writeFrame(try handshake.writeMessage(payload: []))
+        _ = try handshake.readMessage(try #require(try await channel.readFrame(deadline: .now + .seconds(10))))
+        try await channel.writeFrame(try handshake.writeMessage(payload: [0x63, 0xFF, 0xFE]))
+        var receiving = try handshake.split().responderToInitiator
+        var reply = try #require(try await channel.readFrame(deadline: .now + .seconds(10)))
+        try SecureChannel.open(&reply, with: &receiving)
+        #expect(try GrantReply(parsing: reply) == .denied(reason: GrantReply.Reason.unknownService, retry: false))
+        await channel.close()
         await server.stopAndRemove()
     }
 

@@ -104,4 +104,20 @@ struct IKFreshnessTests {
         clock.advance(seconds: 120)
         #expect(freshness.judge(keyID: "alice", ephemeralKey: [6], timestamp: clock.now - 30_000_000) == .fresh)
     }
+
+    /// Timestamps are unsigned 64-bit microseconds: dates beyond 2^63 or
+    /// near 2^64 are far ahead, said so with the right sign, and remembered.
+    @Test(arguments: [UInt64(1) << 63 + 12_345, UInt64.max - 121_000_000, UInt64.max - 60_000_000, UInt64.max])
+    func farFutureTimestampsNeitherWrapNorEscapeTheMemory(timestamp: UInt64) {
+        let clock = ManualClock()
+        let freshness = IKFreshness(skewLimit: .seconds(120), clock: clock.wallClock)
+        clock.advance(seconds: 7200)
+        guard case let .clockSkew(seconds) = freshness.judge(keyID: "alice", ephemeralKey: [8], timestamp: timestamp) else {
+            Issue.record("not refused for skew")
+            return
+        }
+        #expect(seconds > 0, "ahead, not behind")
+        #expect(seconds >= Int64((timestamp - clock.now) / 1_000_000))
+        #expect(freshness.judge(keyID: "alice", ephemeralKey: [8], timestamp: timestamp) == .replayed)
+    }
 }
