@@ -69,11 +69,11 @@ extension FTPSession {
         let handshakeTimeout = limits.dataHandshakeTimeout
         let share = limits.pendingDataConnectionsPerShare
         let handshakeHost = context.peer.host
-        let log = self.log
+        let failures = context.failures
         group.addTask {
             .dataConnection(number: number, await PassiveListener.awaitConnection(
                 on: listener, number: number, lifetime: lifetime, handshakeTimeout: handshakeTimeout,
-                authority: authority, handshakeHost: handshakeHost, share: share, log: log))
+                authority: authority, handshakeHost: handshakeHost, share: share, failures: failures))
         }
         return listener.localAddress.port
     }

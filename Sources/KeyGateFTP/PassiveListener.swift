@@ -21,7 +21,7 @@ struct PassiveListener: Sendable {
     /// `handshakeHost`, and the rest), a newer one replacing the oldest.
     static func awaitConnection(
         on listener: TCPListener, number: UInt64, lifetime: Duration, handshakeTimeout: Duration,
-        authority: DataConnectionAuthority, handshakeHost: String, share: Int, log: Log
+        authority: DataConnectionAuthority, handshakeHost: String, share: Int, failures: FailureLog
     ) async -> SecureChannel? {
         let port = listener.localAddress.port
         let acceptor = AuthenticatedAcceptor(listener: listener, handshakeHost: handshakeHost, share: share)
@@ -31,8 +31,8 @@ struct PassiveListener: Sendable {
                 try await authority.accept(connection, passiveNumber: number, deadline: .now + handshakeTimeout)
             },
             onStranger: { connection, error in
-                log.info("stranger on passive port closed", [
-                    "port": "\(port)", "from": connection.remoteAddress.description, "reason": "\(error)",
+                failures.record(.strangerOnPassivePort, from: connection.remoteAddress.host, "stranger on passive port closed", [
+                    ("port", "\(port)"), ("from", connection.remoteAddress.description), ("reason", "\(error)"),
                 ])
             })
     }

@@ -19,6 +19,7 @@ public final class GateServer: Sendable {
     private let services: [String: any GateService]
     private let handshakes: HandshakeActor
     private let limiter: SourceLimiter
+    private let failures: FailureLog
     private let scheduler: HandshakeScheduler
     private let ikFreshness: IKFreshness
     private let dataPorts: DataPortAllocator
@@ -37,7 +38,8 @@ public final class GateServer: Sendable {
         self.identities = identities
         self.authorizedKeys = authorizedKeys
         self.services = services
-        limiter = SourceLimiter(limits: configuration.sourceLimits, log: log)
+        failures = FailureLog(log: log)
+        limiter = SourceLimiter(limits: configuration.sourceLimits, failures: failures)
         scheduler = HandshakeScheduler()
         ikFreshness = IKFreshness(skewLimit: configuration.clockSkew, clock: configuration.wallClock)
         handshakes = HandshakeActor(listener: listener, configuration: configuration, limiter: limiter, log: log)
@@ -92,19 +94,21 @@ public final class GateServer: Sendable {
             // Stopped: end every session (services were told already).
             group.cancelAll()
         }
+        failures.report()
         log.info("stopped")
         stopped.fire()
     }
 
-    /// Every interval, one summary line per source that met a limit.
+    /// Every interval, one summary line per source with repeated failures.
     private func reportLimits() async {
         while !Task.isCancelled {
             do {
-                try await Task.sleep(for: SourceLimiter.reportInterval)
+                try await Task.sleep(for: FailureLog.interval)
             } catch {
                 return
             }
-            limiter.report()
+            failures.report()
+            limiter.forgetIdleSources()
         }
     }
 
@@ -141,7 +145,7 @@ public final class GateServer: Sendable {
         let session = SessionActor(
             id: admission.sessionID, peer: admission.peer, keys: admission.keys, dataKey: admission.dataKey,
             service: admission.service, listener: admission.listener, grantedAt: .now, configuration: configuration,
-            dataPorts: dataPorts, localHost: connection.localAddress.host, log: admission.log,
+            dataPorts: dataPorts, localHost: connection.localAddress.host, log: admission.log, failures: failures,
             onResumeSettled: { limiter.grantSettled(for: source) })
         await session.run()
     }
@@ -169,7 +173,8 @@ public final class GateServer: Sendable {
         } catch ChannelError.firstMessageRefused {
             return nil  // a replay, logged by the judge
         } catch {
-            log.info("handshake failed", ["peer": peerAddress, "reason": Self.describe(error)])
+            failures.record(.handshakeFailed, from: connection.remoteAddress.host, "handshake failed",
+                            [("peer", peerAddress), ("reason", Self.describe(error))])
             return nil
         }
         guard let clientKey = Self.clientKey(result) else {
@@ -289,6 +294,7 @@ public final class GateServer: Sendable {
         let authorizedKeys = self.authorizedKeys
         let ikFreshness = self.ikFreshness
         let log = self.log
+        let failures = self.failures
         var options = ServerHandshakeOptions(
             acceptedSuites: configuration.acceptedSuites,
             staticPrivateKey: { identities[$0]?.privateKey.bytes },
@@ -303,7 +309,8 @@ public final class GateServer: Sendable {
                     keyID: key.fingerprint, ephemeralKey: first.clientEphemeralKey, timestamp: first.timestamp)
                 freshness.verdict = verdict
                 guard verdict != .replayed else {
-                    log.warning("refused IK message 1", ["peer": peer, "key": key.fingerprint, "reason": "replayed"])
+                    failures.record(.refusedIKMessage, from: source, level: .warning, "refused IK message 1",
+                                    [("peer", peer), ("key", key.fingerprint), ("reason", "replayed")])
                     return .close
                 }
                 return .answer

@@ -42,10 +42,12 @@ public struct ServiceContext: Sendable {
     /// bind here (PROTOCOL.md section 9).
     public let localHost: String
     public let log: Log
+    /// Where repeated failures (strangers on passive ports) are summarised.
+    public let failures: FailureLog
 
     public init(
         channel: SecureChannel, peer: PeerIdentity, sessionID: Int, dataConnections: DataConnectionAuthority?,
-        dataPorts: DataPortAllocator, localHost: String, log: Log
+        dataPorts: DataPortAllocator, localHost: String, log: Log, failures: FailureLog
     ) {
         self.channel = channel
         self.peer = peer
@@ -54,5 +56,6 @@ public struct ServiceContext: Sendable {
         self.dataPorts = dataPorts
         self.localHost = localHost
         self.log = log
+        self.failures = failures
     }
 }

@@ -20,13 +20,15 @@ actor SessionActor {
     private let dataPorts: DataPortAllocator
     private let localHost: String
     private let log: Log
+    private let failures: FailureLog
     /// Told once the grant is settled: resumed, or expired.
     private let onResumeSettled: @Sendable () -> Void
 
     init(
         id: Int, peer: PeerIdentity, keys: SessionKeys, dataKey: [UInt8]?, service: any GateService,
         listener: TCPListener, grantedAt: ContinuousClock.Instant, configuration: ServerConfiguration,
-        dataPorts: DataPortAllocator, localHost: String, log: Log, onResumeSettled: @escaping @Sendable () -> Void
+        dataPorts: DataPortAllocator, localHost: String, log: Log, failures: FailureLog,
+        onResumeSettled: @escaping @Sendable () -> Void
     ) {
         self.id = id
         self.peer = peer
@@ -39,6 +41,7 @@ actor SessionActor {
         self.dataPorts = dataPorts
         self.localHost = localHost
         self.log = log
+        self.failures = failures
         self.onResumeSettled = onResumeSettled
     }
 
@@ -59,7 +62,7 @@ actor SessionActor {
         }
         let context = ServiceContext(
             channel: channel, peer: peer, sessionID: id, dataConnections: dataConnections,
-            dataPorts: dataPorts, localHost: localHost, log: log)
+            dataPorts: dataPorts, localHost: localHost, log: log, failures: failures)
         await service.serve(context)
         await channel.close()
         log.info("left", ["service": service.name, "duration": Self.seconds(ContinuousClock.now - started)])
@@ -71,7 +74,7 @@ actor SessionActor {
     private func awaitResume() async -> SecureChannel? {
         let keys = self.keys
         let firstFrameTimeout = configuration.firstFrameTimeout
-        let log = self.log
+        let failures = self.failures
         let port = listener.localAddress.port
         let acceptor = AuthenticatedAcceptor(
             listener: listener, handshakeHost: peer.host, share: configuration.pendingDataConnectionsPerShare)
@@ -83,8 +86,8 @@ actor SessionActor {
                 return channel
             },
             onStranger: { connection, error in
-                log.info("stranger on data port closed", [
-                    "port": "\(port)", "from": connection.remoteAddress.description, "reason": "\(error)",
+                failures.record(.strangerOnDataPort, from: connection.remoteAddress.host, "stranger on data port closed", [
+                    ("port", "\(port)"), ("from", connection.remoteAddress.description), ("reason", "\(error)"),
                 ])
             })
     }
