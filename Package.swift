@@ -59,7 +59,7 @@ let package = Package(
         layer("KeyGateServer", dependencies: ["KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel"]),
         layer("KeyGateChat", dependencies: ["KeyGateChannel", "KeyGateServer"]),
         layer("KeyGateFTP", dependencies: ["CKeyGateSystem", "KeyGateServer", "KeyGateChannel", "KeyGateSockets"]),
-        layer("KeyGateClient", dependencies: ["KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP"]),
+        layer("KeyGateClient", dependencies: ["KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP"]),
         .executableTarget(
             name: "keygate",
             dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"],

@@ -13,6 +13,12 @@ import KeyGateSockets
 /// download never looks complete; the local client's clean close becomes
 /// end-of-data upstream, and a reset becomes a close without it (the
 /// server then answers 426 and keeps nothing).
+///
+/// Only the owner's connection is bridged: the local listener is open to
+/// every process of the machine, so each connection it accepts goes
+/// through the owner check, and a stranger's is logged and closed while
+/// the listener keeps waiting for the rightful one, until its deadline. A
+/// stranger can neither take the transfer nor block it.
 struct DataBridge: Sendable {
     let listener: TCPListener
     let session: GateSession
@@ -20,22 +26,22 @@ struct DataBridge: Sendable {
     let passiveNumber: UInt64
     /// When the server's 229 reply came (the reconnection window starts there).
     let repliedAt: ContinuousClock.Instant
+    let access: GatewayAccess
+    /// Opened once the owner's connection is admitted or the wait for it
+    /// is over: the session holds the transfer's 150 until then.
+    let settled: Latch
     let timeout: Duration
     let log: Log
     /// The local side is read in pieces of this size.
     static let pieceByteCount = 1 << 18
 
-    /// Accepts the local client's connection, learns the direction from
-    /// the transfer command, connects upstream and moves the bytes.
+    /// Accepts the owner's connection, learns the direction from the
+    /// transfer command, connects upstream and moves the bytes.
     func run(directions: AsyncStream<FTPClient.Direction>) async {
-        let local: TCPConnection
-        do {
-            local = try await listener.accept(timeout: Timeouts.passiveListener)
-        } catch {
-            await listener.close()
-            return
-        }
+        let accepted = await acceptOwnersConnection(until: .now + Timeouts.passiveListener)
+        settled.open()
         await listener.close()
+        guard let local = accepted else { return }
         guard let direction = await Self.first(of: directions, within: timeout) else {
             // Replaced by another passive command, no transfer command in
             // time, or the session ended.
@@ -56,6 +62,27 @@ struct DataBridge: Sendable {
         case .upload: await upload(from: local, to: upstream)
         }
         await upstream.close()
+    }
+
+    /// The first connection from the owner (or root) before `deadline`;
+    /// nil when none came, the listener failed or the task was cancelled.
+    private func acceptOwnersConnection(until deadline: ContinuousClock.Instant) async -> TCPConnection? {
+        while true {
+            let remaining = deadline - .now
+            guard remaining > .zero else { return nil }
+            let connection: TCPConnection
+            do {
+                connection = try await listener.accept(timeout: remaining)
+            } catch {
+                return nil
+            }
+            let verdict = await access.check(connection)
+            if case .admitted = verdict { return connection }
+            log.with(["passive": "\(passiveNumber)"]).warning(
+                "ftp gateway: data connection refused, not the owner's",
+                access.refusalFields(verdict, client: connection.remoteAddress))
+            await connection.close()
+        }
     }
 
     /// The first direction announced within `timeout`, or nil.

@@ -12,6 +12,8 @@ struct FTPProxyCommandTests {
     struct Gateway {
         let process: Process
         let port: UInt16
+        /// The gateway's log (warnings and errors), after its first line.
+        let stderr: FileHandle
 
         func stop() async {
             process.terminate()
@@ -19,15 +21,20 @@ struct FTPProxyCommandTests {
         }
     }
 
-    static func gateway(_ server: FTPTestServer, name: String = "alice", allowed: Bool = true) async throws -> Gateway {
+    /// A running gateway; `arguments` are added to its command line and
+    /// `environment` to its environment.
+    static func gateway(
+        _ server: FTPTestServer, name: String = "alice", allowed: Bool = true, arguments: [String] = [],
+        environment: [String: String] = [:]
+    ) async throws -> Gateway {
         let options = try await server.server.client(name, allowed: allowed, service: "ftp")
         let (process, stderr) = try KeygateBinary.start([
             "ftp-proxy", "127.0.0.1:\(server.port)", "--listen", "127.0.0.1:0", "--keys", options.keys.directory,
             "--name", name, "--log-level", "warning",
-        ])
+        ] + arguments, environment: environment)
         let line = try #require(await KeygateBinary.firstLine(containing: "listening on", in: stderr))
         let match = try #require(line.firstMatch(of: /listening on 127\.0\.0\.1:(\d+)/))
-        return Gateway(process: process, port: try #require(UInt16(match.1)))
+        return Gateway(process: process, port: try #require(UInt16(match.1)), stderr: stderr)
     }
 
     /// Runs `tool` with `arguments`; returns its status and output.
@@ -188,7 +195,12 @@ struct FTPProxyCommandTests {
         let server = try await FTPTestServer.start()
         let gateway = try await Self.gateway(server, name: "mallory", allowed: false)
         let connection = try await TCPConnection.connect(to: try SocketAddress(host: "127.0.0.1", port: gateway.port))
-        var received: [UInt8] = []
+        // The gateway greets at once; the session (and its denial) comes
+        // with the first command.
+        var control = PlainControl(connection: connection)
+        #expect(try await control.line().hasPrefix("220 "))
+        try await connection.write(Array("USER anonymous\r\n".utf8))
+        var received = control.buffer
         while let more = try await connection.read(timeout: .seconds(20)) { received += more }
         let text = String(decoding: received, as: UTF8.self)
         #expect(text.hasPrefix("421 ") && text.hasSuffix("\r\n") && text.contains("allow-list"), "\(text)")

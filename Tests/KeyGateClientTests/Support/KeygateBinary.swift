@@ -20,10 +20,13 @@ enum KeygateBinary {
 
     /// Runs keygate with `arguments` in `directory`, feeding `input` on
     /// stdin, and waits for it to exit.
-    static func run(_ arguments: [String], input: String = "", in directory: String? = nil) async throws -> Outcome {
+    static func run(
+        _ arguments: [String], input: String = "", in directory: String? = nil, environment: [String: String] = [:]
+    ) async throws -> Outcome {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let stdin = pipe(), stdout = pipe(), stderr = pipe()
         process.standardInput = stdin
@@ -41,10 +44,14 @@ enum KeygateBinary {
     }
 
     /// Starts keygate in the background; stdin stays open until closed.
-    static func start(_ arguments: [String], in directory: String? = nil) throws -> (Process, stderr: FileHandle) {
+    /// `environment` is added to this process's.
+    static func start(
+        _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+    ) throws -> (Process, stderr: FileHandle) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let stderr = pipe()
         process.standardInput = pipe()
