@@ -17,12 +17,16 @@ public struct DataConnectionAuthority: Sendable {
 
     /// Server side: runs the NNpsk0 responder handshake for passive command
     /// number `passiveNumber` on an accepted connection.
+    /// - Parameter beforeAnswering: called once message 1 has proven the
+    ///   psk, before message 2 is written; a throw ends the handshake.
     /// - Throws: `ChannelError` when the peer does not hold this session's
-    ///   psk (a stranger) or misses the deadline.
+    ///   psk (a stranger) or misses the deadline, or what `beforeAnswering` throws.
     public func accept(
-        _ stream: any ByteStream, passiveNumber: UInt64, deadline: ContinuousClock.Instant?
+        _ stream: any ByteStream, passiveNumber: UInt64, deadline: ContinuousClock.Instant?,
+        beforeAnswering: @Sendable () throws -> Void = {}
     ) async throws -> SecureChannel {
-        try await handshake(stream, initiator: false, passiveNumber: passiveNumber, deadline: deadline)
+        try await handshake(
+            stream, initiator: false, passiveNumber: passiveNumber, deadline: deadline, beforeWriting: beforeAnswering)
     }
 
     /// Client side: runs the NNpsk0 initiator handshake for passive command
@@ -54,12 +58,14 @@ public struct DataConnectionAuthority: Sendable {
     }
 
     private func handshake(
-        _ stream: any ByteStream, initiator: Bool, passiveNumber: UInt64, deadline: ContinuousClock.Instant?
+        _ stream: any ByteStream, initiator: Bool, passiveNumber: UInt64, deadline: ContinuousClock.Instant?,
+        beforeWriting: @Sendable () throws -> Void = {}
     ) async throws -> SecureChannel {
         let channel = SecureChannel(stream: stream)
         let psk = DataConnectionKey.presharedKey(dataKey: dataKey, passiveNumber: passiveNumber)
         _ = try await channel.performDataConnectionHandshake(
-            initiator: initiator, diffieHellmanName: diffieHellmanName, presharedKey: psk, deadline: deadline)
+            initiator: initiator, diffieHellmanName: diffieHellmanName, presharedKey: psk, deadline: deadline,
+            beforeWriting: beforeWriting)
         return channel
     }
 }

@@ -6,8 +6,12 @@ extension SecureChannel {
     /// Both handshake payloads are sent empty; there is no negotiation frame.
     /// - Throws: `ChannelError.handshakeFailed` when the psk differs (a
     ///   stranger, or a connection meant for another passive command).
+    /// - Parameter beforeWriting: called before each message this side
+    ///   writes once it has read one (the responder's message 2): where a
+    ///   server commits to this connection. A throw ends the handshake.
     public func performDataConnectionHandshake(
-        initiator: Bool, diffieHellmanName: String, presharedKey: [UInt8], deadline: ContinuousClock.Instant?
+        initiator: Bool, diffieHellmanName: String, presharedKey: [UInt8], deadline: ContinuousClock.Instant?,
+        beforeWriting: @Sendable () throws -> Void = {}
     ) async throws -> SessionKeys {
         let protocolName = DataConnectionKey.protocolName(diffieHellmanName: diffieHellmanName)
         let handshake: HandshakeState
@@ -22,6 +26,7 @@ extension SecureChannel {
         while !handshake.isComplete {
             do {
                 if handshake.isMyTurnToWrite {
+                    if !handshake.transcript.isEmpty { try beforeWriting() }
                     try await writeFrame(try handshake.writeMessage(payload: []))
                 } else {
                     guard let message = try await readFrame(deadline: deadline) else {

@@ -55,7 +55,7 @@ extension FTPSession {
         }
         let listener: TCPListener
         do {
-            listener = try await context.dataPorts.listener(on: context.localHost)
+            listener = try await context.dataPorts.listener(on: context.localHost, for: context.peer.fingerprint)
         } catch {
             log.warning("no passive port", ["reason": "\(error)"])
             await reply(.cannotOpenDataConnection, "No free data port; try again later")

@@ -27,8 +27,13 @@ struct PassiveListener: Sendable {
         let acceptor = AuthenticatedAcceptor(listener: listener, handshakeHost: handshakeHost, share: share)
         return await acceptor.firstAuthentic(
             until: .now + lifetime,
-            verify: { connection in
-                try await authority.accept(connection, passiveNumber: number, deadline: .now + handshakeTimeout)
+            verify: { connection, claim in
+                // NNpsk0 message 1 is the proof; once it checks out and
+                // before message 2 tells the client it is connected, no
+                // newer connection may replace this one.
+                try await authority.accept(connection, passiveNumber: number, deadline: .now + handshakeTimeout) {
+                    guard claim() else { throw AuthenticatedAcceptor.Replaced() }
+                }
             },
             onStranger: { connection, error in
                 failures.record(.strangerOnPassivePort, from: connection.remoteAddress.host, "stranger on passive port closed", [

@@ -17,8 +17,12 @@ import Synchronization
 /// on every exit.
 public struct AuthenticatedAcceptor: Sendable {
     /// How a candidate proves itself: a channel on success, or a throw
-    /// (the candidate is then closed and reported).
-    public typealias Verification = @Sendable (TCPConnection) async throws -> SecureChannel
+    /// (the candidate is then closed and reported). Once its proof is in
+    /// and before it answers the peer, it must call `claim`: from then on
+    /// it can no longer be replaced; a false result means it already was
+    /// (its connection is closed), and the verification must fail.
+    public typealias Verification = @Sendable (_ connection: TCPConnection, _ claim: @escaping @Sendable () -> Bool)
+        async throws -> SecureChannel
     /// Told about each stranger: its connection and why it failed.
     public typealias StrangerReport = @Sendable (TCPConnection, any Error) -> Void
 
@@ -38,6 +42,7 @@ public struct AuthenticatedAcceptor: Sendable {
 
     /// Why a candidate was closed before it could prove itself.
     public struct Replaced: Error, CustomStringConvertible {
+        public init() {}
         public var description: String { "replaced by a newer connection (its share of unverified connections was full)" }
     }
 
@@ -67,7 +72,7 @@ public struct AuthenticatedAcceptor: Sendable {
                 group.addTask {
                     defer { candidates.remove(id, own: own) }
                     do {
-                        let channel = try await verify(connection)
+                        let channel = try await verify(connection) { candidates.claim(id, own: own) }
                         // The first winner closes the listener, which ends
                         // the accept loop.
                         await listener.close()
@@ -130,6 +135,16 @@ private final class Candidates: Sendable {
             }
             if own { state.own = list } else { state.others = list }
             return (id, displaced)
+        }
+    }
+
+    /// Takes candidate `id` out of its share for good, so that no newer
+    /// connection can replace it; false if one already has.
+    func claim(_ id: Int, own: Bool) -> Bool {
+        state.withLock { state in
+            guard !state.replaced.contains(id) else { return false }
+            if own { state.own.removeAll { $0.id == id } } else { state.others.removeAll { $0.id == id } }
+            return true
         }
     }
 

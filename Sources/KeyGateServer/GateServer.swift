@@ -25,6 +25,8 @@ public final class GateServer: Sendable {
     private let dataPorts: DataPortAllocator
     private let log: Log
     private let sessionCount = Atomic<Int>(0)
+    /// Sessions (granted or running) per client key fingerprint.
+    private let sessionsByKey = Mutex<[String: Int]>([:])
     private let lastSessionID = Atomic<Int>(0)
     private let shuttingDown = Atomic<Bool>(false)
     private let stopped = StopSignal()
@@ -43,7 +45,8 @@ public final class GateServer: Sendable {
         scheduler = HandshakeScheduler()
         ikFreshness = IKFreshness(skewLimit: configuration.clockSkew, clock: configuration.wallClock)
         handshakes = HandshakeActor(listener: listener, configuration: configuration, limiter: limiter, log: log)
-        dataPorts = DataPortAllocator(range: configuration.dataPorts, patience: configuration.dataPortWait)
+        dataPorts = DataPortAllocator(
+            range: configuration.dataPorts, patience: configuration.dataPortWait, perKeyLimit: configuration.dataPortsPerKey)
         self.log = log
     }
 
@@ -140,7 +143,7 @@ public final class GateServer: Sendable {
         limiter.handshakeEnded(from: source)
         guard let admission else { return }
         limiter.grantIssued(to: source)
-        defer { sessionCount.subtract(1, ordering: .relaxed) }
+        defer { releaseSession(of: admission.peer.fingerprint) }
         let limiter = self.limiter
         let session = SessionActor(
             id: admission.sessionID, peer: admission.peer, keys: admission.keys, dataKey: admission.dataKey,
@@ -203,16 +206,23 @@ public final class GateServer: Sendable {
             await deny(channel, .denied(reason: GrantReply.Reason.shuttingDown, retry: true))
             return nil
         }
-        guard reserveSession() else {
+        switch reserveSession(for: fingerprint) {
+        case .reserved:
+            break
+        case .serverFull:
             peerLog.warning("denied", ["reason": "session limit \(configuration.maximumSessions) reached"])
             await deny(channel, .denied(reason: GrantReply.Reason.tooManySessions, retry: true))
+            return nil
+        case .keyFull:
+            peerLog.warning("denied", ["reason": "this key's session limit \(configuration.sessionsPerKey) reached"])
+            await deny(channel, .denied(reason: GrantReply.Reason.tooManySessionsForKey, retry: true))
             return nil
         }
         let listener: TCPListener
         do {
-            listener = try await dataPorts.listener(on: connection.localAddress.host)
+            listener = try await dataPorts.listener(on: connection.localAddress.host, for: fingerprint)
         } catch {
-            sessionCount.subtract(1, ordering: .relaxed)
+            releaseSession(of: fingerprint)
             peerLog.warning("denied", ["reason": "no data port: \(error)"])
             await deny(channel, .denied(reason: GrantReply.Reason.noFreeDataPort, retry: true))
             return nil
@@ -224,7 +234,7 @@ public final class GateServer: Sendable {
         do {
             try await channel.send(GrantReply.granted(port: port, name: name, dataKey: dataKey).json.bytes)
         } catch {
-            sessionCount.subtract(1, ordering: .relaxed)
+            releaseSession(of: fingerprint)
             await listener.close()
             peerLog.info("grant not delivered", ["reason": Self.describe(error)])
             return nil
@@ -276,13 +286,37 @@ public final class GateServer: Sendable {
         }
     }
 
-    private func reserveSession() -> Bool {
+    private enum SessionReservation {
+        case reserved, serverFull, keyFull
+    }
+
+    /// Counts a session for the server and for `key`, unless either is at
+    /// its limit. A reserved session is given back with `releaseSession`.
+    private func reserveSession(for key: String) -> SessionReservation {
         let count = sessionCount.add(1, ordering: .relaxed).newValue
         guard count <= configuration.maximumSessions else {
             sessionCount.subtract(1, ordering: .relaxed)
-            return false
+            return .serverFull
         }
-        return true
+        let limit = configuration.sessionsPerKey
+        let reserved = sessionsByKey.withLock { sessions in
+            guard sessions[key, default: 0] < limit else { return false }
+            sessions[key, default: 0] += 1
+            return true
+        }
+        guard reserved else {
+            sessionCount.subtract(1, ordering: .relaxed)
+            return .keyFull
+        }
+        return .reserved
+    }
+
+    private func releaseSession(of key: String) {
+        sessionCount.subtract(1, ordering: .relaxed)
+        sessionsByKey.withLock { sessions in
+            let remaining = sessions[key, default: 1] - 1
+            sessions[key] = remaining > 0 ? remaining : nil
+        }
     }
 
     private func deny(_ channel: SecureChannel, _ reply: GrantReply) async {

@@ -18,6 +18,7 @@ public enum GrantReply: Equatable, Sendable {
         public static let unknownService = "unknown service"
         public static let noFreeDataPort = "busy: no free data port"
         public static let tooManySessions = "busy: too many sessions"
+        public static let tooManySessionsForKey = "busy: too many sessions for this key"
         public static let shuttingDown = "busy: server is shutting down"
         /// Section 3.3: the server's memory of IK messages is full for this
         /// key (or for all keys).

@@ -21,6 +21,12 @@ public struct ServerConfiguration: Sendable {
     public var staleHandshakeAge: Duration
     /// At most this many sessions (granted or running) at once.
     public var maximumSessions: Int
+    /// At most this many of them for one client key; nil: half of
+    /// `maximumSessions`, so one key cannot take every session.
+    public var maximumSessionsPerKey: Int?
+    /// At most this many data ports (unresumed sessions and FTP passive
+    /// listeners) held at once by one client key; nil: half the range.
+    public var maximumDataPortsPerKey: Int?
     /// A granted session is dropped if not resumed within this.
     public var resumeTimeout: Duration
     /// A data-port connection must send its first frame within this.
@@ -77,6 +83,8 @@ public struct ServerConfiguration: Sendable {
         self.maximumHandshakes = maximumHandshakes
         self.staleHandshakeAge = staleHandshakeAge
         self.maximumSessions = maximumSessions
+        maximumSessionsPerKey = nil
+        maximumDataPortsPerKey = nil
         self.resumeTimeout = resumeTimeout
         self.firstFrameTimeout = firstFrameTimeout
         self.dataPortWait = dataPortWait
@@ -86,6 +94,15 @@ public struct ServerConfiguration: Sendable {
         self.wallClock = wallClock
         self.traceHandshakes = traceHandshakes
     }
+
+    /// The session limit of one key in effect.
+    public var sessionsPerKey: Int { maximumSessionsPerKey ?? Self.defaultSessionsPerKey(maximumSessions) }
+
+    /// The data-port limit of one key in effect.
+    public var dataPortsPerKey: Int { maximumDataPortsPerKey ?? DataPortAllocator.defaultPerKeyLimit(for: dataPorts) }
+
+    /// Half the sessions (at least one): the default share of one key.
+    public static func defaultSessionsPerKey(_ maximumSessions: Int) -> Int { max(1, maximumSessions / 2) }
 
     /// The DH function names (`25519`, `FFDHE2048`) of the accepted suites.
     public var diffieHellmanNames: Set<String> {

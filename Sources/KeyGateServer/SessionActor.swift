@@ -80,9 +80,11 @@ actor SessionActor {
             listener: listener, handshakeHost: peer.host, share: configuration.pendingDataConnectionsPerShare)
         return await acceptor.firstAuthentic(
             until: grantedAt + configuration.resumeTimeout,
-            verify: { connection in
+            verify: { connection, claim in
                 let channel = SecureChannel(stream: connection)
                 _ = try await channel.acceptResume(keys: keys, deadline: .now + firstFrameTimeout)
+                // Proven: from here on no newer connection may replace it.
+                guard claim() else { throw AuthenticatedAcceptor.Replaced() }
                 return channel
             },
             onStranger: { connection, error in

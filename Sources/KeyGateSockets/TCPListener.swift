@@ -13,6 +13,10 @@ public actor TCPListener {
     let socket: Socket
     private var isAccepting = false
 
+    /// Whether `close()` has not been called yet (callable from anywhere:
+    /// the socket's state sits behind its own lock).
+    public nonisolated var isOpen: Bool { socket.isOpen }
+
     init(socket: consuming Socket, localAddress: SocketAddress) {
         self.socket = socket
         self.localAddress = localAddress

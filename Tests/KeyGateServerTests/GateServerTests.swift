@@ -215,6 +215,53 @@ struct GateServerTests {
         await server.stopAndRemove()
     }
 
+    /// One key cannot hold more than its share of the data ports: its
+    /// third unresumed grant on a 4-port range waits, then is denied as
+    /// busy; another key still gets a port.
+    @Test func oneKeyCannotHoldMoreThanItsShareOfTheDataPorts() async throws {
+        let server = try await Self.chatServer {
+            $0.dataPorts = 22970...22973
+            $0.dataPortWait = .milliseconds(200)
+        }
+        let first = try await GrantedButNotResumed.open(server: server, name: "alice")
+        let second = try await GrantedButNotResumed.open(server: server, name: "alice")
+        await #expect {
+            try await GateClient.connect(try await server.client("alice"))
+        } throws: { error in
+            guard let error = error as? ClientError, case let .denied(reason, retry) = error else { return false }
+            return retry && reason == GrantReply.Reason.noFreeDataPort
+        }
+        #expect(server.logLines(containing: "holds 2 data ports, its share").count == 1)
+        let bob = try await GateClient.connect(try await server.client("bob"))
+        await bob.channel.close()
+        for granted in [first, second] { await granted.control.close() }
+        await server.stopAndRemove()
+    }
+
+    @Test func oneKeyCannotTakeEverySession() async throws {
+        let server = try await Self.chatServer { $0.maximumSessions = 4 }
+        var sessions: [GateSession] = []
+        for _ in 0..<2 {
+            sessions.append(try await GateClient.connect(try await server.client("alice")))
+        }
+        await #expect {
+            try await GateClient.connect(try await server.client("alice"))
+        } throws: { error in
+            guard let error = error as? ClientError, case let .denied(reason, retry) = error else { return false }
+            return retry && reason == GrantReply.Reason.tooManySessionsForKey
+        }
+        sessions.append(try await GateClient.connect(try await server.client("bob")))
+        sessions.append(try await GateClient.connect(try await server.client("bob")))
+        await #expect {
+            try await GateClient.connect(try await server.client("carol"))
+        } throws: { error in
+            guard let error = error as? ClientError, case let .denied(reason, _) = error else { return false }
+            return reason == GrantReply.Reason.tooManySessions
+        }
+        for session in sessions { await session.channel.close() }
+        await server.stopAndRemove()
+    }
+
     @Test func aSessionNotResumedInTimeExpires() async throws {
         let server = try await Self.chatServer { $0.resumeTimeout = .milliseconds(300) }
         let granted = try await GrantedButNotResumed.open(server: server, name: "alice")

@@ -28,6 +28,10 @@ struct ServeCommand: Command {
             .init("handshake-timeout", value: "SECONDS", help: "Limit for a whole handshake (default 10)."),
             .init("max-handshakes", value: "N", help: "Handshakes in progress at once; more are closed at once (default 256)."),
             .init("max-sessions", value: "N", help: "Sessions at once (default 10000)."),
+            .init("max-key-sessions", value: "N",
+                  help: "Sessions at once for one client key (default: half of --max-sessions)."),
+            .init("max-key-data-ports", value: "N",
+                  help: "Data ports held at once by one client key, sessions not yet resumed and FTP transfers (default: half the range)."),
             .init("max-source-handshakes", value: "N",
                   help: "Handshakes in progress at once from one address (default \(SourceLimits.defaults.handshakesInProgress))."),
             .init("source-handshake-rate", value: "N",
@@ -155,6 +159,14 @@ struct ServeCommand: Command {
         configuration.handshakeTimeout = .milliseconds(Int(try arguments.seconds("handshake-timeout", default: 10) * 1000))
         configuration.maximumHandshakes = try arguments.integer("max-handshakes", default: 256, in: 1...100_000)
         configuration.maximumSessions = try arguments.integer("max-sessions", default: 10_000, in: 1...1_000_000)
+        if arguments.value("max-key-sessions") != nil {
+            configuration.maximumSessionsPerKey = try arguments.integer(
+                "max-key-sessions", default: configuration.sessionsPerKey, in: 1...1_000_000)
+        }
+        if arguments.value("max-key-data-ports") != nil {
+            configuration.maximumDataPortsPerKey = try arguments.integer(
+                "max-key-data-ports", default: configuration.dataPortsPerKey, in: 1...65535)
+        }
         let limits = SourceLimits.defaults
         configuration.sourceLimits = SourceLimits(
             handshakesInProgress: try arguments.integer(
