@@ -45,6 +45,14 @@ public struct ServerConfiguration: Sendable {
     public var clockSkew: Duration
     /// The server's real-time clock (tests move it).
     public var wallClock: WallClock
+    /// How a resumed session notices a client that vanished without
+    /// closing; nil leaves it to the kernel's defaults (hours).
+    public var deadPeerDetection: TCPConnection.DeadPeerDetection? = ServerConfiguration.defaultDeadPeerDetection
+
+    /// Probes after 60 s of silence, every 10 s, 3 of them: a vanished
+    /// client is gone from the chat within 90 s.
+    public static let defaultDeadPeerDetection = TCPConnection.DeadPeerDetection(
+        idle: .seconds(60), interval: .seconds(10), probes: 3)
     /// Print every handshake message token by token (public values only).
     public var traceHandshakes: Bool
 

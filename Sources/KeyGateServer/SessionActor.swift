@@ -75,6 +75,7 @@ actor SessionActor {
         let keys = self.keys
         let firstFrameTimeout = configuration.firstFrameTimeout
         let failures = self.failures
+        let detection = configuration.deadPeerDetection
         let port = listener.localAddress.port
         let acceptor = AuthenticatedAcceptor(
             listener: listener, handshakeHost: peer.host, share: configuration.pendingDataConnectionsPerShare)
@@ -85,6 +86,7 @@ actor SessionActor {
                 _ = try await channel.acceptResume(keys: keys, deadline: .now + firstFrameTimeout)
                 // Proven: from here on no newer connection may replace it.
                 guard claim() else { throw AuthenticatedAcceptor.Replaced() }
+                if let detection { try await connection.detectDeadPeer(detection) }
                 return channel
             },
             onStranger: { connection, error in

@@ -14,6 +14,18 @@ extension Socket {
         }
     }
 
+    /// The integer value of a socket option.
+    func option(level: Int32, name: Int32, call: String, address: SocketAddress?) throws(SystemError) -> Int32 {
+        try withDescriptor { (descriptor) throws(SystemError) -> Int32 in
+            var value: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            _ = try SystemCall.runNow(call, address: address) {
+                getsockopt(descriptor, level, name, &value, &length)
+            }
+            return value
+        }
+    }
+
     /// SO_LINGER with a zero timeout: close(2) then sends a reset and
     /// discards unsent data instead of an orderly FIN.
     func setLingerZero(address: SocketAddress?) throws(SystemError) {

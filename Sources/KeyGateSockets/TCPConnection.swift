@@ -196,6 +196,59 @@ public actor TCPConnection {
             call: "setsockopt(SO_KEEPALIVE)", address: remoteAddress)
     }
 
+    /// How a connection notices a peer that vanished without closing (a
+    /// machine switched off, a cable pulled, a NAT that forgot it): no FIN
+    /// ever comes, so without this a read would wait for ever.
+    public struct DeadPeerDetection: Sendable, Equatable {
+        /// Quiet time before the first keepalive probe.
+        public var idle: Duration
+        /// Time between probes.
+        public var interval: Duration
+        /// Unanswered probes before the connection is given up.
+        public var probes: Int
+
+        public init(idle: Duration, interval: Duration, probes: Int) {
+            self.idle = idle
+            self.interval = interval
+            self.probes = probes
+        }
+
+        /// How long a vanished peer can go unnoticed, idle or not: also the
+        /// limit on data left unacknowledged (TCP_USER_TIMEOUT).
+        public var limit: Duration { idle + interval * probes }
+    }
+
+    /// Turns on keepalive probes (SO_KEEPALIVE with TCP_KEEPIDLE,
+    /// TCP_KEEPINTVL, TCP_KEEPCNT) and TCP_USER_TIMEOUT, so that a peer that
+    /// vanished is noticed within `detection.limit` whether the connection
+    /// is idle or has data in flight: pending reads and writes then fail
+    /// (ETIMEDOUT).
+    /// - Throws: `SystemError` from setsockopt, or `.closed`.
+    public func detectDeadPeer(_ detection: DeadPeerDetection) throws(SystemError) {
+        func seconds(_ duration: Duration) -> Int32 { Int32(max(1, duration.components.seconds)) }
+        let tcp = Int32(IPPROTO_TCP)
+        try socket.setOption(level: SOL_SOCKET, name: SO_KEEPALIVE, value: 1, call: "setsockopt(SO_KEEPALIVE)", address: remoteAddress)
+        try socket.setOption(level: tcp, name: TCP_KEEPIDLE, value: seconds(detection.idle), call: "setsockopt(TCP_KEEPIDLE)", address: remoteAddress)
+        try socket.setOption(level: tcp, name: TCP_KEEPINTVL, value: seconds(detection.interval), call: "setsockopt(TCP_KEEPINTVL)", address: remoteAddress)
+        try socket.setOption(level: tcp, name: TCP_KEEPCNT, value: Int32(max(1, detection.probes)), call: "setsockopt(TCP_KEEPCNT)", address: remoteAddress)
+        let milliseconds = detection.limit.components.seconds * 1000 + detection.limit.components.attoseconds / 1_000_000_000_000_000
+        try socket.setOption(level: tcp, name: Int32(TCP_USER_TIMEOUT), value: Int32(clamping: milliseconds),
+                             call: "setsockopt(TCP_USER_TIMEOUT)", address: remoteAddress)
+    }
+
+    /// The keepalive settings in force, as the kernel reports them (tests
+    /// and diagnostics): on or off, idle and interval in seconds, probes,
+    /// and the user timeout in milliseconds.
+    public func keepAliveSettings() throws(SystemError) -> (on: Bool, idle: Int32, interval: Int32, probes: Int32, userTimeout: Int32) {
+        let tcp = Int32(IPPROTO_TCP)
+        return (
+            try socket.option(level: SOL_SOCKET, name: SO_KEEPALIVE, call: "getsockopt(SO_KEEPALIVE)", address: remoteAddress) != 0,
+            try socket.option(level: tcp, name: TCP_KEEPIDLE, call: "getsockopt(TCP_KEEPIDLE)", address: remoteAddress),
+            try socket.option(level: tcp, name: TCP_KEEPINTVL, call: "getsockopt(TCP_KEEPINTVL)", address: remoteAddress),
+            try socket.option(level: tcp, name: TCP_KEEPCNT, call: "getsockopt(TCP_KEEPCNT)", address: remoteAddress),
+            try socket.option(level: tcp, name: Int32(TCP_USER_TIMEOUT), call: "getsockopt(TCP_USER_TIMEOUT)", address: remoteAddress))
+    }
+
     private func beginReading() throws(SystemError) {
         guard !isReading else { throw .operationInProgress("read") }
         isReading = true

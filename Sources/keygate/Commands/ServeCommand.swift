@@ -40,6 +40,8 @@ struct ServeCommand: Command {
                   help: "Handshakes one address may start at once after a quiet spell (default \(SourceLimits.defaults.handshakeBurst))."),
             .init("max-source-grants", value: "N",
                   help: "Grants not yet resumed at once for one address (default \(SourceLimits.defaults.unresumedGrants))."),
+            .init("keepalive", value: "SECONDS",
+                  help: "Probe a silent client after this long; gone after 3 probes 1/6 of it apart, so within 1.5 times it (default 60; 0: off)."),
             .init("clock-skew", value: "SECONDS",
                   help: "Largest accepted difference between an IK client's clock and the server's (default \(Timeouts.clockSkew.components.seconds))."),
             .init("trace-handshake", help: "Log each handshake message token by token (public values only)."),
@@ -175,6 +177,9 @@ struct ServeCommand: Command {
                 "source-handshake-rate", default: Int(limits.handshakeRate), in: 1...1_000_000)),
             handshakeBurst: try arguments.integer("source-handshake-burst", default: limits.handshakeBurst, in: 1...1_000_000),
             unresumedGrants: try arguments.integer("max-source-grants", default: limits.unresumedGrants, in: 1...1_000_000))
+        let keepalive = try arguments.seconds("keepalive", default: 60)
+        configuration.deadPeerDetection = keepalive == 0 ? nil : TCPConnection.DeadPeerDetection(
+            idle: .seconds(keepalive), interval: .seconds(max(1, keepalive / 6)), probes: 3)
         let skew = try arguments.seconds("clock-skew", default: Double(Timeouts.clockSkew.components.seconds))
         configuration.clockSkew = .milliseconds(Int(skew * 1000))
         configuration.traceHandshakes = arguments.flag("trace-handshake")
