@@ -6,6 +6,9 @@
 // depends only on layers above it in this list:
 //
 //   CKeyGateSystem  C shim for the system calls Glibc does not export to Swift
+//   KeyGateSystem   the Swift base: the system-call helper, the blocking
+//                   executor and its lanes, the thread spawner, Deadline,
+//                   the waiter primitive (EventCount, Latch), Log, Console
 //   KeyGateCrypto   SHA-256, HMAC, HKDF, ChaCha20-Poly1305, X25519, FFDHE
 //   KeyGateNoise    Noise Protocol Framework rev 34: patterns as data, states
 //   KeyGateKeys     key text files, key store, allow-list, known hosts
@@ -32,12 +35,12 @@ func layer(_ name: String, dependencies: [Target.Dependency], settings: [SwiftSe
 
 /// The tests of a layer, in Tests/<name>Tests.
 func tests(_ name: String, dependencies: [Target.Dependency], resources: [Resource]? = nil) -> Target {
-    .testTarget(name: name + "Tests", dependencies: [.target(name: name)] + dependencies, resources: resources, swiftSettings: swiftSettings)
+    .testTarget(name: name + "Tests", dependencies: [.target(name: name), "KeyGateSystem"] + dependencies, resources: resources, swiftSettings: swiftSettings)
 }
 
 /// Every library layer is also a product of the same name, so other
 /// packages can depend on any of them.
-let layers = ["CKeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]
+let layers = ["CKeyGateSystem", "KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]
 
 let package = Package(
     name: "KeyGate",
@@ -46,6 +49,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "CKeyGateSystem"),
+        layer("KeyGateSystem", dependencies: ["CKeyGateSystem"]),
         layer("KeyGateCrypto", dependencies: ["CKeyGateSystem"], settings: [
             // Unoptimized SIMD and 128-bit arithmetic is 100 times slower,
             // which would make every test that runs a handshake or moves a
@@ -53,28 +57,29 @@ let package = Package(
             .unsafeFlags(["-O"], .when(configuration: .debug)),
         ]),
         layer("KeyGateNoise", dependencies: ["KeyGateCrypto"]),
-        layer("KeyGateKeys", dependencies: ["KeyGateCrypto", "KeyGateNoise"]),
-        layer("KeyGateSockets", dependencies: ["CKeyGateSystem"]),
-        layer("KeyGateChannel", dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets"]),
-        layer("KeyGateServer", dependencies: ["KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel"]),
-        layer("KeyGateChat", dependencies: ["KeyGateChannel", "KeyGateServer"]),
-        layer("KeyGateFTP", dependencies: ["CKeyGateSystem", "KeyGateServer", "KeyGateChannel", "KeyGateSockets"]),
-        layer("KeyGateClient", dependencies: ["KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP"]),
+        layer("KeyGateKeys", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise"]),
+        layer("KeyGateSockets", dependencies: ["CKeyGateSystem", "KeyGateSystem"]),
+        layer("KeyGateChannel", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets"]),
+        layer("KeyGateServer", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel"]),
+        layer("KeyGateChat", dependencies: ["KeyGateSystem", "KeyGateChannel", "KeyGateServer"]),
+        layer("KeyGateFTP", dependencies: ["KeyGateSystem", "CKeyGateSystem", "KeyGateServer", "KeyGateChannel", "KeyGateSockets"]),
+        layer("KeyGateClient", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP"]),
         .executableTarget(
             name: "keygate",
-            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"],
+            dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"],
             swiftSettings: swiftSettings
         ),
         // Shared helpers of the integration tests (a real server in a
         // temporary folder); not a product.
         .target(
             name: "KeyGateTestSupport",
-            dependencies: ["KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateFTP", "KeyGateClient"],
+            dependencies: ["KeyGateSystem", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateFTP", "KeyGateClient"],
             path: "Tests/KeyGateTestSupport",
             swiftSettings: swiftSettings
         ),
         // Hexadecimal fixtures for the tests of every layer; not a product.
         .target(name: "KeyGateFixtures", path: "Tests/KeyGateFixtures", swiftSettings: swiftSettings),
+        tests("KeyGateSystem", dependencies: []),
         tests("KeyGateCrypto", dependencies: ["KeyGateFixtures"]),
         tests("KeyGateNoise", dependencies: ["KeyGateCrypto", "KeyGateFixtures"], resources: [.copy("Resources/noise-25519-chachapoly-sha256.json")]),
         tests("KeyGateKeys", dependencies: ["KeyGateNoise", "KeyGateCrypto", "KeyGateFixtures"]),

@@ -1,22 +1,21 @@
+import KeyGateSystem
+
 /// A reliable, ordered, bidirectional byte stream (a TCP connection, or an
 /// in-memory pipe in tests) that a `SecureChannel` runs over.
 ///
 /// A stream is used by at most one reader and one writer at a time.
 public protocol ByteStream: Sendable {
     /// Reads between 1 and `maxByteCount` bytes, waiting until some are
-    /// available or `deadline` passes.
+    /// available or `deadline` passes (nil: no limit).
     /// - Returns: the bytes, or nil at the end of the stream.
-    /// - Throws: `ChannelError.timedOut` at the deadline, `CancellationError`,
-    ///   or the transport's error.
-    func read(upTo maxByteCount: Int, deadline: ContinuousClock.Instant?) async throws -> [UInt8]?
+    /// - Throws: `TimedOut` at the deadline, `CancellationError`, or the
+    ///   transport's error.
+    func read(upTo maxByteCount: Int, deadline: Deadline?) async throws -> [UInt8]?
 
-    /// Writes all of `bytes`.
-    func write(_ bytes: [UInt8]) async throws
-
-    /// Writes all of `bytes`, failing with `ChannelError.timedOut` if the
-    /// peer has not taken them by `deadline` (nil: no limit). After a
-    /// timeout the stream is out of step and should be closed.
-    func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant?) async throws
+    /// Writes all of `bytes`, failing with `TimedOut` if the peer has not
+    /// taken them by `deadline` (nil: no limit). After a timeout the stream
+    /// is out of step and should be closed.
+    func write(_ bytes: [UInt8], deadline: Deadline?) async throws
 
     /// Closes the stream in both directions; pending operations fail.
     func close() async
@@ -26,12 +25,8 @@ public protocol ByteStream: Sendable {
 }
 
 extension ByteStream {
-    /// The deadline as a race against the plain write, for streams without
-    /// a native one.
-    public func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant?) async throws {
-        guard let deadline else { return try await write(bytes) }
-        try await withDeadline(deadline, while: "writing to \(peerDescription)") {
-            try await self.write(bytes)
-        }
+    /// Writes all of `bytes`, however long the peer takes.
+    public func write(_ bytes: [UInt8]) async throws {
+        try await write(bytes, deadline: nil)
     }
 }

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateNoise
 
 /// What went wrong on an encrypted channel: framing, negotiation, handshake
@@ -19,8 +20,6 @@ public enum ChannelError: Error, Equatable, Sendable, CustomStringConvertible {
     case unexpectedPayload(String)
     /// The server's static key is not the pinned or known one.
     case serverKeyRejected(String)
-    /// No data arrived before the deadline.
-    case timedOut(while: String)
     /// A transport message failed to decrypt: the session must end.
     case decryptionFailed
     /// A data stream ended without the authenticated end-of-data message.
@@ -49,8 +48,6 @@ public enum ChannelError: Error, Equatable, Sendable, CustomStringConvertible {
             return "protocol violation: \(what)"
         case let .serverKeyRejected(reason):
             return reason
-        case let .timedOut(activity):
-            return "timed out while \(activity)"
         case .decryptionFailed:
             return "a message failed to decrypt: it was altered, replayed or reordered"
         case .missingEndOfData:

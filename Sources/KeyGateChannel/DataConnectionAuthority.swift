@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateSockets
 
 /// Opens FTP data connections for one session (PROTOCOL.md section 6)
@@ -22,7 +23,7 @@ public struct DataConnectionAuthority: Sendable {
     /// - Throws: `ChannelError` when the peer does not hold this session's
     ///   psk (a stranger) or misses the deadline, or what `beforeAnswering` throws.
     public func accept(
-        _ stream: any ByteStream, passiveNumber: UInt64, deadline: ContinuousClock.Instant?,
+        _ stream: any ByteStream, passiveNumber: UInt64, deadline: Deadline?,
         beforeAnswering: @Sendable () throws -> Void = {}
     ) async throws -> SecureChannel {
         try await handshake(
@@ -32,7 +33,7 @@ public struct DataConnectionAuthority: Sendable {
     /// Client side: runs the NNpsk0 initiator handshake for passive command
     /// number `passiveNumber` on a new connection to the passive port.
     public func connect(
-        _ stream: any ByteStream, passiveNumber: UInt64, deadline: ContinuousClock.Instant?
+        _ stream: any ByteStream, passiveNumber: UInt64, deadline: Deadline?
     ) async throws -> SecureChannel {
         try await handshake(stream, initiator: true, passiveNumber: passiveNumber, deadline: deadline)
     }
@@ -47,7 +48,7 @@ public struct DataConnectionAuthority: Sendable {
         _ address: SocketAddress, passiveNumber: UInt64, timeout: Duration, reconnection: Reconnection
     ) async throws -> SecureChannel {
         try await reconnection.run {
-            let connection = try await TCPConnection.connect(to: address, timeout: timeout)
+            let connection = try await TCPConnection.connect(to: address, deadline: .after(timeout))
             do {
                 return try await connect(connection, passiveNumber: passiveNumber, deadline: .now + timeout)
             } catch {
@@ -58,7 +59,7 @@ public struct DataConnectionAuthority: Sendable {
     }
 
     private func handshake(
-        _ stream: any ByteStream, initiator: Bool, passiveNumber: UInt64, deadline: ContinuousClock.Instant?,
+        _ stream: any ByteStream, initiator: Bool, passiveNumber: UInt64, deadline: Deadline?,
         beforeWriting: @Sendable () throws -> Void = {}
     ) async throws -> SecureChannel {
         let channel = SecureChannel(stream: stream)

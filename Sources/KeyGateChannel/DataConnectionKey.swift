@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateCrypto
 
 /// The pre-shared key of an FTP data connection (PROTOCOL.md section 6):

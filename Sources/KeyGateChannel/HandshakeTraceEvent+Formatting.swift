@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateKeys
 import KeyGateNoise
 

@@ -1,3 +1,5 @@
+import KeyGateSystem
+
 /// Admits the CPU work of a server handshake (its Diffie-Hellman
 /// operations), one message at a time, so a server can share that work
 /// fairly between the sources that ask for it: a flood from one address

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Synchronization
 
 /// One end of an in-memory byte pipe: what one end writes, the other reads.
@@ -22,14 +23,15 @@ public final class InMemoryByteStream: ByteStream {
         )
     }
 
-    public func read(upTo maxByteCount: Int, deadline: ContinuousClock.Instant?) async throws -> [UInt8]? {
+    public func read(upTo maxByteCount: Int, deadline: Deadline?) async throws -> [UInt8]? {
         let pipe = inbound
-        return try await withDeadline(deadline, while: "reading") {
+        return try await withDeadline(deadline, while: "reading from \(peerDescription)") {
             try await pipe.read(upTo: maxByteCount)
         }
     }
 
-    public func write(_ bytes: [UInt8]) async throws {
+    /// Never waits: the pipe has no limit, so the deadline cannot pass.
+    public func write(_ bytes: [UInt8], deadline: Deadline?) async throws {
         try outbound.write(bytes)
     }
 
@@ -54,36 +56,32 @@ public final class InMemoryByteStream: ByteStream {
             /// Bytes of `chunks[firstChunk]` already read.
             var offset = 0
             var closed = false
-            var waiter: CheckedContinuation<Void, any Error>?
 
             var hasData: Bool { firstChunk < chunks.count }
         }
 
+        /// Notified on every write and on close.
+        private let changes = EventCount()
         private let state = Mutex(State())
 
         func write(_ bytes: [UInt8]) throws {
-            let waiter: CheckedContinuation<Void, any Error>? = try state.withLock { state in
+            try state.withLock { state in
                 guard !state.closed else { throw ChannelError.closed }
                 if !bytes.isEmpty { state.chunks.append(bytes) }
-                defer { state.waiter = nil }
-                return state.waiter
             }
-            waiter?.resume()
+            changes.notifyAll()
         }
 
         func close() {
-            let waiter = state.withLock { state in
-                state.closed = true
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume()
+            state.withLock { $0.closed = true }
+            changes.notifyAll()
         }
 
         func read(upTo maxByteCount: Int) async throws -> [UInt8]? {
             while true {
+                let ticket = changes.ticket()
                 if let result = take(maxByteCount) { return result.isEmpty ? nil : result }
-                try await waitForData()
+                guard await changes.wait(since: ticket) else { throw CancellationError() }
             }
         }
 
@@ -111,29 +109,6 @@ public final class InMemoryByteStream: ByteStream {
                     }
                 }
                 return bytes
-            }
-        }
-
-        private func waitForData() async throws {
-            try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    let resumeNow: Bool = state.withLock { state in
-                        if state.hasData || state.closed || Task.isCancelled {
-                            return true
-                        }
-                        precondition(state.waiter == nil, "two concurrent readers on one in-memory stream")
-                        state.waiter = continuation
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
-                try Task.checkCancellation()
-            } onCancel: {
-                let waiter = state.withLock { state in
-                    defer { state.waiter = nil }
-                    return state.waiter
-                }
-                waiter?.resume(throwing: CancellationError())
             }
         }
     }

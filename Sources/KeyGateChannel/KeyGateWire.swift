@@ -1,3 +1,5 @@
+import KeyGateSystem
+
 /// The constants of KeyGate protocol version 2 (PROTOCOL.md), in one place.
 public enum KeyGateWire {
     /// The protocol version this implementation speaks, as the prologues

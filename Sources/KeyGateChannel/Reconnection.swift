@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 import KeyGateSockets
 
@@ -9,17 +10,17 @@ import KeyGateSockets
 /// its timeout is a failure, never a reason to reconnect.
 public struct Reconnection: Sendable {
     /// No new attempt starts after this.
-    public let deadline: ContinuousClock.Instant
+    public let deadline: Deadline
     /// The wait before each new attempt (at least 100 ms by the protocol).
     public let pause: Duration
 
-    public init(until deadline: ContinuousClock.Instant, pause: Duration = Timeouts.reconnectPause) {
+    public init(until deadline: Deadline, pause: Duration = Timeouts.reconnectPause) {
         self.deadline = deadline
         self.pause = max(pause, Timeouts.reconnectPause)
     }
 
     /// A single attempt, for callers that must not reconnect.
-    public static let never = Reconnection(until: .now - .seconds(1))
+    public static let never = Reconnection(until: Deadline(nanoseconds: 0))
 
     /// Runs `attempt` until it succeeds, fails in a way that is not a cut,
     /// or the deadline leaves no room for another try.
@@ -29,7 +30,7 @@ public struct Reconnection: Sendable {
             do {
                 return try await attempt()
             } catch {
-                guard Self.isCut(error), ContinuousClock.now + pause < deadline else { throw error }
+                guard Self.isCut(error), Deadline.now + pause < deadline else { throw error }
                 try await Task.sleep(for: pause)
             }
         }

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateNoise
 
 extension SecureChannel {
@@ -10,7 +11,7 @@ extension SecureChannel {
     ///   writes once it has read one (the responder's message 2): where a
     ///   server commits to this connection. A throw ends the handshake.
     public func performDataConnectionHandshake(
-        initiator: Bool, diffieHellmanName: String, presharedKey: [UInt8], deadline: ContinuousClock.Instant?,
+        initiator: Bool, diffieHellmanName: String, presharedKey: [UInt8], deadline: Deadline?,
         beforeWriting: @Sendable () throws -> Void = {}
     ) async throws -> SessionKeys {
         let protocolName = DataConnectionKey.protocolName(diffieHellmanName: diffieHellmanName)
@@ -58,7 +59,7 @@ extension SecureChannel {
     /// `RESUME` under `keys`. On success the channel adopts the keys (with
     /// the receiving nonce advanced); on any failure it throws and the
     /// caller's `keys` are untouched, so the rightful client can still come.
-    public func acceptResume(keys: SessionKeys, deadline: ContinuousClock.Instant?) async throws -> SessionKeys {
+    public func acceptResume(keys: SessionKeys, deadline: Deadline?) async throws -> SessionKeys {
         guard var frame = try await readFrame(deadline: deadline) else {
             throw ChannelError.unexpectedEndOfStream(while: "waiting for RESUME")
         }

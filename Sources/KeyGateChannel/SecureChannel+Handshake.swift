@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateCrypto
 import KeyGateNoise
 
@@ -15,7 +16,7 @@ public struct ClientHandshakeOptions: Sendable {
     /// before message 3 reveals the client's identity. Throw to abort.
     public var verifyServerKey: @Sendable ([UInt8]) async throws -> Void
     /// Limit for the whole handshake.
-    public var deadline: ContinuousClock.Instant?
+    public var deadline: Deadline?
     /// Receives each message's trace (tokens, sizes, public keys, hash).
     public var trace: (@Sendable (HandshakeTraceEvent) -> Void)?
     /// The clock an IK message 1 carries (section 3.3).
@@ -24,7 +25,7 @@ public struct ClientHandshakeOptions: Sendable {
     public init(
         protocolName: String, staticPrivateKey: [UInt8], pinnedServerKey: [UInt8]? = nil, service: String,
         verifyServerKey: @escaping @Sendable ([UInt8]) async throws -> Void = { _ in },
-        deadline: ContinuousClock.Instant? = nil, trace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil,
+        deadline: Deadline? = nil, trace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil,
         clock: WallClock = .system
     ) {
         self.protocolName = protocolName
@@ -69,7 +70,7 @@ public struct ServerHandshakeOptions: Sendable {
     /// `FFDHE2048`), or nil if it has none.
     public var staticPrivateKey: @Sendable (String) -> [UInt8]?
     /// Limit for the whole handshake.
-    public var deadline: ContinuousClock.Instant?
+    public var deadline: Deadline?
     public var trace: (@Sendable (HandshakeTraceEvent) -> Void)?
     /// The source of the server's ephemeral keys: the kernel's, except in
     /// tests and fuzzing, which fix it to replay recorded handshakes.
@@ -82,7 +83,7 @@ public struct ServerHandshakeOptions: Sendable {
 
     public init(
         acceptedSuites: Set<String>, staticPrivateKey: @escaping @Sendable (String) -> [UInt8]?,
-        deadline: ContinuousClock.Instant? = nil, trace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil,
+        deadline: Deadline? = nil, trace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil,
         random: any RandomSource = SystemRandomSource(),
         judgeIKFirstMessage: @escaping @Sendable (IKFirstMessage) async -> IKFirstMessageVerdict = { _ in .answer },
         workGate: (any HandshakeWorkGate)? = nil
@@ -235,7 +236,7 @@ extension SecureChannel {
     }
 
     private func readHandshake(
-        _ handshake: HandshakeState, _ deadline: ContinuousClock.Instant?,
+        _ handshake: HandshakeState, _ deadline: Deadline?,
         _ trace: (@Sendable (HandshakeTraceEvent) -> Void)?, gate: (any HandshakeWorkGate)?
     ) async throws -> [UInt8] {
         guard let message = try await readFrame(deadline: deadline) else {

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateNoise
 
 /// Frames and, once keys exist, encrypts messages over a `ByteStream`
@@ -42,8 +43,8 @@ public actor SecureChannel {
     /// Reads one frame's payload.
     /// - Returns: the payload, or nil when the stream ends cleanly between frames.
     /// - Throws: `ChannelError.truncatedFrame` when it ends inside one,
-    ///   `ChannelError.timedOut` at the deadline.
-    public func readFrame(deadline: ContinuousClock.Instant? = nil) async throws -> [UInt8]? {
+    ///   `TimedOut` at the deadline.
+    public func readFrame(deadline: Deadline? = nil) async throws -> [UInt8]? {
         guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
         receiving = true
         defer { receiving = false }
@@ -78,8 +79,8 @@ public actor SecureChannel {
     /// client learns that the server acknowledged its data connection
     /// (section 4.4) before any reader takes the message.
     /// - Returns: false when the stream ended first (or inside the frame).
-    /// - Throws: `ChannelError.timedOut` at the deadline, the stream's errors.
-    public func awaitFrame(deadline: ContinuousClock.Instant?) async throws -> Bool {
+    /// - Throws: `TimedOut` at the deadline, the stream's errors.
+    public func awaitFrame(deadline: Deadline?) async throws -> Bool {
         guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
         receiving = true
         defer { receiving = false }
@@ -96,7 +97,7 @@ public actor SecureChannel {
     private var available: Int { inbound.count - inboundStart }
 
     /// Buffers at least `count` bytes; false if the stream ended first.
-    private func fill(_ count: Int, deadline: ContinuousClock.Instant?) async throws -> Bool {
+    private func fill(_ count: Int, deadline: Deadline?) async throws -> Bool {
         while available < count {
             if inboundStart > 0 && inboundStart == inbound.count {
                 inbound.removeAll(keepingCapacity: true)
@@ -133,16 +134,12 @@ public actor SecureChannel {
         }
     }
 
-    private func writeRaw(_ bytes: [UInt8], deadline: ContinuousClock.Instant? = nil) async throws {
+    private func writeRaw(_ bytes: [UInt8], deadline: Deadline? = nil) async throws {
         guard !sending else { throw ChannelError.misuse("two concurrent writers") }
         guard !isClosed else { throw ChannelError.closed }
         sending = true
         defer { sending = false }
-        if let deadline {
-            try await stream.write(bytes, deadline: deadline)
-        } else {
-            try await stream.write(bytes)
-        }
+        try await stream.write(bytes, deadline: deadline)
     }
 
     // MARK: Transport
@@ -151,8 +148,8 @@ public actor SecureChannel {
     /// - Throws: `ChannelError.frameTooLarge`, `ChannelError.misuse` before
     ///   the handshake, or the stream's error.
     /// - Parameter deadline: when the peer must have taken the frame
-    ///   (`ChannelError.timedOut` after it; the channel is then unusable).
-    public func send(_ message: [UInt8], deadline: ContinuousClock.Instant? = nil) async throws {
+    ///   (`TimedOut` after it; the channel is then unusable).
+    public func send(_ message: [UInt8], deadline: Deadline? = nil) async throws {
         guard message.count <= KeyGateWire.maximumPlaintextByteCount else {
             throw ChannelError.frameTooLarge(message.count + CipherState.tagByteCount)
         }
@@ -189,8 +186,8 @@ public actor SecureChannel {
     ///   closed the stream between messages.
     /// - Throws: `ChannelError.decryptionFailed` for a frame that does not
     ///   decrypt (the receiving nonce is unchanged), `truncatedFrame`,
-    ///   `timedOut`.
-    public func receive(deadline: ContinuousClock.Instant? = nil) async throws -> [UInt8]? {
+    ///   `TimedOut`.
+    public func receive(deadline: Deadline? = nil) async throws -> [UInt8]? {
         guard keys != nil else { throw ChannelError.misuse("receive before the handshake completed") }
         guard var frame = try await readFrame(deadline: deadline) else { return nil }
         guard var cipher = keys?.receiving else { throw ChannelError.closed }
@@ -246,7 +243,7 @@ public actor SecureChannel {
     /// in one write: a megabyte costs one actor hop and a few system calls,
     /// not one of each per frame.
     /// - Parameter deadline: when the peer must have taken the bytes.
-    public func sendData(_ bytes: [UInt8], deadline: ContinuousClock.Instant? = nil) async throws {
+    public func sendData(_ bytes: [UInt8], deadline: Deadline? = nil) async throws {
         guard !bytes.isEmpty else { return }
         guard var keys else { throw ChannelError.misuse("send before the handshake completed") }
         guard !sending else { throw ChannelError.misuse("two concurrent writers") }
@@ -284,7 +281,7 @@ public actor SecureChannel {
     }
 
     /// Sends the authenticated end-of-data marker: one empty message.
-    public func sendEndOfData(deadline: ContinuousClock.Instant? = nil) async throws {
+    public func sendEndOfData(deadline: Deadline? = nil) async throws {
         try await send([], deadline: deadline)
     }
 
@@ -292,7 +289,7 @@ public actor SecureChannel {
     /// - Returns: bytes, or nil at the authenticated end-of-data.
     /// - Throws: `ChannelError.missingEndOfData` when the stream closes
     ///   without it: a cut transfer is an error, never a short success.
-    public func receiveData(deadline: ContinuousClock.Instant? = nil) async throws -> [UInt8]? {
+    public func receiveData(deadline: Deadline? = nil) async throws -> [UInt8]? {
         guard let message = try await receive(deadline: deadline) else { throw ChannelError.missingEndOfData }
         return message.isEmpty ? nil : message
     }
@@ -305,8 +302,8 @@ public actor SecureChannel {
     /// - Returns: false once the authenticated end-of-data has arrived (the
     ///   bytes before it are in `batch`).
     /// - Throws: `ChannelError.missingEndOfData` when the stream closes
-    ///   without it, `decryptionFailed`, `truncatedFrame`, `timedOut`.
-    public func receiveData(into batch: inout [UInt8], deadline: ContinuousClock.Instant? = nil) async throws -> Bool {
+    ///   without it, `decryptionFailed`, `truncatedFrame`, `TimedOut`.
+    public func receiveData(into batch: inout [UInt8], deadline: Deadline? = nil) async throws -> Bool {
         guard keys != nil else { throw ChannelError.misuse("receive before the handshake completed") }
         guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
         receiving = true

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateNoise
 
 /// What a completed KeyGate handshake leaves behind: the transport ciphers

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// The real-time clock, in microseconds since 1970-01-01T00:00:00Z: what an

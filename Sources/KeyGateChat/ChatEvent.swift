@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateServer
 
 /// A server-to-client chat message (PROTOCOL.md section 5).

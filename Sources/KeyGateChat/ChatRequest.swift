@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateServer
 
 /// A client-to-server chat message (PROTOCOL.md section 5).

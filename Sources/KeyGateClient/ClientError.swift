@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateKeys
 import KeyGateSockets
@@ -48,6 +49,8 @@ public enum ClientError: Error, CustomStringConvertible {
         switch error {
         case let error as ClientError:
             return error
+        case is TimedOut:
+            return .unreachable("\(activity): \(error)")
         case let error as KeyFileError:
             switch error {
             case .serverKeyChanged, .serverKeyNewAlgorithm: return .serverKeyMismatch(error.description)
@@ -56,12 +59,11 @@ public enum ClientError: Error, CustomStringConvertible {
             return .failed(error.description)
         case let error as SystemError:
             switch error {
-            case .timedOut, .resolutionFailed: return .unreachable("\(activity): \(error)")
+            case .resolutionFailed: return .unreachable("\(activity): \(error)")
             case let .callFailed(call, _, _) where call == "connect": return .unreachable("\(activity): \(error)")
             default: return .failed("\(activity): \(error)")
             }
         case let error as ChannelError:
-            if case .timedOut = error { return .unreachable("\(activity): \(error)") }
             return .failed("\(activity): \(error)")
         default:
             return .failed("\(activity): \(error)")

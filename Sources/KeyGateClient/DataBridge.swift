@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateFTP
 import KeyGateServer
@@ -25,7 +26,7 @@ struct DataBridge: Sendable {
     let upstreamPort: UInt16
     let passiveNumber: UInt64
     /// When the server's 229 reply came (the reconnection window starts there).
-    let repliedAt: ContinuousClock.Instant
+    let repliedAt: Deadline
     let access: GatewayAccess
     /// Opened once the owner's connection is admitted or the wait for it
     /// is over: the session holds the transfer's 150 until then.
@@ -66,13 +67,13 @@ struct DataBridge: Sendable {
 
     /// The first connection from the owner (or root) before `deadline`;
     /// nil when none came, the listener failed or the task was cancelled.
-    private func acceptOwnersConnection(until deadline: ContinuousClock.Instant) async -> TCPConnection? {
+    private func acceptOwnersConnection(until deadline: Deadline) async -> TCPConnection? {
         while true {
             let remaining = deadline - .now
             guard remaining > .zero else { return nil }
             let connection: TCPConnection
             do {
-                connection = try await listener.accept(timeout: remaining)
+                connection = try await listener.accept(deadline: .after(remaining))
             } catch {
                 return nil
             }
@@ -99,7 +100,7 @@ struct DataBridge: Sendable {
     private func download(from upstream: SecureChannel, to local: TCPConnection) async {
         do {
             while let bytes = try await upstream.receiveData(deadline: .now + timeout) {
-                try await local.write(bytes, timeout: timeout)
+                try await local.write(bytes, deadline: .after(timeout))
             }
             await local.close()
         } catch {
@@ -109,7 +110,7 @@ struct DataBridge: Sendable {
 
     private func upload(from local: TCPConnection, to upstream: SecureChannel) async {
         do {
-            while let bytes = try await local.read(upTo: Self.pieceByteCount, timeout: timeout) {
+            while let bytes = try await local.read(upTo: Self.pieceByteCount, deadline: .after(timeout)) {
                 try await upstream.sendData(bytes, deadline: .now + timeout)
             }
             try await upstream.sendEndOfData(deadline: .now + timeout)

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateFTP
 import KeyGateSockets
@@ -189,9 +190,9 @@ public final class FTPClient: Sendable {
 
     /// EPSV: the port of the server's new passive listener, its number,
     /// and when the reply came.
-    func extendedPassive() async throws -> (port: UInt16, number: UInt64, repliedAt: ContinuousClock.Instant) {
+    func extendedPassive() async throws -> (port: UInt16, number: UInt64, repliedAt: Deadline) {
         let reply = try await require(FTPCommand(verb: "EPSV"), .enteringExtendedPassiveMode)
-        let repliedAt = ContinuousClock.now
+        let repliedAt = Deadline.now
         guard let port = Self.extendedPassivePort(in: reply.text) else {
             throw Failure.protocolViolation("EPSV answered '\(reply.text)'")
         }
@@ -217,7 +218,7 @@ public final class FTPClient: Sendable {
     /// data connection's NNpsk0 handshake for `passiveNumber`, reconnecting
     /// while a connection is cut (`GateSession.dialData`).
     public func connectData(
-        port: UInt16, passiveNumber: UInt64, repliedAt: ContinuousClock.Instant = .now
+        port: UInt16, passiveNumber: UInt64, repliedAt: Deadline = .now
     ) async throws -> SecureChannel {
         try await session.dialData(port: port, passiveNumber: passiveNumber, timeout: timeout, repliedAt: repliedAt)
     }

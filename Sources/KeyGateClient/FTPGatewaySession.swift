@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateFTP
 import KeyGateServer
@@ -66,7 +67,7 @@ final class FTPGatewaySession: Sendable {
         switch opening {
         case let .loggedIn(reply):
             do {
-                try await local.write(reply.lineTerminatedMessage, timeout: gateway.timeout)
+                try await local.write(reply.lineTerminatedMessage, deadline: .after(gateway.timeout))
             } catch {
                 await session.channel.close()
                 await local.close()
@@ -99,7 +100,7 @@ final class FTPGatewaySession: Sendable {
         guard let refusal = gateway.access.refusal(for: verdict) else { return true }
         log.warning("ftp gateway: connection refused, not the owner's",
                     gateway.access.refusalFields(verdict, client: local.remoteAddress))
-        try? await local.write(refusal.lineTerminatedMessage, timeout: gateway.timeout)
+        try? await local.write(refusal.lineTerminatedMessage, deadline: .after(gateway.timeout))
         return false
     }
 
@@ -109,17 +110,17 @@ final class FTPGatewaySession: Sendable {
         var login = GatewayLogin(password: gateway.access.password)
         let client = local.remoteAddress.description
         do {
-            try await local.write(login.greeting.lineTerminatedMessage, timeout: gateway.timeout)
+            try await local.write(login.greeting.lineTerminatedMessage, deadline: .after(gateway.timeout))
             while let line = try await lines.next(from: local, timeout: Self.loginLimit) {
                 switch login.receive(line) {
                 case let .reply(reply):
-                    try await local.write(reply.lineTerminatedMessage, timeout: gateway.timeout)
+                    try await local.write(reply.lineTerminatedMessage, deadline: .after(gateway.timeout))
                 case let .wrongPassword(reply, closing):
                     log.warning("ftp gateway: wrong password", ["client": client, "closing": closing ? "yes" : "no"])
-                    try await local.write(reply.lineTerminatedMessage, timeout: gateway.timeout)
+                    try await local.write(reply.lineTerminatedMessage, deadline: .after(gateway.timeout))
                     if closing { return nil }
                 case let .replyAndClose(reply):
-                    try await local.write(reply.lineTerminatedMessage, timeout: gateway.timeout)
+                    try await local.write(reply.lineTerminatedMessage, deadline: .after(gateway.timeout))
                     return nil
                 case .closeHTTP:
                     log.warning("ftp gateway: HTTP request closed, nothing forwarded", [
@@ -130,11 +131,11 @@ final class FTPGatewaySession: Sendable {
                     return opening
                 }
             }
-        } catch SystemError.timedOut {
+        } catch is TimedOut {
             log.info("ftp gateway: no command in time", ["client": client, "limit": "\(Self.loginLimit)"])
             try? await local.write(
                 FTPReply(.serviceNotAvailable, "No command for \(Self.loginLimit); closing").lineTerminatedMessage,
-                timeout: gateway.timeout)
+                deadline: .after(gateway.timeout))
         } catch {
             if !(error is CancellationError) {
                 log.info("ftp gateway: local client gone", ["client": client, "reason": "\(error)"])
@@ -153,7 +154,7 @@ final class FTPGatewaySession: Sendable {
             session = try await GateClient.connect(gateway.options)
         } catch {
             log.warning("ftp gateway: no session", ["client": client, "reason": "\(error)"])
-            try? await local.write(FTPReply(.serviceNotAvailable, error.description).lineTerminatedMessage, timeout: gateway.timeout)
+            try? await local.write(FTPReply(.serviceNotAvailable, error.description).lineTerminatedMessage, deadline: .after(gateway.timeout))
             return nil
         }
         var refusal: FTPReply
@@ -170,7 +171,7 @@ final class FTPGatewaySession: Sendable {
         }
         log.warning("ftp gateway: session not usable", ["client": client, "reply": refusal.description])
         await session.channel.close()
-        try? await local.write(refusal.lineTerminatedMessage, timeout: gateway.timeout)
+        try? await local.write(refusal.lineTerminatedMessage, deadline: .after(gateway.timeout))
         return nil
     }
 
@@ -258,14 +259,14 @@ final class FTPGatewaySession: Sendable {
                     guard case let .passive(extended) = expectation, reply.code == .enteringExtendedPassiveMode,
                           let upstreamPort = FTPClient.extendedPassivePort(in: reply.text)
                     else {
-                        try await local.write(reply.lineTerminatedMessage, timeout: gateway.timeout)
+                        try await local.write(reply.lineTerminatedMessage, deadline: .after(gateway.timeout))
                         continue
                     }
                     passiveCount += 1
                     let localReply = try await openBridge(
                         upstreamPort: upstreamPort, number: passiveCount, extended: extended, session: session,
                         bridges: &bridges)
-                    try await local.write(localReply.lineTerminatedMessage, timeout: gateway.timeout)
+                    try await local.write(localReply.lineTerminatedMessage, deadline: .after(gateway.timeout))
                 }
             } catch {
                 if !(error is CancellationError) {

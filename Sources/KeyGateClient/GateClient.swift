@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateKeys
 import KeyGateNoise
@@ -81,7 +82,7 @@ public struct GateSession: Sendable {
     /// - Throws: `ClientError.failed` when the grant carried no `data_key`,
     ///   or the last attempt's error.
     public func dialData(
-        port: UInt16, passiveNumber: UInt64, timeout: Duration, repliedAt: ContinuousClock.Instant
+        port: UInt16, passiveNumber: UInt64, timeout: Duration, repliedAt: Deadline
     ) async throws -> SecureChannel {
         guard let dataConnections else {
             throw ClientError.failed("this session's grant carried no data_key: it cannot open data connections")
@@ -143,7 +144,7 @@ public enum GateClient {
     }
 
     private static func attempt(_ options: GateClientOptions, identity: Identity) async throws -> GateSession {
-        let started = ContinuousClock.now
+        let started = Deadline.now
         let addresses: [SocketAddress]
         do {
             addresses = try await SocketAddress.resolve(host: options.host, port: options.port)
@@ -170,7 +171,7 @@ public enum GateClient {
             throw clientError
         }
         await channel.close()
-        let grantedAt = ContinuousClock.now
+        let grantedAt = Deadline.now
         guard case let .granted(port, name, dataKey) = reply else {
             if case let .denied(reason, retry) = reply { throw ClientError.denied(reason: reason, retry: retry) }
             throw ClientError.failed("unexpected reply")
@@ -208,7 +209,7 @@ public enum GateClient {
         at address: SocketAddress, frame: [UInt8], keys: SessionKeys, timeout: Duration, reconnection: Reconnection
     ) async throws -> SecureChannel {
         try await reconnection.run {
-            let connection = try await TCPConnection.connect(to: address, timeout: timeout)
+            let connection = try await TCPConnection.connect(to: address, deadline: .after(timeout))
             let channel = SecureChannel(stream: connection)
             do {
                 try await channel.resume(frame: frame, keys: keys)
@@ -229,7 +230,7 @@ public enum GateClient {
         var lastError: (any Error)?
         for address in addresses {
             do {
-                return (try await TCPConnection.connect(to: address, timeout: timeout), address)
+                return (try await TCPConnection.connect(to: address, deadline: .after(timeout)), address)
             } catch {
                 lastError = error
             }

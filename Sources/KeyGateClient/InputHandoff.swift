@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// A small bounded queue from a thread that may block (the one reading

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateSockets
 
 /// Reads CRLF- (or LF-) terminated lines from a connection, each at most
@@ -35,7 +36,7 @@ struct LineReader {
                     return line
                 }
             }
-            guard let more = try await connection.read(upTo: 65536, timeout: timeout) else { return nil }
+            guard let more = try await connection.read(upTo: 65536, deadline: .after(timeout)) else { return nil }
             buffer += more
         }
     }

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateFTP
 
 /// A one-line progress display on standard error for a transfer: bytes,

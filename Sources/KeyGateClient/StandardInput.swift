@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// Standard input as an async sequence, read by a dedicated thread: a

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// A minimal line editor for interactive chat: the terminal in raw mode, a

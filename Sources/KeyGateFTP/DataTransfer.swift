@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 
 /// Moves a file's bytes over an FTP data connection (PROTOCOL.md section

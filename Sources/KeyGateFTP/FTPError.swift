@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// What went wrong in the FTP layer: a path refused by the confinement

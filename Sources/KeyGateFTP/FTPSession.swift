@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateServer
 
@@ -126,7 +127,7 @@ final class FTPSession {
             finished = true
             return
         case let .failure(error):
-            if case ChannelError.timedOut = error {
+            if error is TimedOut {
                 // Idle is measured between commands, not during transfers.
                 if transfer != nil { return }
                 log.info("ftp session idle, closing", ["idle": "\(limits.idleTimeout)"])

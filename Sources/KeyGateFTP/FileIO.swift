@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Dispatch
 
 /// A small executor for blocking file work: one serial Dispatch queue,

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// What a listing says about one directory entry (from `fstatat` without

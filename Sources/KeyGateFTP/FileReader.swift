@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// A regular file open for reading, read in large pieces on its `FileIO`

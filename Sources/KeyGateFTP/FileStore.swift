@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// The files of one FTP session, confined to its root folder.

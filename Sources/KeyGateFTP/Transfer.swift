@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 
 /// One transfer command (RETR, STOR, APPE, LIST, NLST, MLSD) from its 150

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Synchronization
 
 /// The bytes a transfer has moved so far: written by the task that moves

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateSockets
 import Synchronization
@@ -50,7 +51,7 @@ public struct AuthenticatedAcceptor: Sendable {
     /// when none did (deadline, listener closed by someone else, or task
     /// cancelled).
     public func firstAuthentic(
-        until deadline: ContinuousClock.Instant, verify: @escaping Verification,
+        until deadline: Deadline, verify: @escaping Verification,
         onStranger: @escaping StrangerReport
     ) async -> SecureChannel? {
         let listener = self.listener
@@ -62,7 +63,7 @@ public struct AuthenticatedAcceptor: Sendable {
                 guard remaining > .zero else { break }
                 let connection: TCPConnection
                 do {
-                    connection = try await listener.accept(timeout: remaining)
+                    connection = try await listener.accept(deadline: .after(remaining))
                 } catch {
                     break  // closed by a winner, expired, or cancelled
                 }

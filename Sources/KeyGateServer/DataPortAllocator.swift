@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateSockets
 import Synchronization
 
@@ -50,7 +51,7 @@ public final class DataPortAllocator: Sendable {
     ///   within the patience, `Refusal.keyShareFull` when the key's share
     ///   stayed full, other bind errors at once; `CancellationError`.
     public func listener(on host: String, for key: String) async throws -> TCPListener {
-        let deadline = ContinuousClock.now + patience
+        let deadline = Deadline.now + patience
         while true {
             let failure: any Error
             if openListeners(of: key) >= perKeyLimit {
@@ -66,7 +67,7 @@ public final class DataPortAllocator: Sendable {
                     failure = error
                 }
             }
-            guard ContinuousClock.now + Self.retryInterval < deadline else { throw failure }
+            guard Deadline.now + Self.retryInterval < deadline else { throw failure }
             try await Task.sleep(for: Self.retryInterval)
         }
     }

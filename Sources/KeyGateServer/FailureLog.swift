@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Synchronization
 
 /// Logs repeated failures without letting a flood fill the disk: the first

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateKeys
 
 /// Who a session belongs to: what services and logs may know about a client.

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateSockets
 
@@ -15,7 +16,7 @@ actor SessionActor {
     private let dataKey: [UInt8]?
     private let service: any GateService
     private let listener: TCPListener
-    private let grantedAt: ContinuousClock.Instant
+    private let grantedAt: Deadline
     private let configuration: ServerConfiguration
     private let dataPorts: DataPortAllocator
     private let localHost: String
@@ -26,7 +27,7 @@ actor SessionActor {
 
     init(
         id: Int, peer: PeerIdentity, keys: SessionKeys, dataKey: [UInt8]?, service: any GateService,
-        listener: TCPListener, grantedAt: ContinuousClock.Instant, configuration: ServerConfiguration,
+        listener: TCPListener, grantedAt: Deadline, configuration: ServerConfiguration,
         dataPorts: DataPortAllocator, localHost: String, log: Log, failures: FailureLog,
         onResumeSettled: @escaping @Sendable () -> Void
     ) {
@@ -56,7 +57,7 @@ actor SessionActor {
             return
         }
         log.info("resumed", ["port": "\(port)", "service": service.name])
-        let started = ContinuousClock.now
+        let started = Deadline.now
         let dataConnections = dataKey.map {
             DataConnectionAuthority(dataKey: $0, diffieHellmanName: keys.diffieHellmanName)
         }
@@ -65,7 +66,7 @@ actor SessionActor {
             dataPorts: dataPorts, localHost: localHost, log: log, failures: failures)
         await service.serve(context)
         await channel.close()
-        log.info("left", ["service": service.name, "duration": Self.seconds(ContinuousClock.now - started)])
+        log.info("left", ["service": service.name, "duration": Self.seconds(Deadline.now - started)])
     }
 
     /// Accepts candidates on the data port until one proves it holds the

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import CKeyGateSystem
 import Glibc
 import Synchronization
@@ -173,21 +174,14 @@ final class EventLoop: Sendable {
     }
 
     private func startThread() throws(SystemError) {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let result = pthread_create(&thread, nil, { context in
-            let loop = Unmanaged<EventLoop>.fromOpaque(context!).takeRetainedValue()
-            loop.run()
-        }, context)
-        guard result == 0 else {
-            Unmanaged<EventLoop>.fromOpaque(context).release()
-            throw .callFailed(call: "pthread_create", errno: result, address: nil)
+        do {
+            try SystemThread.spawn(name: "keygate-epoll") { self.run() }
+        } catch {
+            throw .callFailed(call: "pthread_create", errno: error.code, address: nil)
         }
-        pthread_detach(thread)
     }
 
     private func run() -> Never {
-        ckg_name_current_thread("keygate-epoll")
         let capacity = Self.eventCapacity
         let buffer = UnsafeMutableRawPointer.allocate(
             byteCount: capacity * CKG_EPOLL_EVENT_SIZE, alignment: MemoryLayout<UInt64>.alignment)

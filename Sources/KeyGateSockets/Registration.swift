@@ -1,3 +1,4 @@
+import KeyGateSystem
 import CKeyGateSystem
 import Synchronization
 
@@ -218,14 +219,14 @@ final class Registration: Sendable {
 
 extension Registration.WaitOutcome {
     /// Returns for `.ready`, throws for every other outcome.
-    /// - Throws: `SystemError.timedOut(operation, address)`,
+    /// - Throws: `TimedOut` (naming the operation and address),
     ///   `CancellationError`, or `SystemError.closed`.
     func check(_ operation: String, address: SocketAddress?) throws {
         switch self {
         case .ready:
             return
         case .timedOut:
-            throw SystemError.timedOut(operation: operation, address: address)
+            throw TimedOut(while: SystemError.subject(operation, address))
         case .cancelled:
             throw CancellationError()
         case .closed:

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import CKeyGateSystem
 import Glibc
 import Synchronization

@@ -1,3 +1,5 @@
+import KeyGateSystem
+
 extension SocketAddress {
     /// An address from text as an operator writes it: `1.2.3.4:7700`,
     /// `0.0.0.0:7700`, `[::1]:7700`, `localhost:7700`, or a host alone

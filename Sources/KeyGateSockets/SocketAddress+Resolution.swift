@@ -1,5 +1,5 @@
+import KeyGateSystem
 import CKeyGateSystem
-import Dispatch
 import Glibc
 
 extension SocketAddress {
@@ -15,14 +15,9 @@ extension SocketAddress {
         if let numeric = try? SocketAddress(host: host, port: port) {
             return [numeric]
         }
-        return try await withCheckedThrowingContinuation { continuation in
-            // A queue of its own, not the global queue: on Linux that has
-            // about one thread per core and also fires Swift's timers, so a
-            // slow lookup there would delay every deadline in the process.
-            DispatchQueue(label: "keygate.resolve").async {
-                continuation.resume(with: Result { try lookUp(host: host, port: port) })
-            }
-        }
+        // getaddrinfo blocks: on the blocking executor, never the
+        // cooperative pool.
+        return try await BlockingExecutor.shared.run { try lookUp(host: host, port: port) }
     }
 
     /// Blocking getaddrinfo; call only from a thread that may block.

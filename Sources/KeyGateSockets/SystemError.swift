@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// What went wrong with a socket or a system call.
@@ -9,9 +10,6 @@ public enum SystemError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The system call `call` (`"connect"`, `"bind"`, `"read"`, ...) failed
     /// with `errno`; `address` is the peer or local address concerned.
     case callFailed(call: String, errno: Int32, address: SocketAddress?)
-    /// `operation` (`"accept"`, `"connect"`, `"read"`, `"write"`) did not
-    /// complete before its deadline.
-    case timedOut(operation: String, address: SocketAddress?)
     /// The socket was closed, before or while the operation waited.
     case closed
     /// Every port of `range` on `host` is taken.
@@ -40,8 +38,6 @@ public enum SystemError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .callFailed(call, code, address):
             return "\(Self.subject(call, address)): \(Self.message(for: code))\(Self.hint(for: code, call: call))"
-        case let .timedOut(operation, address):
-            return "\(Self.subject(operation, address)): timed out"
         case .closed:
             return "the socket is closed"
         case let .portRangeExhausted(host, range):
@@ -60,7 +56,7 @@ public enum SystemError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// "connect to 1.2.3.4:5", "bind 0.0.0.0:7700", "read from ...".
-    private static func subject(_ operation: String, _ address: SocketAddress?) -> String {
+    static func subject(_ operation: String, _ address: SocketAddress?) -> String {
         guard let address else { return operation }
         switch operation {
         case "connect", "write", "send": return "\(operation) to \(address)"

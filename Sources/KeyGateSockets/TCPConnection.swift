@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// A TCP connection on the event loop, with async reads and writes.
@@ -46,15 +47,14 @@ public actor TCPConnection {
     /// - Parameters:
     ///   - source: the local address to connect from (port 0: any port);
     ///     nil lets the kernel choose, as usual.
-    ///   - timeout: how long to wait for the handshake; nil waits as long
-    ///     as the kernel keeps retrying (about two minutes).
+    ///   - deadline: when to stop waiting for the handshake; nil waits as
+    ///     long as the kernel keeps retrying (about two minutes).
     /// - Throws: `SystemError.callFailed("connect", errno, address)` (for
-    ///   example ECONNREFUSED, ENETUNREACH), `SystemError.timedOut`,
+    ///   example ECONNREFUSED, ENETUNREACH), `TimedOut`,
     ///   `CancellationError`.
     public static func connect(
-        to address: SocketAddress, from source: SocketAddress? = nil, timeout: Duration? = nil
+        to address: SocketAddress, from source: SocketAddress? = nil, deadline: Deadline? = nil
     ) async throws -> TCPConnection {
-        let deadline = Deadline.after(timeout)
         let socket = try Socket(connectingTo: address, from: source, events: Socket.connectionEvents)
         let registration = socket.registration
         while true {
@@ -84,28 +84,27 @@ public actor TCPConnection {
     /// - Returns: at least one byte, or nil at the end of the stream (the
     ///   peer closed its side; later reads return nil again).
     /// - Throws: `SystemError.callFailed("read", ...)` (ECONNRESET when the
-    ///   peer reset the connection), `SystemError.timedOut`,
+    ///   peer reset the connection), `TimedOut`,
     ///   `SystemError.closed`, `SystemError.operationInProgress` when
     ///   another read is pending, `CancellationError`.
-    public func read(upTo maxByteCount: Int = 65536, timeout: Duration? = nil) async throws -> [UInt8]? {
+    public func read(upTo maxByteCount: Int = 65536, deadline: Deadline? = nil) async throws -> [UInt8]? {
         precondition(maxByteCount > 0, "a read needs room for at least one byte")
         try beginReading()
         defer { isReading = false }
-        return try await receive(upTo: maxByteCount, deadline: Deadline.after(timeout))
+        return try await receive(upTo: maxByteCount, deadline: deadline)
     }
 
-    /// Reads exactly `byteCount` bytes, waiting as long as needed (up to
-    /// `timeout` for the whole call).
+    /// Reads exactly `byteCount` bytes, waiting as long as needed (until
+    /// `deadline` for the whole call).
     ///
     /// - Throws: `SystemError.unexpectedEndOfStream` when the stream ends
     ///   first (the bytes received so far are lost with it), and everything
-    ///   `read(upTo:timeout:)` throws.
-    public func readExactly(_ byteCount: Int, timeout: Duration? = nil) async throws -> [UInt8] {
+    ///   `read(upTo:deadline:)` throws.
+    public func readExactly(_ byteCount: Int, deadline: Deadline? = nil) async throws -> [UInt8] {
         precondition(byteCount >= 0, "cannot read a negative number of bytes")
         guard byteCount > 0 else { return [] }
         try beginReading()
         defer { isReading = false }
-        let deadline = Deadline.after(timeout)
         guard var bytes = try await receive(upTo: byteCount, deadline: deadline) else {
             throw SystemError.unexpectedEndOfStream(expected: byteCount, received: 0)
         }
@@ -122,17 +121,16 @@ public actor TCPConnection {
     }
 
     /// Writes all of `bytes`, waiting for room in the socket buffer as
-    /// often as needed (up to `timeout` for the whole call).
+    /// often as needed (until `deadline` for the whole call).
     ///
     /// - Throws: `SystemError.callFailed("write", ...)` (EPIPE or ECONNRESET
-    ///   when the peer went away; never SIGPIPE), `SystemError.timedOut`,
+    ///   when the peer went away; never SIGPIPE), `TimedOut`,
     ///   `SystemError.closed`, `SystemError.operationInProgress` when
     ///   another write is pending, `CancellationError`.
-    public func write(_ bytes: [UInt8], timeout: Duration? = nil) async throws {
+    public func write(_ bytes: [UInt8], deadline: Deadline? = nil) async throws {
         guard !isWriting else { throw SystemError.operationInProgress("write") }
         isWriting = true
         defer { isWriting = false }
-        let deadline = Deadline.after(timeout)
         let registration = socket.registration
         var offset = 0
         while offset < bytes.count {

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// A listening TCP socket on the event loop.
@@ -65,16 +66,15 @@ public actor TCPListener {
 
     /// Waits for the next connection and returns it, with TCP_NODELAY on.
     ///
-    /// - Throws: `SystemError.timedOut` after `timeout`,
+    /// - Throws: `TimedOut` at `deadline` (nil: no limit),
     ///   `CancellationError`, `SystemError.closed` when the listener is
     ///   closed, `SystemError.operationInProgress` when another accept is
     ///   pending, `SystemError.callFailed("accept", ...)` e.g. EMFILE (the
     ///   connection stays queued; retry after closing some descriptors).
-    public func accept(timeout: Duration? = nil) async throws -> TCPConnection {
+    public func accept(deadline: Deadline? = nil) async throws -> TCPConnection {
         guard !isAccepting else { throw SystemError.operationInProgress("accept") }
         isAccepting = true
         defer { isAccepting = false }
-        let deadline = Deadline.after(timeout)
         let registration = socket.registration
         while true {
             let sequence = registration.sequence(for: .read)

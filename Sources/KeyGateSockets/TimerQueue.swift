@@ -1,3 +1,5 @@
+import KeyGateSystem
+
 /// The event loop's pending deadlines: a binary min-heap ordered by
 /// deadline, with an index from timer id to heap position so that a timer
 /// whose operation completed first is removed at once (O(log n)) instead of

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Synchronization
 import KeyGateChannel
 import KeyGateCrypto
@@ -153,7 +154,7 @@ struct SecureChannelHandshakeTests {
         var options = fixture.serverOptions()
         options.deadline = .now + .milliseconds(100)
         let started = ContinuousClock.now
-        await #expect(throws: ChannelError.timedOut(while: "reading")) {
+        await #expect(throws: TimedOut(while: "reading from memory:a")) {
             try await SecureChannel(stream: b).performServerHandshake(options)
         }
         // Generous: the point is that it ends; CPU-bound suites may hold both threads.

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateFixtures
 import KeyGateChannel
 import KeyGateCrypto
@@ -232,7 +233,7 @@ struct SecureChannelResumeTests {
         let (_, server, _, _) = try await fixture.handshake("XX")
         let serverKeys = try #require(await server.sessionKeys)
         let (_, b) = InMemoryByteStream.pair()
-        await #expect(throws: ChannelError.timedOut(while: "reading")) {
+        await #expect(throws: TimedOut(while: "reading from memory:a")) {
             try await SecureChannel(stream: b).acceptResume(keys: serverKeys, deadline: .now + .milliseconds(100))
         }
     }

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChat
 import KeyGateServer
 import Testing

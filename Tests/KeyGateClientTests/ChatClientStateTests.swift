@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChat
 @testable import KeyGateClient
 import Testing

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Foundation
 import Glibc
 import KeyGateCrypto

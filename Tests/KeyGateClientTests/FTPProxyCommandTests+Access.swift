@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Foundation
 import Glibc
 import KeyGateCrypto
@@ -41,7 +42,7 @@ extension FTPProxyCommandTests {
     static func receiveUntilClosed(_ connection: TCPConnection) async throws -> [UInt8] {
         var received: [UInt8] = []
         do {
-            while let more = try await connection.read(timeout: .seconds(20)) { received += more }
+            while let more = try await connection.read(deadline: .after(.seconds(20))) { received += more }
         } catch let error as SystemError where error.errno == ECONNRESET {
             return received
         }
@@ -115,7 +116,7 @@ extension FTPProxyCommandTests {
         let data = try await TCPConnection.connect(to: local.withPort(port))
         #expect(try await control.command("RETR a.txt").hasPrefix("150 "))
         var received: [UInt8] = []
-        while let more = try await data.read(timeout: .seconds(20)) { received += more }
+        while let more = try await data.read(deadline: .after(.seconds(20))) { received += more }
         #expect(received == contents)
         #expect(try await control.line().hasPrefix("226 "))
         #expect(try await control.command("QUIT").hasPrefix("221 "))

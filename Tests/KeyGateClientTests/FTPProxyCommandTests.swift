@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Foundation
 import Glibc
 import KeyGateCrypto
@@ -147,7 +148,7 @@ struct FTPProxyCommandTests {
                     defer { buffer.removeSubrange(...end) }
                     return String(decoding: buffer[..<end].filter { $0 != 13 }, as: UTF8.self)
                 }
-                guard let more = try await connection.read(timeout: .seconds(20)) else { return "" }
+                guard let more = try await connection.read(deadline: .after(.seconds(20))) else { return "" }
                 buffer += more
             }
         }
@@ -180,7 +181,7 @@ struct FTPProxyCommandTests {
             let data = try await TCPConnection.connect(to: local.withPort(port))
             #expect(try await control.command("RETR a.txt").hasPrefix("150 "))
             var received: [UInt8] = []
-            while let more = try await data.read(timeout: .seconds(20)) { received += more }
+            while let more = try await data.read(deadline: .after(.seconds(20))) { received += more }
             #expect(received == Array("bridged".utf8), "\(passive)")
             #expect(try await control.line().hasPrefix("226 "))
             await data.close()
@@ -201,7 +202,7 @@ struct FTPProxyCommandTests {
         #expect(try await control.line().hasPrefix("220 "))
         try await connection.write(Array("USER anonymous\r\n".utf8))
         var received = control.buffer
-        while let more = try await connection.read(timeout: .seconds(20)) { received += more }
+        while let more = try await connection.read(deadline: .after(.seconds(20))) { received += more }
         let text = String(decoding: received, as: UTF8.self)
         #expect(text.hasPrefix("421 ") && text.hasSuffix("\r\n") && text.contains("allow-list"), "\(text)")
         await connection.close()

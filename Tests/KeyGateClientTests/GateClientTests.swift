@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 @testable import KeyGateClient
 import KeyGateCrypto
@@ -28,8 +29,8 @@ struct GateClientTests {
         let server = Task {
             var received: [[UInt8]] = []
             for attempt in 0..<3 {
-                let connection = try await listener.accept(timeout: .seconds(10))
-                received.append(try await connection.readExactly(frame.count, timeout: .seconds(10)))
+                let connection = try await listener.accept(deadline: .after(.seconds(10)))
+                received.append(try await connection.readExactly(frame.count, deadline: .after(.seconds(10))))
                 if attempt < 2 {
                     await connection.abort()  // cut before any acknowledgement
                     continue
@@ -58,8 +59,8 @@ struct GateClientTests {
         let listener = try TCPListener.bind(to: SocketAddress(host: "127.0.0.1", port: 0))
         var keys = try Self.keys()
         let frame = try SecureChannel.resumeFrame(advancing: &keys)
-        let server = Task { try await listener.accept(timeout: .seconds(10)) }
-        await #expect(throws: ChannelError.self) {
+        let server = Task { try await listener.accept(deadline: .after(.seconds(10))) }
+        await #expect(throws: TimedOut.self) {
             try await GateClient.resume(
                 at: listener.localAddress, frame: frame, keys: keys, timeout: .seconds(10),
                 reconnection: Reconnection(until: .now + .seconds(30)))
@@ -76,7 +77,7 @@ struct GateClientTests {
         let listener = try TCPListener.bind(to: SocketAddress(host: "127.0.0.1", port: 0))
         let serverKey = PrivateKey.generate(algorithm: .x25519)
         let server = Task {
-            let channel = SecureChannel(stream: try await listener.accept(timeout: .seconds(10)))
+            let channel = SecureChannel(stream: try await listener.accept(deadline: .after(.seconds(10))))
             let name = String(decoding: try #require(try await channel.readFrame(deadline: .now + .seconds(10))), as: UTF8.self)
             let handshake = try HandshakeState(
                 protocolName: name, initiator: false, prologue: Array("KeyGate/1".utf8) + [0] + Array(name.utf8),

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 @testable import KeyGateClient
 import KeyGateSockets
@@ -15,8 +16,8 @@ import Testing
 
         static func open() async throws -> Connection {
             let listener = try TCPListener.bind(to: try SocketAddress(host: "127.0.0.1", port: 0))
-            let client = try await TCPConnection.connect(to: listener.localAddress, timeout: .seconds(10))
-            return Connection(listener: listener, client: client, accepted: try await listener.accept(timeout: .seconds(10)))
+            let client = try await TCPConnection.connect(to: listener.localAddress, deadline: .after(.seconds(10)))
+            return Connection(listener: listener, client: client, accepted: try await listener.accept(deadline: .after(.seconds(10))))
         }
 
         func close() async {

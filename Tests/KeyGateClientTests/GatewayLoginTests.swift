@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateFTP
 @testable import KeyGateClient
 import Testing

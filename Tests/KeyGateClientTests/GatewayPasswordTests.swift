@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 @testable import KeyGateClient
 import KeyGateTestSupport

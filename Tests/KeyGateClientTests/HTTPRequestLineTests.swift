@@ -1,3 +1,4 @@
+import KeyGateSystem
 @testable import KeyGateClient
 import Testing
 

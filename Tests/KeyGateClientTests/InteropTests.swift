@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Dispatch
 import Foundation
 import Glibc

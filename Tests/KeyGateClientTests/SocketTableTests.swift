@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 @testable import KeyGateClient
 import KeyGateSockets
@@ -156,8 +157,8 @@ import Testing
     static func ownerInTheRealTable(listenHost: String, connectHost: String) async throws -> UInt32? {
         let listener = try TCPListener.bind(to: try SocketAddress(host: listenHost, port: 0))
         let client = try await TCPConnection.connect(
-            to: try SocketAddress(host: connectHost, port: listener.localAddress.port), timeout: .seconds(10))
-        let accepted = try await listener.accept(timeout: .seconds(10))
+            to: try SocketAddress(host: connectHost, port: listener.localAddress.port), deadline: .after(.seconds(10)))
+        let accepted = try await listener.accept(deadline: .after(.seconds(10)))
         let table = SocketTable()
         let peer = accepted.remoteAddress, local = accepted.localAddress
         let owner = try await onFileThread { try table.owner(of: peer, connectedTo: local) }

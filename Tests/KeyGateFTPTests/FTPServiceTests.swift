@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 import KeyGateChannel
 import KeyGateClient
@@ -295,7 +296,7 @@ struct FTPServiceTests {
         // The wrong number was turned away; the others were closed when
         // the rightful connection won.
         #expect(await eventually { server.server.logLines(containing: "stranger on passive port closed").count >= 1 })
-        #expect(try await garbage.read(timeout: .seconds(10)) == nil)
+        #expect(try await garbage.read(deadline: .after(.seconds(10))) == nil)
         await garbage.close()
         await silent.close()
         await client.quit()

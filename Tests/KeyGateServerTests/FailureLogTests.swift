@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateServer
 import Testing
 

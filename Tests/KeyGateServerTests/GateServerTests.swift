@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 import KeyGateChannel
 import KeyGateChat
@@ -168,7 +169,7 @@ struct GateServerTests {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         for connection in connections {
-            #expect(try await connection.read(timeout: .seconds(5)) == nil, "the server closes the connection")
+            #expect(try await connection.read(deadline: .after(.seconds(5))) == nil, "the server closes the connection")
             await connection.close()
         }
         #expect(ContinuousClock.now - started < .seconds(30))
@@ -187,7 +188,7 @@ struct GateServerTests {
         }
         #expect(await eventually { server.logLines(containing: "handshake limit").isEmpty == true })
         let surplus = try await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: server.port))
-        #expect(try await surplus.read(timeout: .seconds(5)) == nil)
+        #expect(try await surplus.read(deadline: .after(.seconds(5))) == nil)
         #expect(server.logLines(containing: "handshake limit reached").count == 1)
         for connection in idle + [surplus] { await connection.close() }
         // Once the idle ones are gone, clients get in again.
@@ -267,7 +268,7 @@ struct GateServerTests {
         let granted = try await GrantedButNotResumed.open(server: server, name: "alice")
         #expect(await eventually { !server.logLines(containing: "session expired").isEmpty })
         await #expect(throws: SystemError.self) {
-            try await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: granted.port), timeout: .seconds(2))
+            try await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: granted.port), deadline: .after(.seconds(2)))
         }
         #expect(await eventually { server.server.activeSessions == 0 })
         await server.stopAndRemove()
@@ -283,7 +284,7 @@ struct GateServerTests {
         // Garbage.
         let garbage = try await TCPConnection.connect(to: target)
         try await garbage.write([0, 40] + [UInt8](repeating: 0x41, count: 40))
-        #expect(try await garbage.read(timeout: .seconds(10)) == nil)
+        #expect(try await garbage.read(deadline: .after(.seconds(10))) == nil)
         // Bob's valid RESUME, on alice's port: it does not decrypt there.
         let wrongKey = SecureChannel(stream: try await TCPConnection.connect(to: target))
         try await wrongKey.resume(keys: bob.keys)
@@ -316,13 +317,13 @@ struct GateServerTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<1000 {
                 group.addTask {
-                    guard let connection = try? await TCPConnection.connect(to: address, from: flooder, timeout: .seconds(10))
+                    guard let connection = try? await TCPConnection.connect(to: address, from: flooder, deadline: .after(.seconds(10)))
                     else { return }
                     if index % 2 == 0 {
                         try? await connection.write((0..<64).map { _ in UInt8.random(in: 0...255) })
                     }
                     // Half-open ones just wait to be cut.
-                    _ = try? await connection.read(timeout: .seconds(10))
+                    _ = try? await connection.read(deadline: .after(.seconds(10)))
                     await connection.close()
                 }
             }

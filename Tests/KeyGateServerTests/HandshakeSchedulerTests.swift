@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 @testable import KeyGateServer
 import KeyGateTestSupport

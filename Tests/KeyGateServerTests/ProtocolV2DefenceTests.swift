@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 import KeyGateChannel
 import KeyGateChat
@@ -101,10 +102,10 @@ struct ProtocolV2DefenceTests {
             try await withThrowingTaskGroup(of: [UInt8].self) { group in
                 for _ in 0..<20 {
                     group.addTask {
-                        let connection = try await TCPConnection.connect(to: address, timeout: .seconds(10))
+                        let connection = try await TCPConnection.connect(to: address, deadline: .after(.seconds(10)))
                         try await connection.write(replay)
                         var answer: [UInt8] = []
-                        while let bytes = try await connection.read(timeout: .seconds(10)) { answer += bytes }
+                        while let bytes = try await connection.read(deadline: .after(.seconds(10))) { answer += bytes }
                         await connection.close()
                         return answer
                     }
@@ -189,8 +190,8 @@ struct ProtocolV2DefenceTests {
               let local = try? SocketAddress(host: source, port: 0)
         else { return }
         while !Task.isCancelled {
-            if let connection = try? await TCPConnection.connect(to: target, from: local, timeout: .seconds(2)) {
-                _ = try? await connection.read(timeout: .seconds(30))
+            if let connection = try? await TCPConnection.connect(to: target, from: local, deadline: .after(.seconds(2))) {
+                _ = try? await connection.read(deadline: .after(.seconds(30)))
                 await connection.close()
             }
             try? await Task.sleep(for: .milliseconds(20))
@@ -237,10 +238,10 @@ struct ProtocolV2DefenceTests {
                 for _ in 0..<96 {
                     group.addTask {
                         while !Task.isCancelled {
-                            guard let connection = try? await TCPConnection.connect(to: address, from: flooder, timeout: .seconds(5))
+                            guard let connection = try? await TCPConnection.connect(to: address, from: flooder, deadline: .after(.seconds(5)))
                             else { continue }
                             if (try? await connection.write(flood)) != nil,
-                               let reply = try? await connection.read(timeout: .seconds(30)), !reply.isEmpty {
+                               let reply = try? await connection.read(deadline: .after(.seconds(30))), !reply.isEmpty {
                                 answered.add()
                             }
                             await connection.close()

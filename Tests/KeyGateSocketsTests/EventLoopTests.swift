@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 import Testing
 
@@ -19,7 +20,7 @@ extension SocketTests {
                 group.addTask {
                     try await withThrowingDiscardingTaskGroup { connections in
                         for _ in 0..<clients {
-                            let connection = try await listener.accept(timeout: testTimeout)
+                            let connection = try await listener.accept(deadline: .after(testTimeout))
                             connections.addTask { try await echo(connection) }
                         }
                     }
@@ -27,11 +28,11 @@ extension SocketTests {
                 }
                 for client in 0..<clients {
                     group.addTask {
-                        let connection = try await TCPConnection.connect(to: listener.localAddress, timeout: testTimeout)
+                        let connection = try await TCPConnection.connect(to: listener.localAddress, deadline: .after(testTimeout))
                         for round in 0..<roundTrips {
                             let message = Array("client \(client) round \(round);".utf8)
-                            try await connection.write(message, timeout: testTimeout)
-                            let echoed = try await connection.readExactly(message.count, timeout: testTimeout)
+                            try await connection.write(message, deadline: .after(testTimeout))
+                            let echoed = try await connection.readExactly(message.count, deadline: .after(testTimeout))
                             guard echoed == message else {
                                 throw SystemError.invalidAddress("client \(client) got other bytes back")
                             }
@@ -49,10 +50,10 @@ extension SocketTests {
         @Test func timersOfCompletedWaitsAreRemoved() async throws {
             let pair = try await ConnectedPair()
             let before = EventLoop.shared.timerCount
-            let reader = Task { try await pair.client.read(timeout: .seconds(60)) }
+            let reader = Task { try await pair.client.read(deadline: .after(.seconds(60))) }
             #expect(await eventually { await pair.client.isWaiting(for: .read) })
             #expect(EventLoop.shared.timerCount == before + 1)
-            try await pair.server.write([1], timeout: testTimeout)
+            try await pair.server.write([1], deadline: .after(testTimeout))
             #expect(try await reader.value == [1])
             #expect(EventLoop.shared.timerCount == before)
             await pair.close()
@@ -62,12 +63,12 @@ extension SocketTests {
             // The loop sleeps towards the 60 s deadline of the first wait; the
             // second, shorter one must still fire on time.
             let pair = try await ConnectedPair()
-            let reader = Task { try await pair.client.read(timeout: .seconds(60)) }
+            let reader = Task { try await pair.client.read(deadline: .after(.seconds(60))) }
             #expect(await eventually { await pair.client.isWaiting(for: .read) })
             let clock = ContinuousClock()
             let start = clock.now
-            await #expect(throws: SystemError.timedOut(operation: "read", address: pair.server.remoteAddress)) {
-                _ = try await pair.server.read(timeout: .milliseconds(50))
+            await #expect(throws: TimedOut(while: "read from \(pair.server.remoteAddress)")) {
+                _ = try await pair.server.read(deadline: .after(.milliseconds(50)))
             }
             #expect(clock.now - start < .seconds(5))
             reader.cancel()
@@ -82,14 +83,14 @@ extension SocketTests {
             let listener = try TCPListener.bind(to: loopback())
             let first = try await ConnectedPairOn(listener)
             let firstRegistration = await first.client.socket.registration
-            try await first.server.write([1], timeout: testTimeout)
+            try await first.server.write([1], deadline: .after(testTimeout))
             await first.client.close()
             let second = try await ConnectedPairOn(listener)
             let secondRegistration = await second.client.socket.registration
             #expect(secondRegistration.generation != firstRegistration.generation)
             #expect(secondRegistration.key != firstRegistration.key)
-            try await second.server.write([2], timeout: testTimeout)
-            #expect(try await second.client.read(timeout: testTimeout) == [2])
+            try await second.server.write([2], deadline: .after(testTimeout))
+            #expect(try await second.client.read(deadline: .after(testTimeout)) == [2])
             await first.server.close()
             await second.client.close()
             await second.server.close()

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 import Testing
 
@@ -8,40 +9,40 @@ extension SocketTests {
     struct TCPConnectionTests {
         @Test func bytesTravelBothWays() async throws {
             let pair = try await ConnectedPair()
-            try await pair.client.write(Array("hello".utf8), timeout: testTimeout)
-            #expect(try await pair.server.readExactly(5, timeout: testTimeout) == Array("hello".utf8))
-            try await pair.server.write([1, 2, 3], timeout: testTimeout)
-            #expect(try await pair.client.read(timeout: testTimeout) == [1, 2, 3])
-            try await pair.client.write([], timeout: testTimeout)  // nothing to do
+            try await pair.client.write(Array("hello".utf8), deadline: .after(testTimeout))
+            #expect(try await pair.server.readExactly(5, deadline: .after(testTimeout)) == Array("hello".utf8))
+            try await pair.server.write([1, 2, 3], deadline: .after(testTimeout))
+            #expect(try await pair.client.read(deadline: .after(testTimeout)) == [1, 2, 3])
+            try await pair.client.write([], deadline: .after(testTimeout))  // nothing to do
             await pair.close()
         }
 
         @Test func readReturnsWhatHasArrivedUpToTheLimit() async throws {
             let pair = try await ConnectedPair()
-            try await pair.server.write(Array(0..<100), timeout: testTimeout)
-            let first = try #require(try await pair.client.read(upTo: 30, timeout: testTimeout))
+            try await pair.server.write(Array(0..<100), deadline: .after(testTimeout))
+            let first = try #require(try await pair.client.read(upTo: 30, deadline: .after(testTimeout)))
             #expect(first == Array(0..<30))
-            let rest = try await pair.client.readExactly(70, timeout: testTimeout)
+            let rest = try await pair.client.readExactly(70, deadline: .after(testTimeout))
             #expect(rest == Array(30..<100))
             await pair.close()
         }
 
         @Test func endOfStreamIsNilAndStaysNil() async throws {
             let pair = try await ConnectedPair()
-            try await pair.server.write([7, 8, 9], timeout: testTimeout)
+            try await pair.server.write([7, 8, 9], deadline: .after(testTimeout))
             await pair.server.shutdownWrite()
-            #expect(try await pair.client.readExactly(3, timeout: testTimeout) == [7, 8, 9])
-            #expect(try await pair.client.read(timeout: testTimeout) == nil)
-            #expect(try await pair.client.read(timeout: testTimeout) == nil)
+            #expect(try await pair.client.readExactly(3, deadline: .after(testTimeout)) == [7, 8, 9])
+            #expect(try await pair.client.read(deadline: .after(testTimeout)) == nil)
+            #expect(try await pair.client.read(deadline: .after(testTimeout)) == nil)
             // Half-closed: the other direction still works.
-            try await pair.client.write([1], timeout: testTimeout)
-            #expect(try await pair.server.read(timeout: testTimeout) == [1])
+            try await pair.client.write([1], deadline: .after(testTimeout))
+            #expect(try await pair.server.read(deadline: .after(testTimeout)) == [1])
             await pair.close()
         }
 
         @Test func endOfStreamWakesAPendingRead() async throws {
             let pair = try await ConnectedPair()
-            let reader = Task { try await pair.client.read(timeout: testTimeout) }
+            let reader = Task { try await pair.client.read(deadline: .after(testTimeout)) }
             #expect(await eventually { await pair.client.isWaiting(for: .read) })
             await pair.server.close()
             #expect(try await reader.value == nil)
@@ -50,10 +51,10 @@ extension SocketTests {
 
         @Test func readExactlyReportsAnEarlyEndOfStream() async throws {
             let pair = try await ConnectedPair()
-            try await pair.server.write([1, 2, 3], timeout: testTimeout)
+            try await pair.server.write([1, 2, 3], deadline: .after(testTimeout))
             await pair.server.close()
             await #expect(throws: SystemError.unexpectedEndOfStream(expected: 10, received: 3)) {
-                _ = try await pair.client.readExactly(10, timeout: testTimeout)
+                _ = try await pair.client.readExactly(10, deadline: .after(testTimeout))
             }
             await pair.close()
         }
@@ -62,26 +63,26 @@ extension SocketTests {
             let pair = try await ConnectedPair()
             let clock = ContinuousClock()
             let start = clock.now
-            await #expect(throws: SystemError.timedOut(operation: "read", address: pair.client.remoteAddress)) {
-                _ = try await pair.client.read(timeout: .milliseconds(100))
+            await #expect(throws: TimedOut(while: "read from \(pair.client.remoteAddress)")) {
+                _ = try await pair.client.read(deadline: .after(.milliseconds(100)))
             }
             let elapsed = clock.now - start
             #expect(elapsed >= .milliseconds(100) && elapsed < .seconds(5))
             // Data after the timeout is still delivered.
-            try await pair.server.write([42], timeout: testTimeout)
-            #expect(try await pair.client.read(timeout: testTimeout) == [42])
+            try await pair.server.write([42], deadline: .after(testTimeout))
+            #expect(try await pair.client.read(deadline: .after(testTimeout)) == [42])
             await pair.close()
         }
 
         @Test func cancellingAPendingReadEndsItAndKeepsTheConnection() async throws {
             let pair = try await ConnectedPair()
-            let reader = Task { try await pair.client.read(timeout: testTimeout) }
+            let reader = Task { try await pair.client.read(deadline: .after(testTimeout)) }
             #expect(await eventually { await pair.client.isWaiting(for: .read) })
             reader.cancel()
             await #expect(throws: CancellationError.self) { _ = try await reader.value }
             #expect(await !pair.client.isWaiting(for: .read))
-            try await pair.server.write([5], timeout: testTimeout)
-            #expect(try await pair.client.read(timeout: testTimeout) == [5])
+            try await pair.server.write([5], deadline: .after(testTimeout))
+            #expect(try await pair.client.read(deadline: .after(testTimeout)) == [5])
             await pair.close()
         }
 
@@ -89,7 +90,7 @@ extension SocketTests {
             let pair = try await ConnectedPair()
             let reader = Task {
                 withUnsafeCurrentTask { $0?.cancel() }
-                return try await pair.client.read(timeout: testTimeout)
+                return try await pair.client.read(deadline: .after(testTimeout))
             }
             await #expect(throws: CancellationError.self) { _ = try await reader.value }
             await pair.close()
@@ -97,7 +98,7 @@ extension SocketTests {
 
         @Test func closingEndsAPendingRead() async throws {
             let pair = try await ConnectedPair()
-            let reader = Task { try await pair.client.read(timeout: testTimeout) }
+            let reader = Task { try await pair.client.read(deadline: .after(testTimeout)) }
             #expect(await eventually { await pair.client.isWaiting(for: .read) })
             await pair.client.close()
             await #expect(throws: SystemError.closed) { _ = try await reader.value }
@@ -110,24 +111,24 @@ extension SocketTests {
 
         @Test func secondConcurrentReadIsRefused() async throws {
             let pair = try await ConnectedPair()
-            let reader = Task { try await pair.client.read(timeout: testTimeout) }
+            let reader = Task { try await pair.client.read(deadline: .after(testTimeout)) }
             #expect(await eventually { await pair.client.isWaiting(for: .read) })
             await #expect(throws: SystemError.operationInProgress("read")) {
-                _ = try await pair.client.read(timeout: testTimeout)
+                _ = try await pair.client.read(deadline: .after(testTimeout))
             }
             // The first read is undisturbed.
-            try await pair.server.write([9], timeout: testTimeout)
+            try await pair.server.write([9], deadline: .after(testTimeout))
             #expect(try await reader.value == [9])
             await pair.close()
         }
 
         @Test func readAndWriteProceedConcurrently() async throws {
             let pair = try await ConnectedPair()
-            let reader = Task { try await pair.client.readExactly(4, timeout: testTimeout) }
+            let reader = Task { try await pair.client.readExactly(4, deadline: .after(testTimeout)) }
             #expect(await eventually { await pair.client.isWaiting(for: .read) })
-            try await pair.client.write([1, 2], timeout: testTimeout)
-            #expect(try await pair.server.readExactly(2, timeout: testTimeout) == [1, 2])
-            try await pair.server.write([3, 4, 5, 6], timeout: testTimeout)
+            try await pair.client.write([1, 2], deadline: .after(testTimeout))
+            #expect(try await pair.server.readExactly(2, deadline: .after(testTimeout)) == [1, 2])
+            try await pair.server.write([3, 4, 5, 6], deadline: .after(testTimeout))
             #expect(try await reader.value == [3, 4, 5, 6])
             await pair.close()
         }
@@ -137,7 +138,7 @@ extension SocketTests {
             let address = listener.localAddress
             await listener.close()
             do {
-                _ = try await TCPConnection.connect(to: address, timeout: testTimeout)
+                _ = try await TCPConnection.connect(to: address, deadline: .after(testTimeout))
                 Issue.record("connected to a closed port")
             } catch let error as SystemError {
                 #expect(error == .callFailed(call: "connect", errno: ECONNREFUSED, address: address))
@@ -151,20 +152,20 @@ extension SocketTests {
             // waits until its deadline (all on 127.0.0.1).
             let listener = try TCPListener.bind(to: loopback(), backlog: 1)
             var connected: [TCPConnection] = []
-            var timeout: SystemError?
+            var timeout: TimedOut?
             let clock = ContinuousClock()
             var elapsed = Duration.zero
             for _ in 0..<16 {
                 let start = clock.now
                 do {
-                    connected.append(try await TCPConnection.connect(to: listener.localAddress, timeout: .milliseconds(200)))
-                } catch let error as SystemError {
+                    connected.append(try await TCPConnection.connect(to: listener.localAddress, deadline: .after(.milliseconds(200))))
+                } catch let error as TimedOut {
                     elapsed = clock.now - start
                     timeout = error
                     break
                 }
             }
-            #expect(timeout == .timedOut(operation: "connect", address: listener.localAddress))
+            #expect(timeout == TimedOut(while: "connect to \(listener.localAddress)"))
             #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(5))
             for connection in connected { await connection.close() }
             await listener.close()
@@ -172,7 +173,7 @@ extension SocketTests {
 
         @Test func peerResetIsAnErrorNotEndOfStream() async throws {
             let pair = try await ConnectedPair()
-            let reader = Task { try await pair.client.read(timeout: testTimeout) }
+            let reader = Task { try await pair.client.read(deadline: .after(testTimeout)) }
             #expect(await eventually { await pair.client.isWaiting(for: .read) })
             await pair.server.abort()
             await #expect {
@@ -191,7 +192,7 @@ extension SocketTests {
             // makes a later one fail (EPIPE or ECONNRESET, never SIGPIPE).
             for _ in 0..<100 {
                 do {
-                    try await pair.client.write(Array(repeating: 1, count: 65536), timeout: testTimeout)
+                    try await pair.client.write(Array(repeating: 1, count: 65536), deadline: .after(testTimeout))
                 } catch let error as SystemError {
                     failure = error
                     break
@@ -207,8 +208,8 @@ extension SocketTests {
             let before = try openSocketDescriptors()
             do {
                 let pair = try await ConnectedPairOn(listener)
-                try await pair.client.write([1], timeout: testTimeout)
-                #expect(try await pair.server.read(timeout: testTimeout) == [1])
+                try await pair.client.write([1], deadline: .after(testTimeout))
+                #expect(try await pair.server.read(deadline: .after(testTimeout)) == [1])
                 #expect(try openSocketDescriptors() == before + 2)
             }
             #expect(try openSocketDescriptors() == before)
@@ -221,10 +222,10 @@ extension SocketTests {
             #expect(pair.listener.localAddress.isIPv6)
             #expect(pair.client.remoteAddress.description.hasPrefix("[::1]:"))
             #expect(pair.server.remoteAddress.host == "::1")
-            try await pair.client.write(Array("over IPv6".utf8), timeout: testTimeout)
-            #expect(try await pair.server.readExactly(9, timeout: testTimeout) == Array("over IPv6".utf8))
-            try await pair.server.write([6], timeout: testTimeout)
-            #expect(try await pair.client.read(timeout: testTimeout) == [6])
+            try await pair.client.write(Array("over IPv6".utf8), deadline: .after(testTimeout))
+            #expect(try await pair.server.readExactly(9, deadline: .after(testTimeout)) == Array("over IPv6".utf8))
+            try await pair.server.write([6], deadline: .after(testTimeout))
+            #expect(try await pair.client.read(deadline: .after(testTimeout)) == [6])
             await pair.close()
         }
 
@@ -245,8 +246,8 @@ struct ConnectedPairOn {
     let server: TCPConnection
 
     init(_ listener: TCPListener) async throws {
-        async let accepted = listener.accept(timeout: testTimeout)
-        client = try await TCPConnection.connect(to: listener.localAddress, timeout: testTimeout)
+        async let accepted = listener.accept(deadline: .after(testTimeout))
+        client = try await TCPConnection.connect(to: listener.localAddress, deadline: .after(testTimeout))
         server = try await accepted
     }
 }
@@ -287,14 +288,14 @@ extension SocketTests.TCPConnectionTests {
             var offset = 0
             while offset < total {
                 let phase = offset % period
-                try await pair.client.write(Array(source[phase..<(phase + writeSize)]), timeout: testTimeout)
+                try await pair.client.write(Array(source[phase..<(phase + writeSize)]), deadline: .after(testTimeout))
                 offset += writeSize
             }
             await pair.client.shutdownWrite()
         }()
         var received = 0
         var mismatchAt: Int?
-        while let chunk = try await pair.server.read(upTo: readSize, timeout: testTimeout) {
+        while let chunk = try await pair.server.read(upTo: readSize, deadline: .after(testTimeout)) {
             let phase = received % period
             let equal = chunk.withUnsafeBytes { chunk in
                 expected.withUnsafeBytes { expected in

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 import Testing
 
@@ -23,8 +24,8 @@ extension SocketTests {
 
         @Test func wildcardListenerReportsTheConnectionsLocalAddress() async throws {
             let listener = try TCPListener.bind(to: SocketAddress(host: "0.0.0.0", port: 0))
-            async let accepted = listener.accept(timeout: testTimeout)
-            let client = try await TCPConnection.connect(to: loopback(port: listener.localAddress.port), timeout: testTimeout)
+            async let accepted = listener.accept(deadline: .after(testTimeout))
+            let client = try await TCPConnection.connect(to: loopback(port: listener.localAddress.port), deadline: .after(testTimeout))
             let server = try await accepted
             #expect(server.localAddress == client.remoteAddress)
             await client.close()
@@ -36,14 +37,14 @@ extension SocketTests {
             let listener = try TCPListener.bind(to: loopback())
             let clock = ContinuousClock()
             let start = clock.now
-            await #expect(throws: SystemError.timedOut(operation: "accept", address: listener.localAddress)) {
-                _ = try await listener.accept(timeout: .milliseconds(100))
+            await #expect(throws: TimedOut(while: "accept on \(listener.localAddress)")) {
+                _ = try await listener.accept(deadline: .after(.milliseconds(100)))
             }
             let elapsed = clock.now - start
             #expect(elapsed >= .milliseconds(100) && elapsed < .seconds(5))
             // The listener still works after a timeout.
-            async let accepted = listener.accept(timeout: testTimeout)
-            let client = try await TCPConnection.connect(to: listener.localAddress, timeout: testTimeout)
+            async let accepted = listener.accept(deadline: .after(testTimeout))
+            let client = try await TCPConnection.connect(to: listener.localAddress, deadline: .after(testTimeout))
             let server = try await accepted
             await client.close()
             await server.close()
@@ -52,7 +53,7 @@ extension SocketTests {
 
         @Test func cancellingAPendingAcceptEndsIt() async throws {
             let listener = try TCPListener.bind(to: loopback())
-            let acceptor = Task { try await listener.accept(timeout: testTimeout) }
+            let acceptor = Task { try await listener.accept(deadline: .after(testTimeout)) }
             #expect(await eventually { await listener.isWaitingToAccept })
             acceptor.cancel()
             await #expect(throws: CancellationError.self) { _ = try await acceptor.value }
@@ -64,7 +65,7 @@ extension SocketTests {
             let listener = try TCPListener.bind(to: loopback())
             let acceptor = Task {
                 withUnsafeCurrentTask { $0?.cancel() }
-                return try await listener.accept(timeout: testTimeout)
+                return try await listener.accept(deadline: .after(testTimeout))
             }
             await #expect(throws: CancellationError.self) { _ = try await acceptor.value }
             await listener.close()
@@ -72,7 +73,7 @@ extension SocketTests {
 
         @Test func closingTheListenerEndsAPendingAccept() async throws {
             let listener = try TCPListener.bind(to: loopback())
-            let acceptor = Task { try await listener.accept(timeout: testTimeout) }
+            let acceptor = Task { try await listener.accept(deadline: .after(testTimeout)) }
             #expect(await eventually { await listener.isWaitingToAccept })
             await listener.close()
             await #expect(throws: SystemError.closed) { _ = try await acceptor.value }
@@ -82,10 +83,10 @@ extension SocketTests {
 
         @Test func secondConcurrentAcceptIsRefused() async throws {
             let listener = try TCPListener.bind(to: loopback())
-            let acceptor = Task { try await listener.accept(timeout: testTimeout) }
+            let acceptor = Task { try await listener.accept(deadline: .after(testTimeout)) }
             #expect(await eventually { await listener.isWaitingToAccept })
             await #expect(throws: SystemError.operationInProgress("accept")) {
-                _ = try await listener.accept(timeout: testTimeout)
+                _ = try await listener.accept(deadline: .after(testTimeout))
             }
             acceptor.cancel()
             _ = try? await acceptor.value

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Testing
 
 @testable import KeyGateSockets

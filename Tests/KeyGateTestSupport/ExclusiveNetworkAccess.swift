@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Testing
 
 /// Runs a suite while no other suite with this trait runs: for suites that

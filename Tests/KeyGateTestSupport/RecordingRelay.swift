@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateSockets
 import Synchronization
 
@@ -55,7 +56,7 @@ public final class RecordingRelay: Sendable {
     }
 
     private func relay(_ client: TCPConnection, id: Int) async {
-        guard let server = try? await TCPConnection.connect(to: target, timeout: .seconds(10)) else {
+        guard let server = try? await TCPConnection.connect(to: target, deadline: .after(.seconds(10))) else {
             await client.close()
             return
         }
@@ -70,11 +71,11 @@ public final class RecordingRelay: Sendable {
     }
 
     private func copy(from source: TCPConnection, to destination: TCPConnection, id: Int, fromClient: Bool) async {
-        while let bytes = try? await source.read(upTo: 65536, timeout: .seconds(30)) {
+        while let bytes = try? await source.read(upTo: 65536, deadline: .after(.seconds(30))) {
             recordings.withLock { recordings in
                 if fromClient { recordings[id]?.fromClient += bytes } else { recordings[id]?.fromServer += bytes }
             }
-            guard (try? await destination.write(bytes, timeout: .seconds(30))) != nil else { return }
+            guard (try? await destination.write(bytes, deadline: .after(.seconds(30)))) != nil else { return }
         }
     }
 }

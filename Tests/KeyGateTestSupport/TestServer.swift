@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Dispatch
 import KeyGateChannel
 import KeyGateClient

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateClient
 import KeyGateServer

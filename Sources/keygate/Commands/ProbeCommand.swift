@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateClient
 import KeyGateSockets
@@ -18,7 +19,7 @@ struct ProbeCommand: Command {
         let timeout = Duration.milliseconds(Int(try arguments.seconds("timeout", default: 3) * 1000))
         do {
             let addresses = try await SocketAddress.resolve(host: target.host, port: target.port)
-            let connection = try await TCPConnection.connect(to: addresses[0], timeout: timeout)
+            let connection = try await TCPConnection.connect(to: addresses[0], deadline: .after(timeout))
             await connection.close()
             print("\(target) is accepting connections")
             return .success

@@ -1,4 +1,5 @@
 @preconcurrency import Dispatch
+import KeyGateSystem
 import Glibc
 import KeyGateChannel
 import KeyGateChat

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateClient
 /// `keygate speed`: throughput of the primitives on one core, like
 /// `openssl speed`, and of the socket layer on the loopback interface.

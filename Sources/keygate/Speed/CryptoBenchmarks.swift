@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateCrypto
 
 /// The primitive benchmarks, named like `openssl speed`'s figures so the two

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateSockets
 
 /// The socket layer on the loopback interface: one TCP connection through
@@ -72,8 +73,8 @@ enum SocketBenchmarks {
     /// A connection on 127.0.0.1, as seen from both ends.
     static func connectedPair() async throws -> (TCPConnection, TCPConnection) {
         let listener = try TCPListener.bind(to: SocketAddress(host: "127.0.0.1", port: 0))
-        async let accepted = listener.accept(timeout: .seconds(10))
-        let client = try await TCPConnection.connect(to: listener.localAddress, timeout: .seconds(10))
+        async let accepted = listener.accept(deadline: .after(.seconds(10)))
+        let client = try await TCPConnection.connect(to: listener.localAddress, deadline: .after(.seconds(10)))
         let server = try await accepted
         await listener.close()
         return (client, server)

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateClient
 /// One `keygate` subcommand.
 protocol Command: Sendable {

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateKeys
 
 extension CommandSpec.Option {

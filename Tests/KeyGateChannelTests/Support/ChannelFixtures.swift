@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateCrypto
 import KeyGateNoise
@@ -65,11 +66,11 @@ final class TamperingStream: ByteStream {
 
     var peerDescription: String { inner.peerDescription }
 
-    func read(upTo maxByteCount: Int, deadline: ContinuousClock.Instant?) async throws -> [UInt8]? {
+    func read(upTo maxByteCount: Int, deadline: Deadline?) async throws -> [UInt8]? {
         try await inner.read(upTo: maxByteCount, deadline: deadline)
     }
 
-    func write(_ bytes: [UInt8]) async throws {
+    func write(_ bytes: [UInt8], deadline: Deadline?) async throws {
         var bytes = bytes
         let start = written.withLock { count in
             defer { count += bytes.count }

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Testing
 
 @testable import KeyGateSockets
@@ -20,8 +21,8 @@ struct ConnectedPair {
 
     init(on address: SocketAddress? = nil) async throws {
         let listener = try TCPListener.bind(to: address ?? loopback())
-        async let accepted = listener.accept(timeout: testTimeout)
-        client = try await TCPConnection.connect(to: listener.localAddress, timeout: testTimeout)
+        async let accepted = listener.accept(deadline: .after(testTimeout))
+        client = try await TCPConnection.connect(to: listener.localAddress, deadline: .after(testTimeout))
         server = try await accepted
         self.listener = listener
     }
@@ -48,8 +49,8 @@ func eventually(within limit: Duration = .seconds(10), _ condition: () async -> 
 
 /// Echoes every byte on `connection` until the peer closes it.
 func echo(_ connection: TCPConnection) async throws {
-    while let bytes = try await connection.read(timeout: testTimeout) {
-        try await connection.write(bytes, timeout: testTimeout)
+    while let bytes = try await connection.read(deadline: .after(testTimeout)) {
+        try await connection.write(bytes, deadline: .after(testTimeout))
     }
     await connection.close()
 }

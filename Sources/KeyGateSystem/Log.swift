@@ -1,6 +1,4 @@
-import Dispatch
 import Glibc
-import KeyGateSockets
 import Synchronization
 
 /// One line per event on standard error (or elsewhere), with a UTC
@@ -8,8 +6,8 @@ import Synchronization
 ///
 ///     2026-11-26T19:40:00.123Z INFO  granted peer=127.0.0.1:53122 key=SHA256:Xy.. name=alice port=7742
 ///
-/// Writing never blocks the caller: lines are handed to a serial Dispatch
-/// queue that does the (possibly slow) write, so a stalled terminal or pipe
+/// Writing never blocks the caller: lines are handed to the `OutputWriter`,
+/// whose lane does the (possibly slow) write, so a stalled terminal or pipe
 /// cannot freeze the tasks that log.
 public final class Log: Sendable {
     /// Severity, lowest first.
@@ -54,6 +52,8 @@ public final class Log: Sendable {
         case standardError
         /// Kept in memory (tests): read them with `lines`.
         case memory
+        /// Nowhere.
+        case discard
     }
 
     public let level: Level
@@ -81,7 +81,6 @@ public final class Log: Sendable {
     /// The shared destination of a log and the logs derived from it.
     private final class Output: Sendable {
         let destination: Destination
-        let queue = DispatchQueue(label: "keygate.log")
         let captured = Mutex<[String]>([])
 
         init(destination: Destination) {
@@ -89,8 +88,8 @@ public final class Log: Sendable {
         }
     }
 
-    /// A log that drops everything (for library callers that want silence).
-    public static let silent = Log(level: .error, destination: .memory)
+    /// A log that drops every line (for library callers that want silence).
+    public static let silent = Log(level: .error, destination: .discard)
 
     /// Whether lines of `level` are written.
     public func isEnabled(_ level: Level) -> Bool { level >= self.level }
@@ -114,7 +113,7 @@ public final class Log: Sendable {
     /// A line whose fields are only known at run time (a summary with one
     /// field per counted kind).
     public func write(_ level: Level, _ event: String, fields: [(String, String)]) {
-        guard isEnabled(level) else { return }
+        guard isEnabled(level), output.destination != .discard else { return }
         emit(level, event, fields)
     }
 
@@ -125,15 +124,13 @@ public final class Log: Sendable {
 
     /// Waits until every line logged so far has been written.
     public func flush() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            output.queue.async { continuation.resume() }
-        }
+        await OutputWriter.shared.flush()
     }
 
     private func write(
         _ level: Level, _ event: () -> String, _ fields: () -> KeyValuePairs<String, String>
     ) {
-        guard isEnabled(level) else { return }
+        guard isEnabled(level), output.destination != .discard else { return }
         emit(level, event(), fields().map { ($0.key, $0.value) })
     }
 
@@ -149,11 +146,9 @@ public final class Log: Sendable {
         case .memory:
             output.captured.withLock { $0.append(line) }
         case .standardError:
-            let bytes = Array((line + "\n").utf8)
-            output.queue.async {
-                // A log that cannot be written has nowhere to report it.
-                _ = bytes.withUnsafeBytes { BlockingWrite.all($0, to: STDERR_FILENO) }
-            }
+            OutputWriter.shared.write(Array((line + "\n").utf8), to: STDERR_FILENO)
+        case .discard:
+            break
         }
     }
 

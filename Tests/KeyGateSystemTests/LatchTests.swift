@@ -1,4 +1,5 @@
-import KeyGateChannel
+import KeyGateSystem
+
 import Testing
 
 /// The latch resumes its waiters when opened, and never strands one.
@@ -30,7 +31,7 @@ struct LatchTests {
     @Test func aDeadlineEndsTheWaitOnAClosedLatch() async {
         let latch = Latch()
         let started = ContinuousClock.now
-        await #expect(throws: ChannelError.self) {
+        await #expect(throws: TimedOut.self) {
             try await withDeadline(.now + .milliseconds(50), while: "waiting on a closed latch") { await latch.wait() }
         }
         #expect(ContinuousClock.now - started < .seconds(5))

@@ -1,8 +1,8 @@
 import Glibc
 
 /// Writes to files and standard streams, which cannot be made to wait on
-/// epoll. These block: call them on a Dispatch queue (the log's, the
-/// console's, a file queue), never on the cooperative thread pool.
+/// epoll. These block: call them on a lane of the `BlockingExecutor`,
+/// never on the cooperative thread pool.
 public enum BlockingWrite {
     /// Writes every byte of `buffer` to `descriptor`, going on after short
     /// writes and EINTR.

@@ -1,14 +1,12 @@
-import Dispatch
 import Glibc
-import KeyGateSockets
 
-/// Standard output and standard error for commands, written by a serial
-/// Dispatch queue so that a slow terminal or a full pipe never blocks the
-/// tasks that print.
+/// Standard output and standard error for commands, written through the
+/// `OutputWriter` (one lane with the log's lines), so that a slow terminal
+/// or a full pipe never blocks the tasks that print.
 public final class Console: Sendable {
     public static let shared = Console()
 
-    private let queue = DispatchQueue(label: "keygate.console")
+    private let writer = OutputWriter.shared
 
     /// Writes `line` and a newline to standard output.
     public func out(_ line: String) {
@@ -32,15 +30,10 @@ public final class Console: Sendable {
 
     /// Waits until everything written so far has reached the descriptors.
     public func flush() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async { continuation.resume() }
-        }
+        await writer.flush()
     }
 
     private func write(_ bytes: [UInt8], to descriptor: Int32) {
-        queue.async {
-            // A closed or failing terminal loses the output; nothing to tell.
-            _ = bytes.withUnsafeBytes { BlockingWrite.all($0, to: descriptor) }
-        }
+        writer.write(bytes, to: descriptor)
     }
 }
