@@ -73,10 +73,11 @@ public final class FileStore: Sendable {
         try await io.run { () throws(FTPError) -> FileInfo in try self.infoNow(path) }
     }
 
-    /// The entries of the folder `path` sorted by name (without `.`, `..`
-    /// and upload files), or the one entry of a file.
-    public func listing(_ path: FTPPath) async throws(FTPError) -> [FileInfo] {
-        try await io.run { () throws(FTPError) -> [FileInfo] in try self.listingNow(path) }
+    /// Opens the listing of the folder `path` (without `.`, `..` and
+    /// upload files, read a batch at a time), or of the one entry of a
+    /// file; the caller closes it.
+    public func openListing(_ path: FTPPath) async throws(FTPError) -> DirectoryListing {
+        try await io.run { () throws(FTPError) -> DirectoryListing in try self.openListingNow(path) }
     }
 
     /// Checks that `path` is a folder that can be entered.
@@ -188,7 +189,7 @@ public final class FileStore: Sendable {
         return status
     }
 
-    private func listingNow(_ path: FTPPath) throws(FTPError) -> [FileInfo] {
+    private func openListingNow(_ path: FTPPath) throws(FTPError) -> DirectoryListing {
         let folder: FileDescriptor
         do {
             folder = try openDirectory(path)
@@ -196,26 +197,10 @@ public final class FileStore: Sendable {
             guard case .notADirectory = error else { throw error }
             // A file (when a name in the middle of the path is a file,
             // infoNow fails the same way).
-            return [try infoNow(path)]
+            return .single(try infoNow(path), io: io, path: path.description)
         }
-        // closedir closes the descriptor fdopendir took over. The folder's
-        // descriptor is fresh from openDirectory: its position is 0.
-        let stream = fdopendir(dup(folder.rawValue))
-        folder.close()
-        guard let stream else { throw .from(errno: errno, call: "opendir", path: path.description) }
-        defer { closedir(stream) }
-        var entries: [FileInfo] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
-                String(cString: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))
-            }
-            if name == "." || name == ".." || name.hasPrefix(FTPPath.reservedPrefix) { continue }
-            var status = stat()
-            // Gone since readdir: skip it.
-            guard fstatat(dirfd(stream), name, &status, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            entries.append(FileInfo(name: name, status: status))
-        }
-        return entries.sorted { $0.name < $1.name }
+        // Fresh from openDirectory: its position is 0.
+        return try DirectoryListing.open(folder: folder, io: io, path: path.description)
     }
 
     private func change(
