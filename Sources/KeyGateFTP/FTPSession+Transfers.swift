@@ -150,6 +150,13 @@ extension FTPSession {
             let path = try resolve(command.argument)
             let start: FileStore.UploadStart = command.verb == "APPE" ? .append : restart > 0 ? .restart(at: restart) : .empty
             let upload = try await store.beginUpload(path, start: start)
+            let prefix = upload.prefixCopied
+            if prefix.inKernel + prefix.throughUserSpace > 0 {
+                log.debug("upload keeps the existing bytes", [
+                    "path": path.description, "in_kernel": "\(prefix.inKernel)",
+                    "through_user_space": "\(prefix.throughUserSpace)",
+                ])
+            }
             return (path, .upload(upload), "Ready to receive \(path) in \(mode) mode")
         default:
             let (_, argument) = command.listingArguments

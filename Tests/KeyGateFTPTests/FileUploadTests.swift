@@ -1,6 +1,7 @@
 import Glibc
-import KeyGateFTP
+@testable import KeyGateFTP
 import KeyGateTestSupport
+import Synchronization
 import Testing
 
 /// Uploads land whole or not at all, and never leave a temporary file.
@@ -78,9 +79,98 @@ struct FileUploadTests {
         #expect(readFile(folder.appending("partial")) == Array("first half, second half".utf8))
     }
 
+    // MARK: Keeping the existing bytes
+
+    /// Bytes whose every 4 KiB differ, so a misplaced piece shows.
+    static func patterned(_ count: Int) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 12) }
+    }
+
+    /// Writes `patterned(count)` to `path`; fixtures are made, written,
+    /// read and compared on a thread of their own, off the cooperative
+    /// threads.
+    static func writePatterned(_ count: Int, to path: String) async throws {
+        try await onFileThread { try writeFile(path, patterned(count)) }
+    }
+
+    /// Whether `path` holds `patterned(count)` followed by `tail`.
+    static func holds(_ path: String, patterned count: Int, then tail: [UInt8]) async throws -> Bool {
+        try await onFileThread { readFile(path) == patterned(count) + tail }
+    }
+
+    @Test func theExistingBytesAreCopiedInsideTheKernel() async throws {
+        let folder = Self.folder()
+        defer { folder.remove() }
+        let size = 3 << 20
+        try await Self.writePatterned(size, to: folder.appending("partial"))
+        let upload = try await FileUpload.beginLocal(
+            directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO())
+        #expect(upload.prefixCopied == FileUpload.PrefixCopy(inKernel: Int64(size), throughUserSpace: 0))
+        #expect(upload.byteCount == Int64(size))
+        try await upload.write(Array("tail".utf8))
+        try await upload.commit()
+        #expect(try await Self.holds(folder.appending("partial"), patterned: size, then: Array("tail".utf8)))
+    }
+
+    /// The errors after which the copy goes on through user space, from
+    /// the start or after part of it was copied in the kernel.
+    @Test(arguments: [EXDEV, ENOSYS, EOPNOTSUPP, EINVAL])
+    func whereTheKernelCannotCopyTheBytesGoThroughUserSpace(code: Int32) async throws {
+        let folder = Self.folder()
+        defer { folder.remove() }
+        let size = (3 << 20) + 12345
+        for copiedFirst in [0, (1 << 20) + 7] {
+            try await Self.writePatterned(size, to: folder.appending("partial"))
+            let calls = CallCount()
+            // The real call for the first `copiedFirst` bytes, then `code`.
+            let failing = FileUpload.KernelCopy { source, offset, destination, count in
+                calls.add()
+                guard offset < Int64(copiedFirst) else {
+                    errno = code
+                    return -1
+                }
+                return FileUpload.KernelCopy.copyFileRange.copy(
+                    source, &offset, destination, min(count, copiedFirst - Int(offset)))
+            }
+            let upload = try await FileUpload.beginLocal(
+                directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO(), kernelCopy: failing)
+            #expect(calls.value >= 1, "the kernel copy was tried first")
+            #expect(upload.prefixCopied == FileUpload.PrefixCopy(
+                inKernel: Int64(copiedFirst), throughUserSpace: Int64(size - copiedFirst)))
+            try await upload.write(Array("tail".utf8))
+            try await upload.commit()
+            #expect(try await Self.holds(folder.appending("partial"), patterned: size, then: Array("tail".utf8)))
+        }
+    }
+
+    @Test func anotherKernelCopyErrorFailsTheUploadAndLeavesNothing() async throws {
+        let folder = Self.folder()
+        defer { folder.remove() }
+        try await Self.writePatterned(100_000, to: folder.appending("partial"))
+        let failing = FileUpload.KernelCopy { _, _, _, _ in
+            errno = EIO
+            return -1
+        }
+        await #expect(throws: FTPError.system(call: "copy_file_range", errno: EIO, path: folder.appending("partial"))) {
+            try await FileUpload.beginLocal(
+                directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO(), kernelCopy: failing)
+        }
+        #expect(directoryEntries(folder.path) == ["partial"])
+        #expect(unnamedOpenFileSizes(in: folder.path) == [])
+        #expect(try await Self.holds(folder.appending("partial"), patterned: 100_000, then: []))
+    }
+
+    /// How often a kernel copy was tried.
+    final class CallCount: Sendable {
+        private let count = Mutex(0)
+        func add() { count.withLock { $0 += 1 } }
+        var value: Int { count.withLock { $0 } }
+    }
+
     @Test func aMissingFolderIsAnErrorThatSaysSo() async {
         await #expect(throws: FTPError.notFound("/nonexistent/folder")) {
             try await FileUpload.beginLocal(directory: "/nonexistent/folder", targetName: "x", keepExisting: false, io: FileIO())
         }
     }
 }
+
