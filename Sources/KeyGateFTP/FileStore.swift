@@ -8,15 +8,22 @@ import Glibc
 /// walk; files are opened with `O_NOFOLLOW` and checked with `fstat` after
 /// opening; changes use `mkdirat`, `unlinkat` and `renameat` relative to
 /// the walked folder. All of it runs on the session's `FileIO` queue.
+///
+/// New files and folders get their permissions from the store's
+/// `FileModeMask`, set with `fchmod` on the opened file, so the process's
+/// own umask does not change them.
 public final class FileStore: Sendable {
     /// The session's root folder (owned).
     private let root: FileDescriptor
     public let io: FileIO
+    /// The permissions uploads and new folders do not get.
+    public let umask: FileModeMask
 
     /// A store on the folder `root` (which it then owns).
-    public init(root: FileDescriptor, io: FileIO) {
+    public init(root: FileDescriptor, io: FileIO, umask: FileModeMask = .standard) {
         self.root = root
         self.io = io
+        self.umask = umask
     }
 
     /// Closes the root folder.
@@ -96,9 +103,13 @@ public final class FileStore: Sendable {
         }
     }
 
-    /// Creates the folder `path` (its parent must exist).
+    /// Creates the folder `path` (its parent must exist) with the mode
+    /// `umask.folderMode`.
     public func makeDirectory(_ path: FTPPath) async throws(FTPError) {
-        try await change(path, call: "mkdir") { mkdirat($0, $1, 0o755) }
+        let mode = umask.folderMode
+        try await change(path, call: "mkdir", { mkdirat($0, $1, mode) }, then: { parent, name throws(FTPError) in
+            try Self.setFolderMode(of: name, in: parent, to: mode, path: path)
+        })
     }
 
     /// Removes the empty folder `path`.
@@ -203,9 +214,12 @@ public final class FileStore: Sendable {
         return try DirectoryListing.open(folder: folder, io: io, path: path.description)
     }
 
+    /// Runs `operation` on `path`'s parent and name, then `then` (still
+    /// holding the parent) when it succeeded.
     private func change(
         _ path: FTPPath, call: String, refusingLinks: Bool = false,
-        _ operation: @escaping @Sendable (Int32, String) -> Int32
+        _ operation: @escaping @Sendable (Int32, String) -> Int32,
+        then: (@Sendable (FileDescriptor, String) throws(FTPError) -> Void)? = nil
     ) async throws(FTPError) {
         try await io.run { () throws(FTPError) in
             let (parent, name) = try self.openParent(of: path)
@@ -219,6 +233,25 @@ public final class FileStore: Sendable {
                 if errno == EEXIST { _ = try Self.status(of: name, in: parent, path: path) }
                 throw .from(errno: errno, call: call, path: path.description)
             }
+            try then?(parent, name)
+        }
+    }
+
+    /// Gives the folder just made as `name` in `parent` the mode `mode`:
+    /// mkdir(2) applied the process's umask. The folder is opened without
+    /// following a link and checked with fstat before fchmod, so a name
+    /// swapped meanwhile is never changed. A set-group-ID bit inherited
+    /// from the parent stays (umask(2) never takes it away either).
+    private static func setFolderMode(of name: String, in parent: FileDescriptor, to mode: mode_t, path: FTPPath) throws(FTPError) {
+        let raw = openat(parent.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard raw >= 0 else { throw .from(errno: errno, call: "open", path: path.description) }
+        let folder = FileDescriptor(adopting: raw)
+        defer { folder.close() }
+        var status = stat()
+        guard fstat(raw, &status) == 0 else { throw .from(errno: errno, call: "fstat", path: path.description) }
+        guard status.st_mode & S_IFMT == S_IFDIR else { throw .notADirectory(path.description) }
+        guard fchmod(raw, mode | (status.st_mode & S_ISGID)) == 0 else {
+            throw .from(errno: errno, call: "chmod", path: path.description)
         }
     }
 
@@ -265,6 +298,6 @@ public final class FileStore: Sendable {
         }
         return try FileUpload.begin(
             in: parent, targetName: name, temporaryPrefix: FTPPath.reservedPrefix, prefixSource: existing,
-            prefixLength: prefixLength, io: io, path: path.description)
+            prefixLength: prefixLength, io: io, path: path.description, mode: umask.fileMode)
     }
 }

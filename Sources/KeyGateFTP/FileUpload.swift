@@ -100,21 +100,25 @@ public final class FileUpload: Sendable {
     /// (APPE, and STOR after REST), inside the kernel where it can
     /// (`kernelCopy`). Blocking: call on the queue. On failure `directory`
     /// is closed and nothing is left.
+    /// - Parameter mode: the file's exact permissions, set with fchmod
+    ///   after the open (which applied the process's umask); nil leaves
+    ///   0644 less the process's umask.
     static func begin(
         in directory: FileDescriptor, targetName: String, temporaryPrefix: String,
         prefixSource: FileDescriptor?, prefixLength: Int64, io: FileIO, path: String,
-        storage: PendingStorage = .unnamedWherePossible, kernelCopy: KernelCopy = .copyFileRange
+        mode: mode_t? = nil, storage: PendingStorage = .unnamedWherePossible, kernelCopy: KernelCopy = .copyFileRange
     ) throws(FTPError) -> FileUpload {
         var temporaryName: String?
         var raw: Int32 = -1
+        let openMode = mode ?? 0o644
         if storage == .unnamedWherePossible && processFileLinksExist {
-            raw = ckg_open_unnamed_file(directory.rawValue, 0o644)
+            raw = ckg_open_unnamed_file(directory.rawValue, openMode)
         }
         if raw < 0 {
             for _ in 0..<16 {
                 let name = randomName(prefix: temporaryPrefix)
                 temporaryName = name
-                raw = openat(directory.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+                raw = openat(directory.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, openMode)
                 if raw >= 0 || errno != EEXIST { break }
             }
         }
@@ -127,6 +131,9 @@ public final class FileUpload: Sendable {
             directory: directory, file: FileDescriptor(adopting: raw), temporaryName: temporaryName,
             temporaryPrefix: temporaryPrefix, targetName: targetName, io: io, path: path)
         do throws(FTPError) {
+            if let mode, fchmod(raw, mode) != 0 {
+                throw .from(errno: errno, call: "chmod", path: path)
+            }
             if let prefixSource, prefixLength > 0 {
                 try upload.copyPrefix(from: prefixSource, length: prefixLength, kernelCopy: kernelCopy)
             }

@@ -166,6 +166,35 @@ struct FileUploadTests {
         #expect(try await Self.holds(folder.appending("partial"), existing))
     }
 
+    // MARK: Modes
+
+    /// The mode is set after the open, so the process's umask (022 when
+    /// the tests run) takes nothing away: 0666 stays 0666.
+    @Test(arguments: storages)
+    func thePendingFileGetsExactlyTheModeAsked(storage: FileUpload.PendingStorage) async throws {
+        let folder = Self.folder()
+        defer { folder.remove() }
+        let path = folder.path
+        for mode: mode_t in [0o666, 0o600, 0o640] {
+            let io = FileIO()
+            let upload = try await io.run { () throws(FTPError) -> FileUpload in
+                let raw = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard raw >= 0 else { throw .from(errno: errno, call: "open", path: path) }
+                return try FileUpload.begin(
+                    in: FileDescriptor(adopting: raw), targetName: "file", temporaryPrefix: ".pending-",
+                    prefixSource: nil, prefixLength: 0, io: io, path: "file", mode: mode, storage: storage)
+            }
+            try await upload.write([1, 2, 3])
+            try await upload.commit()
+            let found = try await onFileThread { () throws -> mode_t in
+                var status = stat()
+                guard lstat(path + "/file", &status) == 0 else { throw FixtureError(path: path + "/file", errno: errno) }
+                return status.st_mode & 0o7777
+            }
+            #expect(found == mode, "asked \(String(mode, radix: 8)), got \(String(found, radix: 8))")
+        }
+    }
+
     /// How often a kernel copy was tried.
     final class CallCount: Sendable {
         private let count = Mutex(0)
