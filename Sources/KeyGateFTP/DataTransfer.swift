@@ -47,6 +47,27 @@ public struct DataTransfer: Sendable {
         try await data.sendEndOfData(deadline: .now + timeout)
     }
 
+    /// Sends a folder's listing as `format` says, then end-of-data. The
+    /// next batch is read and formatted while the current one is sent, and
+    /// no further: reading keeps to the data connection's pace, holding at
+    /// most two batches (`DirectoryListing.batchEntryCount` entries each).
+    /// The caller closes the listing.
+    /// - Throws: `FTPError` from reading the folder, `ChannelError` or
+    ///   `SystemError` from the connection.
+    public func send(
+        _ listing: DirectoryListing, format: DirectoryListing.Format, over data: SecureChannel,
+        progress: TransferProgress
+    ) async throws {
+        var text = try await listing.nextText(format)
+        while !text.isEmpty {
+            async let next = listing.nextText(format)
+            try await data.sendData(text, deadline: .now + timeout)
+            progress.add(text.count)
+            text = try await next
+        }
+        try await data.sendEndOfData(deadline: .now + timeout)
+    }
+
     /// Receives into `upload` until end-of-data; pieces are gathered into
     /// large writes, one of which runs while the next piece arrives. The
     /// caller commits or discards the upload.

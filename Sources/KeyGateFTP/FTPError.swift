@@ -28,6 +28,8 @@ public enum FTPError: Error, Equatable, Sendable, CustomStringConvertible {
     case system(call: String, errno: Int32, path: String)
     /// The service root (or a client's home) cannot be created or opened.
     case unusableRoot(path: String, reason: String)
+    /// A umask that is not octal from 000 to 777 (`--ftp-umask`).
+    case invalidUmask(String)
     /// A reply from the server that is not RFC 959 format.
     case malformedReply(String)
 
@@ -37,7 +39,7 @@ public enum FTPError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidName: return .fileNameNotAllowed
         case .invalidRestartPosition: return .invalidRestartPosition
         case .noSpace: return .insufficientStorage
-        case .system, .unusableRoot: return .localError
+        case .system, .unusableRoot, .invalidUmask: return .localError
         case .malformedReply: return .syntaxError
         default: return .fileUnavailable
         }
@@ -74,6 +76,8 @@ public enum FTPError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): \(call) failed: \(String(cString: strerror(code))) (errno \(code))"
         case let .unusableRoot(path, reason):
             return "FTP root \(path): \(reason); create the folder or fix its permissions (see --ftp-root)"
+        case let .invalidUmask(text):
+            return "'\(text)' is not a umask: give octal digits from 000 to 777, like 022 (the default) or 077"
         case let .malformedReply(text):
             return "malformed FTP reply '\(text)'; is this a KeyGate FTP service?"
         }

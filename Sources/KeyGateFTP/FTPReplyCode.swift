@@ -64,6 +64,9 @@ public struct FTPReplyCode: RawRepresentable, Hashable, Sendable, CustomStringCo
     public static let cannotOpenDataConnection = FTPReplyCode(425)
     /// Connection closed; transfer aborted.
     public static let transferAborted = FTPReplyCode(426)
+    /// Requested file action not taken (RFC 959 names it among STAT's
+    /// replies): STAT of a folder whose listing does not fit one reply.
+    public static let fileActionNotTaken = FTPReplyCode(450)
     /// Requested action aborted: local error in processing.
     public static let localError = FTPReplyCode(451)
     /// Requested action not taken: insufficient storage space.

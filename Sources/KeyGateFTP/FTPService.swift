@@ -7,7 +7,8 @@ import KeyGateServer
 /// MLSD/MLST and REST over a KeyGate session, every transfer on its own
 /// encrypted data connection, every path confined to the service root.
 public final class FTPService: GateService {
-    /// Timeouts and sizes of a session; the defaults are the documented ones.
+    /// Timeouts and sizes of a session, and the permissions of what it
+    /// creates; the defaults are the documented ones.
     public struct Limits: Sendable {
         /// A session with no command for this long is closed (421).
         public var idleTimeout: Duration = .seconds(900)
@@ -26,6 +27,10 @@ public final class FTPService: GateService {
         /// Unverified connections examined at once on a passive port, in
         /// each of its two shares (PROTOCOL.md sections 4.3 and 6).
         public var pendingDataConnectionsPerShare = 8
+        /// The permissions uploaded files (0666 & ~umask) and MKD folders
+        /// (0777 & ~umask) do not get, whatever the process's umask
+        /// (`--ftp-umask`).
+        public var umask = FileModeMask.standard
 
         /// The defaults.
         public init() {}
@@ -75,7 +80,7 @@ public final class FTPService: GateService {
             try? await context.channel.send(FTPReply(.serviceNotAvailable, "Home folder unusable; ask the operator").message)
             return
         }
-        let store = FileStore(root: sessionRoot, io: io)
+        let store = FileStore(root: sessionRoot, io: io, umask: limits.umask)
         await FTPSession(context: context, store: store, limits: limits).run()
         store.close()
     }

@@ -115,11 +115,7 @@ extension FTPSession {
             if argument.isEmpty {
                 await reply(.systemStatus, transferStatus)
             } else {
-                await withPath(argument) { path throws(FTPError) in
-                    let now = Self.now
-                    let lines = try await self.store.listing(path).map { " " + $0.listLine(now: now) }
-                    return FTPReply(.fileStatus, lines: ["Status of \(path):"] + lines + ["End of status"])
-                }
+                await withPath(argument) { path throws(FTPError) in try await self.status(of: path) }
             }
         case "TYPE":
             switch argument.uppercased() {
@@ -197,6 +193,45 @@ extension FTPSession {
             self.currentDirectory = path
             return FTPReply(.fileActionOkay, "Directory changed to \(path)")
         }
+    }
+
+    /// STAT with a path (RFC 959): its listing over the control connection,
+    /// in one 213 reply, which is one transport message of at most 65519
+    /// bytes (PROTOCOL.md sections 1 and 6). A folder whose listing would
+    /// not fit gets 450 instead, read no further than the first batch past
+    /// the limit.
+    func status(of path: FTPPath) async throws(FTPError) -> FTPReply {
+        let first = "Status of \(path):", last = "End of status"
+        let listing = try await store.openListing(path)
+        let now = Self.now
+        // `213-first` CRLF, each line and its CRLF, `213 last`.
+        var byteCount = 4 + FTPReply.printable(first).utf8.count + 2 + 4 + last.utf8.count
+        var entries: [(name: String, line: String)] = []
+        var tooLarge = false
+        do throws(FTPError) {
+            while !tooLarge {
+                let batch = try await listing.next()
+                if batch.isEmpty { break }
+                for entry in batch {
+                    let line = " " + entry.listLine(now: now)
+                    byteCount += FTPReply.printable(line).utf8.count + 2
+                    entries.append((entry.name, line))
+                }
+                tooLarge = byteCount > KeyGateWire.maximumPlaintextByteCount
+            }
+        } catch {
+            await listing.close()
+            throw error
+        }
+        await listing.close()
+        let refusal = FTPReply(
+            .fileActionNotTaken,
+            "\(path): folder too large for STAT; use LIST (a reply holds at most \(KeyGateWire.maximumPlaintextByteCount) bytes)")
+        guard !tooLarge else { return refusal }
+        // Every entry is in hand: sorted, as small folders always list.
+        entries.sort { $0.name < $1.name }
+        let reply = FTPReply(.fileStatus, lines: [first] + entries.map(\.line) + [last])
+        return reply.message.count <= KeyGateWire.maximumPlaintextByteCount ? reply : refusal
     }
 
     /// The STAT text: who, where, and the transfer in progress.

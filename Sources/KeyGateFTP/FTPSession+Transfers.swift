@@ -150,22 +150,26 @@ extension FTPSession {
             let path = try resolve(command.argument)
             let start: FileStore.UploadStart = command.verb == "APPE" ? .append : restart > 0 ? .restart(at: restart) : .empty
             let upload = try await store.beginUpload(path, start: start)
+            let prefix = upload.prefixCopied
+            if prefix.inKernel + prefix.throughUserSpace > 0 {
+                log.debug("upload keeps the existing bytes", [
+                    "path": path.description, "in_kernel": "\(prefix.inKernel)",
+                    "through_user_space": "\(prefix.throughUserSpace)",
+                ])
+            }
             return (path, .upload(upload), "Ready to receive \(path) in \(mode) mode")
         default:
             let (_, argument) = command.listingArguments
             let path = argument.isEmpty ? currentDirectory : try resolve(argument)
-            let entries = try await store.listing(path)
-            let now = Self.now
-            let lines: [String]
-            if command.verb == "NLST" {
-                lines = entries.map(\.name)
-            } else if command.verb == "MLSD" {
-                lines = entries.map { $0.factLine() }
-            } else {
-                lines = entries.map { $0.listLine(now: now) }
+            let format: DirectoryListing.Format = switch command.verb {
+            case "NLST": .names
+            case "MLSD": .facts
+            default: .long(now: Self.now)
             }
-            let text = lines.isEmpty ? "" : lines.joined(separator: "\r\n") + "\r\n"
-            return (path, .listing(Array(text.utf8)), "Here comes the listing of \(path)")
+            // Read and sent a batch at a time: a folder of any size is
+            // listed with bounded memory.
+            let listing = try await store.openListing(path)
+            return (path, .listing(listing, format), "Here comes the listing of \(path)")
         }
     }
 
@@ -286,8 +290,14 @@ extension FTPSession {
             case let .download(reader, offset):
                 defer { reader.close() }
                 try await mover.send(reader, from: offset, over: data, progress: progress)
-            case let .listing(text):
-                try await mover.send(text, over: data, progress: progress)
+            case let .listing(listing, format):
+                do {
+                    try await mover.send(listing, format: format, over: data, progress: progress)
+                } catch {
+                    await listing.close()
+                    throw error
+                }
+                await listing.close()
             case let .upload(upload):
                 do {
                     try await mover.receive(into: upload, over: data, progress: progress)

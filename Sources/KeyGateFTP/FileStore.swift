@@ -9,15 +9,22 @@ import Glibc
 /// walk; files are opened with `O_NOFOLLOW` and checked with `fstat` after
 /// opening; changes use `mkdirat`, `unlinkat` and `renameat` relative to
 /// the walked folder. All of it runs on the session's `FileIO` queue.
+///
+/// New files and folders get their permissions from the store's
+/// `FileModeMask`, set with `fchmod` on the opened file, so the process's
+/// own umask does not change them.
 public final class FileStore: Sendable {
     /// The session's root folder (owned).
     private let root: FileDescriptor
     public let io: FileIO
+    /// The permissions uploads and new folders do not get.
+    public let umask: FileModeMask
 
     /// A store on the folder `root` (which it then owns).
-    public init(root: FileDescriptor, io: FileIO) {
+    public init(root: FileDescriptor, io: FileIO, umask: FileModeMask = .standard) {
         self.root = root
         self.io = io
+        self.umask = umask
     }
 
     /// Closes the root folder.
@@ -74,10 +81,11 @@ public final class FileStore: Sendable {
         try await io.run { () throws(FTPError) -> FileInfo in try self.infoNow(path) }
     }
 
-    /// The entries of the folder `path` sorted by name (without `.`, `..`
-    /// and upload files), or the one entry of a file.
-    public func listing(_ path: FTPPath) async throws(FTPError) -> [FileInfo] {
-        try await io.run { () throws(FTPError) -> [FileInfo] in try self.listingNow(path) }
+    /// Opens the listing of the folder `path` (without `.`, `..` and
+    /// upload files, read a batch at a time), or of the one entry of a
+    /// file; the caller closes it.
+    public func openListing(_ path: FTPPath) async throws(FTPError) -> DirectoryListing {
+        try await io.run { () throws(FTPError) -> DirectoryListing in try self.openListingNow(path) }
     }
 
     /// Checks that `path` is a folder that can be entered.
@@ -96,9 +104,13 @@ public final class FileStore: Sendable {
         }
     }
 
-    /// Creates the folder `path` (its parent must exist).
+    /// Creates the folder `path` (its parent must exist) with the mode
+    /// `umask.folderMode`.
     public func makeDirectory(_ path: FTPPath) async throws(FTPError) {
-        try await change(path, call: "mkdir") { mkdirat($0, $1, 0o755) }
+        let mode = umask.folderMode
+        try await change(path, call: "mkdir", { mkdirat($0, $1, mode) }, then: { parent, name throws(FTPError) in
+            try Self.setFolderMode(of: name, in: parent, to: mode, path: path)
+        })
     }
 
     /// Removes the empty folder `path`.
@@ -189,7 +201,7 @@ public final class FileStore: Sendable {
         return status
     }
 
-    private func listingNow(_ path: FTPPath) throws(FTPError) -> [FileInfo] {
+    private func openListingNow(_ path: FTPPath) throws(FTPError) -> DirectoryListing {
         let folder: FileDescriptor
         do {
             folder = try openDirectory(path)
@@ -197,31 +209,18 @@ public final class FileStore: Sendable {
             guard case .notADirectory = error else { throw error }
             // A file (when a name in the middle of the path is a file,
             // infoNow fails the same way).
-            return [try infoNow(path)]
+            return .single(try infoNow(path), io: io, path: path.description)
         }
-        // closedir closes the descriptor fdopendir took over. The folder's
-        // descriptor is fresh from openDirectory: its position is 0.
-        let stream = fdopendir(dup(folder.rawValue))
-        folder.close()
-        guard let stream else { throw .from(errno: errno, call: "opendir", path: path.description) }
-        defer { closedir(stream) }
-        var entries: [FileInfo] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
-                String(cString: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))
-            }
-            if name == "." || name == ".." || name.hasPrefix(FTPPath.reservedPrefix) { continue }
-            var status = stat()
-            // Gone since readdir: skip it.
-            guard fstatat(dirfd(stream), name, &status, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            entries.append(FileInfo(name: name, status: status))
-        }
-        return entries.sorted { $0.name < $1.name }
+        // Fresh from openDirectory: its position is 0.
+        return try DirectoryListing.open(folder: folder, io: io, path: path.description)
     }
 
+    /// Runs `operation` on `path`'s parent and name, then `then` (still
+    /// holding the parent) when it succeeded.
     private func change(
         _ path: FTPPath, call: String, refusingLinks: Bool = false,
-        _ operation: @escaping @Sendable (Int32, String) -> Int32
+        _ operation: @escaping @Sendable (Int32, String) -> Int32,
+        then: (@Sendable (FileDescriptor, String) throws(FTPError) -> Void)? = nil
     ) async throws(FTPError) {
         try await io.run { () throws(FTPError) in
             let (parent, name) = try self.openParent(of: path)
@@ -235,6 +234,25 @@ public final class FileStore: Sendable {
                 if errno == EEXIST { _ = try Self.status(of: name, in: parent, path: path) }
                 throw .from(errno: errno, call: call, path: path.description)
             }
+            try then?(parent, name)
+        }
+    }
+
+    /// Gives the folder just made as `name` in `parent` the mode `mode`:
+    /// mkdir(2) applied the process's umask. The folder is opened without
+    /// following a link and checked with fstat before fchmod, so a name
+    /// swapped meanwhile is never changed. A set-group-ID bit inherited
+    /// from the parent stays (umask(2) never takes it away either).
+    private static func setFolderMode(of name: String, in parent: FileDescriptor, to mode: mode_t, path: FTPPath) throws(FTPError) {
+        let raw = openat(parent.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard raw >= 0 else { throw .from(errno: errno, call: "open", path: path.description) }
+        let folder = FileDescriptor(adopting: raw)
+        defer { folder.close() }
+        var status = stat()
+        guard fstat(raw, &status) == 0 else { throw .from(errno: errno, call: "fstat", path: path.description) }
+        guard status.st_mode & S_IFMT == S_IFDIR else { throw .notADirectory(path.description) }
+        guard fchmod(raw, mode | (status.st_mode & S_ISGID)) == 0 else {
+            throw .from(errno: errno, call: "chmod", path: path.description)
         }
     }
 
@@ -281,6 +299,6 @@ public final class FileStore: Sendable {
         }
         return try FileUpload.begin(
             in: parent, targetName: name, temporaryPrefix: FTPPath.reservedPrefix, prefixSource: existing,
-            prefixLength: prefixLength, io: io, path: path.description)
+            prefixLength: prefixLength, io: io, path: path.description, mode: umask.fileMode)
     }
 }

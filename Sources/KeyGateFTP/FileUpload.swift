@@ -41,6 +41,37 @@ public final class FileUpload: Sendable {
     public let path: String
     /// Bytes in the pending file: the kept prefix plus what was written.
     private let length: Atomic<Int64>
+    /// How the kept prefix got into the pending file.
+    private let prefixCopy = Mutex(PrefixCopy())
+
+    /// How the existing bytes that an upload keeps (APPE, STOR after REST,
+    /// a resumed download) were copied into its pending file.
+    struct PrefixCopy: Sendable, Equatable {
+        /// Copied inside the kernel by copy_file_range(2).
+        var inKernel: Int64 = 0
+        /// Read into this process and written back: the fallback where
+        /// the kernel or the file systems cannot copy.
+        var throughUserSpace: Int64 = 0
+    }
+
+    /// The system call that copies a range of one file to another inside
+    /// the kernel (copy_file_range(2)); tests replace it to force the
+    /// fallback.
+    struct KernelCopy: Sendable {
+        /// Copies up to `count` bytes from `source` at `offset` (advanced
+        /// by what was copied) to `destination` at its position; returns
+        /// the count (0 at the end of `source`), or -1 with errno set.
+        let copy: @Sendable (_ source: Int32, _ offset: inout Int64, _ destination: Int32, _ count: Int) -> Int
+
+        static let copyFileRange = KernelCopy { source, offset, destination, count in
+            ckg_copy_file_range(source, &offset, destination, count)
+        }
+
+        /// The errors of copy_file_range(2) that mean "not here" (an old
+        /// kernel, two file systems, one that cannot): copy through user
+        /// space instead. ENOTSUP is EOPNOTSUPP on Linux.
+        static let unavailableErrors: Set<Int32> = [EXDEV, ENOSYS, EOPNOTSUPP, EINVAL]
+    }
 
     private init(
         directory: FileDescriptor, file: FileDescriptor, temporaryName: String?, temporaryPrefix: String,
@@ -62,25 +93,33 @@ public final class FileUpload: Sendable {
     /// The size the file will have if committed now.
     public var byteCount: Int64 { length.load(ordering: .relaxed) }
 
+    /// How the kept prefix was copied.
+    var prefixCopied: PrefixCopy { prefixCopy.withLock { $0 } }
+
     /// Opens the pending file in `directory` (which the upload then owns)
     /// and copies the first `prefixLength` bytes of `prefixSource` into it
-    /// (APPE, and STOR after REST). Blocking: call on the queue. On failure
-    /// `directory` is closed and nothing is left.
+    /// (APPE, and STOR after REST), inside the kernel where it can
+    /// (`kernelCopy`). Blocking: call on the queue. On failure `directory`
+    /// is closed and nothing is left.
+    /// - Parameter mode: the file's exact permissions, set with fchmod
+    ///   after the open (which applied the process's umask); nil leaves
+    ///   0644 less the process's umask.
     static func begin(
         in directory: FileDescriptor, targetName: String, temporaryPrefix: String,
         prefixSource: FileDescriptor?, prefixLength: Int64, io: FileIO, path: String,
-        storage: PendingStorage = .unnamedWherePossible
+        mode: mode_t? = nil, storage: PendingStorage = .unnamedWherePossible, kernelCopy: KernelCopy = .copyFileRange
     ) throws(FTPError) -> FileUpload {
         var temporaryName: String?
         var raw: Int32 = -1
+        let openMode = mode ?? 0o644
         if storage == .unnamedWherePossible && processFileLinksExist {
-            raw = ckg_open_unnamed_file(directory.rawValue, 0o644)
+            raw = ckg_open_unnamed_file(directory.rawValue, openMode)
         }
         if raw < 0 {
             for _ in 0..<16 {
                 let name = randomName(prefix: temporaryPrefix)
                 temporaryName = name
-                raw = openat(directory.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+                raw = openat(directory.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, openMode)
                 if raw >= 0 || errno != EEXIST { break }
             }
         }
@@ -92,13 +131,16 @@ public final class FileUpload: Sendable {
         let upload = FileUpload(
             directory: directory, file: FileDescriptor(adopting: raw), temporaryName: temporaryName,
             temporaryPrefix: temporaryPrefix, targetName: targetName, io: io, path: path)
-        if let prefixSource, prefixLength > 0 {
-            do throws(FTPError) {
-                try upload.copyPrefix(from: prefixSource, length: prefixLength)
-            } catch {
-                upload.discardNow()
-                throw error
+        do throws(FTPError) {
+            if let mode, fchmod(raw, mode) != 0 {
+                throw .from(errno: errno, call: "chmod", path: path)
             }
+            if let prefixSource, prefixLength > 0 {
+                try upload.copyPrefix(from: prefixSource, length: prefixLength, kernelCopy: kernelCopy)
+            }
+        } catch {
+            upload.discardNow()
+            throw error
         }
         return upload
     }
@@ -118,6 +160,16 @@ public final class FileUpload: Sendable {
     public static func beginLocal(
         directory: String, targetName: String, keepExisting: Bool, io: FileIO,
         storage: PendingStorage = .unnamedWherePossible
+    ) async throws(FTPError) -> FileUpload {
+        try await beginLocal(
+            directory: directory, targetName: targetName, keepExisting: keepExisting, io: io, storage: storage,
+            kernelCopy: .copyFileRange)
+    }
+
+    /// `beginLocal` with the kernel copy given (tests force its fallback).
+    static func beginLocal(
+        directory: String, targetName: String, keepExisting: Bool, io: FileIO,
+        storage: PendingStorage = .unnamedWherePossible, kernelCopy: KernelCopy
     ) async throws(FTPError) -> FileUpload {
         let path = directory == "." ? targetName : directory + "/" + targetName
         return try await io.run { () throws(FTPError) -> FileUpload in
@@ -141,7 +193,7 @@ public final class FileUpload: Sendable {
             }
             return try begin(
                 in: folder, targetName: targetName, temporaryPrefix: ".keygate-download-", prefixSource: existing,
-                prefixLength: existingSize, io: io, path: path, storage: storage)
+                prefixLength: existingSize, io: io, path: path, storage: storage, kernelCopy: kernelCopy)
         }
     }
 
@@ -183,10 +235,46 @@ public final class FileUpload: Sendable {
         length.add(Int64(buffer.count), ordering: .relaxed)
     }
 
-    private func copyPrefix(from source: FileDescriptor, length prefixLength: Int64) throws(FTPError) {
-        let pieceLength = 1 << 20
-        var buffer = [UInt8](repeating: 0, count: pieceLength)
+    /// Copies the first `prefixLength` bytes of `source` to the pending
+    /// file: inside the kernel with copy_file_range(2) (no byte passes
+    /// through this process, and file systems with reflinks share the
+    /// blocks), or, where the kernel says it cannot, through a buffer.
+    private func copyPrefix(from source: FileDescriptor, length prefixLength: Int64, kernelCopy: KernelCopy) throws(FTPError) {
         var copied: Int64 = 0
+        while copied < prefixLength {
+            var offset = copied
+            let wanted = Int(min(Int64(Self.kernelCopyPieceLength), prefixLength - copied))
+            let count = kernelCopy.copy(source.rawValue, &offset, file.rawValue, wanted)
+            if count < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                // The destination's position is where the copy stopped: the
+                // fallback writes on from there.
+                guard KernelCopy.unavailableErrors.contains(code) else {
+                    throw .from(errno: code, call: "copy_file_range", path: path)
+                }
+                break
+            }
+            // The end of the source (it shrank since it was measured), or
+            // a file system that copies nothing for some files: reading on
+            // tells which.
+            if count == 0 { break }
+            copied += Int64(count)
+            length.add(Int64(count), ordering: .relaxed)
+            prefixCopy.withLock { $0.inKernel += Int64(count) }
+        }
+        try copyPrefixThroughUserSpace(from: source, startingAt: copied, length: prefixLength)
+    }
+
+    /// What one copy_file_range(2) call is asked for (Linux copies at
+    /// most about 2 GiB a call anyway).
+    private static let kernelCopyPieceLength = 1 << 30
+
+    private func copyPrefixThroughUserSpace(from source: FileDescriptor, startingAt start: Int64, length prefixLength: Int64) throws(FTPError) {
+        let pieceLength = 1 << 20
+        var copied = start
+        guard copied < prefixLength else { return }
+        var buffer = [UInt8](repeating: 0, count: pieceLength)
         while copied < prefixLength {
             let wanted = Int(min(Int64(pieceLength), prefixLength - copied))
             let count = buffer.withUnsafeMutableBytes { pread(source.rawValue, $0.baseAddress!, wanted, off_t(copied)) }
@@ -206,6 +294,7 @@ public final class FileUpload: Sendable {
             }
             if let failure { throw failure }
             copied += Int64(count)
+            prefixCopy.withLock { $0.throughUserSpace += Int64(count) }
         }
     }
 

@@ -8,8 +8,8 @@ struct Transfer: Sendable {
     enum Payload: Sendable {
         /// RETR: the file, from an offset (REST).
         case download(FileReader, offset: Int64)
-        /// LIST, NLST, MLSD: the listing text.
-        case listing([UInt8])
+        /// LIST, NLST, MLSD: the folder, read and formatted as it is sent.
+        case listing(DirectoryListing, DirectoryListing.Format)
         /// STOR, APPE: the file being written under a temporary name.
         case upload(FileUpload)
 
@@ -18,7 +18,7 @@ struct Transfer: Sendable {
         func release() async {
             switch self {
             case let .download(reader, _): reader.close()
-            case .listing: break
+            case let .listing(listing, _): await listing.close()
             case let .upload(upload): await upload.discard()
             }
         }

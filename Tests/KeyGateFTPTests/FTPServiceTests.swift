@@ -101,6 +101,63 @@ struct FTPServiceTests {
         await server.stopAndRemove()
     }
 
+    /// APPE and STOR after REST keep the existing bytes with
+    /// copy_file_range(2): none of the 64 MiB passes through the server.
+    @Test func appendAndRestartOntoALargeFileCopyTheExistingBytesInTheKernel() async throws {
+        let server = try await FTPTestServer.start()
+        let client = try await server.connect()
+        let size = 64 << 20, offset = (40 << 20) + 3
+        let tail = SecureRandom.bytes(count: 100_000)
+        // 64 MiB are made, written and hashed on a thread of their own:
+        // the cooperative threads stay free for the sessions.
+        let path = server.path("large.bin")
+        let (appendedHash, restartedHash) = try await onFileThread { () throws -> ([UInt8], [UInt8]) in
+            let existing = SecureRandom.bytes(count: size)
+            try writeFile(path, existing)
+            var appended = SHA256Hasher(), restarted = SHA256Hasher()
+            appended.update(existing)
+            appended.update(tail)
+            existing.withUnsafeBytes { restarted.update(UnsafeRawBufferPointer(rebasing: $0[..<offset])) }
+            restarted.update(tail)
+            return (appended.finalize(), restarted.finalize())
+        }
+        let started = ContinuousClock.now
+        try await Self.upload(tail, to: "large.bin", with: client, verb: "APPE")
+        let appendTime = ContinuousClock.now - started
+        #expect(try await Self.sizeAndHash(of: path) == (Int64(size + tail.count), appendedHash))
+        #expect(server.server.logLines(
+            containing: "upload keeps the existing bytes path=/large.bin in_kernel=\(size) through_user_space=0").count == 1)
+        // REST keeps the first 40 MiB and 3 bytes, then the new bytes.
+        try await Self.upload(tail, to: "large.bin", with: client, restart: Int64(offset))
+        #expect(try await Self.sizeAndHash(of: path) == (Int64(offset + tail.count), restartedHash))
+        #expect(server.server.logLines(
+            containing: "upload keeps the existing bytes path=/large.bin in_kernel=\(offset) through_user_space=0").count == 1)
+        #expect(try await server.entries() == ["large.bin"])
+        print("APPE of 100000 bytes onto 64 MiB took \(appendTime)")
+        await client.quit()
+        await server.stopAndRemove()
+    }
+
+    /// The size and SHA-256 of the file `path`, read a piece at a time on
+    /// a thread of its own.
+    static func sizeAndHash(of path: String) async throws -> (Int64, [UInt8]) {
+        try await onFileThread {
+            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw FixtureError(path: path, errno: errno) }
+            defer { close(descriptor) }
+            var hasher = SHA256Hasher()
+            var size: Int64 = 0
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
+                guard count > 0 else { break }
+                buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+                size += Int64(count)
+            }
+            return (size, hasher.finalize())
+        }
+    }
+
     @Test func tenClientsTransferAtOnce() async throws {
         let server = try await FTPTestServer.start()
         try await withThrowingTaskGroup(of: Void.self) { group in

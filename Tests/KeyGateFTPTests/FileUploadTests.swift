@@ -1,7 +1,9 @@
 import KeyGateSystem
 import Glibc
-import KeyGateFTP
+import KeyGateCrypto
+@testable import KeyGateFTP
 import KeyGateTestSupport
+import Synchronization
 import Testing
 
 /// Uploads land whole or not at all, and never leave a temporary file.
@@ -79,9 +81,132 @@ struct FileUploadTests {
         #expect(readFile(folder.appending("partial")) == Array("first half, second half".utf8))
     }
 
+    // MARK: Keeping the existing bytes
+
+    /// Writes `count` random bytes to `path` and returns them. Fixtures
+    /// are made, written, read and compared on a thread of their own, and
+    /// without byte loops, which a debug build runs slowly.
+    static func writeRandom(_ count: Int, to path: String) async throws -> [UInt8] {
+        try await onFileThread {
+            let bytes = SecureRandom.bytes(count: count)
+            try writeFile(path, bytes)
+            return bytes
+        }
+    }
+
+    /// Whether the file `path` holds exactly `expected`.
+    static func holds(_ path: String, _ expected: [UInt8]) async throws -> Bool {
+        try await onFileThread {
+            guard let found = readFile(path), found.count == expected.count else { return false }
+            guard !found.isEmpty else { return true }
+            return found.withUnsafeBytes { a in
+                expected.withUnsafeBytes { b in memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+            }
+        }
+    }
+
+    @Test func theExistingBytesAreCopiedInsideTheKernel() async throws {
+        let folder = Self.folder()
+        defer { folder.remove() }
+        let size = 3 << 20
+        let existing = try await Self.writeRandom(size, to: folder.appending("partial"))
+        let upload = try await FileUpload.beginLocal(
+            directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO())
+        #expect(upload.prefixCopied == FileUpload.PrefixCopy(inKernel: Int64(size), throughUserSpace: 0))
+        #expect(upload.byteCount == Int64(size))
+        try await upload.write(Array("tail".utf8))
+        try await upload.commit()
+        #expect(try await Self.holds(folder.appending("partial"), existing + Array("tail".utf8)))
+    }
+
+    /// The errors after which the copy goes on through user space, from
+    /// the start or after part of it was copied in the kernel.
+    @Test(arguments: [EXDEV, ENOSYS, EOPNOTSUPP, EINVAL])
+    func whereTheKernelCannotCopyTheBytesGoThroughUserSpace(code: Int32) async throws {
+        let folder = Self.folder()
+        defer { folder.remove() }
+        let size = (2 << 20) + 12345
+        for copiedFirst in [0, (1 << 20) + 7] {
+            let existing = try await Self.writeRandom(size, to: folder.appending("partial"))
+            let calls = CallCount()
+            // The real call for the first `copiedFirst` bytes, then `code`.
+            let failing = FileUpload.KernelCopy { source, offset, destination, count in
+                calls.add()
+                guard offset < Int64(copiedFirst) else {
+                    errno = code
+                    return -1
+                }
+                return FileUpload.KernelCopy.copyFileRange.copy(
+                    source, &offset, destination, min(count, copiedFirst - Int(offset)))
+            }
+            let upload = try await FileUpload.beginLocal(
+                directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO(), kernelCopy: failing)
+            #expect(calls.value >= 1, "the kernel copy was tried first")
+            #expect(upload.prefixCopied == FileUpload.PrefixCopy(
+                inKernel: Int64(copiedFirst), throughUserSpace: Int64(size - copiedFirst)))
+            try await upload.write(Array("tail".utf8))
+            try await upload.commit()
+            #expect(try await Self.holds(folder.appending("partial"), existing + Array("tail".utf8)))
+        }
+    }
+
+    @Test func anotherKernelCopyErrorFailsTheUploadAndLeavesNothing() async throws {
+        let folder = Self.folder()
+        defer { folder.remove() }
+        let existing = try await Self.writeRandom(100_000, to: folder.appending("partial"))
+        let failing = FileUpload.KernelCopy { _, _, _, _ in
+            errno = EIO
+            return -1
+        }
+        await #expect(throws: FTPError.system(call: "copy_file_range", errno: EIO, path: folder.appending("partial"))) {
+            try await FileUpload.beginLocal(
+                directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO(), kernelCopy: failing)
+        }
+        #expect(directoryEntries(folder.path) == ["partial"])
+        #expect(unnamedOpenFileSizes(in: folder.path) == [])
+        #expect(try await Self.holds(folder.appending("partial"), existing))
+    }
+
+    // MARK: Modes
+
+    /// The mode is set after the open, so the process's umask (022 when
+    /// the tests run) takes nothing away: 0666 stays 0666.
+    @Test(arguments: storages)
+    func thePendingFileGetsExactlyTheModeAsked(storage: FileUpload.PendingStorage) async throws {
+        let folder = Self.folder()
+        defer { folder.remove() }
+        let path = folder.path
+        for mode: mode_t in [0o666, 0o600, 0o640] {
+            let io = FileIO()
+            let upload = try await io.run { () throws(FTPError) -> FileUpload in
+                let raw = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard raw >= 0 else { throw .from(errno: errno, call: "open", path: path) }
+                return try FileUpload.begin(
+                    in: FileDescriptor(adopting: raw), targetName: "file", temporaryPrefix: ".pending-",
+                    prefixSource: nil, prefixLength: 0, io: io, path: "file", mode: mode, storage: storage)
+            }
+            try await upload.write([1, 2, 3])
+            try await upload.commit()
+            let found = try await onFileThread { () throws -> mode_t in
+                var status = stat()
+                guard lstat(path + "/file", &status) == 0 else { throw FixtureError(path: path + "/file", errno: errno) }
+                return status.st_mode & 0o7777
+            }
+            #expect(found == mode, "asked \(String(mode, radix: 8)), got \(String(found, radix: 8))")
+        }
+    }
+
+    /// How often a kernel copy was tried.
+    final class CallCount: Sendable {
+        private let count = Mutex(0)
+        func add() { count.withLock { $0 += 1 } }
+        var value: Int { count.withLock { $0 } }
+    }
+
     @Test func aMissingFolderIsAnErrorThatSaysSo() async {
         await #expect(throws: FTPError.notFound("/nonexistent/folder")) {
             try await FileUpload.beginLocal(directory: "/nonexistent/folder", targetName: "x", keepExisting: false, io: FileIO())
         }
     }
 }
+

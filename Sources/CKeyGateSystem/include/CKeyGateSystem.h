@@ -83,6 +83,8 @@ static inline int ckg_eventfd(unsigned int initial_value, int flags) {
 // would change struct layouts relative to the Glibc module Swift imports.
 extern int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
 extern int pthread_setname_np(pthread_t thread, const char *name);
+extern ssize_t copy_file_range(int in_fd, __off64_t *in_offset, int out_fd, __off64_t *out_offset, size_t length,
+                               unsigned int flags);
 
 /// accept4(2): accepts a connection with flags (SOCK_NONBLOCK | SOCK_CLOEXEC)
 /// applied atomically to the new descriptor.
@@ -96,6 +98,20 @@ static inline void ckg_name_current_thread(const char *name) {
 }
 
 // MARK: - files
+
+/// copy_file_range(2): copies up to `length` bytes from `source`, starting
+/// at `*source_offset` (advanced by what was copied; the file position of
+/// `source` is not used), to `destination` at its file position (which
+/// advances), inside the kernel: a reflink, or an in-kernel copy, where the
+/// file systems allow it. Returns the bytes copied (0 at the end of
+/// `source`), or -1 with errno: EXDEV, ENOSYS, EOPNOTSUPP or EINVAL where
+/// the kernel or the file systems cannot do it.
+static inline ssize_t ckg_copy_file_range(int source, int64_t *source_offset, int destination, size_t length) {
+    __off64_t offset = *source_offset;
+    ssize_t copied = copy_file_range(source, &offset, destination, NULL, length, 0);
+    *source_offset = offset;
+    return copied;
+}
 
 /// openat(2) of an unnamed regular file in the folder `directory`
 /// (O_TMPFILE | O_WRONLY | O_CLOEXEC): it has no name until linked, and

@@ -24,6 +24,8 @@ struct ServeCommand: Command {
             .init("services", value: "LIST", help: "Services to offer, comma-separated: chat, ftp (default chat,ftp)."),
             .init("ftp-root", value: "DIR", help: "Folder the FTP service serves, created if missing (default ./ftp-root)."),
             .init("ftp-home-per-client", help: "Give each client its own folder under the FTP root, named after it."),
+            .init("ftp-umask", value: "MASK",
+                  help: "Octal permission bits uploaded files and new FTP folders do not get, whatever the server's own umask (default 022: files 0644, folders 0755)."),
             .init("suites", value: "LIST",
                   help: "Accepted Noise suites, comma-separated full names, or 'default' or 'all' (default: XX and IK with 25519 and FFDHE2048)."),
             .init("handshake-timeout", value: "SECONDS", help: "Limit for a whole handshake (default 10)."),
@@ -86,6 +88,7 @@ struct ServeCommand: Command {
             throw UsageError("unexpected argument '\(extra)'; see 'keygate serve --help'")
         }
         let configuration = try makeConfiguration(arguments)
+        let ftpLimits = try Self.ftpLimits(arguments)
         guard let level = Log.Level(name: arguments.value("log-level") ?? "info") else {
             throw UsageError("--log-level must be debug, info, warning or error")
         }
@@ -109,7 +112,7 @@ struct ServeCommand: Command {
             }
             log.warning("allow-list", ["problem": warning.description])
         }
-        let services = try makeServices(arguments, log: log)
+        let services = try makeServices(arguments, ftpLimits: ftpLimits, log: log)
         let server: GateServer
         do {
             server = try await GateServer.start(
@@ -212,7 +215,21 @@ struct ServeCommand: Command {
         return suites
     }
 
-    private func makeServices(_ arguments: ParsedArguments, log: Log) throws -> [any GateService] {
+    /// The FTP service's limits from the flags (`--ftp-umask`), checked
+    /// before anything is done.
+    static func ftpLimits(_ arguments: ParsedArguments) throws(UsageError) -> FTPService.Limits {
+        var limits = FTPService.Limits()
+        if let text = arguments.value("ftp-umask") {
+            do {
+                limits.umask = try FileModeMask(octal: text)
+            } catch {
+                throw UsageError("--ftp-umask: \(error)")
+            }
+        }
+        return limits
+    }
+
+    private func makeServices(_ arguments: ParsedArguments, ftpLimits: FTPService.Limits, log: Log) throws -> [any GateService] {
         let names = (arguments.value("services") ?? "chat,ftp").split(separator: ",").map { $0.trimmed() }
         return try names.map { name throws -> any GateService in
             switch name {
@@ -220,8 +237,11 @@ struct ServeCommand: Command {
                 return ChatService(log: log.with(["service": "chat"]))
             case KeyGateWire.ftpService:
                 let root = arguments.value("ftp-root") ?? "ftp-root"
-                let service = try FTPService(root: root, homePerClient: arguments.flag("ftp-home-per-client"))
-                log.info("ftp root", ["folder": root, "home_per_client": "\(arguments.flag("ftp-home-per-client"))"])
+                let service = try FTPService(root: root, homePerClient: arguments.flag("ftp-home-per-client"), limits: ftpLimits)
+                log.info("ftp root", [
+                    "folder": root, "home_per_client": "\(arguments.flag("ftp-home-per-client"))",
+                    "umask": ftpLimits.umask.description,
+                ])
                 return service
             default:
                 throw UsageError("unknown service '\(name)'; available: chat, ftp")
