@@ -19,6 +19,12 @@
 //   KeyGateClient   gate client, chat client, FTP client and gateway,
 //                   console and terminal
 //   keygate         the command-line tool: argument parsing and wiring only
+//
+// Beside the layers, a tool that no layer depends on:
+//
+//   keygate-ct-check  the constant-time checker: runs Crypto, Noise and the
+//                     key-line code on secrets watched by valgrind's memcheck
+//                     (Benchmarks/ct-check.sh)
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -63,6 +69,14 @@ let package = Package(
         .executableTarget(
             name: "keygate",
             dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"],
+            swiftSettings: swiftSettings
+        ),
+        // Built with the valgrind client requests compiled in
+        // (-Xcc -DKEYGATE_CONSTANT_TIME_VALIDATION) by Benchmarks/ct-check.sh;
+        // any other build of it refuses to run.
+        .executableTarget(
+            name: "keygate-ct-check",
+            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys"],
             swiftSettings: swiftSettings
         ),
         // Shared helpers of the integration tests (a real server in a
