@@ -111,21 +111,23 @@ struct Base64Tests {
         }
     }
 
-    /// Every text of up to four characters drawn from the alphabet's edges,
+    /// Every text of up to three characters drawn from the alphabet's edges,
     /// its neighbours outside it, padding, whitespace, control and non-ASCII
-    /// characters: the constant-time decoder agrees with the table decoder.
+    /// characters, and every text of four from a smaller set (padding
+    /// lives there): the constant-time decoder agrees with the table
+    /// decoder. (Kept to some 20,000 texts, so that the test does not hold
+    /// a thread of the test runner for seconds.)
     @Test func acceptsAndRejectsExactlyWhatTheTableDecoderDid() {
         let characters: [String] = [
             "A", "B", "Z", "a", "z", "0", "9", "+", "/", "=", "Q",
             "@", "[", "`", "{", ".", ":", " ", "\u{0}", "\u{7F}", "\u{E9}",
         ]
-        var texts = [""]
-        var previous = [""]
-        for _ in 1...4 {
-            previous = previous.flatMap { prefix in characters.map { prefix + $0 } }
-            texts += previous
+        let fourCharacterSet: [String] = ["A", "B", "Q", "z", "9", "/", "=", "@", "{", "\u{E9}"]
+        func texts(of length: Int, from set: [String]) -> [String] {
+            (0..<length).reduce([""]) { prefixes, _ in prefixes.flatMap { prefix in set.map { prefix + $0 } } }
         }
-        for text in texts {
+        let all = (0...3).flatMap { texts(of: $0, from: characters) } + texts(of: 4, from: fourCharacterSet)
+        for text in all {
             let decoded = Base64.decode(text)
             let expected = Self.tableDecode(text)
             #expect(decoded == expected, "\(text.debugDescription)")

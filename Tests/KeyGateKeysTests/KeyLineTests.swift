@@ -149,13 +149,13 @@ struct KeyLineTests {
             String(TestKeys.alicePublicBase64.dropLast()), "Zh==", "not*base64", "alice", "alice at\tthe laptop",
             "\u{E9}t\u{E9}", "\u{301}alice", "\u{A0}", "a\u{85}b", "\u{7F}", "\u{1B}[2J", "\u{9F}", "\u{10FFFF}", "#",
         ]
-        var lines = [""]
-        var previous = [""]
-        for _ in 1...4 {
-            previous = previous.flatMap { prefix in pieces.map { prefix + $0 } }
-            lines += previous
+        // Every line of up to three pieces, and of four from a smaller set
+        // (some 14,000 lines: the test must not hold a runner thread long).
+        let fourPieceSet = [" ", "\t", "x25519", TestKeys.alicePublicBase64, "Zh==", "alice", "\u{301}alice", "a\u{85}b"]
+        func lines(of count: Int, from set: [String]) -> [String] {
+            (0..<count).reduce([""]) { prefixes, _ in prefixes.flatMap { prefix in set.map { prefix + $0 } } }
         }
-        for line in lines {
+        for line in (0...3).flatMap({ lines(of: $0, from: pieces) }) + lines(of: 4, from: fourPieceSet) {
             let parsed = Self.parse(line), expected = Self.scalarParse(line)
             #expect(parsed == expected, "\(line.debugDescription)")
             if parsed != expected { return }
@@ -164,10 +164,18 @@ struct KeyLineTests {
     }
 
     /// Unicode fixes the general category Cc forever: U+0000-U+001F and
-    /// U+007F-U+009F. The byte classes find exactly those, whatever the
-    /// scalar's encoded length.
+    /// U+007F-U+009F. The byte classes find exactly those, for every scalar
+    /// of one, two and three bytes and for four-byte ones with every value
+    /// of each continuation byte.
     @Test func byteClassesFindExactlyTheControlCharacters() {
-        for value in UInt32(0)...0x10FFFF {
+        var fourByteScalars: [UInt32] = []
+        for plane: UInt32 in 1...16 {
+            for byte: UInt32 in 0..<64 {
+                let base = plane << 16
+                fourByteScalars += [base | byte << 12, base | byte << 6, base | byte]
+            }
+        }
+        for value in Array(UInt32(0)...0xFFFF) + fourByteScalars + [0x10FFFF] {
             guard let scalar = Unicode.Scalar(value) else { continue }
             let isControl = scalar.properties.generalCategory == .control && scalar != "\t"
             var text = "a" + String(scalar) + "b"
