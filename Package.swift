@@ -5,7 +5,9 @@
 // The targets below are the layers of the design, lowest first. Each layer
 // depends only on layers above it in this list:
 //
-//   CKeyGateSystem  C shim for the system calls Glibc does not export to Swift
+//   CKeyGateSystem  C shim for the system calls Glibc does not export to Swift,
+//                   the value barrier of constant-time masks, and the
+//                   constant-time checker's valgrind hooks (empty by default)
 //   KeyGateCrypto   SHA-256, HMAC, HKDF, ChaCha20-Poly1305, X25519, FFDHE
 //   KeyGateNoise    Noise Protocol Framework rev 34: patterns as data, states
 //   KeyGateKeys     key text files, key store, allow-list, known hosts
