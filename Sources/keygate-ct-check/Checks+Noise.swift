@@ -1,10 +1,11 @@
 import KeyGateCrypto
 import KeyGateNoise
 
-/// Whole Noise handshakes (XX and IK, over X25519 and FFDHE) between two
-/// HandshakeStates whose static and ephemeral private keys are injected and
-/// secret, with secret payloads, then transport messages both ways, a
-/// tampered one, and a rekey.
+/// Whole Noise handshakes (XX and IK, over X25519 and FFDHE, and the
+/// NNpsk0 of FTP data connections) between two HandshakeStates whose static
+/// and ephemeral private keys (and pre-shared key) are injected and secret,
+/// with secret payloads, then transport messages both ways, a tampered one,
+/// and a rekey.
 extension Checks {
     static let noise: [Check] = ["XX", "IK"].flatMap { pattern in
         ["25519", "FFDHE2048"].map { dh in
@@ -12,7 +13,11 @@ extension Checks {
                 try handshake("Noise_\(pattern)_\(dh)_ChaChaPoly_SHA256")
             }
         }
-    }
+    } + [
+        Check("noise/NNpsk0 25519 handshake and transport (FTP data connections)") { () throws(CheckFailure) in
+            try handshake("Noise_NNpsk0_25519_ChaChaPoly_SHA256")
+        },
+    ]
 
     private static func handshake(_ protocolName: String) throws(CheckFailure) {
         let name = try Expect.succeeds("protocol name") { () throws(NoiseError) in try NoiseProtocolName(protocolName) }
@@ -23,18 +28,20 @@ extension Checks {
             try dh.publicKey(privateKey: responderStatic)
         }
         let needsRemote = !name.pattern.responderPreMessage.isEmpty
+        let usesStatic = name.pattern.messages.contains { $0.contains(.s) }
+        let presharedKeys = (0..<name.pattern.presharedKeyCount).map { Secrets.bytes(32, "\(protocolName) psk \($0)") }
         let prologue = Array("KeyGate/1".utf8)
         let initiator = try Expect.succeeds("initiator") { () throws(NoiseError) in
             try HandshakeState(
                 protocolName: protocolName, initiator: true, prologue: prologue,
-                localStaticPrivateKey: initiatorStatic, localEphemeralPrivateKey: secretKey("initiator ephemeral"),
-                remoteStaticPublicKey: needsRemote ? responderPublic : nil, presharedKeys: [])
+                localStaticPrivateKey: usesStatic ? initiatorStatic : nil, localEphemeralPrivateKey: secretKey("initiator ephemeral"),
+                remoteStaticPublicKey: needsRemote ? responderPublic : nil, presharedKeys: presharedKeys)
         }
         let responder = try Expect.succeeds("responder") { () throws(NoiseError) in
             try HandshakeState(
                 protocolName: protocolName, initiator: false, prologue: prologue,
-                localStaticPrivateKey: responderStatic, localEphemeralPrivateKey: secretKey("responder ephemeral"),
-                remoteStaticPublicKey: nil, presharedKeys: [])
+                localStaticPrivateKey: usesStatic ? responderStatic : nil, localEphemeralPrivateKey: secretKey("responder ephemeral"),
+                remoteStaticPublicKey: nil, presharedKeys: presharedKeys)
         }
         var index = 0
         while !initiator.isComplete {
@@ -43,8 +50,9 @@ extension Checks {
             let message = try Expect.succeeds("writeMessage \(index)") { () throws(NoiseError) in try sender.writeMessage(payload: payload) }
             // A message whose last byte (the payload's tag) was flipped is
             // refused and leaves the reader where it was; XX's first message
-            // is sent before any key exists, so nothing protects it.
-            if index > 0 || protocolName.hasPrefix("Noise_IK") {
+            // is sent before any key exists, so nothing protects it (NNpsk0's
+            // is keyed by the psk, IK's by the responder's static key).
+            if index > 0 || !protocolName.hasPrefix("Noise_XX") {
                 var tampered = message
                 tampered[tampered.count - 1] ^= 1
                 try Expect.fails("readMessage of tampered message \(index)") { () throws(NoiseError) in _ = try receiver.readMessage(tampered) }
@@ -55,7 +63,9 @@ extension Checks {
         }
         try Expect.isTrue(responder.isComplete, "responder complete")
         try Expect.equal(initiator.handshakeHash, responder.handshakeHash, "handshake hashes")
-        try Expect.equal(responder.remoteStaticPublicKey ?? [], initiator.localStaticPublicKey ?? [1], "initiator's static key as the responder saw it")
+        if usesStatic {
+            try Expect.equal(responder.remoteStaticPublicKey ?? [], initiator.localStaticPublicKey ?? [1], "initiator's static key as the responder saw it")
+        }
 
         var (initiatorSend, initiatorReceive) = try Expect.succeeds("split") { () throws(NoiseError) in try initiator.split() }
         var (responderReceive, responderSend) = try Expect.succeeds("split") { () throws(NoiseError) in try responder.split() }
