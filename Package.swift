@@ -5,7 +5,9 @@
 // The targets below are the layers of the design, lowest first. Each layer
 // depends only on layers above it in this list:
 //
-//   CKeyGateSystem  C shim for the system calls Glibc does not export to Swift
+//   CKeyGateSystem  C shim for the system calls Glibc does not export to Swift,
+//                   the value barrier of constant-time masks, and the
+//                   constant-time checker's valgrind hooks (empty by default)
 //   KeyGateSystem   the Swift base: the system-call helper, the blocking
 //                   executor and its lanes, the thread spawner, Deadline,
 //                   the waiter primitive (EventCount, Latch), Log, Console
@@ -22,6 +24,12 @@
 //   KeyGateClient   gate client, chat client, FTP client and gateway,
 //                   console and terminal
 //   keygate         the command-line tool: argument parsing and wiring only
+//
+// Beside the layers, a tool that no layer depends on:
+//
+//   keygate-ct-check  the constant-time checker: runs Crypto, Noise and the
+//                     key-line code on secrets watched by valgrind's memcheck
+//                     (Benchmarks/ct-check.sh)
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -67,6 +75,14 @@ let package = Package(
         .executableTarget(
             name: "keygate",
             dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"],
+            swiftSettings: swiftSettings
+        ),
+        // Built with the valgrind client requests compiled in
+        // (-Xcc -DKEYGATE_CONSTANT_TIME_VALIDATION) by Benchmarks/ct-check.sh;
+        // any other build of it refuses to run.
+        .executableTarget(
+            name: "keygate-ct-check",
+            dependencies: ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys"],
             swiftSettings: swiftSettings
         ),
         // Shared helpers of the integration tests (a real server in a

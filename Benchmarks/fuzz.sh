@@ -4,6 +4,7 @@
 #   Benchmarks/fuzz.sh --list               the targets whose modules exist, one a line
 #   Benchmarks/fuzz.sh TARGET SECONDS       build TARGET, fuzz it for SECONDS
 #   Benchmarks/fuzz.sh --build TARGET       only build it (.build-fuzz/bin/TARGET)
+#   Benchmarks/fuzz.sh --build-all          build every listed target (what CI does)
 #
 # The modules are compiled here with swiftc, not by SwiftPM, so that the
 # package's own builds never see the sanitizer flags (see Fuzz/README.md).
@@ -18,16 +19,22 @@ out="$root/.build-fuzz"
 # The library modules in dependency order: each may import only the ones
 # before it. A module missing from Sources/ (not written yet) is skipped,
 # and so is every target that needs it.
-modules=(CKeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer KeyGateChat KeyGateFTP)
+modules=(CKeyGateSystem KeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer KeyGateChat KeyGateFTP)
 
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
 # The modules a target needs, from its `// fuzz-modules:` line.
 target_modules() {
     sed -n 's|^// fuzz-modules: *||p' "Fuzz/Targets/$1.swift"
+}
+
+# The outside libraries a target links, from its `// fuzz-libraries:` line:
+# `openssl` (libcrypto, for the differential targets) is the only one.
+target_libraries() {
+    sed -n 's|^// fuzz-libraries: *||p' "Fuzz/Targets/$1.swift"
 }
 
 # Whether every module that target $1 needs exists.
@@ -56,6 +63,7 @@ stale() {
 
 swift_flags=(-O -wmo -parse-as-library -swift-version 6 -enable-testing -g -I "$out/modules"
              -Xcc "-fmodule-map-file=$out/modules/CKeyGateSystem/module.modulemap")
+system_headers="$root/Sources/CKeyGateSystem/include"
 
 # Compiles one library module into $out/modules (interface) and
 # $out/objects; the rest of the arguments are the interfaces it may import.
@@ -63,14 +71,26 @@ build_module() {
     local module=$1
     shift
     mkdir -p "$out/modules" "$out/objects"
+    local object="$out/objects/$module.o"
     if [[ $module == CKeyGateSystem ]]; then
-        # Header only: every function is static inline, so a module map suffices.
+        # The header (mostly static inline functions) through a module map,
+        # and the C files (ckg_open_unnamed_file needs _GNU_SOURCE) compiled
+        # here with AddressSanitizer, into one object linked like the others.
         mkdir -p "$out/modules/CKeyGateSystem"
         printf 'module CKeyGateSystem {\n    header "%s"\n    export *\n}\n' \
-            "$root/Sources/CKeyGateSystem/include/CKeyGateSystem.h" > "$out/modules/CKeyGateSystem/module.modulemap"
+            "$system_headers/CKeyGateSystem.h" > "$out/modules/CKeyGateSystem/module.modulemap"
+        if ! stale "$object" "Sources/$module"; then return; fi
+        echo "fuzz: compiling $module" >&2
+        local sources=() source
+        mapfile -t sources < <(find "Sources/$module" -name '*.c' | sort)
+        local parts=()
+        for source in "${sources[@]}"; do
+            parts+=("$out/objects/$module-$(basename "$source" .c).o")
+            nice -n 10 clang -O2 -g -fsanitize=address -I "$system_headers" -c "$source" -o "${parts[-1]}"
+        done
+        ld.lld -r -o "$object" "${parts[@]}"
         return
     fi
-    local object="$out/objects/$module.o"
     if ! stale "$object" "Sources/$module" "$@"; then return; fi
     # The primitives are left without coverage instrumentation: they are
     # branch-free by design, so their edges would only slow the fuzzer.
@@ -89,10 +109,23 @@ build_target() {
     for module in "${modules[@]}"; do
         if [[ " $(target_modules "$target") " == *" $module "* ]]; then
             build_module "$module" "${interfaces[@]}"
-            [[ $module == CKeyGateSystem ]] && continue
             objects+=("$out/objects/$module.o")
+            # Modules above see CKeyGateSystem through its header.
+            if [[ $module == CKeyGateSystem ]]; then interfaces+=("Sources/CKeyGateSystem/include"); continue; fi
             interfaces+=("$out/modules/$module.swiftmodule")
         fi
+    done
+    local sources=("$root/Fuzz/Targets/$target.swift" "$root"/Fuzz/Support/*.swift) extra=() library
+    for library in $(target_libraries "$target"); do
+        case "$library" in
+            openssl)
+                # A test tool's dependency, never KeyGate's: the module map
+                # and the Swift wrappers live in Fuzz/Support/COpenSSL.
+                require_openssl
+                sources+=("$root"/Fuzz/Support/COpenSSL/*.swift)
+                extra+=(-I "$root/Fuzz/Support/COpenSSL" -lcrypto) ;;
+            *) echo "fuzz: $target names the unknown library $library" >&2; exit 2 ;;
+        esac
     done
     local binary="$out/bin/$target"
     mkdir -p "$out/bin"
@@ -100,8 +133,18 @@ build_target() {
     echo "fuzz: linking $target" >&2
     # From inside bin/: with -g the driver leaves module files in the current folder.
     (cd "$out/bin" && nice -n 10 swiftc "${swift_flags[@]}" -sanitize=fuzzer,address -use-ld=lld \
-        -module-name "Fuzz_${target//-/_}" "$root/Fuzz/Targets/$target.swift" "$root"/Fuzz/Support/*.swift \
-        "${objects[@]}" -o "$binary")
+        -module-name "Fuzz_${target//-/_}" "${sources[@]}" "${extra[@]}" "${objects[@]}" -o "$binary")
+}
+
+# libcrypto's headers, for the differential targets: Debian's libssl-dev.
+require_openssl() {
+    [[ -f /usr/include/openssl/evp.h ]] && return
+    echo "fuzz: installing libssl-dev (OpenSSL's headers, for the differential targets)" >&2
+    local sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    "${sudo[@]}" apt-get install -y libssl-dev > /dev/null || {
+        "${sudo[@]}" apt-get update > /dev/null && "${sudo[@]}" apt-get install -y libssl-dev > /dev/null
+    }
 }
 
 run_target() {
@@ -122,6 +165,7 @@ run_target() {
 case "${1:-}" in
     --list) list_targets ;;
     --build) [[ $# -eq 2 ]] || usage; build_target "$2" ;;
+    --build-all) [[ $# -eq 1 ]] || usage; for target in $(list_targets); do build_target "$target"; done ;;
     -*|"") usage ;;
     *)
         [[ $# -eq 2 && $2 =~ ^[0-9]+$ ]] || usage

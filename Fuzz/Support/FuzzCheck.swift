@@ -38,6 +38,13 @@ struct FuzzInput {
         return Array(bytes[offset..<end])
     }
 
+    /// The next `count` bytes, padded with zeros at the end: for inputs of
+    /// a fixed size (keys, nonces), so that every input has them.
+    mutating func bytes(exactly count: Int) -> [UInt8] {
+        let taken = bytes(count)
+        return taken + [UInt8](repeating: 0, count: count - taken.count)
+    }
+
     /// Everything not read yet.
     mutating func rest() -> [UInt8] {
         bytes(bytes.count - offset)

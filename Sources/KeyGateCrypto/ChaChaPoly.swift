@@ -67,6 +67,9 @@ public enum ChaChaPoly {
     ) {
         let authenticator = crypt(buffer, key: key, nonce: nonce, aad: aad, sealing: true)
         authenticator.finalize(into: tag)
+        // The ciphertext and the tag are what goes on the wire: public.
+        ConstantTimeValidation.declassify(UnsafeRawBufferPointer(buffer))
+        ConstantTimeValidation.declassify(UnsafeRawBufferPointer(start: tag, count: tagByteCount))
     }
 
     /// Decrypts `buffer` in place if `tag` is right for its ciphertext. On
@@ -86,8 +89,12 @@ public enum ChaChaPoly {
             authenticator.finalize(into: expected.baseAddress!)
             return ConstantTime.equals(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(start: tag, count: tagByteCount))
         }
-        guard matches else {
+        // Whether the tag matched is public (the peer learns it anyway); the
+        // comparison itself ran in constant time.
+        guard ConstantTimeValidation.declassify(matches) else {
             ChaCha20.xorKeyStream(buffer, key: key, nonce: nonce, counter: 1)
+            // The buffer holds the ciphertext again, which was public.
+            ConstantTimeValidation.declassify(UnsafeRawBufferPointer(buffer))
             throw .authenticationFailed
         }
     }

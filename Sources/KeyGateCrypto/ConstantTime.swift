@@ -1,10 +1,19 @@
+import CKeyGateSystem
+
 /// Comparisons and selections whose running time does not depend on the
 /// values compared, for use on secrets (tags, keys, shared secrets).
 ///
 /// How they stay constant-time: every byte is visited whatever the data; the
 /// differences are folded with OR into one accumulator and turned into a
 /// result only once, at the end, so no branch or memory index depends on a
-/// secret byte.
+/// secret byte. The results are themselves secret: a caller that branches
+/// on one (a tag matched) passes it through `ConstantTimeValidation.declassify`
+/// first, which says that this outcome is public.
+///
+/// Masks go through `barrier`: LLVM otherwise proves that a mask is all
+/// zeros or all ones and turns the masked select back into a branch. It did
+/// so in the FFDHE window table lookup and the edwards25519 table lookup
+/// (`Benchmarks/ct-check.sh` reported both).
 public enum ConstantTime {
     /// Whether `a` and `b` hold the same bytes. Lengths are public: unequal
     /// lengths return `false` at once.
@@ -46,9 +55,26 @@ public enum ConstantTime {
         return ((widened &- 1) >> 8) & 1 == 1
     }
 
-    /// All ones if `condition` is 1, all zeros if it is 0.
-    @inlinable
+    /// All ones if `condition` is 1, all zeros if it is 0, hidden from the
+    /// optimizer (see `barrier`).
+    @inlinable @inline(__always)
     static func mask(_ condition: UInt64) -> UInt64 {
-        0 &- condition
+        barrier(0 &- condition)
+    }
+
+    /// All ones if `a == b`, else all zeros: (d | -d) has its top bit set
+    /// exactly when d = a ^ b is not zero.
+    @inlinable @inline(__always)
+    static func equalMask(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let difference = a ^ b
+        return mask(((difference | (0 &- difference)) >> 63) ^ 1)
+    }
+
+    /// `value` unchanged, but opaque to the optimizer, which can then no
+    /// longer tell that a mask holds only two possible values (an empty
+    /// assembly statement in CKeyGateSystem; no instruction).
+    @inlinable @inline(__always)
+    static func barrier(_ value: UInt64) -> UInt64 {
+        ckg_value_barrier_u64(value)
     }
 }

@@ -102,14 +102,13 @@ enum Edwards25519 {
         let negative = UInt64(negativeBit)
         var chosen = PreparedPoint.identity
         for j in 0..<8 {
-            let difference = UInt64(magnitude ^ UInt8(j + 1))
-            let mask = ((difference | (0 &- difference)) >> 63) &- 1
+            let mask = ConstantTime.equalMask(UInt64(magnitude), UInt64(j + 1))
             conditionalMove(&chosen.yPlusX, row[j].yPlusX, mask)
             conditionalMove(&chosen.yMinusX, row[j].yMinusX, mask)
             conditionalMove(&chosen.xy2d, row[j].xy2d, mask)
         }
         // -P = (y - x, y + x, -2dxy): swap and negate under the sign mask.
-        let signMask = 0 &- negative
+        let signMask = ConstantTime.mask(negative)
         var swapped = chosen
         swapped.yPlusX = chosen.yMinusX
         swapped.yMinusX = chosen.yPlusX

@@ -42,7 +42,7 @@ public struct FFDHEGroup: Sendable, Equatable {
     public func generatePrivateKey(using random: RandomSource = SystemRandomSource()) -> [UInt8] {
         while true {
             let candidate = random.bytes(count: privateKeyByteCount)
-            if !ConstantTime.isAllZero(candidate) { return candidate }
+            if !ConstantTimeValidation.declassify(ConstantTime.isAllZero(candidate)) { return candidate }
         }
     }
 
@@ -54,7 +54,9 @@ public struct FFDHEGroup: Sendable, Equatable {
         var generator = [UInt64](repeating: 0, count: arithmetic.limbCount)
         generator[0] = 2
         let result = privateKey.withUnsafeBytes { arithmetic.power(base: generator, exponent: $0) }
-        return FFDHEGroup.bigEndianBytes(fromLimbs: result)
+        let publicKey = FFDHEGroup.bigEndianBytes(fromLimbs: result)
+        ConstantTimeValidation.declassify(publicKey)
+        return publicKey
     }
 
     /// y^x mod p for our private exponent x and the peer's public value y.
@@ -65,14 +67,19 @@ public struct FFDHEGroup: Sendable, Equatable {
         try validatePrivateKey(privateKey)
         let y = try validatedPublicKey(publicKey)
         let z = privateKey.withUnsafeBytes { arithmetic.power(base: y, exponent: $0) }
-        // z == 1, tested by folding all limbs (constant time).
+        // z == 1, tested by folding all limbs (constant time); only the
+        // outcome is public.
         var difference = z[0] ^ 1
         for limb in z.dropFirst() { difference |= limb }
-        guard difference != 0 else { throw .degenerateSharedSecret }
+        guard ConstantTimeValidation.declassify(ConstantTime.equalMask(difference, 0)) == 0 else {
+            throw .degenerateSharedSecret
+        }
         return FFDHEGroup.bigEndianBytes(fromLimbs: z)
     }
 
-    /// Checks 1 < y < p-1 (public data: ordinary comparisons are fine).
+    /// Checks 1 < y < p-1, in constant time: a peer's static value arrives
+    /// encrypted in Noise (XX hides the initiator's identity from onlookers),
+    /// so the value is not treated as public; only the outcome is.
     func validatedPublicKey(_ publicKey: [UInt8]) throws(CryptoError) -> [UInt64] {
         try CryptoError.requireLength("public key", publicKey.count, byteCount)
         let y = FFDHEGroup.limbs(fromBigEndian: publicKey)
@@ -80,10 +87,10 @@ public struct FFDHEGroup: Sendable, Equatable {
         one[0] = 1
         var pMinusOne = arithmetic.modulus
         pMinusOne[0] -= 1 // p is odd: no borrow
-        guard MontgomeryModulus.isLess(one, y) else {
+        guard ConstantTimeValidation.declassify(MontgomeryModulus.lessMask(one, y)) != 0 else {
             throw .invalidPublicKey(reason: "value must be greater than 1")
         }
-        guard MontgomeryModulus.isLess(y, pMinusOne) else {
+        guard ConstantTimeValidation.declassify(MontgomeryModulus.lessMask(y, pMinusOne)) != 0 else {
             throw .invalidPublicKey(reason: "value must be less than p - 1")
         }
         return y
@@ -91,7 +98,8 @@ public struct FFDHEGroup: Sendable, Equatable {
 
     func validatePrivateKey(_ privateKey: [UInt8]) throws(CryptoError) {
         try CryptoError.requireLength("private key", privateKey.count, privateKeyByteCount)
-        guard !ConstantTime.isAllZero(privateKey) else {
+        // Whether the exponent is zero is public (the key is refused).
+        guard !ConstantTimeValidation.declassify(ConstantTime.isAllZero(privateKey)) else {
             throw .invalidPrivateKey(reason: "exponent is zero")
         }
     }

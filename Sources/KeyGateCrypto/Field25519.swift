@@ -147,7 +147,7 @@ struct Field25519: Sendable {
     /// only (RFC 7748 section 5, cswap).
     @inlinable @inline(__always)
     static func conditionalSwap(_ a: inout Field25519, _ b: inout Field25519, _ swap: UInt64) {
-        let mask = 0 &- swap
+        let mask = ConstantTime.mask(swap)
         var t = mask & (a.l0 ^ b.l0); a.l0 ^= t; b.l0 ^= t
         t = mask & (a.l1 ^ b.l1); a.l1 ^= t; b.l1 ^= t
         t = mask & (a.l2 ^ b.l2); a.l2 ^= t; b.l2 ^= t

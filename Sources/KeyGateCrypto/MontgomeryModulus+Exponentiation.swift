@@ -61,9 +61,10 @@ extension MontgomeryModulus {
         let n = limbCount
         output.update(repeating: 0, count: n)
         for entry in 0..<entries {
-            // All ones when entry == index, else zero, without a comparison branch.
-            let difference = UInt64(truncatingIfNeeded: entry ^ index)
-            let mask = ((difference | (0 &- difference)) >> 63) &- 1
+            // All ones when entry == index, else zero, without a comparison
+            // branch, and opaque to the optimizer: with a plain mask LLVM
+            // turned this loop into a branch on the secret digit.
+            let mask = ConstantTime.equalMask(UInt64(truncatingIfNeeded: entry), UInt64(truncatingIfNeeded: index))
             let row = table + entry * n
             for limb in 0..<n {
                 output[limb] |= row[limb] & mask

@@ -64,6 +64,17 @@ struct MontgomeryModulus: Sendable {
         return false
     }
 
+    /// All ones if a < b, else zero, for equal-length limb arrays, in
+    /// constant time: the borrow out of a - b, computed over every limb.
+    static func lessMask(_ a: [UInt64], _ b: [UInt64]) -> UInt64 {
+        var borrow: UInt64 = 0
+        for index in a.indices {
+            let difference = UInt128(a[index]) &- UInt128(b[index]) &- UInt128(borrow)
+            borrow = UInt64(truncatingIfNeeded: difference >> 64) & 1
+        }
+        return ConstantTime.mask(borrow)
+    }
+
     /// result = a * b * R^-1 mod p. `result` may alias neither input; the
     /// scratch space holds limbCount + 2 limbs.
     func multiply(
@@ -108,7 +119,7 @@ struct MontgomeryModulus: Sendable {
             }
             // t[n] is 0 or 1. A borrow that t[n] cannot absorb means t < p:
             // keep t. Selected with a mask, never a branch.
-            let keep = 0 &- (borrow & (t[n] ^ 1))
+            let keep = ConstantTime.mask(borrow & (t[n] ^ 1))
             for j in 0..<n {
                 result[j] = (t[j] & keep) | (result[j] & ~keep)
             }

@@ -20,6 +20,7 @@ public enum X25519 {
         let u = k.withUnsafeBytes { Edwards25519.montgomeryU(ofBaseMultiple: $0.baseAddress!) }
         var output = [UInt8](repeating: 0, count: keyByteCount)
         output.withUnsafeMutableBytes { u.encode(to: $0.baseAddress!) }
+        ConstantTimeValidation.declassify(output)
         return output
     }
 
@@ -40,7 +41,9 @@ public enum X25519 {
         try CryptoError.requireLength("private key", privateKey.count, keyByteCount)
         try CryptoError.requireLength("public key", publicKey.count, keyByteCount)
         let secret = scalarMultiply(scalar: privateKey, point: publicKey)
-        guard !ConstantTime.isAllZero(secret) else { throw .degenerateSharedSecret }
+        // Whether the result is degenerate is public (the handshake stops);
+        // the result itself stays secret.
+        guard !ConstantTimeValidation.declassify(ConstantTime.isAllZero(secret)) else { throw .degenerateSharedSecret }
         return secret
     }
 

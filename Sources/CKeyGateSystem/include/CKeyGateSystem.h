@@ -1,5 +1,7 @@
-// The few Linux system interfaces that Glibc does not export to Swift.
-// Each wrapper is a plain pass-through: errno is left for the caller to read.
+// The few Linux system interfaces that Glibc does not export to Swift, and
+// the hooks of the constant-time checker (valgrind client requests, empty in
+// normal builds). Each system call wrapper is a plain pass-through: errno is
+// left for the caller to read.
 #ifndef CKEYGATE_SYSTEM_H
 #define CKEYGATE_SYSTEM_H
 
@@ -119,5 +121,86 @@ static inline ssize_t ckg_copy_file_range(int source, int64_t *source_offset, in
 /// is killed. Fails (EOPNOTSUPP, EISDIR) where the file system lacks
 /// support. Defined in CKeyGateSystem.c, which sees the GNU flag.
 int ckg_open_unnamed_file(int directory, mode_t mode);
+
+// MARK: - constant time
+
+/// `value` unchanged, through an empty assembly statement that the optimizer
+/// cannot see into (BoringSSL's value_barrier_w). A mask computed from a
+/// secret is then no longer known to be all zeros or all ones, so LLVM cannot
+/// turn `(a & mask) | (b & ~mask)` back into a branch or a load of only the
+/// selected entry, which it otherwise does (see KeyGateCrypto's
+/// ConstantTime.mask). It emits no instruction.
+static inline uint64_t ckg_value_barrier_u64(uint64_t value) {
+    __asm__("" : "+r"(value));
+    return value;
+}
+
+// MARK: - constant-time validation
+
+// Memcheck (valgrind) reports every conditional branch, memory address and
+// system call argument that depends on undefined memory. Marking a secret as
+// undefined therefore turns memcheck into a checker that nothing branches on
+// or indexes by that secret: the ctgrind technique, as in BoringSSL's
+// CONSTANT_TIME_VALIDATION. The requests are compiled in only when the build
+// passes -Xcc -DKEYGATE_CONSTANT_TIME_VALIDATION (Benchmarks/ct-check.sh
+// does; valgrind's headers are needed then, and only then). In every other
+// build each function below is empty, and once inlined nothing is left.
+//
+// They live here, in C, because a client request is a few instructions of
+// inline assembly in valgrind's header, which Swift cannot express; the
+// Swift API over them is KeyGateCrypto's ConstantTimeValidation.
+#if defined(KEYGATE_CONSTANT_TIME_VALIDATION)
+#include <valgrind/memcheck.h>
+
+/// 1 when the client requests below are compiled in, 0 when they are no-ops.
+#define CKG_CONSTANT_TIME_VALIDATION 1
+
+/// Marks `count` bytes at `bytes` as secret (memcheck: undefined).
+static inline void ckg_ct_mark_secret(const void *bytes, size_t count) {
+    (void)VALGRIND_MAKE_MEM_UNDEFINED(bytes, count);
+}
+
+/// Marks `count` bytes at `bytes` as public (memcheck: defined): for results
+/// that are meant to be public, such as whether a tag matched.
+static inline void ckg_ct_declassify(const void *bytes, size_t count) {
+    (void)VALGRIND_MAKE_MEM_DEFINED(bytes, count);
+}
+
+/// Whether the process runs under valgrind (for the checker's own checks).
+static inline int ckg_ct_running_under_valgrind(void) {
+    return RUNNING_ON_VALGRIND != 0;
+}
+
+/// The errors valgrind has reported so far, suppressed ones not counted.
+static inline unsigned ckg_ct_error_count(void) {
+    return VALGRIND_COUNT_ERRORS;
+}
+
+/// Whether every bit of the `count` bytes at `bytes` is marked secret
+/// (undefined), read without reporting an error: lets the checker prove
+/// that its inputs really are poisoned. 0 outside valgrind.
+static inline int ckg_ct_is_secret(const void *bytes, size_t count) {
+    unsigned char bits[64];
+    const unsigned char *cursor = (const unsigned char *)bytes;
+    while (count > 0) {
+        size_t chunk = count < sizeof(bits) ? count : sizeof(bits);
+        if (VALGRIND_GET_VBITS(cursor, bits, chunk) != 1) return 0;
+        for (size_t index = 0; index < chunk; index++) {
+            if (bits[index] != 0xFF) return 0;
+        }
+        cursor += chunk;
+        count -= chunk;
+    }
+    return 1;
+}
+#else
+#define CKG_CONSTANT_TIME_VALIDATION 0
+
+static inline void ckg_ct_mark_secret(const void *bytes, size_t count) { (void)bytes; (void)count; }
+static inline void ckg_ct_declassify(const void *bytes, size_t count) { (void)bytes; (void)count; }
+static inline int ckg_ct_running_under_valgrind(void) { return 0; }
+static inline unsigned ckg_ct_error_count(void) { return 0; }
+static inline int ckg_ct_is_secret(const void *bytes, size_t count) { (void)bytes; (void)count; return 0; }
+#endif
 
 #endif

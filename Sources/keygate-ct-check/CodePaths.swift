@@ -1,0 +1,58 @@
+/// The ways a primitive can compute its result, and the inputs that take
+/// each one, so that every code path that handles secrets is checked.
+///
+/// Today the path is chosen by the input length alone. A path chosen at run
+/// time (an AVX2 ChaCha20 or a SHA-NI SHA-256, by CPU features) gets its own
+/// entry here, with whatever forces it (an override of the dispatch, a
+/// process started with the feature masked), and every check of that
+/// primitive then runs once per entry.
+struct CodePath: Sendable {
+    let name: String
+    /// Input lengths, in bytes, that take this path.
+    let lengths: [Int]
+}
+
+enum CodePaths {
+    /// ChaCha20.xorKeyStream: 256-byte chunks in four-block passes; a chunk
+    /// of at most 128 bytes (a short message, or the tail of a long one) in
+    /// a two-block pass (ChaCha20+TwoBlocks.swift).
+    static let chaCha20 = [
+        CodePath(name: "two-block", lengths: [1, 63, 64, 65, 127, 128]),
+        CodePath(name: "four-block", lengths: [129, 200, 256, 512 + 64, 1000]),
+    ]
+
+    /// ChaChaPoly.crypt: the pass that makes the one-time key also covers
+    /// up to 192 bytes (two blocks side by side up to 64 bytes, four above);
+    /// then 256-byte chunks with Poly1305 interleaved in the rounds (the
+    /// unrolled path for whole chunks, the general one for the last), each
+    /// in both directions.
+    static let chaChaPoly = [
+        CodePath(name: "key pass, two blocks", lengths: [0, 1, 15, 16, 17, 64]),
+        CodePath(name: "key pass, four blocks", lengths: [65, 128, 129, 191, 192]),
+        CodePath(name: "whole 256-byte chunks", lengths: [192 + 256, 192 + 512]),
+        CodePath(name: "last partial chunk", lengths: [193, 192 + 100, 192 + 256 + 129, 4096 + 7]),
+    ]
+
+    /// Poly1305.authenticate: whole 16-byte blocks and a padded final block.
+    static let poly1305 = [
+        CodePath(name: "whole blocks", lengths: [0, 16, 64, 1024]),
+        CodePath(name: "partial final block", lengths: [1, 15, 17, 100]),
+    ]
+
+    /// SHA256Hasher: a short message finished in one padded block, one that
+    /// needs a second padding block, whole blocks straight from the input,
+    /// and input that first completes a pending block.
+    static let sha256 = [
+        CodePath(name: "one padding block", lengths: [0, 1, 55]),
+        CodePath(name: "two padding blocks", lengths: [56, 63]),
+        CodePath(name: "whole blocks", lengths: [64, 128, 1000]),
+    ]
+
+    /// HMAC-SHA256 keys: shorter than a block (zero-padded), exactly a
+    /// block, and longer (hashed first, RFC 2104 section 2).
+    static let hmacKeys = [
+        CodePath(name: "short key", lengths: [1, 16, 32]),
+        CodePath(name: "block-sized key", lengths: [64]),
+        CodePath(name: "long key, hashed", lengths: [65, 200]),
+    ]
+}
