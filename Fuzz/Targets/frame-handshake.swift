@@ -65,6 +65,11 @@ let serverStaticKeys: [String: [UInt8]] = [
     "FFDHE2048": (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 11 &+ 3) },
 ]
 
+/// The same keys as pairs, their public keys computed once.
+let serverKeyPairs: [String: StaticKeyPair] = serverStaticKeys.reduce(into: [:]) { pairs, entry in
+    pairs[entry.key] = try! StaticKeyPair(privateKey: entry.value, dh: DiffieHellmanFunctions.named(entry.key)!)
+}
+
 /// Transport keys of a session (client-to-server, server-to-client).
 let clientToServerKey = [UInt8](repeating: 0x42, count: 32)
 let serverToClientKey = [UInt8](repeating: 0x24, count: 32)
@@ -88,7 +93,7 @@ struct FixedRandomSource: RandomSource {
 /// Options like `GateServer.handshakeOptions`, with the keys above.
 func serverOptions() -> ServerHandshakeOptions {
     ServerHandshakeOptions(
-        acceptedSuites: ServerConfiguration.defaultSuites, staticPrivateKey: { serverStaticKeys[$0] },
+        acceptedSuites: ServerConfiguration.defaultSuites, staticKeyPair: { serverKeyPairs[$0] },
         deadline: .now + .seconds(5), random: FixedRandomSource())
 }
 
@@ -340,7 +345,8 @@ func recordHandshake(pattern: String, dh: String, service: String, message: [UIn
     async let result = server.performServerHandshake(serverOptions())
     do {
         _ = try await client.performClientHandshake(ClientHandshakeOptions(
-            protocolName: KeyGateWire.suiteName(pattern: pattern, dh: dh), staticPrivateKey: clientKey,
+            protocolName: KeyGateWire.suiteName(pattern: pattern, dh: dh),
+            staticKeyPair: try StaticKeyPair(privateKey: clientKey, dh: function),
             pinnedServerKey: pattern == "IK" ? try function.publicKey(privateKey: serverKey) : nil, service: service))
         _ = try await result
         try await client.send(message)

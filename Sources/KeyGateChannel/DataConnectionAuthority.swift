@@ -1,16 +1,17 @@
 import KeyGateSystem
+import KeyGateCrypto
 import KeyGateSockets
 
 /// Opens FTP data connections for one session (PROTOCOL.md section 6)
 /// without handing the session's secrets to the service that uses it: the
 /// grant's `data_key` stays inside, and only authenticated channels come out.
 public struct DataConnectionAuthority: Sendable {
-    private let dataKey: [UInt8]
+    private let dataKey: SecretBytes
     private let diffieHellmanName: String
 
     /// For a session whose grant carried `dataKey` (32 bytes) and whose
     /// suite uses the DH function `diffieHellmanName` (`25519`, `FFDHE2048`).
-    public init(dataKey: [UInt8], diffieHellmanName: String) {
+    public init(dataKey: SecretBytes, diffieHellmanName: String) {
         precondition(dataKey.count == KeyGateWire.dataKeyByteCount, "a data_key is 32 bytes")
         self.dataKey = dataKey
         self.diffieHellmanName = diffieHellmanName
@@ -63,7 +64,8 @@ public struct DataConnectionAuthority: Sendable {
         beforeWriting: @Sendable () throws -> Void = {}
     ) async throws -> SecureChannel {
         let channel = SecureChannel(stream: stream)
-        let psk = DataConnectionKey.presharedKey(dataKey: dataKey, passiveNumber: passiveNumber)
+        var psk = DataConnectionKey.presharedKey(dataKey: dataKey, passiveNumber: passiveNumber)
+        defer { SecretBytes.wipe(&psk) }
         _ = try await channel.performDataConnectionHandshake(
             initiator: initiator, diffieHellmanName: diffieHellmanName, presharedKey: psk, deadline: deadline,
             beforeWriting: beforeWriting)

@@ -14,11 +14,18 @@ public enum DataConnectionKey {
     ///   - passiveNumber: 1 for the first passive command that opened a
     ///     listener in the session, 2 for the next, and so on.
     public static func presharedKey(dataKey: [UInt8], passiveNumber: UInt64) -> [UInt8] {
+        presharedKey(dataKey: SecretBytes(dataKey), passiveNumber: passiveNumber)
+    }
+
+    /// The psk from the `data_key` as the session holds it.
+    public static func presharedKey(dataKey: SecretBytes, passiveNumber: UInt64) -> [UInt8] {
         var message = KeyGateWire.ftpDataLabel
         for shift in stride(from: 56, through: 0, by: -8) {
             message.append(UInt8(truncatingIfNeeded: passiveNumber >> UInt64(shift)))
         }
-        return HMACSHA256.authenticate(key: dataKey, message: message)
+        return dataKey.withUnsafeBytes { key in
+            message.withUnsafeBytes { HMACSHA256.authenticate(key: key, message: $0) }
+        }
     }
 
     /// The protocol name of a data connection for a session whose DH

@@ -6,8 +6,8 @@ import KeyGateNoise
 public struct ClientHandshakeOptions: Sendable {
     /// The suite to propose, e.g. `Noise_XX_25519_ChaChaPoly_SHA256`.
     public var protocolName: String
-    /// The client's static private key for the suite's DH function.
-    public var staticPrivateKey: [UInt8]
+    /// The client's static key pair for the suite's DH function.
+    public var staticKeyPair: StaticKeyPair
     /// The server's static key, required for IK (pinned).
     public var pinnedServerKey: [UInt8]?
     /// The service to request (`chat`, `ftp`).
@@ -23,13 +23,13 @@ public struct ClientHandshakeOptions: Sendable {
     public var clock: WallClock
 
     public init(
-        protocolName: String, staticPrivateKey: [UInt8], pinnedServerKey: [UInt8]? = nil, service: String,
+        protocolName: String, staticKeyPair: StaticKeyPair, pinnedServerKey: [UInt8]? = nil, service: String,
         verifyServerKey: @escaping @Sendable ([UInt8]) async throws -> Void = { _ in },
         deadline: Deadline? = nil, trace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil,
         clock: WallClock = .system
     ) {
         self.protocolName = protocolName
-        self.staticPrivateKey = staticPrivateKey
+        self.staticKeyPair = staticKeyPair
         self.pinnedServerKey = pinnedServerKey
         self.service = service
         self.verifyServerKey = verifyServerKey
@@ -66,9 +66,9 @@ public enum IKFirstMessageVerdict: Sendable {
 public struct ServerHandshakeOptions: Sendable {
     /// The protocol names the server accepts (a subset of section 2).
     public var acceptedSuites: Set<String>
-    /// The server's static private key for a DH function name (`25519`,
+    /// The server's static key pair for a DH function name (`25519`,
     /// `FFDHE2048`), or nil if it has none.
-    public var staticPrivateKey: @Sendable (String) -> [UInt8]?
+    public var staticKeyPair: @Sendable (String) -> StaticKeyPair?
     /// Limit for the whole handshake.
     public var deadline: Deadline?
     public var trace: (@Sendable (HandshakeTraceEvent) -> Void)?
@@ -82,14 +82,14 @@ public struct ServerHandshakeOptions: Sendable {
     public var workGate: (any HandshakeWorkGate)?
 
     public init(
-        acceptedSuites: Set<String>, staticPrivateKey: @escaping @Sendable (String) -> [UInt8]?,
+        acceptedSuites: Set<String>, staticKeyPair: @escaping @Sendable (String) -> StaticKeyPair?,
         deadline: Deadline? = nil, trace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil,
         random: any RandomSource = SystemRandomSource(),
         judgeIKFirstMessage: @escaping @Sendable (IKFirstMessage) async -> IKFirstMessageVerdict = { _ in .answer },
         workGate: (any HandshakeWorkGate)? = nil
     ) {
         self.acceptedSuites = acceptedSuites
-        self.staticPrivateKey = staticPrivateKey
+        self.staticKeyPair = staticKeyPair
         self.deadline = deadline
         self.trace = trace
         self.random = random
@@ -137,8 +137,8 @@ extension SecureChannel {
             try HandshakeState(
                 protocolName: options.protocolName, initiator: true,
                 prologue: KeyGateWire.prologue(for: options.protocolName),
-                localStaticPrivateKey: options.staticPrivateKey, localEphemeralPrivateKey: nil,
-                remoteStaticPublicKey: pattern == "IK" ? options.pinnedServerKey : nil, presharedKeys: [])
+                localStaticKeyPair: options.staticKeyPair,
+                remoteStaticPublicKey: pattern == "IK" ? options.pinnedServerKey : nil)
         }
         let service = Array(options.service.utf8)
         if pattern == "XX" {
@@ -174,15 +174,14 @@ extension SecureChannel {
         guard let protocolName = String(validating: proposal, as: UTF8.self),
               options.acceptedSuites.contains(protocolName),
               let name = try? NoiseProtocolName(protocolName),
-              let staticKey = options.staticPrivateKey(name.diffieHellman.name)
+              let staticKey = options.staticKeyPair(name.diffieHellman.name)
         else {
             throw ChannelError.unsupportedSuite(String(decoding: proposal.prefix(80), as: UTF8.self))
         }
         let handshake = try noise {
             try HandshakeState(
                 protocolName: protocolName, initiator: false, prologue: KeyGateWire.prologue(for: protocolName),
-                localStaticPrivateKey: staticKey, localEphemeralPrivateKey: nil,
-                remoteStaticPublicKey: nil, presharedKeys: [], random: options.random)
+                localStaticKeyPair: staticKey, remoteStaticPublicKey: nil, random: options.random)
         }
         let gate = options.workGate
         let servicePayload: [UInt8]

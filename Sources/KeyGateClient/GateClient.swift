@@ -248,7 +248,7 @@ public enum GateClient {
         let acceptNewAlgorithm = options.acceptNewHostKeyAlgorithm
         let log = options.log
         var handshakeOptions = ClientHandshakeOptions(
-            protocolName: options.protocolName, staticPrivateKey: identity.privateKey.bytes,
+            protocolName: options.protocolName, staticKeyPair: identity.privateKey.keyPair,
             pinnedServerKey: options.pinnedServerKey?.bytes, service: options.service,
             verifyServerKey: { keyBytes in
                 // PROTOCOL.md section 9: judged before message 3 reveals us.

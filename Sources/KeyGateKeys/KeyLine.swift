@@ -138,6 +138,8 @@ public struct KeyLine: Equatable, Sendable {
     /// The private key on this line, with its public key derived.
     /// - Throws: `KeyLineProblem.wrongKeySize` or `.invalidPrivateKey`.
     public func privateKey() throws(KeyLineProblem) -> PrivateKey {
+        // The line's own copy of the bytes goes with the line (a value the
+        // caller drops); the key keeps its secret in SecretBytes.
         try PrivateKey(validating: algorithm, bytes: keyBytes)
     }
 

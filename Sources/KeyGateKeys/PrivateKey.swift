@@ -4,14 +4,19 @@ import KeyGateNoise
 /// A private key with the public key derived from it.
 ///
 /// Its `description` shows only the public fingerprint, so a private key that
-/// ends up in a log message does not leak.
+/// ends up in a log message does not leak. The secret is kept in
+/// `SecretBytes`, wiped once the last copy of the key is gone.
 public struct PrivateKey: Sendable, CustomStringConvertible {
     /// The algorithm the key is for.
     public let algorithm: KeyAlgorithm
     /// The raw secret: an X25519 scalar, or a big-endian FFDHE exponent.
-    public let bytes: [UInt8]
+    public let secret: SecretBytes
     /// The matching public key.
     public let publicKey: PublicKey
+
+    /// The key as Noise uses it: the secret with its public key, computed
+    /// once here, never again per handshake.
+    public var keyPair: StaticKeyPair { StaticKeyPair(privateKey: secret, publicKey: publicKey.bytes) }
 
     /// A key from its raw bytes; derives the public key.
     /// - Throws: `KeyFileError.invalidKey` for a wrong size or an unusable
@@ -36,13 +41,14 @@ public struct PrivateKey: Sendable, CustomStringConvertible {
             throw .invalidPrivateKey(algorithm: algorithm, reason: "\(error)")
         }
         self.algorithm = algorithm
-        self.bytes = bytes
+        secret = SecretBytes(bytes)
         self.publicKey = try PublicKey(validating: algorithm, bytes: publicBytes)
     }
 
     /// A fresh key from `random` (the kernel's CSPRNG unless a test injects one).
     public static func generate(algorithm: KeyAlgorithm, using random: some RandomSource = SystemRandomSource()) -> PrivateKey {
-        let bytes = algorithm.diffieHellman.generatePrivateKey(using: random)
+        var bytes = algorithm.diffieHellman.generatePrivateKey(using: random)
+        defer { SecretBytes.wipe(&bytes) }
         do {
             return try PrivateKey(validating: algorithm, bytes: bytes)
         } catch {
@@ -54,7 +60,7 @@ public struct PrivateKey: Sendable, CustomStringConvertible {
     /// The key-file line `<algorithm> <padded base64> [comment]` of the
     /// private key, without a newline (see `PublicKey.line(comment:)`).
     public func line(comment: String? = nil) -> String {
-        KeyLine(algorithm: algorithm, keyBytes: bytes, comment: comment).text
+        secret.withTemporaryArray { KeyLine(algorithm: algorithm, keyBytes: $0, comment: comment).text }
     }
 
     /// `private key for SHA256:... (x25519)`: never the secret.

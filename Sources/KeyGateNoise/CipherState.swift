@@ -15,7 +15,9 @@ public struct CipherState: Sendable {
     /// The tag length of ChaChaPoly.
     public static let tagByteCount = ChaChaPoly.tagByteCount
 
-    @usableFromInline var key: ChaCha20.Key?
+    /// The key, wiped once no copy of this state holds it any more; each
+    /// operation builds the cipher's key words from it for that message.
+    @usableFromInline var key: SecretBytes?
     /// The nonce the next operation will use.
     public private(set) var nonce: UInt64 = 0
 
@@ -27,23 +29,29 @@ public struct CipherState: Sendable {
         guard key.count == ChaChaPoly.keyByteCount else {
             throw .invalidKey("cipher key must be 32 bytes, got \(key.count)")
         }
-        self.key = key.withUnsafeBytes { ChaCha20.Key(bytesAt: $0.baseAddress!) }
+        self.key = SecretBytes(key)
     }
 
     /// A state keyed by a 32-byte HKDF output (the length is guaranteed).
-    init(derivedKey: [UInt8]) {
+    init(derivedKey: SecretBytes) {
         precondition(derivedKey.count == ChaChaPoly.keyByteCount)
-        key = derivedKey.withUnsafeBytes { ChaCha20.Key(bytesAt: $0.baseAddress!) }
+        key = derivedKey
     }
 
     /// Whether a key is set.
     public var hasKey: Bool { key != nil }
 
+    /// The cipher's key words for one operation, built from the stored key.
+    @inline(__always)
+    private var cipherKey: ChaCha20.Key? {
+        key?.withUnsafeBytes { ChaCha20.Key(bytesAt: $0.baseAddress!) }
+    }
+
     /// EncryptWithAd: returns ciphertext || tag, or the plaintext itself when
     /// no key is set.
     /// - Throws: `NoiseError.nonceExhausted`, `NoiseError.messageTooLong`.
     public mutating func encrypt(_ plaintext: [UInt8], associatedData: [UInt8]) throws(NoiseError) -> [UInt8] {
-        guard let key else { return plaintext }
+        guard let key = cipherKey else { return plaintext }
         try checkNonce()
         guard plaintext.count + CipherState.tagByteCount <= CipherState.maximumMessageByteCount else {
             throw .messageTooLong(plaintext.count + CipherState.tagByteCount)
@@ -67,7 +75,7 @@ public struct CipherState: Sendable {
     /// advance.
     /// - Throws: `NoiseError.decryptionFailed`, `NoiseError.nonceExhausted`.
     public mutating func decrypt(_ ciphertext: [UInt8], associatedData: [UInt8]) throws(NoiseError) -> [UInt8] {
-        guard let key else { return ciphertext }
+        guard let key = cipherKey else { return ciphertext }
         try checkNonce()
         guard ciphertext.count >= CipherState.tagByteCount else { throw .decryptionFailed }
         guard ciphertext.count <= CipherState.maximumMessageByteCount else { throw .messageTooLong(ciphertext.count) }
@@ -100,7 +108,7 @@ public struct CipherState: Sendable {
         inPlace buffer: UnsafeMutableRawBufferPointer, tag: UnsafeMutableRawPointer,
         associatedData: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
     ) throws(NoiseError) {
-        guard let key else { throw .outOfOrder("transport cipher has no key") }
+        guard let key = cipherKey else { throw .outOfOrder("transport cipher has no key") }
         try checkNonce()
         ChaChaPoly.seal(buffer, tag: tag, key: key, nonce: ChaCha20.Nonce(noiseCounter: nonce), aad: associatedData)
         nonce += 1
@@ -114,7 +122,7 @@ public struct CipherState: Sendable {
         inPlace buffer: UnsafeMutableRawBufferPointer, tag: UnsafeRawPointer,
         associatedData: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
     ) throws(NoiseError) {
-        guard let key else { throw .outOfOrder("transport cipher has no key") }
+        guard let key = cipherKey else { throw .outOfOrder("transport cipher has no key") }
         try checkNonce()
         do {
             try ChaChaPoly.open(buffer, tag: tag, key: key, nonce: ChaCha20.Nonce(noiseCounter: nonce), aad: associatedData)
@@ -127,14 +135,15 @@ public struct CipherState: Sendable {
     /// Noise 11.3: Rekey() replaces the key with the first 32 bytes of
     /// ENCRYPT(k, 2^64-1, zerolen, zeros). The nonce is unchanged.
     public mutating func rekey() throws(NoiseError) {
-        guard let key else { throw .outOfOrder("rekey without a key") }
+        guard let key = cipherKey else { throw .outOfOrder("rekey without a key") }
         var block = [UInt8](repeating: 0, count: 32 + CipherState.tagByteCount)
         block.withUnsafeMutableBytes { buffer in
             ChaChaPoly.seal(
                 UnsafeMutableRawBufferPointer(rebasing: buffer[0..<32]), tag: buffer.baseAddress! + 32,
                 key: key, nonce: ChaCha20.Nonce(noiseCounter: .max), aad: UnsafeRawBufferPointer(start: nil, count: 0))
         }
-        self.key = block.withUnsafeBytes { ChaCha20.Key(bytesAt: $0.baseAddress!) }
+        self.key = SecretBytes(count: 32) { $0.copyMemory(from: UnsafeRawBufferPointer(start: block, count: 32)) }
+        SecretBytes.wipe(&block)
     }
 
     /// Test support: jumps the nonce (to exercise exhaustion without 2^64 messages).

@@ -162,7 +162,7 @@ extension HandshakeState {
         let fixedEphemeral: [UInt8]?
         var remoteStatic: [UInt8]?
         var remoteEphemeral: [UInt8]?
-        var presharedKeys: [[UInt8]]
+        var presharedKeys: [SecretBytes]
         var nextPresharedKey = 0
         var messageIndex = 0
 
@@ -180,7 +180,7 @@ extension HandshakeState {
             self.initiator = initiator
             self.random = random
             symmetric = SymmetricState(protocolName: name.description)
-            self.presharedKeys = presharedKeys
+            self.presharedKeys = presharedKeys.map(SecretBytes.init)
             fixedEphemeral = localEphemeral
             self.localStatic = localStatic
             if let remoteStatic {
@@ -242,8 +242,8 @@ extension HandshakeState {
             for token in pattern.messages[messageIndex] {
                 switch token {
                 case .e:
-                    let privateKey = fixedEphemeral ?? dh.generatePrivateKey(using: random)
-                    let pair = try StaticKeyPair(privateKey: privateKey, dh: dh)
+                    var generated = fixedEphemeral ?? dh.generatePrivateKey(using: random)
+                    let pair = try StaticKeyPair(privateKey: SecretBytes(wiping: &generated), dh: dh)
                     localEphemeral = pair
                     message += pair.publicKey
                     symmetric.mixHash(pair.publicKey)
@@ -348,7 +348,10 @@ extension HandshakeState {
             guard let remote = useRemoteEphemeral ? remoteEphemeral : remoteStatic else {
                 throw .missingKey("remote \(useRemoteEphemeral ? "ephemeral" : "static") key for token \(token)")
             }
-            symmetric.mixKey(try dh.agree(privateKey: local.privateKey, publicKey: remote))
+            var shared = try local.privateKey.withTemporaryArray { (privateKey) throws(NoiseError) in
+                try dh.agree(privateKey: privateKey, publicKey: remote)
+            }
+            symmetric.mixKey(SecretBytes(wiping: &shared))
         }
     }
 }

@@ -1,14 +1,30 @@
+import KeyGateCrypto
+
 /// A long-term key pair with its public key computed once, so that a server
-/// or a returning client does not repeat a scalar multiplication per
-/// handshake just to learn its own public key.
+/// or a returning client does not repeat a scalar multiplication or a
+/// modular exponentiation per handshake just to learn its own public key.
+/// The private key is held in `SecretBytes`, wiped when the last copy of
+/// the pair is gone.
 public struct StaticKeyPair: Sendable {
-    public let privateKey: [UInt8]
+    public let privateKey: SecretBytes
     public let publicKey: [UInt8]
 
     /// Derives the public key of `privateKey` with `dh`.
     /// - Throws: `NoiseError.invalidKey` for a malformed private key.
-    public init(privateKey: [UInt8], dh: any DiffieHellman) throws(NoiseError) {
+    public init(privateKey: SecretBytes, dh: any DiffieHellman) throws(NoiseError) {
         self.privateKey = privateKey
-        publicKey = try dh.publicKey(privateKey: privateKey)
+        publicKey = try privateKey.withTemporaryArray { (bytes) throws(NoiseError) in try dh.publicKey(privateKey: bytes) }
+    }
+
+    /// Derives the public key of `privateKey` (copied into `SecretBytes`).
+    public init(privateKey: [UInt8], dh: any DiffieHellman) throws(NoiseError) {
+        try self.init(privateKey: SecretBytes(privateKey), dh: dh)
+    }
+
+    /// A pair whose public key is already known (read with it from a key
+    /// file, which checked that they match).
+    public init(privateKey: SecretBytes, publicKey: [UInt8]) {
+        self.privateKey = privateKey
+        self.publicKey = publicKey
     }
 }

@@ -7,7 +7,8 @@ public struct SymmetricState: Sendable {
     /// HASHLEN for SHA-256.
     public static let hashByteCount = SHA256.byteCount
 
-    public private(set) var chainingKey: [UInt8]
+    /// ck: secret, wiped once no copy of this state holds it.
+    public private(set) var chainingKey: SecretBytes
     public private(set) var handshakeHash: [UInt8]
     public private(set) var cipherState = CipherState()
 
@@ -20,11 +21,16 @@ public struct SymmetricState: Sendable {
         } else {
             handshakeHash = SHA256.hash(name)
         }
-        chainingKey = handshakeHash
+        chainingKey = SecretBytes(handshakeHash)
     }
 
     /// MixKey(input_key_material): ck, k = HKDF(ck, ikm, 2).
     public mutating func mixKey(_ inputKeyMaterial: [UInt8]) {
+        mixKey(SecretBytes(inputKeyMaterial))
+    }
+
+    /// MixKey with a secret input (a DH output).
+    public mutating func mixKey(_ inputKeyMaterial: SecretBytes) {
         let output = Self.hkdf(chainingKey: chainingKey, inputKeyMaterial: inputKeyMaterial, outputs: 2)
         chainingKey = output[0]
         // A 32-byte key cannot be rejected.
@@ -40,10 +46,11 @@ public struct SymmetricState: Sendable {
     }
 
     /// MixKeyAndHash(input_key_material): for pre-shared keys.
-    public mutating func mixKeyAndHash(_ inputKeyMaterial: [UInt8]) {
+    public mutating func mixKeyAndHash(_ inputKeyMaterial: SecretBytes) {
         let output = Self.hkdf(chainingKey: chainingKey, inputKeyMaterial: inputKeyMaterial, outputs: 3)
         chainingKey = output[0]
-        mixHash(output[1])
+        // temp_h is mixed into h, which is public.
+        output[1].withUnsafeBytes { mixHash(Array($0)) }
         cipherState = CipherState(derivedKey: output[2])
     }
 
@@ -64,17 +71,26 @@ public struct SymmetricState: Sendable {
 
     /// Split(): the two transport CipherStates, initiator-to-responder first.
     public func split() -> (CipherState, CipherState) {
-        let output = Self.hkdf(chainingKey: chainingKey, inputKeyMaterial: [], outputs: 2)
+        let output = Self.hkdf(chainingKey: chainingKey, inputKeyMaterial: SecretBytes([]), outputs: 2)
         return (CipherState(derivedKey: output[0]), CipherState(derivedKey: output[1]))
     }
 
     /// Noise section 4.3: HKDF(chaining_key, input_key_material, num_outputs),
     /// which is RFC 5869 HKDF with salt ck and empty info, cut into 32-byte
     /// outputs.
-    static func hkdf(chainingKey: [UInt8], inputKeyMaterial: [UInt8], outputs: Int) -> [[UInt8]] {
+    /// The outputs are secrets; the arrays HKDF works in are wiped here.
+    static func hkdf(chainingKey: SecretBytes, inputKeyMaterial: SecretBytes, outputs: Int) -> [SecretBytes] {
         // At most 3 * 32 bytes, far below the HKDF limit: cannot throw.
-        let bytes = try! HKDFSHA256.deriveKey(
-            inputKeyMaterial: inputKeyMaterial, salt: chainingKey, info: [], outputByteCount: outputs * hashByteCount)
-        return (0..<outputs).map { Array(bytes[($0 * hashByteCount)..<(($0 + 1) * hashByteCount)]) }
+        var bytes = chainingKey.withTemporaryArray { salt in
+            inputKeyMaterial.withTemporaryArray { ikm in
+                try! HKDFSHA256.deriveKey(inputKeyMaterial: ikm, salt: salt, info: [], outputByteCount: outputs * hashByteCount)
+            }
+        }
+        defer { SecretBytes.wipe(&bytes) }
+        return (0..<outputs).map { index in
+            SecretBytes(count: hashByteCount) { buffer in
+                bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[(index * hashByteCount)..<((index + 1) * hashByteCount)])) }
+            }
+        }
     }
 }

@@ -15,7 +15,9 @@ public final class GateServer: Sendable {
     public let configuration: ServerConfiguration
     /// Where the control listener is bound (the real port when 0 was asked).
     public let controlAddress: SocketAddress
-    private let identities: [String: Identity]
+    /// The server's key pairs by DH function name, built once at start:
+    /// no handshake recomputes a static public key.
+    private let keyPairs: [String: StaticKeyPair]
     private let authorizedKeys: AuthorizedKeys
     private let services: [String: any GateService]
     private let handshakes: HandshakeActor
@@ -38,7 +40,7 @@ public final class GateServer: Sendable {
     ) {
         self.configuration = configuration
         controlAddress = listener.localAddress
-        self.identities = identities
+        keyPairs = identities.mapValues(\.privateKey.keyPair)
         self.authorizedKeys = authorizedKeys
         self.services = services
         failures = FailureLog(log: log)
@@ -159,7 +161,7 @@ public final class GateServer: Sendable {
         let sessionID: Int
         let peer: PeerIdentity
         let keys: SessionKeys
-        let dataKey: [UInt8]?
+        let dataKey: SecretBytes?
         let service: any GateService
         let listener: TCPListener
         let log: Log
@@ -231,7 +233,7 @@ public final class GateServer: Sendable {
         let port = listener.localAddress.port
         // Section 3.5: fresh from the kernel, for this session's data
         // connections only.
-        let dataKey = service.usesDataConnections ? SecureRandom.bytes(count: KeyGateWire.dataKeyByteCount) : nil
+        let dataKey = service.usesDataConnections ? SecretBytes.random(count: KeyGateWire.dataKeyByteCount) : nil
         do {
             try await channel.send(GrantReply.granted(port: port, name: name, dataKey: dataKey).json.bytes)
         } catch {
@@ -325,14 +327,14 @@ public final class GateServer: Sendable {
     }
 
     private func handshakeOptions(peer: String, source: String, freshness: FreshnessNote) -> ServerHandshakeOptions {
-        let identities = self.identities
+        let keyPairs = self.keyPairs
         let authorizedKeys = self.authorizedKeys
         let ikFreshness = self.ikFreshness
         let log = self.log
         let failures = self.failures
         var options = ServerHandshakeOptions(
             acceptedSuites: configuration.acceptedSuites,
-            staticPrivateKey: { identities[$0]?.privateKey.bytes },
+            staticKeyPair: { keyPairs[$0] },
             deadline: .now + configuration.handshakeTimeout,
             judgeIKFirstMessage: { first in
                 // Section 3.3: the allow-list first; an unknown key gets the

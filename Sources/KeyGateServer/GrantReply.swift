@@ -1,13 +1,15 @@
 import KeyGateSystem
 import KeyGateChannel
+import KeyGateCrypto
 import KeyGateKeys
 
 /// The server's first transport message on the control connection
 /// (PROTOCOL.md sections 3.5 and 9): a grant with the data port, or a denial.
 public enum GrantReply: Equatable, Sendable {
     /// `{"ok":true,"port":P,"name":NAME}`, plus `"data_key":BASE64` (32
-    /// random bytes) in a grant for the `ftp` service.
-    case granted(port: UInt16, name: String, dataKey: [UInt8]?)
+    /// random bytes) in a grant for the `ftp` service. The JSON text of a
+    /// grant holds the key too: it lives only as long as the message.
+    case granted(port: UInt16, name: String, dataKey: SecretBytes?)
     /// `{"ok":false,"error":REASON}`, with `"retry":true` for transient
     /// denials (server busy).
     case denied(reason: String, retry: Bool)
@@ -39,11 +41,22 @@ public enum GrantReply: Equatable, Sendable {
         }
     }
 
+    public static func == (lhs: GrantReply, rhs: GrantReply) -> Bool {
+        switch (lhs, rhs) {
+        case let (.granted(a, b, c), .granted(x, y, z)):
+            return a == x && b == y && (c == nil ? z == nil : z.map { c!.isEqual(to: $0) } ?? false)
+        case let (.denied(a, b), .denied(x, y)):
+            return a == x && b == y
+        default:
+            return false
+        }
+    }
+
     public var json: JSONValue {
         switch self {
         case let .granted(port, name, dataKey):
             var members: [(String, JSONValue)] = [("ok", .bool(true)), ("port", .integer(Int(port))), ("name", .string(name))]
-            if let dataKey { members.append(("data_key", .string(Base64.encode(dataKey)))) }
+            if let dataKey { members.append(("data_key", .string(dataKey.withTemporaryArray { Base64.encode($0) }))) }
             return .object(members)
         case let .denied(reason, retry):
             var members: [(String, JSONValue)] = [("ok", .bool(false)), ("error", .string(reason))]
@@ -63,12 +76,12 @@ public enum GrantReply: Equatable, Sendable {
             guard let port = value["port"]?.intValue, (1...65535).contains(port),
                   let name = value["name"]?.stringValue
             else { throw Malformed(text: "a grant needs a port (1-65535) and a name") }
-            var dataKey: [UInt8]?
+            var dataKey: SecretBytes?
             if let member = value["data_key"] {
-                guard let text = member.stringValue, let bytes = Base64.decode(text),
+                guard let text = member.stringValue, var bytes = Base64.decode(text),
                       bytes.count == KeyGateWire.dataKeyByteCount
                 else { throw Malformed(text: "data_key is not the base64 of 32 bytes") }
-                dataKey = bytes
+                dataKey = SecretBytes(wiping: &bytes)
             }
             self = .granted(port: UInt16(port), name: name, dataKey: dataKey)
         } else {

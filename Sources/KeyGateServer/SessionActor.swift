@@ -1,5 +1,6 @@
 import KeyGateSystem
 import KeyGateChannel
+import KeyGateCrypto
 import KeyGateSockets
 
 /// One granted session: owns its data listener until the client resumes
@@ -13,7 +14,7 @@ actor SessionActor {
     let id: Int
     let peer: PeerIdentity
     private let keys: SessionKeys
-    private let dataKey: [UInt8]?
+    private let dataKey: SecretBytes?
     private let service: any GateService
     private let listener: TCPListener
     private let grantedAt: Deadline
@@ -26,7 +27,7 @@ actor SessionActor {
     private let onResumeSettled: @Sendable () -> Void
 
     init(
-        id: Int, peer: PeerIdentity, keys: SessionKeys, dataKey: [UInt8]?, service: any GateService,
+        id: Int, peer: PeerIdentity, keys: SessionKeys, dataKey: SecretBytes?, service: any GateService,
         listener: TCPListener, grantedAt: Deadline, configuration: ServerConfiguration,
         dataPorts: DataPortAllocator, localHost: String, log: Log, failures: FailureLog,
         onResumeSettled: @escaping @Sendable () -> Void

@@ -67,7 +67,7 @@ extension Checks {
                 let parsed = try Expect.succeeds("KeyLine(parsing:)") { () throws(KeyLineProblem) in try KeyLine(parsing: text) }
                 try Expect.isTrue(parsed.algorithm == algorithm && parsed.comment == "alice at the laptop", "algorithm and comment")
                 let key = try Expect.succeeds("KeyLine.privateKey()") { () throws(KeyLineProblem) in try parsed.privateKey() }
-                try Expect.equal(key.bytes, secret, "parsed private key")
+                try Expect.equal(key.secret.withUnsafeBytes { Array($0) }, secret, "parsed private key")
                 try Expect.equal(key.publicKey.bytes, written.publicKey.bytes, "parsed key's public key")
             }
         }

@@ -212,10 +212,10 @@ struct KeyGateV2VectorTests {
     /// it accepts the vector's RESUME and acknowledges it byte for byte.
     @Test(arguments: file.control)
     func serverChannelAnswersTheVectorClient(_ vector: ControlVector) async throws {
-        let serverStatic = [UInt8](hex: vector.server_static_private)
+        let serverStatic = try StaticKeyPair(privateKey: [UInt8](hex: vector.server_static_private), dh: Curve25519())
         let judged = Recorder<IKFirstMessage>()
         let options = ServerHandshakeOptions(
-            acceptedSuites: [vector.protocol_name], staticPrivateKey: { $0 == "25519" ? serverStatic : nil },
+            acceptedSuites: [vector.protocol_name], staticKeyPair: { $0 == "25519" ? serverStatic : nil },
             deadline: .now + Self.deadline,
             random: FixedEphemeralKey(key: [UInt8](hex: vector.server_ephemeral_private)),
             judgeIKFirstMessage: { first in
@@ -286,7 +286,8 @@ struct KeyGateV2VectorTests {
     func clientChannelSendsTheVectorPayloads(_ vector: ControlVector) async throws {
         let timestamp = vector.timestamp_us ?? 0
         let options = ClientHandshakeOptions(
-            protocolName: vector.protocol_name, staticPrivateKey: [UInt8](hex: vector.client_static_private),
+            protocolName: vector.protocol_name,
+            staticKeyPair: try StaticKeyPair(privateKey: [UInt8](hex: vector.client_static_private), dh: Curve25519()),
             pinnedServerKey: vector.isIK ? [UInt8](hex: vector.server_static_public) : nil, service: vector.service,
             deadline: .now + Self.deadline, clock: WallClock { timestamp })
         let (clientEnd, serverEnd) = InMemoryByteStream.pair()

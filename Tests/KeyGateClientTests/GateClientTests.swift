@@ -81,8 +81,7 @@ struct GateClientTests {
             let name = String(decoding: try #require(try await channel.readFrame(deadline: .now + .seconds(10))), as: UTF8.self)
             let handshake = try HandshakeState(
                 protocolName: name, initiator: false, prologue: Array("KeyGate/1".utf8) + [0] + Array(name.utf8),
-                localStaticPrivateKey: serverKey.bytes, localEphemeralPrivateKey: nil, remoteStaticPublicKey: nil,
-                presharedKeys: [])
+                localStaticKeyPair: serverKey.keyPair, remoteStaticPublicKey: nil)
             _ = try handshake.readMessage(try #require(try await channel.readFrame(deadline: .now + .seconds(10))))
             try await channel.writeFrame(try handshake.writeMessage(payload: []))
             _ = try? await channel.readFrame(deadline: .now + .seconds(10))
@@ -112,8 +111,7 @@ struct GateClientTests {
         try await channel.writeFrame(Array(name.utf8))
         let handshake = try HandshakeState(
             protocolName: name, initiator: true, prologue: Array("KeyGate/1".utf8) + [0] + Array(name.utf8),
-            localStaticPrivateKey: identity.privateKey.bytes, localEphemeralPrivateKey: nil,
-            remoteStaticPublicKey: server.publicKey().bytes, presharedKeys: [])
+            localStaticKeyPair: identity.privateKey.keyPair, remoteStaticPublicKey: server.publicKey().bytes)
         try await channel.writeFrame(try handshake.writeMessage(payload: Array("chat".utf8)))
         #expect(try await channel.readFrame(deadline: .now + .seconds(10)) == nil, "closed without message 2")
         await channel.close()

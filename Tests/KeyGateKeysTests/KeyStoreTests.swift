@@ -11,7 +11,7 @@ struct KeyStoreTests {
             #expect(created)
             let (second, createdAgain) = try KeyStore(directory: keys).loadOrCreateIdentity(name: "server", algorithm: algorithm)
             #expect(!createdAgain)
-            #expect(second.privateKey.bytes == first.privateKey.bytes)
+            #expect(second.privateKey.secret.isEqual(to: first.privateKey.secret))
             #expect(second.publicKey == first.publicKey)
             #expect(second.fingerprint == first.fingerprint)
             #expect(second.algorithm == algorithm)

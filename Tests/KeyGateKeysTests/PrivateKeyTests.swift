@@ -11,7 +11,7 @@ struct PrivateKeyTests {
     @Test(arguments: KeyAlgorithm.allCases)
     func generatedKeyHasTheAlgorithmsSizes(algorithm: KeyAlgorithm) {
         let key = PrivateKey.generate(algorithm: algorithm)
-        #expect(key.bytes.count == algorithm.privateKeyByteCount)
+        #expect(key.secret.count == algorithm.privateKeyByteCount)
         #expect(key.publicKey.bytes.count == algorithm.publicKeyByteCount)
         #expect(key.publicKey.algorithm == algorithm)
     }
@@ -19,7 +19,7 @@ struct PrivateKeyTests {
     @Test func generationUsesTheInjectedRandomSource() {
         let first = PrivateKey.generate(algorithm: .x25519, using: RepeatingRandomSource(byte: 9))
         let second = PrivateKey.generate(algorithm: .x25519, using: RepeatingRandomSource(byte: 9))
-        #expect(first.bytes == [UInt8](repeating: 9, count: 32))
+        #expect(first.secret.withUnsafeBytes { Array($0) } == [UInt8](repeating: 9, count: 32))
         #expect(first.publicKey == second.publicKey)
     }
 

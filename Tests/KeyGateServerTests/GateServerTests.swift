@@ -58,8 +58,7 @@ struct GateServerTests {
         let channel = SecureChannel(stream: try await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: server.port)))
         let handshake = try HandshakeState(
             protocolName: options.protocolName, initiator: true, prologue: KeyGateWire.prologue(for: options.protocolName),
-            localStaticPrivateKey: identity.privateKey.bytes, localEphemeralPrivateKey: nil, remoteStaticPublicKey: nil,
-            presharedKeys: [])
+            localStaticKeyPair: identity.privateKey.keyPair, remoteStaticPublicKey: nil)
         try await channel.writeFrame(Array(options.protocolName.utf8))
         try await channel.writeFrame(try handshake.writeMessage(payload: []))
         _ = try handshake.readMessage(try #require(try await channel.readFrame(deadline: .now + .seconds(10))))
@@ -372,7 +371,7 @@ struct GrantedButNotResumed {
         let identity = try #require(try options.keys.loadIdentity(name: name, algorithm: .x25519))
         let control = SecureChannel(stream: try await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: server.port)))
         _ = try await control.performClientHandshake(ClientHandshakeOptions(
-            protocolName: options.protocolName, staticPrivateKey: identity.privateKey.bytes, service: "chat",
+            protocolName: options.protocolName, staticKeyPair: identity.privateKey.keyPair, service: "chat",
             deadline: .now + .seconds(10)))
         let reply = try GrantReply(parsing: try #require(try await control.receive(deadline: .now + .seconds(10))))
         guard case let .granted(port, grantedName, _) = reply else {

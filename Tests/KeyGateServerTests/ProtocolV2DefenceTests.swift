@@ -227,8 +227,7 @@ struct ProtocolV2DefenceTests {
         let suite = KeyGateWire.suiteName(pattern: "XX", dh: "FFDHE2048")
         let initiator = try HandshakeState(
             protocolName: suite, initiator: true, prologue: KeyGateWire.prologue(for: suite),
-            localStaticPrivateKey: PrivateKey.generate(algorithm: .ffdhe2048).bytes, localEphemeralPrivateKey: nil,
-            remoteStaticPublicKey: nil, presharedKeys: [])
+            localStaticKeyPair: PrivateKey.generate(algorithm: .ffdhe2048).keyPair, remoteStaticPublicKey: nil)
         let flood = frame(Array(suite.utf8)) + frame(try initiator.writeMessage(payload: []))
         let address = try SocketAddress(host: "127.0.0.1", port: server.port)
         let flooder = try SocketAddress(host: "127.0.0.2", port: 0)

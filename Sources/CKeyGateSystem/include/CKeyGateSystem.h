@@ -149,6 +149,14 @@ static inline uint64_t ckg_value_barrier_u64(uint64_t value) {
 // They live here, in C, because a client request is a few instructions of
 // inline assembly in valgrind's header, which Swift cannot express; the
 // Swift API over them is KeyGateCrypto's ConstantTimeValidation.
+
+/// Overwrites `count` bytes at `bytes` with zeros in a way the compiler may
+/// not remove as a dead store (explicit_bzero, glibc 2.25): how secrets are
+/// wiped before their memory is given back.
+static inline void ckg_wipe(void *bytes, size_t count) {
+    explicit_bzero(bytes, count);
+}
+
 #if defined(KEYGATE_CONSTANT_TIME_VALIDATION)
 #include <valgrind/memcheck.h>
 

@@ -24,17 +24,17 @@ struct ChannelFixture: Sendable {
 
     func clientOptions(_ pattern: String, service: String = "chat", pinned: [UInt8]? = nil) -> ClientHandshakeOptions {
         ClientHandshakeOptions(
-            protocolName: suite(pattern), staticPrivateKey: clientStatic,
+            protocolName: suite(pattern), staticKeyPair: try! StaticKeyPair(privateKey: clientStatic, dh: dh),
             pinnedServerKey: pattern == "IK" ? (pinned ?? serverPublic) : nil, service: service,
             deadline: .now + .seconds(60))
     }
 
     func serverOptions(accepting suites: Set<String>? = nil) -> ServerHandshakeOptions {
-        let serverStatic = self.serverStatic
+        let serverPair = try! StaticKeyPair(privateKey: serverStatic, dh: dh)
         let dhName = dh.name
         return ServerHandshakeOptions(
             acceptedSuites: suites ?? [suite("XX"), suite("IK")],
-            staticPrivateKey: { $0 == dhName ? serverStatic : nil },
+            staticKeyPair: { $0 == dhName ? serverPair : nil },
             deadline: .now + .seconds(60))
     }
 
