@@ -104,6 +104,13 @@ public enum GateClient {
             let keys = options.keys, name = options.identityName, algorithm = options.algorithm
             let (loaded, created) = try await KeyFileIO.perform { try keys.loadOrCreateIdentity(name: name, algorithm: algorithm) }
             identity = loaded
+            if loaded.privateKey.hasOddFFDHEExponent {
+                options.log.warning("client key has an odd FFDHE exponent", [
+                    "file": loaded.privateKeyPath,
+                    "risk": "a hostile server can learn one bit of it; keys made now have even exponents",
+                    "fix": "make a new key with keygate keygen --force and have it allowed again",
+                ])
+            }
             if created {
                 options.log.warning("created a new client key", [
                     "file": loaded.privateKeyPath, "fingerprint": loaded.fingerprint,

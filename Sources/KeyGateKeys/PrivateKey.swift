@@ -49,6 +49,24 @@ public struct PrivateKey: Sendable, CustomStringConvertible {
     public static func generate(algorithm: KeyAlgorithm, using random: some RandomSource = SystemRandomSource()) -> PrivateKey {
         var bytes = algorithm.diffieHellman.generatePrivateKey(using: random)
         defer { SecretBytes.wipe(&bytes) }
+        if algorithm != .x25519 {
+            // A static FFDHE exponent is made even. With a safe prime p = 2q+1
+            // a hostile peer can send a value of order 2q (minus a subgroup
+            // element); y^x then depends on the parity of x, so one handshake
+            // tells which of two keys the server used: one bit of a long-term
+            // key. For an even x, y^x is the same for y and -y and reveals
+            // nothing. Fixing the parity costs nothing; the other cure, a
+            // subgroup check of every peer value (y^q mod p, a 2047-bit
+            // exponent), would cost about eight times a whole DH, and a
+            // Jacobi symbol is variable-time in a value that may be a
+            // client's encrypted identity. One bit of a 256-bit exponent is
+            // given up. (Ephemeral keys are used once: their parity is moot.)
+            while true {
+                bytes[bytes.count - 1] &= 0xFE
+                if !bytes.allSatisfy({ $0 == 0 }) { break }
+                bytes = algorithm.diffieHellman.generatePrivateKey(using: random)
+            }
+        }
         do {
             return try PrivateKey(validating: algorithm, bytes: bytes)
         } catch {
@@ -61,6 +79,14 @@ public struct PrivateKey: Sendable, CustomStringConvertible {
     /// private key, without a newline (see `PublicKey.line(comment:)`).
     public func line(comment: String? = nil) -> String {
         secret.withTemporaryArray { KeyLine(algorithm: algorithm, keyBytes: $0, comment: comment).text }
+    }
+
+    /// Whether this is an FFDHE key with an odd exponent, made before
+    /// static exponents were made even: a hostile peer can learn that one
+    /// bit of it (see `generate`). Such a key still works; replace it
+    /// (`keygate keygen --force`) when its fingerprint can change.
+    public var hasOddFFDHEExponent: Bool {
+        algorithm != .x25519 && secret.withUnsafeBytes { $0[$0.count - 1] & 1 == 1 }
     }
 
     /// `private key for SHA256:... (x25519)`: never the secret.

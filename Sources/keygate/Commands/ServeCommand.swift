@@ -259,6 +259,13 @@ struct ServeCommand: Command {
             if created {
                 log.info("created server key", ["file": identity.privateKeyPath, "fingerprint": identity.fingerprint])
             }
+            if identity.privateKey.hasOddFFDHEExponent {
+                log.warning("server key has an odd FFDHE exponent", [
+                    "file": identity.privateKeyPath,
+                    "risk": "a hostile client can learn one bit of it; keys made now have even exponents",
+                    "fix": "keygate keygen --keys \(store.directory) --name \(name) --dh \(algorithm.rawValue) --force (clients must then accept the new key)",
+                ])
+            }
             return identity
         }
     }
