@@ -157,8 +157,12 @@ start_keygate_server() {  # start_keygate_server SERVICES -> sets KG_PORT, KG_PI
         mkdir -p /dev/shm/keygate-bench-ftp
         ftp=(--ftp-root /dev/shm/keygate-bench-ftp)
     fi
+    # Every bench client uses one identity: let that key hold every session
+    # (by default one key may hold half of them).
+    local key_limit=()
+    "$K" serve --help 2>/dev/null | grep -q -- '--max-key-sessions' && key_limit=(--max-key-sessions 10000)
     "$K" serve --keys "$KG_KEYS" --listen "127.0.0.1:$KG_PORT" --data-ports 41000-41999 --services "$1" \
-        "${ftp[@]}" --log-level warning --max-handshakes 1024 2> "$WORK/server.log" &
+        "${ftp[@]}" "${key_limit[@]}" --log-level warning --max-handshakes 1024 2> "$WORK/server.log" &
     KG_PID=$!
     PIDS+=("$KG_PID")
     for _ in $(seq 50); do "$K" probe "127.0.0.1:$KG_PORT" --timeout 1 >/dev/null 2>&1 && break; sleep 0.1; done
