@@ -10,20 +10,29 @@
 //                   constant-time checker's valgrind hooks (empty by default)
 //   KeyGateSystem   the Swift base: the system-call helper, the blocking
 //                   executor and its lanes, the thread spawner, Deadline,
-//                   the waiter primitive (EventCount, Latch), Log, Console
+//                   the waiter primitive (EventCount, Latch), Log, FailureLog,
+//                   Console
 //   KeyGateCrypto   SHA-256, HMAC, HKDF, ChaCha20-Poly1305, X25519, FFDHE
 //   KeyGateNoise    Noise Protocol Framework rev 34: patterns as data, states
 //   KeyGateKeys     key text files, key store, allow-list, known hosts
 //   KeyGateSockets  non-blocking TCP on one epoll thread: async accept,
 //                   connect, read, write, with deadlines. No crypto.
-//   KeyGateChannel  framing, the KeyGate/2 handshake, SecureChannel, data-port move
-//   KeyGateServer   GateServer, HandshakeActor, SessionActor, grants, limits, logs
+//   KeyGateChannel  the session seam: framing, the KeyGate/2 handshake,
+//                   SecureChannel, the data-port move, the service protocol
+//                   (GateService, ServiceContext), peer identity, grants,
+//                   JSON, data ports and the acceptor that admits by proof
+//   KeyGateServer   GateServer, HandshakeActor, SessionActor, limits
 //   KeyGateChat     the chat room service
 //   KeyGateFTP      the FTP service: RFC 959 commands, passive data
 //                   connections, file store confined to its root
 //   KeyGateClient   gate client, chat client, FTP client and gateway,
 //                   console and terminal
 //   keygate         the command-line tool: argument parsing and wiring only
+//
+// Server, Chat and FTP build on Channel and the layers below it; nothing
+// but the command-line tool imports KeyGateServer. SwiftPM lets a
+// module import whatever its dependencies depend on, so LayeringTests reads
+// every import in Sources and fails when one breaks this graph.
 //
 // Beside the layers, a tool that no layer depends on:
 //
@@ -69,9 +78,9 @@ let package = Package(
         layer("KeyGateSockets", dependencies: ["CKeyGateSystem", "KeyGateSystem"]),
         layer("KeyGateChannel", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets"]),
         layer("KeyGateServer", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel"]),
-        layer("KeyGateChat", dependencies: ["KeyGateSystem", "KeyGateChannel", "KeyGateServer"]),
-        layer("KeyGateFTP", dependencies: ["KeyGateSystem", "CKeyGateSystem", "KeyGateServer", "KeyGateChannel", "KeyGateSockets"]),
-        layer("KeyGateClient", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP"]),
+        layer("KeyGateChat", dependencies: ["KeyGateSystem", "KeyGateChannel"]),
+        layer("KeyGateFTP", dependencies: ["KeyGateSystem", "CKeyGateSystem", "KeyGateChannel", "KeyGateSockets"]),
+        layer("KeyGateClient", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateChat", "KeyGateFTP"]),
         .executableTarget(
             name: "keygate",
             dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"],
@@ -95,6 +104,8 @@ let package = Package(
         ),
         // Hexadecimal fixtures for the tests of every layer; not a product.
         .target(name: "KeyGateFixtures", path: "Tests/KeyGateFixtures", swiftSettings: swiftSettings),
+        // The layer graph above, checked against every import in Sources.
+        .testTarget(name: "LayeringTests", swiftSettings: swiftSettings),
         tests("KeyGateSystem", dependencies: []),
         tests("KeyGateCrypto", dependencies: ["KeyGateFixtures"]),
         tests("KeyGateNoise", dependencies: ["KeyGateCrypto", "KeyGateFixtures"], resources: [.copy("Resources/noise-25519-chachapoly-sha256.json")]),

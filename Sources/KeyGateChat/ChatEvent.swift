@@ -1,5 +1,5 @@
+import KeyGateChannel
 import KeyGateSystem
-import KeyGateServer
 
 /// A server-to-client chat message (PROTOCOL.md section 5).
 public enum ChatEvent: Equatable, Sendable {

@@ -1,5 +1,5 @@
+import KeyGateChannel
 import KeyGateSystem
-import KeyGateServer
 
 /// A client-to-server chat message (PROTOCOL.md section 5).
 public enum ChatRequest: Equatable, Sendable {

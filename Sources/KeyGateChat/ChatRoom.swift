@@ -1,6 +1,5 @@
 import KeyGateSystem
 import KeyGateChannel
-import KeyGateServer
 
 /// The one chat room: its members in join order and the server-wide
 /// sequence of messages (PROTOCOL.md section 5).

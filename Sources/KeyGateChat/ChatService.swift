@@ -1,6 +1,5 @@
 import KeyGateSystem
 import KeyGateChannel
-import KeyGateServer
 
 /// The chat service (PROTOCOL.md section 5): one room, every `say`
 /// delivered to every member in one server-wide order.

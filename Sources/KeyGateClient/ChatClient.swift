@@ -1,7 +1,6 @@
 import KeyGateSystem
 import KeyGateChannel
 import KeyGateChat
-import KeyGateServer
 
 /// The `keygate chat` client: sends what the user types, prints what the
 /// room says.

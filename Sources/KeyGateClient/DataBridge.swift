@@ -1,7 +1,6 @@
 import KeyGateSystem
 import KeyGateChannel
 import KeyGateFTP
-import KeyGateServer
 import KeyGateSockets
 
 /// One passive data connection of the FTP gateway: the local client's

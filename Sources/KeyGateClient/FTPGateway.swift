@@ -2,7 +2,6 @@ import KeyGateSystem
 import Glibc
 import KeyGateChannel
 import KeyGateFTP
-import KeyGateServer
 import KeyGateSockets
 
 /// `keygate ftp-proxy`: a local gateway that lets standard FTP clients

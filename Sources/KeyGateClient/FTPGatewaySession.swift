@@ -1,7 +1,6 @@
 import KeyGateSystem
 import KeyGateChannel
 import KeyGateFTP
-import KeyGateServer
 import KeyGateSockets
 import Synchronization
 

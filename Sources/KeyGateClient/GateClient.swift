@@ -2,7 +2,6 @@ import KeyGateSystem
 import KeyGateChannel
 import KeyGateKeys
 import KeyGateNoise
-import KeyGateServer
 import KeyGateSockets
 import Glibc
 

@@ -1,7 +1,6 @@
 import KeyGateSystem
 import Glibc
 import KeyGateChannel
-import KeyGateServer
 
 /// The FTP service (PROTOCOL.md section 6): RFC 959 with EPSV, SIZE, MDTM,
 /// MLSD/MLST and REST over a KeyGate session, every transfer on its own

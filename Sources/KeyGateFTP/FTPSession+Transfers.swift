@@ -1,5 +1,4 @@
 import KeyGateChannel
-import KeyGateServer
 import KeyGateSockets
 
 extension FTPSession {

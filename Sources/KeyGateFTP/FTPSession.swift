@@ -1,6 +1,5 @@
 import KeyGateSystem
 import KeyGateChannel
-import KeyGateServer
 
 /// One FTP conversation over a KeyGate session (PROTOCOL.md section 6).
 ///

@@ -1,6 +1,5 @@
 import KeyGateSystem
 import KeyGateChannel
-import KeyGateServer
 import KeyGateSockets
 
 /// The listener opened by one EPSV or PASV (PROTOCOL.md section 6), and

@@ -1,5 +1,6 @@
 import KeyGateSystem
 import Foundation
+import KeyGateChannel
 import KeyGateChat
 import KeyGateClient
 import KeyGateKeys

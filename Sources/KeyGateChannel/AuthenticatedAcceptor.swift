@@ -1,5 +1,4 @@
 import KeyGateSystem
-import KeyGateChannel
 import KeyGateSockets
 import Synchronization
 

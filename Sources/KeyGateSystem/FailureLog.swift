@@ -1,4 +1,3 @@
-import KeyGateSystem
 import Synchronization
 
 /// Logs repeated failures without letting a flood fill the disk: the first

@@ -1,5 +1,4 @@
 import KeyGateSystem
-import KeyGateChannel
 import KeyGateCrypto
 import KeyGateKeys
 

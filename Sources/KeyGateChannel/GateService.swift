@@ -1,5 +1,4 @@
 import KeyGateSystem
-import KeyGateChannel
 import KeyGateSockets
 
 /// A service that runs over resumed sessions (chat, FTP).

@@ -1,5 +1,4 @@
 import KeyGateSystem
-import KeyGateServer
 import Testing
 
 /// Repeated failures cannot fill the disk: the first of each kind from a
