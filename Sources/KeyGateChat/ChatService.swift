@@ -58,7 +58,14 @@ public final class ChatService: GateService {
     /// goes out in batches, one write each.
     private static func write(_ outbox: ChatOutbox, to channel: SecureChannel) async {
         defer { outbox.delivered.open() }
-        while let batch = await outbox.next(maximumCount: writeBatch) {
+        while true {
+            // A broadcast wakes every member's writer at once; letting the
+            // other ready tasks run first (the room, the other writers, the
+            // handshakes) lets this outbox fill, so a busy room costs one
+            // write per batch rather than one per message. When nothing
+            // else is ready this returns at once.
+            await Task.yield()
+            guard let batch = await outbox.next(maximumCount: writeBatch) else { return }
             do {
                 try await channel.send(contentsOf: batch)
             } catch {

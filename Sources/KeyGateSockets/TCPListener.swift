@@ -52,16 +52,33 @@ public actor TCPListener {
     ) throws(SystemError) -> TCPListener {
         let base = try SocketAddress(host: host, port: 0)
         // Port 0 would mean "any port", outside the range.
-        var ports = portRange.filter { $0 != 0 }
-        ports.shuffle()
-        for port in ports {
+        let ports = portRange.filter { $0 != 0 }
+        for index in randomOrder(of: ports.count) {
             do {
-                return try bind(to: base.withPort(port), backlog: backlog)
+                return try bind(to: base.withPort(ports[index]), backlog: backlog)
             } catch {
                 guard error.errno == EADDRINUSE else { throw error }
             }
         }
         throw .portRangeExhausted(host: base.host, range: portRange)
+    }
+
+    /// Every index below `count` once, starting at a random one and going
+    /// on by a random step coprime to `count`: a random first port for two
+    /// random numbers, where shuffling the range cost one getrandom call
+    /// per port (a thousand system calls for each session granted).
+    static func randomOrder(of count: Int) -> some Sequence<Int> {
+        guard count > 1 else { return (0..<count).lazy.map { $0 } }
+        let start = Int.random(in: 0..<count)
+        var step = Int.random(in: 1..<count)
+        while greatestCommonDivisor(step, count) != 1 { step = Int.random(in: 1..<count) }
+        return (0..<count).lazy.map { (start + $0 * step) % count }
+    }
+
+    private static func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int {
+        var (a, b) = (a, b)
+        while b != 0 { (a, b) = (b, a % b) }
+        return a
     }
 
     /// Waits for the next connection and returns it, with TCP_NODELAY on.

@@ -139,5 +139,19 @@ extension SocketTests {
             }
             #expect(try openSocketDescriptors() == before)
         }
-    }
+    
+        @Test(arguments: [0, 1, 2, 3, 99, 1000, 65535])
+        func portsAreTriedInAnOrderThatVisitsEachOnce(count: Int) {
+            for _ in 0..<5 {
+                let order = Array(TCPListener.randomOrder(of: count))
+                #expect(order.count == count)
+                #expect(Set(order) == Set(0..<count))
+            }
+        }
+
+        @Test func theFirstPortTriedVaries() {
+            let firsts = Set((0..<64).compactMap { _ in TCPListener.randomOrder(of: 1000).first(where: { _ in true }) })
+            #expect(firsts.count > 16)
+        }
+}
 }
