@@ -1,3 +1,4 @@
+import KeyGateNoise
 import KeyGateSystem
 import KeyGateCrypto
 import KeyGateSockets
@@ -7,14 +8,14 @@ import KeyGateSockets
 /// grant's `data_key` stays inside, and only authenticated channels come out.
 public struct DataConnectionAuthority: Sendable {
     private let dataKey: SecretBytes
-    private let diffieHellmanName: String
+    private let diffieHellman: any DiffieHellman
 
     /// For a session whose grant carried `dataKey` (32 bytes) and whose
-    /// suite uses the DH function `diffieHellmanName` (`25519`, `FFDHE2048`).
-    public init(dataKey: SecretBytes, diffieHellmanName: String) {
+    /// suite uses the DH function `diffieHellman`.
+    public init(dataKey: SecretBytes, diffieHellman: any DiffieHellman) {
         precondition(dataKey.count == KeyGateWire.dataKeyByteCount, "a data_key is 32 bytes")
         self.dataKey = dataKey
-        self.diffieHellmanName = diffieHellmanName
+        self.diffieHellman = diffieHellman
     }
 
     /// Server side: runs the NNpsk0 responder handshake for passive command
@@ -67,7 +68,7 @@ public struct DataConnectionAuthority: Sendable {
         var psk = DataConnectionKey.presharedKey(dataKey: dataKey, passiveNumber: passiveNumber)
         defer { SecretBytes.wipe(&psk) }
         _ = try await channel.performDataConnectionHandshake(
-            initiator: initiator, diffieHellmanName: diffieHellmanName, presharedKey: psk, deadline: deadline,
+            initiator: initiator, diffieHellman: diffieHellman, presharedKey: psk, deadline: deadline,
             beforeWriting: beforeWriting)
         return channel
     }

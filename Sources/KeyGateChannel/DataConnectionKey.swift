@@ -1,3 +1,4 @@
+import KeyGateNoise
 import KeyGateSystem
 import KeyGateCrypto
 
@@ -29,8 +30,8 @@ public enum DataConnectionKey {
     }
 
     /// The protocol name of a data connection for a session whose DH
-    /// function is `diffieHellmanName` (`25519`, `FFDHE2048`).
-    public static func protocolName(diffieHellmanName: String) -> String {
-        "Noise_NNpsk0_\(diffieHellmanName)_ChaChaPoly_SHA256"
+    /// function is `diffieHellman` (`25519`, `FFDHE2048`).
+    public static func protocolName(diffieHellman: any DiffieHellman) -> String {
+        "Noise_NNpsk0_\(diffieHellman.name)_ChaChaPoly_SHA256"
     }
 }

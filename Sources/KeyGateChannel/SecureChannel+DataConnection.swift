@@ -11,10 +11,10 @@ extension SecureChannel {
     ///   writes once it has read one (the responder's message 2): where a
     ///   server commits to this connection. A throw ends the handshake.
     public func performDataConnectionHandshake(
-        initiator: Bool, diffieHellmanName: String, presharedKey: [UInt8], deadline: Deadline?,
+        initiator: Bool, diffieHellman: any DiffieHellman, presharedKey: [UInt8], deadline: Deadline?,
         beforeWriting: @Sendable () throws -> Void = {}
     ) async throws -> SessionKeys {
-        let protocolName = DataConnectionKey.protocolName(diffieHellmanName: diffieHellmanName)
+        let protocolName = DataConnectionKey.protocolName(diffieHellman: diffieHellman)
         let handshake: HandshakeState
         do {
             handshake = try HandshakeState(
@@ -46,7 +46,7 @@ extension SecureChannel {
             throw ChannelError.handshakeFailed(error)
         }
         let keys = SessionKeys(
-            protocolName: protocolName, handshakeHash: handshake.handshakeHash,
+            suite: handshake.protocolName, handshakeHash: handshake.handshakeHash,
             sending: initiator ? initiatorToResponder : responderToInitiator,
             receiving: initiator ? responderToInitiator : initiatorToResponder,
             remoteStaticKey: [])

@@ -156,7 +156,7 @@ extension SecureChannel {
         }
         let (initiatorToResponder, responderToInitiator) = try noise { try handshake.split() }
         let keys = SessionKeys(
-            protocolName: options.protocolName, handshakeHash: handshake.handshakeHash,
+            suite: name, handshakeHash: handshake.handshakeHash,
             sending: initiatorToResponder, receiving: responderToInitiator,
             remoteStaticKey: handshake.remoteStaticPublicKey ?? [])
         establish(keys)
@@ -214,7 +214,7 @@ extension SecureChannel {
         let (initiatorToResponder, responderToInitiator) = try noise { try handshake.split() }
         let clientKey = handshake.remoteStaticPublicKey ?? []
         let keys = SessionKeys(
-            protocolName: protocolName, handshakeHash: handshake.handshakeHash,
+            suite: handshake.protocolName, handshakeHash: handshake.handshakeHash,
             sending: responderToInitiator, receiving: initiatorToResponder, remoteStaticKey: clientKey)
         establish(keys)
         return ServerHandshakeResult(

@@ -5,8 +5,8 @@ import KeyGateNoise
 /// of this side and the facts both sides agreed on. Passed from the control
 /// connection to the data connection (PROTOCOL.md section 4).
 public struct SessionKeys: Sendable {
-    /// The negotiated protocol name.
-    public let protocolName: String
+    /// The negotiated protocol, parsed once: its pattern and DH function.
+    public let suite: NoiseProtocolName
     /// The Noise handshake hash h, unique to this session. It is public
     /// (anyone who saw the handshake can compute it): fit for logs and
     /// channel binding, never for a key.
@@ -18,16 +18,18 @@ public struct SessionKeys: Sendable {
     /// The peer's static public key (the client's key on a server).
     public let remoteStaticKey: [UInt8]
 
-    public init(protocolName: String, handshakeHash: [UInt8], sending: CipherState, receiving: CipherState, remoteStaticKey: [UInt8]) {
-        self.protocolName = protocolName
+    public init(suite: NoiseProtocolName, handshakeHash: [UInt8], sending: CipherState, receiving: CipherState, remoteStaticKey: [UInt8]) {
+        self.suite = suite
         self.handshakeHash = handshakeHash
         self.sending = sending
         self.receiving = receiving
         self.remoteStaticKey = remoteStaticKey
     }
 
-    /// The DH function name of the session's suite (`25519`, `FFDHE2048`).
-    public var diffieHellmanName: String {
-        (try? NoiseProtocolName(protocolName))?.diffieHellman.name ?? "25519"
-    }
+    /// The negotiated protocol name (`Noise_XX_25519_ChaChaPoly_SHA256`).
+    public var protocolName: String { suite.description }
+
+    /// The DH function of the session's suite, which its data connections
+    /// use too.
+    public var diffieHellman: any DiffieHellman { suite.diffieHellman }
 }

@@ -201,7 +201,7 @@ public enum GateClient {
         return GateSession(
             channel: session, name: name, dataPort: port, dataAddress: dataAddress,
             dataConnections: dataKey.map {
-                DataConnectionAuthority(dataKey: $0, diffieHellmanName: sessionKeys.diffieHellmanName)
+                DataConnectionAuthority(dataKey: $0, diffieHellman: sessionKeys.diffieHellman)
             },
             setupDuration: .now - started)
     }

@@ -60,7 +60,7 @@ actor SessionActor {
         log.info("resumed", ["port": "\(port)", "service": service.name])
         let started = Deadline.now
         let dataConnections = dataKey.map {
-            DataConnectionAuthority(dataKey: $0, diffieHellmanName: keys.diffieHellmanName)
+            DataConnectionAuthority(dataKey: $0, diffieHellman: keys.diffieHellman)
         }
         let context = ServiceContext(
             channel: channel, peer: peer, sessionID: id, dataConnections: dataConnections,

@@ -331,7 +331,7 @@ struct KeyGateV2VectorTests {
         let dataKey = [UInt8](hex: vector.data_key)
         #expect(Data(base64Encoded: vector.data_key_base64).map(Array.init) == dataKey)
         #expect(vector.data_key_base64.utf8.count == 44)
-        #expect(DataConnectionKey.protocolName(diffieHellmanName: "25519") == vector.protocol_name)
+        #expect(DataConnectionKey.protocolName(diffieHellman: Curve25519()) == vector.protocol_name)
         #expect(KeyGateWire.ftpDataPrologue == [UInt8](hex: vector.prologue))
         #expect(KeyGateWire.ftpDataLabel + (0..<8).map { UInt8(truncatingIfNeeded: vector.passive_number >> (56 - 8 * $0)) }
             == [UInt8](hex: vector.psk_message))
@@ -391,7 +391,7 @@ struct KeyGateV2VectorTests {
         let (clientEnd, serverEnd) = InMemoryByteStream.pair()
         let server = SecureChannel(stream: serverEnd)
         async let serverKeys = server.performDataConnectionHandshake(
-            initiator: false, diffieHellmanName: "25519",
+            initiator: false, diffieHellman: Curve25519(),
             presharedKey: DataConnectionKey.presharedKey(dataKey: [UInt8](hex: vector.data_key), passiveNumber: vector.passive_number),
             deadline: .now + Self.deadline)
         let first = try #require(vector.messages.first)

@@ -11,10 +11,10 @@ struct SecureChannelTransportTests {
         let k1 = SecureRandom.bytes(count: 32), k2 = SecureRandom.bytes(count: 32)
         let hash = SecureRandom.bytes(count: 32)
         let clientKeys = SessionKeys(
-            protocolName: "Noise_XX_25519_ChaChaPoly_SHA256", handshakeHash: hash,
+            suite: try! NoiseProtocolName("Noise_XX_25519_ChaChaPoly_SHA256"), handshakeHash: hash,
             sending: try! CipherState(key: k1), receiving: try! CipherState(key: k2), remoteStaticKey: [])
         let serverKeys = SessionKeys(
-            protocolName: "Noise_XX_25519_ChaChaPoly_SHA256", handshakeHash: hash,
+            suite: try! NoiseProtocolName("Noise_XX_25519_ChaChaPoly_SHA256"), handshakeHash: hash,
             sending: try! CipherState(key: k2), receiving: try! CipherState(key: k1), remoteStaticKey: [])
         let (a, b) = InMemoryByteStream.pair()
         return (SecureChannel(stream: a, keys: clientKeys), SecureChannel(stream: b, keys: serverKeys), a, b)
@@ -260,11 +260,11 @@ struct DataConnectionKeyTests {
         let serverPsk = samePsk ? psk : SecureRandom.bytes(count: 32)
         let serverKeys = Task {
             try await server.performDataConnectionHandshake(
-                initiator: false, diffieHellmanName: "25519", presharedKey: serverPsk, deadline: .now + .seconds(60))
+                initiator: false, diffieHellman: Curve25519(), presharedKey: serverPsk, deadline: .now + .seconds(60))
         }
         if samePsk {
             _ = try await client.performDataConnectionHandshake(
-                initiator: true, diffieHellmanName: "25519", presharedKey: psk, deadline: .now + .seconds(60))
+                initiator: true, diffieHellman: Curve25519(), presharedKey: psk, deadline: .now + .seconds(60))
             _ = try await serverKeys.value
             try await client.sendData([1, 2, 3])
             try await client.sendEndOfData()
@@ -273,7 +273,7 @@ struct DataConnectionKeyTests {
         } else {
             let clientTask = Task {
                 try await client.performDataConnectionHandshake(
-                    initiator: true, diffieHellmanName: "25519", presharedKey: psk, deadline: .now + .seconds(60))
+                    initiator: true, diffieHellman: Curve25519(), presharedKey: psk, deadline: .now + .seconds(60))
             }
             await #expect(throws: ChannelError.self) { try await serverKeys.value }
             await b.close()

@@ -15,7 +15,7 @@ import Testing
 struct GateClientTests {
     static func keys() throws -> SessionKeys {
         SessionKeys(
-            protocolName: "Noise_XX_25519_ChaChaPoly_SHA256", handshakeHash: [UInt8](repeating: 0, count: 32),
+            suite: try! NoiseProtocolName("Noise_XX_25519_ChaChaPoly_SHA256"), handshakeHash: [UInt8](repeating: 0, count: 32),
             sending: try CipherState(key: [UInt8](repeating: 1, count: 32)),
             receiving: try CipherState(key: [UInt8](repeating: 2, count: 32)), remoteStaticKey: [])
     }

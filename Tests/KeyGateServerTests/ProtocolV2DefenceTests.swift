@@ -49,7 +49,7 @@ struct ProtocolV2DefenceTests {
         let attacker = SecureChannel(stream: try await TCPConnection.connect(to: session.dataAddress.withPort(port)))
         await #expect(throws: ChannelError.self) {
             try await attacker.performDataConnectionHandshake(
-                initiator: true, diffieHellmanName: "25519", presharedKey: versionOnePsk, deadline: .now + .seconds(10))
+                initiator: true, diffieHellman: Curve25519(), presharedKey: versionOnePsk, deadline: .now + .seconds(10))
         }
         await attacker.close()
         let data = try await client.connectData(port: port, passiveNumber: 1)

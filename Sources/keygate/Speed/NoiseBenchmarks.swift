@@ -51,7 +51,7 @@ enum NoiseBenchmarks {
             let (a, b) = try await SocketBenchmarks.connectedPair()
             let key = SecureRandom.bytes(count: 32)
             let keys = SessionKeys(
-                protocolName: "Noise_XX_25519_ChaChaPoly_SHA256", handshakeHash: [],
+                suite: try! NoiseProtocolName("Noise_XX_25519_ChaChaPoly_SHA256"), handshakeHash: [],
                 sending: try CipherState(key: key), receiving: try CipherState(key: key), remoteStaticKey: [])
             let sender = SecureChannel(stream: a, keys: keys)
             let receiver = SecureChannel(stream: b, keys: keys)
@@ -81,7 +81,7 @@ enum NoiseBenchmarks {
             return {
                 let (a, b) = InMemoryByteStream.pair()
                 let keys = SessionKeys(
-                    protocolName: "Noise_XX_25519_ChaChaPoly_SHA256", handshakeHash: [],
+                    suite: try! NoiseProtocolName("Noise_XX_25519_ChaChaPoly_SHA256"), handshakeHash: [],
                     sending: try CipherState(key: key), receiving: try CipherState(key: key), remoteStaticKey: [])
                 let sender = SecureChannel(stream: a, keys: keys)
                 let receiver = SecureChannel(stream: b, keys: keys)
