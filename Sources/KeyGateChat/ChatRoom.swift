@@ -88,8 +88,6 @@ actor ChatRoom {
         return outboxes
     }
 
-    var memberCount: Int { members.count }
-
     private func broadcast(_ event: ChatEvent) {
         broadcast(encoded: event.json.bytes)
     }

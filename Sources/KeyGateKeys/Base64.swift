@@ -3,7 +3,7 @@ import KeyGateCrypto
 /// Base64 with the standard alphabet (RFC 4648 section 4).
 ///
 /// Key files are written padded; readers accept padded and unpadded text
-/// (protocol-v1 section 9). Anything else is rejected: characters outside the
+/// (PROTOCOL.md sections 8 and 9). Anything else is rejected: characters outside the
 /// alphabet (whitespace included), padding in the middle or of the wrong
 /// length, and non-zero unused bits in the last character (RFC 4648 section
 /// 3.5), so that every key has exactly one spelling in each form.

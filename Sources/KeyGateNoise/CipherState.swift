@@ -147,7 +147,7 @@ public struct CipherState: Sendable {
     }
 
     /// Test support: jumps the nonce (to exercise exhaustion without 2^64 messages).
-    public mutating func setNonce(_ value: UInt64) {
+    mutating func setNonce(_ value: UInt64) {
         nonce = value
     }
 

@@ -1,5 +1,5 @@
 import KeyGateCrypto
-import KeyGateNoise
+@testable import KeyGateNoise
 import Testing
 
 struct CipherStateTests {
