@@ -3,169 +3,187 @@ import Glibc
 import KeyGateChannel
 
 extension FTPSession {
-    /// The commands of RFC 959 that this server knows but does not offer.
-    static let unsupportedVerbs: Set<String> = [
-        "ACCT", "SMNT", "REIN", "STOU", "SITE", "PORT", "EPRT", "LPRT", "LPSV", "AUTH", "ADAT", "PBSZ", "PROT",
-        "CCC", "MIC", "CONF", "ENC", "LANG", "MFMT", "MFF", "HOST",
-    ]
-
-    /// The verbs HELP lists.
-    static let supportedVerbs = [
-        "ABOR", "ALLO", "APPE", "CDUP", "CWD", "DELE", "EPSV", "FEAT", "HELP", "LIST", "MDTM", "MKD", "MLSD", "MLST",
-        "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PWD", "QUIT", "REST", "RETR", "RMD", "RNFR", "RNTO", "SIZE",
-        "STAT", "STOR", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD", "XMKD", "XPWD", "XRMD",
-    ]
-
-    /// Runs one command when no transfer is in progress.
-    func execute(_ command: FTPCommand, group: inout TaskGroup<Event>) async {
+    /// Runs one request when no transfer is in progress.
+    func execute(_ request: FTPRequest, group: inout TaskGroup<Event>) async {
         // RFC 959: RNTO must follow RNFR at once. The REST marker waits
         // for the next transfer command (as in vsftpd: clients send EPSV,
         // TYPE or SIZE between the two) and any transfer uses it up.
         let source = renameSource
         renameSource = nil
-        let argument = command.argument
-        switch command.verb {
-        case "USER", "PASS":
+        switch request {
+        case .login:
             await reply(.loggedIn, "Logged in as \(context.peer.name) (\(context.peer.fingerprint)); no password needed")
-        case "SYST":
+        case .system:
             await reply(.systemType, "UNIX Type: L8")
-        case "FEAT":
-            await send(FTPReply(.systemStatus, lines: [
-                "Extensions supported:", " EPSV", " MDTM", " MLST type*;size*;modify*;perm*;", " PASV", " REST STREAM",
-                " SIZE", " TVFS", " UTF8", "End",
-            ]))
-        case "OPTS":
-            let option = argument.uppercased()
-            if option == "UTF8 ON" || option == "UTF8" || option == "UTF-8 ON" {
-                await reply(.commandOkay, "UTF8 is always on")
-            } else {
-                await reply(.argumentSyntaxError, "Option not understood; only UTF8 ON")
-            }
-        case "NOOP":
+        case .features:
+            await send(FTPVerb.featuresReply)
+        case let .options(utf8):
+            await setOptions(utf8: utf8)
+        case .noop:
             await reply(.commandOkay, "NOOP ok")
-        case "HELP":
-            await send(FTPReply(.helpMessage, lines: ["The following commands are recognized:"]
-                + stride(from: 0, to: Self.supportedVerbs.count, by: 8).map { start in
-                    " " + Self.supportedVerbs[start..<min(start + 8, Self.supportedVerbs.count)].joined(separator: " ")
-                } + ["Help OK"]))
-        case "QUIT":
+        case .help:
+            await send(FTPVerb.helpReply)
+        case .quit:
             await reply(.closingControlConnection, "Goodbye")
             finished = true
-        case "PWD", "XPWD":
+        case .printDirectory:
             await reply(.pathCreated, "\(Self.quoted(currentDirectory.description)) is the current directory")
-        case "CWD", "XCWD":
+        case let .changeDirectory(argument):
             await changeDirectory(to: argument)
-        case "CDUP", "XCUP":
-            await changeDirectory(to: "..")
-        case "MKD", "XMKD":
-            await withPath(argument) { path throws(FTPError) in
-                try await self.store.makeDirectory(path)
-                return FTPReply(.pathCreated, "\(Self.quoted(path.description)) created")
-            }
-        case "RMD", "XRMD":
-            await withPath(argument) { path throws(FTPError) in
-                guard path != .root else { throw .permissionDenied("/") }
-                try await self.store.removeDirectory(path)
-                return FTPReply(.fileActionOkay, "Directory \(path) removed")
-            }
-        case "DELE":
-            await withPath(argument) { path throws(FTPError) in
-                try await self.store.removeFile(path)
-                return FTPReply(.fileActionOkay, "\(path) deleted")
-            }
-        case "RNFR":
-            await withPath(argument) { path throws(FTPError) in
-                guard path != .root else { throw .permissionDenied("/") }
-                _ = try await self.store.info(path)
-                self.renameSource = path
-                return FTPReply(.pendingFurtherInformation, "Ready for RNTO")
-            }
-        case "RNTO":
-            guard let source else {
-                await reply(.badSequence, "RNFR first")
-                return
-            }
-            await withPath(argument) { path throws(FTPError) in
-                guard path != .root else { throw .permissionDenied("/") }
-                try await self.store.rename(source, to: path)
-                return FTPReply(.fileActionOkay, "Renamed \(source) to \(path)")
-            }
-        case "SIZE":
-            await withPath(argument) { path throws(FTPError) in
-                let info = try await self.store.info(path)
-                guard info.kind == .file else {
-                    throw info.kind == .symbolicLink ? .symbolicLink(path.description) : .notARegularFile(path.description)
-                }
-                return FTPReply(.fileStatus, "\(info.size)")
-            }
-        case "MDTM":
-            await withPath(argument) { path throws(FTPError) in
-                let info = try await self.store.info(path)
-                guard info.kind == .file else { throw .notARegularFile(path.description) }
-                return FTPReply(.fileStatus, FileInfo.timestamp(info.modified))
-            }
-        case "MLST":
-            await withPath(argument, emptyMeansCurrent: true) { path throws(FTPError) in
-                let info = try await self.store.info(path)
-                return FTPReply(.fileActionOkay, lines: [
-                    "Listing \(path)", " " + info.factLine(name: path.description), "End",
-                ])
-            }
-        case "STAT":
-            if argument.isEmpty {
-                await reply(.systemStatus, transferStatus)
-            } else {
-                await withPath(argument) { path throws(FTPError) in try await self.status(of: path) }
-            }
-        case "TYPE":
-            switch argument.uppercased() {
-            case "I", "L 8":
-                binaryType = true
-                await reply(.commandOkay, "Switching to binary mode")
-            case "A", "A N":
-                // As vsftpd by default: ASCII is accepted, bytes move unchanged.
-                binaryType = false
-                await reply(.commandOkay, "Switching to ASCII mode (bytes are sent unchanged)")
-            default:
-                await reply(.parameterNotImplemented, "Only TYPE I and TYPE A")
-            }
-        case "MODE":
-            if argument.uppercased() == "S" {
-                await reply(.commandOkay, "Mode set to S")
-            } else {
-                await reply(.parameterNotImplemented, "Only MODE S (stream)")
-            }
-        case "STRU":
-            if argument.uppercased() == "F" {
-                await reply(.commandOkay, "Structure set to F")
-            } else {
-                await reply(.parameterNotImplemented, "Only STRU F (file)")
-            }
-        case "ALLO":
+        case let .makeDirectory(argument):
+            await makeDirectory(argument)
+        case let .removeDirectory(argument):
+            await removeDirectory(argument)
+        case let .delete(argument):
+            await delete(argument)
+        case let .renameFrom(argument):
+            await renameFrom(argument)
+        case let .renameTo(argument):
+            await rename(from: source, to: argument)
+        case let .size(argument):
+            await size(of: argument)
+        case let .modificationTime(argument):
+            await modificationTime(of: argument)
+        case let .facts(argument):
+            await facts(of: argument)
+        case .status(path: nil):
+            await reply(.systemStatus, transferStatus)
+        case let .status(path?):
+            await withPath(path) { path throws(FTPError) in try await self.status(of: path) }
+        case let .type(type):
+            await setType(type)
+        case let .mode(isStream):
+            await accept(isStream, "Mode set to S", otherwise: "Only MODE S (stream)")
+        case let .structure(isFile):
+            await accept(isFile, "Structure set to F", otherwise: "Only STRU F (file)")
+        case .allocate:
             await reply(.superfluous, "ALLO is not needed")
-        case "REST":
-            guard let offset = Int64(argument), offset >= 0 else {
-                await reply(.argumentSyntaxError, "REST needs a byte offset (a whole number)")
-                return
-            }
-            restartOffset = offset
-            await reply(.pendingFurtherInformation, "Restarting at \(offset); now send RETR or STOR")
-        case "EPSV":
+        case let .restart(offset):
+            await setRestart(offset)
+        case let .extendedPassive(argument):
             await extendedPassive(argument, group: &group)
-        case "PASV":
+        case .passive:
             await classicPassive(group: &group)
-        case "ABOR":
-            await abortTransfer(group: &group)
-        case "RETR", "STOR", "APPE", "LIST", "NLST", "MLSD":
-            let restart = restartOffset
-            restartOffset = 0
-            await beginTransfer(command, restart: restart, group: &group)
-        case "PORT", "EPRT":
+        case .abort:
+            await abortTransfer(.abort, group: &group)
+        case let .transfer(verb, path):
+            await beginTransfer(verb, path: path, group: &group)
+        case .activeMode:
             await reply(.notImplemented, "Active mode is not offered; use EPSV or PASV")
-        case let verb where Self.unsupportedVerbs.contains(verb):
-            await reply(.notImplemented, "\(verb) not implemented")
-        default:
+        case let .notImplemented(verb):
+            await reply(.notImplemented, "\(verb.name) not implemented")
+        case .unknown:
             await reply(.syntaxError, "Unknown command")
+        }
+    }
+
+    // MARK: Settings
+
+    private func setOptions(utf8: Bool) async {
+        if utf8 {
+            await reply(.commandOkay, "UTF8 is always on")
+        } else {
+            await reply(.argumentSyntaxError, "Option not understood; only UTF8 ON")
+        }
+    }
+
+    private func setType(_ type: FTPRequest.DataType?) async {
+        switch type {
+        case .binary:
+            binaryType = true
+            await reply(.commandOkay, "Switching to binary mode")
+        case .ascii:
+            // As vsftpd by default: ASCII is accepted, bytes move unchanged.
+            binaryType = false
+            await reply(.commandOkay, "Switching to ASCII mode (bytes are sent unchanged)")
+        case nil:
+            await reply(.parameterNotImplemented, "Only TYPE I and TYPE A")
+        }
+    }
+
+    /// MODE and STRU: 200 `text` for the one value offered, else 504.
+    private func accept(_ offered: Bool, _ text: String, otherwise refusal: String) async {
+        await reply(offered ? .commandOkay : .parameterNotImplemented, offered ? text : refusal)
+    }
+
+    private func setRestart(_ offset: Int64?) async {
+        guard let offset else {
+            await reply(.argumentSyntaxError, "REST needs a byte offset (a whole number)")
+            return
+        }
+        restartOffset = offset
+        await reply(.pendingFurtherInformation, "Restarting at \(offset); now send RETR or STOR")
+    }
+
+    // MARK: Files and folders
+
+    private func makeDirectory(_ argument: String) async {
+        await withPath(argument) { path throws(FTPError) in
+            try await self.store.makeDirectory(path)
+            return FTPReply(.pathCreated, "\(Self.quoted(path.description)) created")
+        }
+    }
+
+    private func removeDirectory(_ argument: String) async {
+        await withPath(argument) { path throws(FTPError) in
+            guard path != .root else { throw .permissionDenied("/") }
+            try await self.store.removeDirectory(path)
+            return FTPReply(.fileActionOkay, "Directory \(path) removed")
+        }
+    }
+
+    private func delete(_ argument: String) async {
+        await withPath(argument) { path throws(FTPError) in
+            try await self.store.removeFile(path)
+            return FTPReply(.fileActionOkay, "\(path) deleted")
+        }
+    }
+
+    private func renameFrom(_ argument: String) async {
+        await withPath(argument) { path throws(FTPError) in
+            guard path != .root else { throw .permissionDenied("/") }
+            _ = try await self.store.info(path)
+            self.renameSource = path
+            return FTPReply(.pendingFurtherInformation, "Ready for RNTO")
+        }
+    }
+
+    private func rename(from source: FTPPath?, to argument: String) async {
+        guard let source else {
+            await reply(.badSequence, "RNFR first")
+            return
+        }
+        await withPath(argument) { path throws(FTPError) in
+            guard path != .root else { throw .permissionDenied("/") }
+            try await self.store.rename(source, to: path)
+            return FTPReply(.fileActionOkay, "Renamed \(source) to \(path)")
+        }
+    }
+
+    private func size(of argument: String) async {
+        await withPath(argument) { path throws(FTPError) in
+            let info = try await self.store.info(path)
+            guard info.kind == .file else {
+                throw info.kind == .symbolicLink ? .symbolicLink(path.description) : .notARegularFile(path.description)
+            }
+            return FTPReply(.fileStatus, "\(info.size)")
+        }
+    }
+
+    private func modificationTime(of argument: String) async {
+        await withPath(argument) { path throws(FTPError) in
+            let info = try await self.store.info(path)
+            guard info.kind == .file else { throw .notARegularFile(path.description) }
+            return FTPReply(.fileStatus, FileInfo.timestamp(info.modified))
+        }
+    }
+
+    private func facts(of argument: String) async {
+        await withPath(argument, emptyMeansCurrent: true) { path throws(FTPError) in
+            let info = try await self.store.info(path)
+            return FTPReply(.fileActionOkay, lines: [
+                "Listing \(path)", " " + info.factLine(name: path.description), "End",
+            ])
         }
     }
 
@@ -237,8 +255,8 @@ extension FTPSession {
     /// The STAT text: who, where, and the transfer in progress.
     var transferStatus: String {
         var status = "KeyGate FTP: \(context.peer.name) in \(currentDirectory), TYPE \(binaryType ? "I" : "A")"
-        if let transfer {
-            status += "; \(transfer.verb) \(transfer.path): \(transfer.progress.bytes) bytes so far"
+        if let transfer = phase.job {
+            status += "; \(transfer.verb.rawValue) \(transfer.path): \(transfer.progress.bytes) bytes so far"
         } else {
             status += "; no transfer in progress"
         }

@@ -45,8 +45,7 @@ extension FTPSession {
     /// one, and starts waiting for its data connection. Replies 425 and
     /// returns nil when no port is free.
     private func openPassive(group: inout TaskGroup<Event>) async -> UInt16? {
-        await passive?.close()
-        passive = nil
+        await close(phase.giveUpPassive())
         guard let authority = context.dataConnections else {
             log.error("no passive port", ["reason": "the session's grant carried no data_key"])
             await reply(.cannotOpenDataConnection, "This session has no data connection key")
@@ -63,7 +62,7 @@ extension FTPSession {
         // Counted only once a listener is open (PROTOCOL.md section 6).
         passiveCount += 1
         let number = passiveCount
-        passive = PassiveListener(number: number, listener: listener)
+        phase.listen(on: PassiveListener(number: number, listener: listener))
         let lifetime = limits.passiveLifetime
         let handshakeTimeout = limits.dataHandshakeTimeout
         let share = limits.pendingDataConnectionsPerShare
@@ -77,29 +76,32 @@ extension FTPSession {
         return listener.localAddress.port
     }
 
+    /// Closes a listener or data connection the phase gave up.
+    func close(_ leftover: Phase.Leftover?) async {
+        switch leftover {
+        case nil: break
+        case let .listener(listener): await listener.close()
+        case let .connection(connection): await connection.close()
+        }
+    }
+
     /// The wait for passive listener `number` has ended.
     func dataConnectionArrived(number: UInt64, channel: SecureChannel?, group: inout TaskGroup<Event>) async {
-        guard var current = passive, current.number == number else {
+        switch phase.connectionArrived(on: number, channel) {
+        case .stale:
             // Replaced or aborted meanwhile.
             await channel?.close()
-            return
-        }
-        guard let channel else {
-            passive = nil
-            guard let waiting = transfer, waiting.passiveNumber == number else { return }
-            transfer = nil
+        case .kept, .expired:
+            break
+        case let .expiredWhileWaiting(waiting, queued):
             await waiting.payload.release()
             log.info("transfer", [
-                "command": waiting.verb, "path": waiting.path, "bytes": "0", "outcome": "no data connection",
+                "command": waiting.verb.rawValue, "path": waiting.path, "bytes": "0", "outcome": "no data connection",
             ])
             await reply(.cannotOpenDataConnection, "No data connection within \(limits.passiveLifetime); transfer not started")
-            await runDeferred(group: &group)
-            return
-        }
-        current.connection = channel
-        passive = current
-        if transfer?.passiveNumber == number {
-            startMoving(group: &group)
+            await runQueued(queued, group: &group)
+        case let .move(transfer, channel):
+            startMoving(transfer, over: channel, group: &group)
         }
     }
 
@@ -108,36 +110,48 @@ extension FTPSession {
     /// RETR, STOR, APPE, LIST, NLST, MLSD: 425 at once without a passive
     /// listener (PROTOCOL.md section 9); otherwise the file is opened, 150
     /// sent, and the bytes move once the data connection is there.
-    func beginTransfer(_ command: FTPCommand, restart: Int64, group: inout TaskGroup<Event>) async {
-        guard let passive else {
+    func beginTransfer(_ verb: FTPRequest.TransferVerb, path argument: String, group: inout TaskGroup<Event>) async {
+        // RFC 959: REST applies to the next transfer command and no other.
+        let restart = restartOffset
+        restartOffset = 0
+        guard phase.isOffered else {
             await reply(.cannotOpenDataConnection, "Use EPSV or PASV first")
             return
         }
         let prepared: (FTPPath, Transfer.Payload, String)
         do {
-            prepared = try await prepare(command, restart: restart)
+            prepared = try await prepare(verb, argument, restart: restart)
         } catch {
-            log.debug("ftp transfer refused", ["command": command.description, "reason": error.description])
+            log.debug("ftp transfer refused", [
+                "command": "\(verb.rawValue) \(argument)", "reason": error.description,
+            ])
             await send(error.reply)
             return
         }
         let (path, payload, announcement) = prepared
         lastTransferID += 1
-        transfer = Transfer(
-            id: lastTransferID, verb: command.verb, path: path.description, payload: payload,
-            passiveNumber: passive.number)
-        await reply(.openingDataConnection, announcement)
-        if passive.connection != nil {
-            startMoving(group: &group)
+        let transfer = Transfer(id: lastTransferID, verb: verb, path: path.description, payload: payload)
+        switch phase.begin(transfer) {
+        case .waits:
+            await reply(.openingDataConnection, announcement)
+        case let .moves(channel):
+            await reply(.openingDataConnection, announcement)
+            startMoving(transfer, over: channel, group: &group)
+        case .notOffered:
+            // Checked above, and nothing runs between.
+            await payload.release()
+            await reply(.cannotOpenDataConnection, "Use EPSV or PASV first")
         }
     }
 
     /// Opens what a transfer command moves, and the text of its 150.
-    private func prepare(_ command: FTPCommand, restart: Int64) async throws(FTPError) -> (FTPPath, Transfer.Payload, String) {
+    private func prepare(
+        _ verb: FTPRequest.TransferVerb, _ argument: String, restart: Int64
+    ) async throws(FTPError) -> (FTPPath, Transfer.Payload, String) {
         let mode = binaryType ? "BINARY" : "ASCII"
-        switch command.verb {
-        case "RETR":
-            let path = try resolve(command.argument)
+        switch verb {
+        case .retrieve:
+            let path = try resolve(argument)
             let reader = try await store.openForReading(path)
             guard restart <= reader.size else {
                 reader.close()
@@ -145,9 +159,9 @@ extension FTPSession {
             }
             return (path, .download(reader, offset: restart),
                     "Opening \(mode) mode data connection for \(path) (\(reader.size - restart) bytes)")
-        case "STOR", "APPE":
-            let path = try resolve(command.argument)
-            let start: FileStore.UploadStart = command.verb == "APPE" ? .append : restart > 0 ? .restart(at: restart) : .empty
+        case .store, .append:
+            let path = try resolve(argument)
+            let start: FileStore.UploadStart = verb == .append ? .append : restart > 0 ? .restart(at: restart) : .empty
             let upload = try await store.beginUpload(path, start: start)
             let prefix = upload.prefixCopied
             if prefix.inKernel + prefix.throughUserSpace > 0 {
@@ -157,12 +171,11 @@ extension FTPSession {
                 ])
             }
             return (path, .upload(upload), "Ready to receive \(path) in \(mode) mode")
-        default:
-            let (_, argument) = command.listingArguments
+        case .list, .nameList, .machineList:
             let path = argument.isEmpty ? currentDirectory : try resolve(argument)
-            let format: DirectoryListing.Format = switch command.verb {
-            case "NLST": .names
-            case "MLSD": .facts
+            let format: DirectoryListing.Format = switch verb {
+            case .nameList: .names
+            case .machineList: .facts
             default: .long(now: Self.now)
             }
             // Read and sent a batch at a time: a folder of any size is
@@ -177,89 +190,80 @@ extension FTPSession {
         return try currentDirectory.resolving(argument)
     }
 
-    /// Hands the waiting transfer its data connection and starts moving.
-    private func startMoving(group: inout TaskGroup<Event>) {
-        guard var active = transfer, let channel = passive?.connection else { return }
-        // One data connection per passive command.
-        passive = nil
-        active.data = channel
-        transfer = active
-        let payload = active.payload
-        let progress = active.progress
+    /// Starts the child task that moves `transfer`'s bytes over `channel`.
+    private func startMoving(_ transfer: Transfer, over channel: SecureChannel, group: inout TaskGroup<Event>) {
+        let payload = transfer.payload
+        let progress = transfer.progress
         let limits = self.limits
-        let id = active.id
+        let id = transfer.id
         group.addTask {
             let outcome = await FTPSession.move(payload, over: channel, progress: progress, limits: limits)
             return .transferEnded(id: id, outcome)
         }
     }
 
-    /// ABOR (RFC 959 section 4.1.3; PROTOCOL.md section 9): 426 for the
-    /// transfer then 226, or 225 when there is none.
-    func abortTransfer(group: inout TaskGroup<Event>) async {
-        guard var active = transfer else {
-            await passive?.close()
-            passive = nil
+    /// ABOR or QUIT (RFC 959 section 4.1.3; PROTOCOL.md section 9): 426
+    /// for the transfer then 226 (or 221), or 225 when there is none.
+    func abortTransfer(_ stop: Phase.Stop, group: inout TaskGroup<Event>) async {
+        switch phase.abort(stop) {
+        case let .noTransfer(leftover):
+            await close(leftover)
             await reply(.noTransferInProgress, "No transfer to abort")
-            return
-        }
-        guard let data = active.data else {
+        case let .unstarted(transfer, listener, queued):
             // Still waiting for the data connection: nothing moves yet.
-            transfer = nil
-            await passive?.close()
-            passive = nil
-            await active.payload.release()
-            logTransfer(active, bytes: 0, outcome: "aborted")
-            await reply(.transferAborted, "Transfer aborted; \(active.path) \(active.payload.isUpload ? "not stored" : "not sent")")
-            await finishAbort(group: &group)
-            return
+            await listener.close()
+            await transfer.payload.release()
+            logTransfer(transfer, bytes: 0, outcome: "aborted")
+            await reply(.transferAborted, "Transfer aborted; \(transfer.path) \(transfer.payload.isUpload ? "not stored" : "not sent")")
+            await finishStop(stop, queued: queued, group: &group)
+        case let .stopping(data):
+            // The mover sees its connection closed and ends; its reply follows.
+            await data.close()
         }
-        active.aborted = true
-        transfer = active
-        // The mover sees its connection closed and ends; its reply follows.
-        await data.close()
     }
 
-    /// The replies after an aborted transfer's own: 226 for ABOR, or 221
+    /// The replies after a stopped transfer's own: 226 for ABOR, or 221
     /// for QUIT.
-    private func finishAbort(group: inout TaskGroup<Event>) async {
-        if quitAfterTransfer {
+    private func finishStop(_ stop: Phase.Stop, queued: [FTPRequest], group: inout TaskGroup<Event>) async {
+        switch stop {
+        case .quit:
             await reply(.closingControlConnection, "Goodbye")
             finished = true
-        } else {
+        case .abort:
             await reply(.transferComplete, "ABOR successful")
-            await runDeferred(group: &group)
+            await runQueued(queued, group: &group)
         }
     }
 
     func transferEnded(id: Int, outcome: Transfer.Outcome, group: inout TaskGroup<Event>) async {
-        guard let ended = transfer, ended.id == id else { return }
-        transfer = nil
-        logTransfer(ended, outcome: outcome)
+        guard let ended = phase.transferEnded(id) else { return }
+        let transfer = ended.job
+        logTransfer(transfer, outcome: outcome, stopped: ended.stop != nil)
         switch outcome {
         case let .completed(bytes):
-            await reply(.transferComplete, "Transfer complete: \(ended.path), \(bytes) bytes")
+            await reply(.transferComplete, "Transfer complete: \(transfer.path), \(bytes) bytes")
         case let .failed(_, failure):
-            if ended.aborted {
-                await reply(.transferAborted, "Transfer aborted; \(ended.path) \(ended.payload.isUpload ? "not stored" : "incomplete")")
+            if ended.stop != nil {
+                await reply(.transferAborted, "Transfer aborted; \(transfer.path) \(transfer.payload.isUpload ? "not stored" : "incomplete")")
             } else {
                 await send(failure)
             }
         }
-        if ended.aborted {
-            await finishAbort(group: &group)
+        if let stop = ended.stop {
+            await finishStop(stop, queued: ended.queued, group: &group)
         } else {
-            await runDeferred(group: &group)
+            await runQueued(ended.queued, group: &group)
         }
     }
 
-    /// Logs how `ended` ended (`ending` overrides the reason of a failure).
-    func logTransfer(_ ended: Transfer, outcome: Transfer.Outcome, ending: String? = nil) {
+    /// Logs how `ended` ended, `stopped` by ABOR or QUIT or not
+    /// (`ending` overrides the reason of a failure).
+    func logTransfer(_ ended: Transfer, outcome: Transfer.Outcome, stopped: Bool, ending: String? = nil) {
         switch outcome {
         case let .completed(bytes):
             logTransfer(ended, bytes: bytes, outcome: "complete")
         case let .failed(bytes, failure):
-            logTransfer(ended, bytes: bytes, outcome: ended.aborted ? "aborted" : "failed: \(ending ?? failure.text)")
+            logTransfer(ended, bytes: bytes, outcome: stopped ? "aborted" : "failed: \(ending ?? failure.text)")
         }
     }
 
@@ -269,7 +273,7 @@ extension FTPSession {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = seconds > 0 ? Double(bytes) / seconds / 1e6 : 0
         log.info("transfer", [
-            "command": ended.verb, "path": ended.path, "bytes": "\(bytes)",
+            "command": ended.verb.rawValue, "path": ended.path, "bytes": "\(bytes)",
             "seconds": String(format3: seconds), "mb_per_s": String(format3: rate), "outcome": outcome,
         ])
     }

@@ -27,6 +27,9 @@ final class FTPSession {
     let limits: FTPService.Limits
     let log: Log
 
+    /// The data phase of this session.
+    typealias Phase = DataPhase<PassiveListener, SecureChannel, Transfer>
+
     // Conversation state.
     var currentDirectory = FTPPath.root
     var renameSource: FTPPath?
@@ -34,16 +37,14 @@ final class FTPSession {
     var binaryType = true
     /// Passive commands that opened a listener so far (the psk counter).
     var passiveCount: UInt64 = 0
-    var passive: PassiveListener?
-    var transfer: Transfer?
     var lastTransferID = 0
-    /// Commands that arrived during a transfer, run after it.
-    var deferred: [FTPCommand] = []
+    /// The listener, data connection and transfer, with the commands that
+    /// wait for it.
+    var phase = Phase.idle
     /// Whether a reader task is waiting for the next command.
     var reading = false
     /// Set by QUIT, a failed reply or a closed control connection.
     var finished = false
-    var quitAfterTransfer = false
 
     init(context: ServiceContext, store: FileStore, limits: FTPService.Limits) {
         self.context = context
@@ -69,36 +70,45 @@ final class FTPSession {
                 case let .transferEnded(id, outcome):
                     await transferEnded(id: id, outcome: outcome, group: &group)
                 }
-                if !finished && !reading && deferred.count < limits.maximumDeferredCommands {
+                if !finished && !reading && phase.queuedCount < limits.maximumDeferredCommands {
                     startReading(&group)
                 }
             }
             // Ending: stop the readers, listeners and movers; the loop
             // below waits for them (each ends promptly when cancelled).
             group.cancelAll()
-            await transfer?.data?.close()
-            await passive?.close()
+            await closeDataSide()
             for await event in group {
                 switch event {
                 case let .dataConnection(_, channel):
                     await channel?.close()
                 case let .transferEnded(id, outcome):
-                    guard let ended = transfer, ended.id == id else { continue }
-                    transfer = nil
-                    logTransfer(ended, outcome: outcome, ending: "session ended")
+                    guard let ended = phase.transferEnded(id) else { continue }
+                    logTransfer(ended.job, outcome: outcome, stopped: ended.stop != nil, ending: "session ended")
                 case .received:
                     break
                 }
             }
         }
         // A transfer still waiting for its data connection holds a file.
-        if let unfinished = transfer {
-            transfer = nil
-            await unfinished.payload.release()
+        if case let .waiting(unfinished) = phase {
+            await unfinished.job.payload.release()
             let ending = FTPReply(.transferAborted, "session ended")
-            logTransfer(unfinished, outcome: .failed(bytes: 0, reply: ending), ending: ending.text)
+            logTransfer(unfinished.job, outcome: .failed(bytes: 0, reply: ending), stopped: false, ending: ending.text)
         }
-        passive = nil
+        phase = .idle
+    }
+
+    /// Closes the listener or data connection, so that the child task
+    /// waiting on it ends; the phase stays, for the transfer's record.
+    private func closeDataSide() async {
+        switch phase {
+        case .idle: break
+        case let .listening(listener): await listener.close()
+        case let .connected(connection): await connection.close()
+        case let .waiting(waiting): await waiting.listener.close()
+        case let .moving(moving): await moving.connection.close()
+        }
     }
 
     // MARK: Reading commands
@@ -128,7 +138,7 @@ final class FTPSession {
         case let .failure(error):
             if error is TimedOut {
                 // Idle is measured between commands, not during transfers.
-                if transfer != nil { return }
+                if phase.job != nil { return }
                 log.info("ftp session idle, closing", ["idle": "\(limits.idleTimeout)"])
                 await reply(.serviceNotAvailable, "Idle for \(limits.idleTimeout); closing the connection")
             } else if !(error is CancellationError) {
@@ -145,35 +155,41 @@ final class FTPSession {
             return
         }
         log.debug("ftp command", ["command": command.description])
-        if transfer != nil {
-            await receivedDuringTransfer(command, group: &group)
+        let request = FTPRequest(command)
+        if phase.job != nil {
+            await receivedDuringTransfer(request, group: &group)
         } else {
-            await execute(command, group: &group)
+            await execute(request, group: &group)
         }
     }
 
     /// RFC 959 section 4.1.3: ABOR, STAT and QUIT act during a transfer;
     /// anything else runs once it is over.
-    private func receivedDuringTransfer(_ command: FTPCommand, group: inout TaskGroup<Event>) async {
-        switch command.verb {
-        case "ABOR":
-            await abortTransfer(group: &group)
-        case "STAT" where command.argument.isEmpty:
+    private func receivedDuringTransfer(_ request: FTPRequest, group: inout TaskGroup<Event>) async {
+        switch request {
+        case .abort:
+            await abortTransfer(.abort, group: &group)
+        case .status(path: nil):
             await reply(.systemStatus, transferStatus)
-        case "NOOP":
+        case .noop:
             await reply(.commandOkay, "NOOP ok")
-        case "QUIT":
-            quitAfterTransfer = true
-            await abortTransfer(group: &group)
+        case .quit:
+            await abortTransfer(.quit, group: &group)
         default:
-            deferred.append(command)
+            phase.queue(CollectionOfOne(request))
         }
     }
 
-    /// Runs commands that waited for a transfer, until one starts another.
-    func runDeferred(group: inout TaskGroup<Event>) async {
-        while transfer == nil, !finished, !deferred.isEmpty {
-            await execute(deferred.removeFirst(), group: &group)
+    /// Runs commands that waited for a transfer, until one starts another;
+    /// the rest then wait for that one.
+    func runQueued(_ queued: [FTPRequest], group: inout TaskGroup<Event>) async {
+        var rest = queued[...]
+        while !finished, let next = rest.popFirst() {
+            await execute(next, group: &group)
+            if phase.job != nil {
+                phase.queue(rest)
+                return
+            }
         }
     }
 

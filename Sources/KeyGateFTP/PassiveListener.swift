@@ -2,17 +2,15 @@ import KeyGateSystem
 import KeyGateChannel
 import KeyGateSockets
 
-/// The listener opened by one EPSV or PASV (PROTOCOL.md section 6), and
-/// the data connection that proved itself on it.
-struct PassiveListener: Sendable {
+/// The listener opened by one EPSV or PASV (PROTOCOL.md section 6).
+struct PassiveListener: Sendable, Identifiable {
     /// The number of the passive command within the session, counting
     /// only those that opened a listener (the psk input).
     let number: UInt64
     let listener: TCPListener
-    /// The authenticated data connection, once it has arrived.
-    var connection: SecureChannel?
 
-    var port: UInt16 { listener.localAddress.port }
+    /// Listeners are told apart by their number.
+    var id: UInt64 { number }
 
     /// Waits until `lifetime` for the first connection that completes the
     /// NNpsk0 handshake for `number`; strangers are closed and logged, and
@@ -42,9 +40,8 @@ struct PassiveListener: Sendable {
             })
     }
 
-    /// Closes the listener and a connection that was never used.
+    /// Closes the listener; a wait on it ends.
     func close() async {
         await listener.close()
-        await connection?.close()
     }
 }

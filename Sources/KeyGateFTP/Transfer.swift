@@ -3,7 +3,7 @@ import KeyGateChannel
 
 /// One transfer command (RETR, STOR, APPE, LIST, NLST, MLSD) from its 150
 /// reply to its final reply.
-struct Transfer: Sendable {
+struct Transfer: Sendable, Identifiable {
     /// What moves, and the file it moves from or to.
     enum Payload: Sendable {
         /// RETR: the file, from an offset (REST).
@@ -38,17 +38,11 @@ struct Transfer: Sendable {
 
     let id: Int
     /// `RETR`, `STOR`, ...
-    let verb: String
+    let verb: FTPRequest.TransferVerb
     /// The path for replies and logs.
     let path: String
     let payload: Payload
-    /// The number of the passive listener it uses.
-    let passiveNumber: UInt64
     let progress = TransferProgress()
     /// When the 150 was sent.
     let started = ContinuousClock.now
-    /// The data connection, once the bytes move.
-    var data: SecureChannel?
-    /// ABOR (or QUIT) asked for it to stop.
-    var aborted = false
 }
