@@ -1,11 +1,11 @@
-// fuzz-modules: CKeyGateSystem KeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer KeyGateChat
+// fuzz-modules: CKeyGateSystem KeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateChat
 //
 // The JSON messages of the chat service and the grant (PROTOCOL.md
 // sections 3.5 and 5) fed arbitrary bytes. Property: whatever parses,
 // serialized again, parses back to the same value, and serializing that
 // gives the same bytes (the writer's output is a fixed point).
 import KeyGateChat
-import KeyGateServer
+import KeyGateChannel
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzChatJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {

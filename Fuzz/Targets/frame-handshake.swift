@@ -77,7 +77,7 @@ let serverToClientKey = [UInt8](repeating: 0x24, count: 32)
 /// The server's keys for a session with fixed transport keys.
 func fixedServerKeys() -> SessionKeys {
     SessionKeys(
-        protocolName: KeyGateWire.suiteName(pattern: "XX", dh: "25519"), handshakeHash: [UInt8](repeating: 7, count: 32),
+        suite: try! NoiseProtocolName(KeyGateWire.suiteName(pattern: "XX", dh: "25519")), handshakeHash: [UInt8](repeating: 7, count: 32),
         sending: try! CipherState(key: serverToClientKey), receiving: try! CipherState(key: clientToServerKey),
         remoteStaticKey: [UInt8](repeating: 9, count: 32))
 }
