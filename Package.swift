@@ -12,7 +12,10 @@
 //                   executor and its lanes, the thread spawner, Deadline,
 //                   the waiter primitive (EventCount, Latch), Log, FailureLog,
 //                   Console
-//   KeyGateCrypto   SHA-256, HMAC, HKDF, ChaCha20-Poly1305, X25519, FFDHE
+//   CKeyGateCrypto  C kernels of the primitives for AVX2, SHA-NI and mulx,
+//                   each with its own per-function target; CPUID detection
+//   KeyGateCrypto   SHA-256, HMAC, HKDF, ChaCha20-Poly1305, X25519, FFDHE:
+//                   portable Swift, and the kernels where the CPU has them
 //   KeyGateNoise    Noise Protocol Framework rev 34: patterns as data, states
 //   KeyGateKeys     key text files, key store, allow-list, known hosts
 //   KeyGateSockets  non-blocking TCP on one epoll thread: async accept,
@@ -57,7 +60,7 @@ func tests(_ name: String, dependencies: [Target.Dependency], resources: [Resour
 
 /// Every library layer is also a product of the same name, so other
 /// packages can depend on any of them.
-let layers = ["CKeyGateSystem", "KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]
+let layers = ["CKeyGateSystem", "KeyGateSystem", "CKeyGateCrypto", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]
 
 let package = Package(
     name: "KeyGate",
@@ -67,7 +70,10 @@ let package = Package(
     targets: [
         .target(name: "CKeyGateSystem"),
         layer("KeyGateSystem", dependencies: ["CKeyGateSystem"]),
-        layer("KeyGateCrypto", dependencies: ["CKeyGateSystem"], settings: [
+        // Optimized in every configuration, like KeyGateCrypto below; no
+        // target-wide -m flags: each kernel names its own instructions.
+        .target(name: "CKeyGateCrypto", cSettings: [.unsafeFlags(["-O3"])]),
+        layer("KeyGateCrypto", dependencies: ["CKeyGateSystem", "CKeyGateCrypto"], settings: [
             // Unoptimized SIMD and 128-bit arithmetic is 100 times slower,
             // which would make every test that runs a handshake or moves a
             // file crawl: the primitives are always optimized.

@@ -19,7 +19,7 @@ out="$root/.build-fuzz"
 # The library modules in dependency order: each may import only the ones
 # before it. A module missing from Sources/ (not written yet) is skipped,
 # and so is every target that needs it.
-modules=(CKeyGateSystem KeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer KeyGateChat KeyGateFTP)
+modules=(CKeyGateSystem KeyGateSystem CKeyGateCrypto KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer KeyGateChat KeyGateFTP)
 
 usage() {
     sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -61,9 +61,12 @@ stale() {
     [[ -n "$(find "$@" -newer "$product" -print -quit 2>/dev/null)" ]]
 }
 
-swift_flags=(-O -wmo -parse-as-library -swift-version 6 -enable-testing -g -I "$out/modules"
-             -Xcc "-fmodule-map-file=$out/modules/CKeyGateSystem/module.modulemap")
-system_headers="$root/Sources/CKeyGateSystem/include"
+# The C modules (CKeyGate*) are seen by Swift through a module map each.
+c_modules=(CKeyGateSystem CKeyGateCrypto)
+swift_flags=(-O -wmo -parse-as-library -swift-version 6 -enable-testing -g -I "$out/modules")
+for module in "${c_modules[@]}"; do
+    swift_flags+=(-Xcc "-fmodule-map-file=$out/modules/$module/module.modulemap")
+done
 
 # Compiles one library module into $out/modules (interface) and
 # $out/objects; the rest of the arguments are the interfaces it may import.
@@ -72,13 +75,17 @@ build_module() {
     shift
     mkdir -p "$out/modules" "$out/objects"
     local object="$out/objects/$module.o"
-    if [[ $module == CKeyGateSystem ]]; then
-        # The header (mostly static inline functions) through a module map,
-        # and the C files (ckg_open_unnamed_file needs _GNU_SOURCE) compiled
-        # here with AddressSanitizer, into one object linked like the others.
-        mkdir -p "$out/modules/CKeyGateSystem"
-        printf 'module CKeyGateSystem {\n    header "%s"\n    export *\n}\n' \
-            "$system_headers/CKeyGateSystem.h" > "$out/modules/CKeyGateSystem/module.modulemap"
+    if [[ $module == CKeyGate* ]]; then
+        # The umbrella header (in CKeyGateSystem mostly static inline
+        # functions) through a module map, and the C files (some need
+        # _GNU_SOURCE) compiled here with AddressSanitizer, into one object
+        # linked like the others. Each keeps the optimisation level
+        # Package.swift gives it, -O3 for the cryptographic kernels.
+        local headers="$root/Sources/$module/include" level=-O2
+        [[ $module == CKeyGateCrypto ]] && level=-O3
+        mkdir -p "$out/modules/$module"
+        printf 'module %s {\n    header "%s"\n    export *\n}\n' \
+            "$module" "$headers/$module.h" > "$out/modules/$module/module.modulemap"
         if ! stale "$object" "Sources/$module"; then return; fi
         echo "fuzz: compiling $module" >&2
         local sources=() source
@@ -86,7 +93,7 @@ build_module() {
         local parts=()
         for source in "${sources[@]}"; do
             parts+=("$out/objects/$module-$(basename "$source" .c).o")
-            nice -n 10 clang -O2 -g -fsanitize=address -I "$system_headers" -c "$source" -o "${parts[-1]}"
+            nice -n 10 clang "$level" -g -fsanitize=address -I "$headers" -c "$source" -o "${parts[-1]}"
         done
         ld.lld -r -o "$object" "${parts[@]}"
         return
@@ -110,8 +117,8 @@ build_target() {
         if [[ " $(target_modules "$target") " == *" $module "* ]]; then
             build_module "$module" "${interfaces[@]}"
             objects+=("$out/objects/$module.o")
-            # Modules above see CKeyGateSystem through its header.
-            if [[ $module == CKeyGateSystem ]]; then interfaces+=("Sources/CKeyGateSystem/include"); continue; fi
+            # Modules above see a C module through its headers.
+            if [[ $module == CKeyGate* ]]; then interfaces+=("Sources/$module/include"); continue; fi
             interfaces+=("$out/modules/$module.swiftmodule")
         fi
     done

@@ -1,4 +1,4 @@
-// fuzz-modules: CKeyGateSystem KeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateChat
+// fuzz-modules: CKeyGateSystem KeyGateSystem CKeyGateCrypto KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateChat
 //
 // The JSON messages of the chat service and the grant (PROTOCOL.md
 // sections 3.5 and 5) fed arbitrary bytes. Property: whatever parses,

@@ -1,4 +1,4 @@
-// fuzz-modules: CKeyGateSystem KeyGateCrypto
+// fuzz-modules: CKeyGateSystem CKeyGateCrypto KeyGateCrypto
 // fuzz-libraries: openssl
 //
 // ChaCha20-Poly1305 against OpenSSL (EVP_chacha20_poly1305) on the same

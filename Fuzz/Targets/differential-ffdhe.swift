@@ -1,4 +1,4 @@
-// fuzz-modules: CKeyGateSystem KeyGateCrypto
+// fuzz-modules: CKeyGateSystem CKeyGateCrypto KeyGateCrypto
 // fuzz-libraries: openssl
 //
 // FFDHE modular exponentiation against OpenSSL's BN_mod_exp, in the three

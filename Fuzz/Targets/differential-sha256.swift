@@ -1,4 +1,4 @@
-// fuzz-modules: CKeyGateSystem KeyGateCrypto
+// fuzz-modules: CKeyGateSystem CKeyGateCrypto KeyGateCrypto
 // fuzz-libraries: openssl
 //
 // SHA-256, HMAC-SHA256 and HKDF-SHA256 against OpenSSL (SHA256, HMAC,

@@ -1,4 +1,4 @@
-// fuzz-modules: CKeyGateSystem KeyGateCrypto
+// fuzz-modules: CKeyGateSystem CKeyGateCrypto KeyGateCrypto
 // fuzz-libraries: openssl
 //
 // X25519 against OpenSSL (EVP_PKEY_derive) on arbitrary scalars and

@@ -1,4 +1,4 @@
-// fuzz-modules: CKeyGateSystem KeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer
+// fuzz-modules: CKeyGateSystem KeyGateSystem CKeyGateCrypto KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer
 //
 // The frame reader, the server side of the control-port handshake and the
 // transport (PROTOCOL.md sections 1, 3 and 4) fed arbitrary bytes through

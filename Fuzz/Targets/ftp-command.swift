@@ -1,4 +1,4 @@
-// fuzz-modules: CKeyGateSystem KeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateFTP
+// fuzz-modules: CKeyGateSystem KeyGateSystem CKeyGateCrypto KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateFTP
 //
 // The FTP command parser and path resolver (PROTOCOL.md sections 6 and 9)
 // fed arbitrary bytes.

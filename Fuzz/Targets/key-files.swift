@@ -1,4 +1,4 @@
-// fuzz-modules: CKeyGateSystem KeyGateSystem KeyGateCrypto KeyGateNoise KeyGateKeys
+// fuzz-modules: CKeyGateSystem KeyGateSystem CKeyGateCrypto KeyGateCrypto KeyGateNoise KeyGateKeys
 //
 // The key-file parsers fed arbitrary bytes: base64, key lines, the
 // allow-list, known_hosts lines and single-key files. Beyond "no crash",

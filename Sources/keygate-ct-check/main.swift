@@ -73,6 +73,11 @@ if let brokenName {
     guard !selected.isEmpty else { fail("no check starts with \(prefixes)") }
 }
 
+// Which paths this run checks: the fast ones valgrind's synthetic CPU
+// offers, or the portable ones under KEYGATE_CPU=portable.
+say("keygate-ct-check: CPU features \(CPUFeatures.detected), enabled \(CPUFeatures.enabled); "
+    + CryptoImplementation.paths.map { "\($0.primitive) \($0.path)" }.joined(separator: ", "))
+
 var leaking: [String] = []
 var failing: [String] = []
 for check in selected {

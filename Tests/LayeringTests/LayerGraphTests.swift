@@ -17,7 +17,8 @@ struct LayerGraphTests {
         return [
             "CKeyGateSystem": [],
             "KeyGateSystem": ["CKeyGateSystem"],
-            "KeyGateCrypto": ["CKeyGateSystem"],
+            "CKeyGateCrypto": [],
+            "KeyGateCrypto": ["CKeyGateSystem", "CKeyGateCrypto"],
             "KeyGateNoise": ["KeyGateCrypto"],
             "KeyGateKeys": ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise"],
             "KeyGateSockets": base,

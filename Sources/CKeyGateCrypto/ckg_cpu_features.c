@@ -1,0 +1,48 @@
+#include "ckg_cpu_features.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+/// XCR0, the state components the operating system saves on a context
+/// switch (xgetbv with ECX = 0). Read only when CPUID reports OSXSAVE.
+static uint64_t read_xcr0(void) {
+    uint32_t low, high;
+    __asm__ volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+    return ((uint64_t)high << 32) | low;
+}
+
+uint32_t ckg_cpu_features(void) {
+    unsigned int eax, ebx, ecx, edx;
+    if (__get_cpuid_max(0, 0) < 7) {
+        return 0;
+    }
+    __cpuid(1, eax, ebx, ecx, edx);
+    const int ssse3 = (ecx >> 9) & 1, sse41 = (ecx >> 19) & 1;
+    const int osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1;
+    // XMM (bit 1) and YMM (bit 2) state saved by the kernel.
+    const int ymmSaved = osxsave && (read_xcr0() & 6) == 6;
+
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    uint32_t features = 0;
+    if (avx && ymmSaved && ((ebx >> 5) & 1)) {
+        features |= CKG_CPU_AVX2;
+    }
+    if ((ebx >> 8) & 1) {
+        features |= CKG_CPU_BMI2;
+    }
+    if ((ebx >> 19) & 1) {
+        features |= CKG_CPU_ADX;
+    }
+    if (((ebx >> 29) & 1) && ssse3 && sse41) {
+        features |= CKG_CPU_SHA;
+    }
+    return features;
+}
+
+#else
+
+uint32_t ckg_cpu_features(void) {
+    return 0;
+}
+
+#endif

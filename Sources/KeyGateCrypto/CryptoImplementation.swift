@@ -1,0 +1,15 @@
+/// Which code path each primitive takes in this process, for `keygate
+/// speed` and the logs: "portable" or the name of the fast path that
+/// `CPUFeatures.enabled` selected.
+public enum CryptoImplementation {
+    /// Each primitive with the path it uses, in a fixed order.
+    public static var paths: [(primitive: String, path: String)] {
+        [
+            ("chacha20", "portable"),
+            ("poly1305", "portable"),
+            ("sha256", "portable"),
+            ("x25519", "portable"),
+            ("ffdhe", "portable"),
+        ]
+    }
+}

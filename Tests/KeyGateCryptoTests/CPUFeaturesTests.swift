@@ -1,0 +1,36 @@
+import Testing
+@testable import KeyGateCrypto
+
+struct CPUFeaturesTests {
+    static let all: CPUFeatures = [.avx2, .bmi2, .adx, .sha]
+
+    @Test func unsetOrNativeKeepsWhatTheCPUHas() {
+        #expect(CPUFeatures.selected(detected: Self.all, setting: nil) == Self.all)
+        #expect(CPUFeatures.selected(detected: Self.all, setting: "") == Self.all)
+        #expect(CPUFeatures.selected(detected: [.bmi2], setting: "native") == [.bmi2])
+    }
+
+    @Test func portableTurnsEveryFeatureOff() {
+        #expect(CPUFeatures.selected(detected: Self.all, setting: "portable").isEmpty)
+    }
+
+    @Test(arguments: ["Portable", "portabel", "avx2", "yes"])
+    func anyOtherValueFailsSafeToPortable(setting: String) {
+        #expect(CPUFeatures.selected(detected: Self.all, setting: setting).isEmpty)
+    }
+
+    @Test func enabledNeverExceedsDetected() {
+        #expect(CPUFeatures.detected.isSuperset(of: CPUFeatures.enabled))
+    }
+
+    @Test func descriptionNamesEachFeature() {
+        #expect(Self.all.description == "avx2,bmi2,adx,sha")
+        #expect(CPUFeatures().description == "none")
+    }
+
+    #if !arch(x86_64)
+    @Test func otherArchitecturesReportNoFeatures() {
+        #expect(CPUFeatures.detected.isEmpty)
+    }
+    #endif
+}
