@@ -84,7 +84,7 @@ let package = Package(
         layer("KeyGateSockets", dependencies: ["CKeyGateSystem", "KeyGateSystem"]),
         layer("KeyGateChannel", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets"]),
         layer("KeyGateServer", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel"]),
-        layer("KeyGateChat", dependencies: ["KeyGateSystem", "KeyGateChannel"]),
+        layer("KeyGateChat", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateChannel"]),
         layer("KeyGateFTP", dependencies: ["KeyGateSystem", "CKeyGateSystem", "KeyGateChannel", "KeyGateSockets"]),
         layer("KeyGateClient", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateChat", "KeyGateFTP"]),
         .executableTarget(

@@ -1,33 +1,77 @@
 import KeyGateSystem
 import KeyGateChannel
 
-/// The chat service (PROTOCOL.md section 5): one room, every `say`
-/// delivered to every member in one server-wide order.
+/// The chat service: protocol v2 section 5 and KeyGate's extensions
+/// (PROTOCOL.md, "Chat extensions"): rooms, private messages, history,
+/// flood control and a transcript hash chain per room.
 public final class ChatService: GateService {
     public let name = KeyGateWire.chatService
-    private let room: ChatRoom
-    private let outboxCapacity: Int
-    private let maximumRequestByteCount: Int
-    /// How long a member that fell too far behind gets to read the reason
-    /// before its connection is closed anyway.
+    public let configuration: ChatConfiguration
+    private let hub: ChatHub
+    private let chatLog: ChatLog?
+    /// Syncs the chat log every second; ended at shutdown.
+    private let syncTask: Task<Void, Never>?
+    /// How long a member that is disconnected (too far behind, flooding)
+    /// gets to read the reason before its connection is closed anyway.
     static let farewellGrace: Duration = .seconds(2)
 
+    /// A chat whose history lives in memory only (`configuration.logPath`
+    /// is ignored: use `start` for a chat log).
+    public convenience init(configuration: ChatConfiguration = ChatConfiguration(), log: Log) {
+        self.init(configuration: configuration, log: log, chatLog: nil, restored: .init())
+    }
+
+    /// A chat with the given limits and no chat log.
     /// - Parameters:
     ///   - outboxCapacity: messages that may wait for one member before it
     ///     is disconnected as too far behind.
     ///   - maximumRequestByteCount: larger requests get an error reply.
-    public init(log: Log, outboxCapacity: Int = 4096, maximumRequestByteCount: Int = 16 * 1024) {
-        room = ChatRoom(log: log)
-        self.outboxCapacity = outboxCapacity
-        self.maximumRequestByteCount = maximumRequestByteCount
+    public convenience init(log: Log, outboxCapacity: Int, maximumRequestByteCount: Int = 16 * 1024) {
+        var configuration = ChatConfiguration()
+        configuration.outboxCapacity = outboxCapacity
+        configuration.maximumRequestByteCount = maximumRequestByteCount
+        self.init(configuration: configuration, log: log)
+    }
+
+    private init(configuration: ChatConfiguration, log: Log, chatLog: ChatLog?, restored: ChatLog.Contents) {
+        self.configuration = configuration
+        self.chatLog = chatLog
+        hub = ChatHub(configuration: configuration, log: log, chatLog: chatLog, restored: restored)
+        syncTask = chatLog.map { chatLog in Task { await chatLog.syncEverySecond() } }
+    }
+
+    /// The chat service, with its history reloaded from
+    /// `configuration.logPath` when set.
+    /// - Throws: when the chat log cannot be read or opened for appending.
+    public static func start(configuration: ChatConfiguration, log: Log) async throws -> ChatService {
+        guard let path = configuration.logPath else { return ChatService(configuration: configuration, log: log) }
+        let (chatLog, contents) = try await ChatLog.open(path: path, historyCount: configuration.historyCount, log: log)
+        let messages = contents.rooms.values.reduce(0) { $0 + $1.history.count }
+        log.info("chat log loaded", [
+            "path": path, "rooms": "\(contents.rooms.count)", "history": "\(messages)",
+            "skipped_lines": "\(contents.skippedLines)", "broken_links": "\(contents.brokenLinks)",
+        ])
+        if contents.skippedLines > 0 {
+            log.warning("chat log had lines that are not messages (a torn last line after a crash?); skipped", [
+                "path": path, "lines": "\(contents.skippedLines)",
+            ])
+        }
+        return ChatService(configuration: configuration, log: log, chatLog: chatLog, restored: contents)
     }
 
     public func serve(_ context: ServiceContext) async {
-        let outbox = ChatOutbox(capacity: outboxCapacity)
-        let member = await room.join(name: context.peer.name, outbox: outbox)
+        let outbox = ChatOutbox(capacity: configuration.outboxCapacity)
+        let member = await hub.join(context.peer, outbox: outbox)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await Self.write(outbox, to: context.channel) }
-            group.addTask { await self.read(context, member: member) }
+            group.addTask {
+                if await self.read(context, member: member) {
+                    // Disconnected with a reason: let it reach the client.
+                    try? await withDeadline(.now + Self.farewellGrace, while: "sending the reason for a disconnect") {
+                        await outbox.delivered.wait()
+                    }
+                }
+            }
             group.addTask {
                 await outbox.waitForOverflow()
                 guard !Task.isCancelled else { return }
@@ -39,15 +83,19 @@ public final class ChatService: GateService {
             await group.next()
             group.cancelAll()
         }
-        await room.leave(member)
+        await hub.leave(member)
     }
 
     public func prepareForShutdown() async {
-        let outboxes = await room.closeAll(notice: .error("server is shutting down"))
+        let outboxes = await hub.closeAll(notice: .error("server is shutting down"))
         // Give the writers a moment to deliver the notice: shutdown must
         // finish within two seconds whatever the clients do.
         try? await withDeadline(.now + .milliseconds(500), while: "telling chat members about the shutdown") {
             for outbox in outboxes { await outbox.delivered.wait() }
+        }
+        if let syncTask {
+            syncTask.cancel()
+            await syncTask.value
         }
     }
 
@@ -60,7 +108,7 @@ public final class ChatService: GateService {
         defer { outbox.delivered.open() }
         while true {
             // A broadcast wakes every member's writer at once; letting the
-            // other ready tasks run first (the room, the other writers, the
+            // other ready tasks run first (the hub, the other writers, the
             // handshakes) lets this outbox fill, so a busy room costs one
             // write per batch rather than one per message. When nothing
             // else is ready this returns at once.
@@ -74,31 +122,37 @@ public final class ChatService: GateService {
         }
     }
 
-    /// Handles the member's requests until it leaves.
-    private func read(_ context: ServiceContext, member: Int) async {
+    /// Handles the member's requests until it leaves. Returns true when
+    /// the hub disconnected it with a reason still to be delivered.
+    private func read(_ context: ServiceContext, member: Int) async -> Bool {
         while true {
             let request: [UInt8]
             do {
-                guard let received = try await context.channel.receive() else { return }
+                guard let received = try await context.channel.receive() else { return false }
                 request = received
             } catch {
                 if !(error is CancellationError) {
                     context.log.info("chat session ended", ["reason": "\(error)"])
                 }
-                return
+                return false
             }
-            guard request.count <= maximumRequestByteCount else {
-                await room.send(.error("message too long"), to: member)
+            guard request.count <= configuration.maximumRequestByteCount else {
+                await hub.send(.error("message too long", refused: "say"), to: member)
                 continue
             }
+            let parsed: ChatRequest
             do {
-                switch try ChatRequest(parsing: request) {
-                case let .say(text): await room.say(text, from: member)
-                case .who: await room.who(for: member)
-                case .bye: return
-                }
+                parsed = try ChatRequest(parsing: request)
             } catch {
-                await room.send(.error(error.description), to: member)
+                await hub.send(.error(error.description), to: member)
+                continue
+            }
+            switch await hub.handle(parsed, from: member) {
+            case .proceed: continue
+            case .leave: return false
+            case let .disconnect(reason):
+                context.log.warning("chat member disconnected", ["reason": reason])
+                return true
             }
         }
     }

@@ -3,12 +3,14 @@ import KeyGateChannel
 import KeyGateChat
 
 /// The `keygate chat` client: sends what the user types, prints what the
-/// room says.
+/// rooms say.
 ///
-/// Scripted (stdin not a terminal): every line is a `say` (empty lines are
-/// skipped), `/who` and `/quit` are commands; at the end of input the client
-/// waits until each of its messages has come back as a receipt, then says
-/// bye and exits 0 (5 if the receipts are not all back within the timeout).
+/// Scripted (stdin not a terminal): every line is said in the current room
+/// (empty lines are skipped), lines starting with `/` are commands; at the
+/// end of input the client waits until each of its messages has come back
+/// as a receipt (or was refused), then, with `--json`, prints the
+/// transcript head of every room it is in, says bye and exits 0 (5 if the
+/// receipts are not all back within the timeout).
 public enum ChatClient {
     public struct Options: Sendable {
         /// Print each received JSON message as one line instead of text.
@@ -17,12 +19,45 @@ public enum ChatClient {
         public var receiptTimeout: Duration
         /// Use the terminal line editor.
         public var interactive: Bool
+        /// Show the server's time before each message.
+        public var timestamps: Bool
+        /// Ring the terminal bell on a private message or a mention (only
+        /// when interactive).
+        public var bell: Bool
 
-        public init(json: Bool = false, receiptTimeout: Duration = .seconds(30), interactive: Bool = false) {
+        public init(
+            json: Bool = false, receiptTimeout: Duration = .seconds(30), interactive: Bool = false,
+            timestamps: Bool = false, bell: Bool = true
+        ) {
             self.json = json
             self.receiptTimeout = receiptTimeout
             self.interactive = interactive
+            self.timestamps = timestamps
+            self.bell = bell
         }
+    }
+
+    /// Every command, as `/help` lists them.
+    public static let commands: [(usage: String, help: String)] = [
+        ("/join ROOM", "enter ROOM (created if new) and talk there"),
+        ("/part [ROOM]", "leave ROOM (default: the current one) and go back to the previous"),
+        ("/rooms", "list the rooms and how many are in each"),
+        ("/who [ROOM]", "who is in ROOM (default: the current one)"),
+        ("/msg NAME TEXT", "a private message to every session of NAME"),
+        ("/reply TEXT", "a private message to whoever last wrote to you privately"),
+        ("/me ACTION", "say an action: * you ACTION"),
+        ("/away [REASON]", "mark yourself away (shown in /who and /whois)"),
+        ("/back", "you are back"),
+        ("/whois NAME", "NAME's key fingerprint, since when connected, rooms"),
+        ("/verify [ROOM]", "the room's transcript head: compare it with others"),
+        ("/nick", "names come from the server's allow-list and cannot change"),
+        ("/help", "this list"),
+        ("/quit", "leave (also Ctrl-D)"),
+    ]
+
+    /// `commands` as aligned lines: `/join ROOM       enter ROOM ...`.
+    public static var helpLines: [String] {
+        commands.map { $0.usage.padding(16) + $0.help }
     }
 
     /// Runs the chat over `session` until the input ends or the user quits.
@@ -79,14 +114,20 @@ public enum ChatClient {
             if options.json {
                 Console.shared.out(String(decoding: message, as: UTF8.self))
             } else if let event {
-                if let editor { await editor.show(event.displayLine) } else { Console.shared.out(event.displayLine) }
+                let line = event.displayLine(timestamps: options.timestamps)
+                if let editor {
+                    await editor.show(line)
+                    if options.bell, await state.calls(for: event) { Console.shared.outRaw("\u{07}") }
+                } else {
+                    Console.shared.out(line)
+                }
             }
             if let event { await state.observe(event) }
         }
     }
 
     /// What to do after one input line.
-    private enum LineOutcome {
+    enum LineOutcome {
         case next
         case quit
     }
@@ -98,12 +139,13 @@ public enum ChatClient {
     ) async -> ExitStatus? {
         do {
             var quit = false
+            let output = ChatOutput(editor: editor)
             if let editor {
                 // Keystrokes go through the line editor, which echoes them.
                 typing: for await chunk in StandardInput.chunks() {
                     for input in await editor.feed(chunk) {
                         guard case let .line(line) = input,
-                              try await handle(line, session: session, state: state, editor: editor) == .next
+                              try await handle(line, session: session, state: state, output: output) == .next
                         else {
                             quit = input != .endOfInput
                             break typing
@@ -112,7 +154,7 @@ public enum ChatClient {
                 }
             } else {
                 for await line in StandardInput.lines() {
-                    if try await handle(line, session: session, state: state, editor: nil) == .quit {
+                    if try await handle(line, session: session, state: state, output: output) == .quit {
                         quit = true
                         break
                     }
@@ -125,6 +167,9 @@ public enum ChatClient {
                     Console.shared.err("keygate chat: \(missing) message(s) not confirmed by the server within \(options.receiptTimeout)")
                     return .unreachable
                 }
+                if options.json && editor == nil {
+                    try await printHeads(session, state: state, timeout: options.receiptTimeout)
+                }
             }
             return try await sayBye(session, state: state)
         } catch {
@@ -134,31 +179,87 @@ public enum ChatClient {
         }
     }
 
-    /// Sends what one input line asks for: a command, or a `say`.
-    private static func handle(
-        _ line: String, session: GateSession, state: ChatClientState, editor: TerminalLineEditor?
+    /// Asks for the transcript head of every room the client is in; the
+    /// receiver prints them as they come.
+    private static func printHeads(_ session: GateSession, state: ChatClientState, timeout: Duration) async throws {
+        let rooms = await state.rooms
+        await state.expectHeads(rooms)
+        for room in rooms {
+            try await session.channel.send(ChatRequest.verify(room: room).json.bytes)
+        }
+        _ = await state.waitForHeads(timeout: timeout)
+    }
+
+    /// Sends what one input line asks for: a command, or a `say` in the
+    /// current room.
+    static func handle(
+        _ line: String, session: GateSession, state: ChatClientState, output: ChatOutput
     ) async throws -> LineOutcome {
         if line.isEmpty { return .next }
-        if line.hasPrefix("/") {
-            switch line {
-            case "/quit":
-                return .quit
-            case "/who":
-                try await session.channel.send(ChatRequest.who.json.bytes)
-            default:
-                let notice = "unknown command \(line); commands: /who, /quit"
-                if let editor { await editor.show("! " + notice) } else { Console.shared.err(notice) }
+        guard line.hasPrefix("/") else {
+            try await say(.say(line, room: await state.currentRoom), text: line, session: session, state: state, output: output)
+            return .next
+        }
+        let command = ChatCommandLine(line)
+        let current = await state.currentRoom
+        switch command.name {
+        case "quit", "exit":
+            return .quit
+        case "help":
+            for line in helpLines { await output.notice(line) }
+        case "nick":
+            await output.notice("names cannot change: yours is \(session.name), the name the server's allow-list gives your key")
+        case "join":
+            guard let room = command.argument else { await output.notice("usage: /join ROOM"); break }
+            switch ChatRoomName.validated(room) {
+            case let .failure(problem): await output.notice(problem.description)
+            case let .success(name):
+                await state.switchTo(name)
+                try await session.channel.send(ChatRequest.join(name).json.bytes)
             }
-            return .next
+        case "part":
+            guard let room = command.argument ?? current else { await output.notice("you are in no room"); break }
+            try await session.channel.send(ChatRequest.part(room).json.bytes)
+        case "rooms":
+            try await session.channel.send(ChatRequest.rooms.json.bytes)
+        case "who":
+            try await session.channel.send(ChatRequest.who(room: command.argument ?? current).json.bytes)
+        case "verify":
+            try await session.channel.send(ChatRequest.verify(room: command.argument ?? current).json.bytes)
+        case "msg", "query":
+            guard let (name, text) = command.nameAndText else { await output.notice("usage: /msg NAME TEXT"); break }
+            try await say(.privateMessage(to: name, text: text), text: text, session: session, state: state, output: output)
+        case "reply", "r":
+            guard let name = await state.lastPrivateSender else { await output.notice("no private message to reply to yet"); break }
+            guard let text = command.argument else { await output.notice("usage: /reply TEXT"); break }
+            try await say(.privateMessage(to: name, text: text), text: text, session: session, state: state, output: output)
+        case "me":
+            guard let text = command.argument else { await output.notice("usage: /me ACTION"); break }
+            try await say(.me(text, room: current), text: text, session: session, state: state, output: output)
+        case "away":
+            try await session.channel.send(ChatRequest.away(command.argument).json.bytes)
+        case "back":
+            try await session.channel.send(ChatRequest.back.json.bytes)
+        case "whois":
+            guard let name = command.argument else { await output.notice("usage: /whois NAME"); break }
+            try await session.channel.send(ChatRequest.whois(name).json.bytes)
+        default:
+            await output.notice("unknown command /\(command.name); /help lists the commands")
         }
-        let request = ChatRequest.say(line).json.bytes
-        guard request.count <= KeyGateWire.maximumPlaintextByteCount else {
-            Console.shared.err("keygate chat: line of \(line.utf8.count) bytes is too long to send; skipped")
-            return .next
-        }
-        await state.expectReceipt(for: line)
-        try await session.channel.send(request)
         return .next
+    }
+
+    /// Sends a message that the server confirms with a receipt.
+    private static func say(
+        _ request: ChatRequest, text: String, session: GateSession, state: ChatClientState, output: ChatOutput
+    ) async throws {
+        let bytes = request.json.bytes
+        guard bytes.count <= KeyGateWire.maximumPlaintextByteCount else {
+            await output.notice("line of \(text.utf8.count) bytes is too long to send; skipped")
+            return
+        }
+        await state.expectReceipt(for: text)
+        try await session.channel.send(bytes)
     }
 
     private static func sayBye(_ session: GateSession, state: ChatClientState) async throws -> ExitStatus {
@@ -168,51 +269,41 @@ public enum ChatClient {
     }
 }
 
-/// What the chat client remembers: the messages it said that have not come
-/// back yet, in order.
-actor ChatClientState {
-    let myName: String
-    private var pending: [String] = []
-    private var pendingStart = 0
-    /// Opened when the last pending message is confirmed, once someone waits.
-    private var allConfirmed: Latch?
-    private(set) var saidBye = false
+/// Where the client's own notices go: above the prompt when interactive,
+/// to standard error when scripted (standard output is the chat).
+struct ChatOutput: Sendable {
+    let editor: TerminalLineEditor?
 
-    init(myName: String) {
-        self.myName = myName
+    func notice(_ text: String) async {
+        if let editor { await editor.show("* " + text) } else { Console.shared.err(text) }
+    }
+}
+
+/// One `/command arguments` line, split.
+struct ChatCommandLine {
+    let name: String
+    /// Everything after the command and its space, if not empty.
+    let argument: String?
+
+    init(_ line: String) {
+        let body = line.dropFirst()
+        let space = body.firstIndex(of: " ")
+        name = String(body[..<(space ?? body.endIndex)]).lowercased()
+        let rest = space.map { body[body.index(after: $0)...].drop { $0 == " " } } ?? ""
+        argument = rest.isEmpty ? nil : String(rest)
     }
 
-    func expectReceipt(for text: String) {
-        pending.append(text)
+    /// `NAME TEXT` of `/msg`.
+    var nameAndText: (String, String)? {
+        guard let argument, let space = argument.firstIndex(of: " ") else { return nil }
+        let text = argument[argument.index(after: space)...].drop { $0 == " " }
+        return text.isEmpty ? nil : (String(argument[..<space]), String(text))
     }
+}
 
-    var missingReceipts: Int { pending.count - pendingStart }
-
-    func markBye() {
-        saidBye = true
-    }
-
-    /// A message from us with the oldest pending text is its receipt; a
-    /// "message too long" error answers the oldest pending say.
-    func observe(_ event: ChatEvent) {
-        guard pendingStart < pending.count else { return }
-        switch event {
-        case let .message(from, text, _) where from == myName && text == pending[pendingStart]:
-            pendingStart += 1
-        case .error("message too long"):
-            pendingStart += 1
-        default:
-            return
-        }
-        if pendingStart == pending.count { allConfirmed?.open() }
-    }
-
-    /// Waits until every pending message is confirmed; false on timeout.
-    func waitForReceipts(timeout: Duration) async -> Bool {
-        if pendingStart == pending.count { return true }
-        let latch = Latch()
-        allConfirmed = latch
-        try? await withDeadline(.now + timeout, while: "waiting for receipts") { await latch.wait() }
-        return pendingStart == pending.count
+extension String {
+    /// The string padded with spaces to at least `width` characters.
+    func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
     }
 }

@@ -53,14 +53,21 @@ public actor TerminalLineEditor {
 
     /// Feeds keystrokes; returns the lines completed (and `.endOfInput` for
     /// Ctrl-C, or Ctrl-D on an empty line).
+    ///
+    /// Editing keys: Left/Right move, Up/Down walk the lines entered
+    /// before, Home/Ctrl-A and End/Ctrl-E jump, Backspace and Delete erase,
+    /// Ctrl-U erases the line, Ctrl-W the word before the cursor.
     public func feed(_ bytes: [UInt8]) -> [Input] {
         var results: [Input] = []
         for byte in bytes {
             if !pendingEscape.isEmpty || byte == 0x1b {
-                // Skip escape sequences (arrow keys and the like).
                 pendingEscape.append(byte)
-                if pendingEscape.count > 1 && (0x40...0x7e).contains(byte) && !(pendingEscape.count == 2 && byte == UInt8(ascii: "[")) {
+                let complete = pendingEscape.count > 1 && (0x40...0x7e).contains(byte)
+                    && !(pendingEscape.count == 2 && (byte == UInt8(ascii: "[") || byte == UInt8(ascii: "O")))
+                if complete {
+                    let sequence = pendingEscape
                     pendingEscape.removeAll()
+                    apply(escape: sequence)
                 }
                 if pendingEscape.count > 16 { pendingEscape.removeAll() }
                 continue
@@ -68,28 +75,33 @@ public actor TerminalLineEditor {
             switch byte {
             case 0x0d, 0x0a:
                 let line = String(String.UnicodeScalarView(buffer))
+                remember(line)
                 buffer.removeAll()
+                cursor = 0
                 Console.shared.outRaw("\r\u{1B}[K")
                 results.append(.line(line))
                 redraw()
             case 0x03:
                 results.append(.endOfInput)
             case 0x04:
-                if buffer.isEmpty { results.append(.endOfInput) }
+                if buffer.isEmpty { results.append(.endOfInput) } else { edit { self.deleteForward() } }
+            case 0x01:
+                edit { self.cursor = 0 }
+            case 0x05:
+                edit { self.cursor = self.buffer.count }
             case 0x7f, 0x08:
-                if !buffer.isEmpty {
-                    buffer.removeLast()
-                    redraw()
-                }
+                edit { self.deleteBackward() }
             case 0x15:
-                buffer.removeAll()
-                redraw()
+                edit { self.buffer.removeAll(); self.cursor = 0 }
+            case 0x17:
+                edit { self.deleteWordBackward() }
             case 0x00..<0x20:
                 continue
             default:
                 pendingUTF8.append(byte)
                 if let text = String(validating: pendingUTF8, as: UTF8.self) {
-                    buffer.append(contentsOf: text.unicodeScalars)
+                    buffer.insert(contentsOf: text.unicodeScalars, at: cursor)
+                    cursor += text.unicodeScalars.count
                     pendingUTF8.removeAll()
                     redraw()
                 } else if pendingUTF8.count >= 4 {
@@ -100,7 +112,83 @@ public actor TerminalLineEditor {
         return results
     }
 
+    /// The line being typed and the cursor within it, for tests.
+    var editing: (text: String, cursor: Int) {
+        (String(String.UnicodeScalarView(buffer)), cursor)
+    }
+
+    /// The lines entered, oldest first, at most `historyLimit`.
+    private var history: [String] = []
+    /// Where Up/Down is in `history` (history.count: the new line).
+    private var historyIndex = 0
+    /// What was being typed before Up was pressed.
+    private var draft: [Unicode.Scalar] = []
+    private var cursor = 0
+    static let historyLimit = 500
+
+    private func remember(_ line: String) {
+        if !line.isEmpty && history.last != line {
+            history.append(line)
+            if history.count > Self.historyLimit { history.removeFirst() }
+        }
+        historyIndex = history.count
+        draft.removeAll()
+    }
+
+    private func apply(escape sequence: [UInt8]) {
+        // CSI or SS3 sequences: ESC [ A, ESC O A, ESC [ 3 ~ and the like.
+        let text = String(decoding: sequence.dropFirst(), as: UTF8.self)
+        switch text {
+        case "[A", "OA": recall(-1)
+        case "[B", "OB": recall(+1)
+        case "[C", "OC": edit { self.cursor = min(self.buffer.count, self.cursor + 1) }
+        case "[D", "OD": edit { self.cursor = max(0, self.cursor - 1) }
+        case "[H", "OH", "[1~", "[7~": edit { self.cursor = 0 }
+        case "[F", "OF", "[4~", "[8~": edit { self.cursor = self.buffer.count }
+        case "[3~": edit { self.deleteForward() }
+        default: break
+        }
+    }
+
+    /// Up (-1) and Down (+1) through the lines entered before.
+    private func recall(_ step: Int) {
+        let target = historyIndex + step
+        guard target >= 0, target <= history.count else { return }
+        if historyIndex == history.count { draft = buffer }
+        historyIndex = target
+        buffer = target == history.count ? draft : Array(history[target].unicodeScalars)
+        cursor = buffer.count
+        redraw()
+    }
+
+    private func edit(_ change: () -> Void) {
+        change()
+        redraw()
+    }
+
+    private func deleteBackward() {
+        guard cursor > 0 else { return }
+        buffer.remove(at: cursor - 1)
+        cursor -= 1
+    }
+
+    private func deleteForward() {
+        guard cursor < buffer.count else { return }
+        buffer.remove(at: cursor)
+    }
+
+    private func deleteWordBackward() {
+        var start = cursor
+        while start > 0 && buffer[start - 1] == " " { start -= 1 }
+        while start > 0 && buffer[start - 1] != " " { start -= 1 }
+        buffer.removeSubrange(start..<cursor)
+        cursor = start
+    }
+
     private func redraw() {
-        Console.shared.outRaw("\r\u{1B}[K" + prompt + String(String.UnicodeScalarView(buffer)))
+        let line = String(String.UnicodeScalarView(buffer))
+        let after = buffer.count - cursor
+        // The cursor goes back over what follows it on the line.
+        Console.shared.outRaw("\r\u{1B}[K" + prompt + line + (after > 0 ? "\u{1B}[\(after)D" : ""))
     }
 }

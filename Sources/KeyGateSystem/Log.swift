@@ -178,8 +178,8 @@ public final class Log: Sendable {
         return result + "\""
     }
 
-    /// The current UTC time as `2026-11-26T19:40:00.123Z`.
-    static func timestamp() -> String {
+    /// The current UTC time as `2026-11-26T19:40:00.123Z` (RFC 3339).
+    public static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var seconds = now.tv_sec

@@ -11,11 +11,21 @@ import Testing
 struct ChatServiceTests {
     static func server(
         outboxCapacity: Int = 4096, maximumRequestByteCount: Int = 16 * 1024,
+        chat: (inout ChatConfiguration) -> Void = { _ in },
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> TestServer {
-        try await TestServer.start(services: [ChatService(
-            log: Log(level: .error, destination: .memory), outboxCapacity: outboxCapacity,
-            maximumRequestByteCount: maximumRequestByteCount)], configure: configure)
+        var configuration = ChatConfiguration()
+        configuration.outboxCapacity = outboxCapacity
+        configuration.maximumRequestByteCount = maximumRequestByteCount
+        chat(&configuration)
+        return try await TestServer.start(services: [ChatService(
+            configuration: configuration, log: Log(level: .error, destination: .memory))], configure: configure)
+    }
+
+    /// The message parts tests compare: who, what, where in the room.
+    static func said(_ event: ChatEvent?) -> String? {
+        guard case let .message(message)? = event else { return nil }
+        return "\(message.from):\(message.text):\(message.seq)"
     }
 
     /// Reads events until `predicate` holds for one; returns all read.
@@ -32,7 +42,8 @@ struct ChatServiceTests {
     }
 
     @Test func everyMemberSeesEveryMessageInTheSameOrder() async throws {
-        let server = try await Self.server()
+        // Each sends 30 at once: more than the default flood burst.
+        let server = try await Self.server(chat: { $0.ratePerSecond = 0 })
         let names = ["alice", "bob", "carol"]
         var sessions: [GateSession] = []
         for name in names {
@@ -52,10 +63,10 @@ struct ChatServiceTests {
                     var lastSeq = 0
                     while seen.count < perClient * names.count {
                         let events = try await Self.events(from: session) { if case .message = $0 { return true }; return false }
-                        for case let .message(_, text, seq) in events {
-                            #expect(seq > lastSeq, "seq increases")
-                            lastSeq = seq
-                            seen.append("\(seq):\(text)")
+                        for case let .message(message) in events {
+                            #expect(message.seq > lastSeq, "seq increases")
+                            lastSeq = message.seq
+                            seen.append("\(message.seq):\(message.text)")
                         }
                     }
                     return seen
@@ -75,7 +86,7 @@ struct ChatServiceTests {
     @Test func twoHundredClientsAtOnce() async throws {
         // All 200 come from 127.0.0.1, more handshakes at once than one
         // address may have by default.
-        let server = try await Self.server { $0.sourceLimits.handshakesInProgress = 256 }
+        let server = try await Self.server(configure: { $0.sourceLimits.handshakesInProgress = 256 })
         let options = try await server.clients(200)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for option in options {
@@ -83,12 +94,11 @@ struct ChatServiceTests {
                     let session = try await GateClient.connect(option)
                     try await session.channel.send(ChatRequest.say("hello from \(session.name)").json.bytes)
                     let events = try await Self.events(from: session) {
-                        if case let .message(from, _, _) = $0 { return from == session.name }
+                        if case let .message(message) = $0 { return message.from == session.name }
                         return false
                     }
-                    #expect(events.last == .message(from: session.name, text: "hello from \(session.name)", seq: events.last.flatMap {
-                        if case let .message(_, _, seq) = $0 { return seq } else { return nil }
-                    } ?? 0))
+                    guard case let .message(message)? = events.last else { Issue.record("no receipt"); return }
+                    #expect((message.from, message.text) == (session.name, "hello from \(session.name)"))
                     await session.channel.close()
                 }
             }
@@ -127,9 +137,9 @@ struct ChatServiceTests {
         #expect(try await Self.events(from: alice) { _ in true } == [.error("unknown type 'dance'")])
         // Over the request size limit (16 KiB).
         try await alice.channel.send(ChatRequest.say(String(repeating: "x", count: 20_000)).json.bytes)
-        #expect(try await Self.events(from: alice) { _ in true } == [.error("message too long")])
+        #expect(try await Self.events(from: alice) { _ in true } == [.error("message too long", refused: "say")])
         try await alice.channel.send(ChatRequest.say("still here").json.bytes)
-        #expect(try await Self.events(from: alice) { _ in true } == [.message(from: "alice", text: "still here", seq: 1)])
+        #expect(Self.said(try await Self.events(from: alice) { _ in true }.first) == "alice:still here:1")
         await alice.channel.close()
         await server.stopAndRemove()
     }
@@ -144,9 +154,9 @@ struct ChatServiceTests {
         // as \u007f, six bytes each: the msg would be 120 KB.
         let request = Array(#"{"type":"say","text":""#.utf8) + [UInt8](repeating: 0x7f, count: 20_000) + Array(#""}"#.utf8)
         try await alice.channel.send(request)
-        #expect(try await Self.events(from: alice) { _ in true } == [.error("message too long")])
+        #expect(try await Self.events(from: alice) { _ in true } == [.error("message too long", refused: "say")])
         try await alice.channel.send(ChatRequest.say("short").json.bytes)
-        #expect(try await Self.events(from: alice) { _ in true } == [.message(from: "alice", text: "short", seq: 1)])
+        #expect(Self.said(try await Self.events(from: alice) { _ in true }.first) == "alice:short:1")
         await alice.channel.close()
         await server.stopAndRemove()
     }
@@ -154,7 +164,7 @@ struct ChatServiceTests {
     /// A member that stops reading is disconnected with a reason once its
     /// queue is full, and the room goes on for the others.
     @Test func aSlowMemberIsToldAndDisconnectedWithoutStallingTheRoom() async throws {
-        let server = try await Self.server(outboxCapacity: 50, maximumRequestByteCount: 65519)
+        let server = try await Self.server(outboxCapacity: 50, maximumRequestByteCount: 65519, chat: { $0.ratePerSecond = 0 })
         let sleeper = try await GateClient.connect(try await server.client("sleeper"))
         let talker = try await GateClient.connect(try await server.client("talker"))
         _ = try await Self.events(from: talker) { $0 == .joined("talker") }
@@ -175,7 +185,7 @@ struct ChatServiceTests {
         }
         #expect(await eventually { server.server.activeSessions == 1 }, "the sleeper's session ended")
         #expect(last?.isError == true)
-        if case let .error(text)? = last { #expect(text.hasPrefix("too far behind")) }
+        if case let .error(text, _)? = last { #expect(text.hasPrefix("too far behind")) }
         await sleeper.channel.close()
         await talker.channel.close()
         await server.stopAndRemove()

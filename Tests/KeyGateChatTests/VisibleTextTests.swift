@@ -35,18 +35,21 @@ struct VisibleTextTests {
     }
 
     @Test func namesAndTextsOfEveryEventAreShownSafely() {
-        #expect(ChatEvent.message(from: "mal\u{202E}lory", text: "\u{1B}]0;pwned\u{7}", seq: 3).displayLine
-            == "[3] mal<U+202E>lory: <U+001B>]0;pwned<U+0007>")
-        #expect(ChatEvent.joined("bo\u{200B}b").displayLine == "* bo<U+200B>b joined")
-        #expect(ChatEvent.left("\u{9B}x").displayLine == "* <U+009B>x left")
-        #expect(ChatEvent.who(["a", "b\u{2066}"]).displayLine == "* here: a, b<U+2066>")
+        #expect(ChatEventTests.message(from: "mal\u{202E}lory", text: "\u{1B}]0;pwned\u{7}", seq: 3).displayLine
+            == "[lobby 3] mal<U+202E>lory: <U+001B>]0;pwned<U+0007>")
+        #expect(ChatEvent.joined("bo\u{200B}b").displayLine == "* bo<U+200B>b joined lobby")
+        #expect(ChatEvent.left("\u{9B}x").displayLine == "* <U+009B>x left lobby")
+        #expect(ChatEvent.who(["a", "b\u{2066}"]).displayLine == "* in lobby: a, b<U+2066>")
+        #expect(ChatEvent.privateMessage(from: "e\u{202E}ve", to: "b", text: "\u{1B}[2J", time: "").displayLine
+            == "[e<U+202E>ve -> b] <U+001B>[2J")
+        #expect(ChatEvent.who(["a"], away: ["a": "\u{7}"]).displayLine == "* in lobby: a (away: <U+0007>)")
         #expect(ChatEvent.error("bad\rline").displayLine == "! bad<U+000D>line")
     }
 
     /// `--json` output keeps the exact text: the JSON itself escapes what
     /// it must.
     @Test func jsonKeepsTheExactText() throws {
-        let bytes = ChatEvent.message(from: "alice", text: "x\u{202E}y", seq: 1).json.bytes
-        #expect(try ChatEvent(parsing: bytes) == .message(from: "alice", text: "x\u{202E}y", seq: 1))
+        let bytes = ChatEventTests.message(from: "alice", text: "x\u{202E}y", seq: 1).json.bytes
+        #expect(try ChatEvent(parsing: bytes) == ChatEventTests.message(from: "alice", text: "x\u{202E}y", seq: 1))
     }
 }

@@ -30,7 +30,7 @@ struct ChatCommandTests {
         let server = try await Self.chatServer()
         let outcome = try await Self.run(try await Self.arguments(server, "alice"), input: "hello\n\nsecond line\n")
         #expect(outcome.status == 0, "\(outcome.stderr)")
-        #expect(outcome.lines == ["* alice joined", "[1] alice: hello", "[2] alice: second line"])
+        #expect(outcome.lines == ["* alice joined lobby", "[lobby 1] alice: hello", "[lobby 2] alice: second line"])
         await server.stopAndRemove()
     }
 
@@ -39,13 +39,20 @@ struct ChatCommandTests {
         let outcome = try await Self.run(try await Self.arguments(server, "bob", extra: ["--json"]), input: "/who\nhi\n")
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let lines = outcome.lines
-        try #require(lines.count == 4)
+        try #require(lines.count == 5, "\(lines)")
         let grant = try GrantReply(parsing: Array(lines[0].utf8))
         guard case let .granted(_, name, _) = grant else { Issue.record("not a grant: \(lines[0])"); return }
         #expect(name == "bob")
-        #expect(lines[1] == #"{"type":"joined","name":"bob"}"#)
-        #expect(lines[2] == #"{"type":"who","names":["bob"]}"#)
-        #expect(lines[3] == #"{"type":"msg","from":"bob","text":"hi","seq":1}"#)
+        #expect(lines[1] == #"{"type":"joined","name":"bob","room":"lobby"}"#)
+        #expect(lines[2] == #"{"type":"who","names":["bob"],"room":"lobby","away":{}}"#)
+        let said = try JSONValue.parse(Array(lines[3].utf8))
+        #expect(said["type"] == .string("msg") && said["from"] == .string("bob") && said["text"] == .string("hi"))
+        #expect(said["seq"] == .integer(1) && said["room"] == .string("lobby"))
+        // At the end of the script: the head of every room it is in, which
+        // is the hash of its last message.
+        let head = try JSONValue.parse(Array(lines[4].utf8))
+        #expect(head["type"] == .string("head") && head["room"] == .string("lobby") && head["count"] == .integer(1))
+        #expect(head["hash"] == said["hash"])
         await server.stopAndRemove()
     }
 

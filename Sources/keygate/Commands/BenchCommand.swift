@@ -181,7 +181,7 @@ struct BenchCommand: Command {
                 let marker = Array("\"bench \(index) ".utf8)
                 while let message = try? await session.channel.receive() {
                     guard Self.contains(message, marker) else { continue }
-                    if case let .message(_, text, _)? = try? ChatEvent(parsing: message) { receipts.arrived(text) }
+                    if case let .message(said)? = try? ChatEvent(parsing: message) { receipts.arrived(said.text) }
                 }
                 receipts.fail()
                 return nil

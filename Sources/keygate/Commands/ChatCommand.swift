@@ -7,28 +7,38 @@ import KeyGateServer
 struct ChatCommand: Command {
     let spec = CommandSpec(
         name: "chat",
-        summary: "Join the chat room of a KeyGate server.",
-        usage: "HOST[:PORT] [--keys DIR] [--name NAME] [--server-key PUBFILE] [--dh DH] [--json] [--timeout SECONDS]",
+        summary: "Chat on a KeyGate server: rooms, private messages, history.",
+        usage: "HOST[:PORT] [--keys DIR] [--name NAME] [--server-key PUBFILE] [--dh DH] [--json] [--timestamps] [--timeout SECONDS]",
         options: [
             .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
             .init("json", help: "Print every message from the server as one JSON line (the grant or denial first)."),
             .init("receipt-timeout", value: "SECONDS",
                   help: "At the end of scripted input, wait this long for the server to confirm every message (default 30)."),
+            .init("timestamps", help: "Show the server's time (UTC) before each message."),
+            .init("no-bell", help: "No terminal bell on a private message or a mention of your name."),
             .timeout, .traceHandshake,
         ],
         discussion: """
             Interactive when standard input is a terminal: type a line and
-            press Enter to say it; /who lists who is here; /quit (or Ctrl-D)
-            leaves. Incoming messages appear above the line being typed.
+            press Enter to say it in the current room (the one last joined;
+            everyone starts in 'lobby'). Incoming messages appear above the
+            line being typed; Up/Down recall earlier lines, Ctrl-A/E jump,
+            Ctrl-U/W erase. Commands:
+
+            \(ChatClient.helpLines.map { "  " + $0 }.joined(separator: "\n"))
 
             Scripted otherwise: each input line is said (empty lines are
             skipped), lines starting with / are commands. At the end of input
             the client waits until the server has delivered each of its
-            messages back to it, then leaves and exits 0.
+            messages back to it (or refused it), then, with --json, prints
+            the transcript head of every room it is in, leaves and exits 0.
 
-            Output: one line per event, '[seq] name: text', '* name joined',
-            '* name left', '! error'; or with --json each message as sent.
-            Logs and errors go to standard error.
+            Output: one line per event, '[room seq] name: text' ('~' before
+            seq marks history replayed on joining), '[alice -> bob] text'
+            for private messages, '* name joined room', '! error'; or with
+            --json each message as sent. Every room message carries 'hash',
+            the room's SHA-256 transcript chain: clients that print the same
+            head saw the same history. Logs and errors go to standard error.
 
             The first connection to a server records its key in
             DIR/known_hosts; later connections refuse a different key (exit 4).
@@ -56,7 +66,8 @@ struct ChatCommand: Command {
             }
             status = await ChatClient.run(session, options: ChatClient.Options(
                 json: json, receiptTimeout: .milliseconds(Int(receiptTimeout * 1000)),
-                interactive: StandardInput.isTerminal && !json))
+                interactive: StandardInput.isTerminal && !json,
+                timestamps: arguments.flag("timestamps"), bell: !arguments.flag("no-bell")))
         } catch {
             Console.shared.err("keygate chat: \(error)")
             status = error.exitStatus

@@ -22,6 +22,14 @@ struct ServeCommand: Command {
             .init("listen", value: "HOST:PORT", help: "Control port address (default 0.0.0.0:7700)."),
             .init("data-ports", value: "LO-HI", help: "Range of session data ports (default 7701-7799)."),
             .init("services", value: "LIST", help: "Services to offer, comma-separated: chat, ftp (default chat,ftp)."),
+            .init("chat-history", value: "N",
+                  help: "Messages of a room replayed to whoever joins it (default \(ChatConfiguration().historyCount); 0: none)."),
+            .init("chat-log", value: "FILE",
+                  help: "Append every room message to FILE as a JSON line and reload the history from it at start (default: history in memory only)."),
+            .init("chat-rate", value: "N",
+                  help: "Chat messages per second one member may send (default \(ChatConfiguration().ratePerSecond); 0: no limit)."),
+            .init("chat-burst", value: "N",
+                  help: "Chat messages one member may send at once before --chat-rate applies (default \(ChatConfiguration().burst))."),
             .init("ftp-root", value: "DIR", help: "Folder the FTP service serves, created if missing (default ./ftp-root)."),
             .init("ftp-home-per-client", help: "Give each client its own folder under the FTP root, named after it."),
             .init("ftp-umask", value: "MASK",
@@ -89,6 +97,7 @@ struct ServeCommand: Command {
         }
         let configuration = try makeConfiguration(arguments)
         let ftpLimits = try Self.ftpLimits(arguments)
+        let chat = try Self.chatConfiguration(arguments)
         guard let level = Log.Level(name: arguments.value("log-level") ?? "info") else {
             throw UsageError("--log-level must be debug, info, warning or error")
         }
@@ -112,7 +121,16 @@ struct ServeCommand: Command {
             }
             log.warning("allow-list", ["problem": warning.description])
         }
-        let services = try makeServices(arguments, ftpLimits: ftpLimits, log: log)
+        let services: [any GateService]
+        do {
+            services = try await makeServices(arguments, ftpLimits: ftpLimits, chat: chat, log: log)
+        } catch let error as UsageError {
+            throw error
+        } catch {
+            log.error("cannot start", ["problem": "\(error)"])
+            await log.flush()
+            return .failure
+        }
         let server: GateServer
         do {
             server = try await GateServer.start(
@@ -229,12 +247,34 @@ struct ServeCommand: Command {
         return limits
     }
 
-    private func makeServices(_ arguments: ParsedArguments, ftpLimits: FTPService.Limits, log: Log) throws -> [any GateService] {
+    /// The chat service's settings from the flags, defaults from
+    /// `ChatConfiguration`.
+    static func chatConfiguration(_ arguments: ParsedArguments) throws(UsageError) -> ChatConfiguration {
+        var chat = ChatConfiguration()
+        chat.historyCount = try arguments.integer("chat-history", default: chat.historyCount, in: 0...100_000)
+        chat.logPath = arguments.value("chat-log")
+        chat.ratePerSecond = try arguments.integer("chat-rate", default: chat.ratePerSecond, in: 0...1_000_000)
+        chat.burst = try arguments.integer("chat-burst", default: chat.burst, in: 1...1_000_000)
+        return chat
+    }
+
+    private func makeServices(
+        _ arguments: ParsedArguments, ftpLimits: FTPService.Limits, chat: ChatConfiguration, log: Log
+    ) async throws -> [any GateService] {
         let names = (arguments.value("services") ?? "chat,ftp").split(separator: ",").map { $0.trimmed() }
-        return try names.map { name throws -> any GateService in
+        var services: [any GateService] = []
+        for name in names {
+            services.append(try await makeService(name, arguments, ftpLimits: ftpLimits, chat: chat, log: log))
+        }
+        return services
+    }
+
+    private func makeService(
+        _ name: String, _ arguments: ParsedArguments, ftpLimits: FTPService.Limits, chat: ChatConfiguration, log: Log
+    ) async throws -> any GateService {
             switch name {
             case KeyGateWire.chatService:
-                return ChatService(log: log.with(["service": "chat"]))
+                return try await ChatService.start(configuration: chat, log: log.with(["service": "chat"]))
             case KeyGateWire.ftpService:
                 let root = arguments.value("ftp-root") ?? "ftp-root"
                 let service = try FTPService(root: root, homePerClient: arguments.flag("ftp-home-per-client"), limits: ftpLimits)
@@ -246,7 +286,6 @@ struct ServeCommand: Command {
             default:
                 throw UsageError("unknown service '\(name)'; available: chat, ftp")
             }
-        }
     }
 
     /// The server's key for each DH function of the accepted suites,
