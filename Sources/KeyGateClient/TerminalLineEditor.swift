@@ -12,8 +12,12 @@ public actor TerminalLineEditor {
     private var pendingEscape: [UInt8] = []
     private var pendingUTF8: [UInt8] = []
 
-    public init(prompt: String = "> ") {
+    /// Where the editor draws: the terminal, through the console.
+    private let write: @Sendable (String) -> Void
+
+    public init(prompt: String = "> ", write: @escaping @Sendable (String) -> Void = { Console.shared.outRaw($0) }) {
         self.prompt = prompt
+        self.write = write
     }
 
     /// What a chunk of keystrokes produced.
@@ -40,14 +44,14 @@ public actor TerminalLineEditor {
     /// Restores the terminal as it was.
     public func stop() {
         guard isRaw else { return }
-        Console.shared.outRaw("\r\u{1B}[K")
+        write("\r\u{1B}[K")
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &original)
         isRaw = false
     }
 
     /// Prints `line` above the prompt and redraws what is being typed.
     public func show(_ line: String) {
-        Console.shared.outRaw("\r\u{1B}[K" + line + "\r\n")
+        write("\r\u{1B}[K" + line + "\r\n")
         redraw()
     }
 
@@ -78,7 +82,7 @@ public actor TerminalLineEditor {
                 remember(line)
                 buffer.removeAll()
                 cursor = 0
-                Console.shared.outRaw("\r\u{1B}[K")
+                write("\r\u{1B}[K")
                 results.append(.line(line))
                 redraw()
             case 0x03:
@@ -113,7 +117,7 @@ public actor TerminalLineEditor {
     }
 
     /// The line being typed and the cursor within it, for tests.
-    var editing: (text: String, cursor: Int) {
+    public var editing: (text: String, cursor: Int) {
         (String(String.UnicodeScalarView(buffer)), cursor)
     }
 
@@ -189,6 +193,6 @@ public actor TerminalLineEditor {
         let line = String(String.UnicodeScalarView(buffer))
         let after = buffer.count - cursor
         // The cursor goes back over what follows it on the line.
-        Console.shared.outRaw("\r\u{1B}[K" + prompt + line + (after > 0 ? "\u{1B}[\(after)D" : ""))
+        write("\r\u{1B}[K" + prompt + line + (after > 0 ? "\u{1B}[\(after)D" : ""))
     }
 }
