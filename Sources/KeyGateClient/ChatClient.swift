@@ -219,6 +219,7 @@ public enum ChatClient {
             }
         case "part":
             guard let room = command.argument ?? current else { await output.notice("you are in no room"); break }
+            if case let .success(name) = ChatRoomName.validated(room) { await state.leave(name) }
             try await session.channel.send(ChatRequest.part(room).json.bytes)
         case "rooms":
             try await session.channel.send(ChatRequest.rooms.json.bytes)

@@ -49,6 +49,13 @@ actor ChatClientState {
         }
     }
 
+    /// Leaves `room` at once (a `/part`): lines typed next go to the
+    /// previous room, even before the server's `left` arrives.
+    func leave(_ room: String) {
+        rooms.removeAll { $0 == room }
+        if requestedRoom == room { requestedRoom = nil }
+    }
+
     /// Whether `event` calls for the user: a private message to it, or its
     /// name in someone else's message.
     func calls(for event: ChatEvent) -> Bool {

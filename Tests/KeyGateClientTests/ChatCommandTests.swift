@@ -169,6 +169,78 @@ struct ChatCommandTests {
         #expect(try await Self.run(["chat", "127.0.0.1:99999"]).status == 2)
     }
 
+    @Test func aScriptUsesRoomsPrivateMessagesActionsAndTheClientsOwnCommands() async throws {
+        let server = try await Self.chatServer()
+        let bob = try await GateClient.connect(try await server.client("bob"))
+        let script = "/join #Dev\nhello dev\n/me waves\n/msg bob psst\n/part\nback in the lobby\n/nick eve\n/help\n/dance\n"
+        let outcome = try await Self.run(try await Self.arguments(server, "alice", extra: ["--timestamps"]), input: script)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        // Each line starts with the server's time: drop it to compare.
+        let lines = outcome.lines.map { line in
+            line.first?.isNumber == true ? String(line.drop { $0 != " " }.dropFirst()) : line
+        }
+        #expect(lines == [
+            "* alice joined lobby", "* alice joined dev", "[dev 1] alice: hello dev", "[dev 2] * alice waves",
+            "[alice -> bob] psst", "* alice left dev", "[lobby 1] alice: back in the lobby",
+        ])
+        #expect(outcome.lines[2].hasPrefix("20") && outcome.lines[2].contains("Z [dev 1]"), "--timestamps: \(outcome.lines[2])")
+        // The client's own notices go to standard error.
+        #expect(outcome.stderr.contains("names cannot change: yours is alice"))
+        #expect(outcome.stderr.contains("/join ROOM") && outcome.stderr.contains("/whois NAME"))
+        #expect(outcome.stderr.contains("unknown command /dance; /help lists the commands"))
+        var received: (String, String, String)?
+        while received == nil, let message = try await bob.channel.receive(deadline: .now + .seconds(10)) {
+            if case let .privateMessage(from, to, text, _)? = try ChatEvent(parsing: message) { received = (from, to, text) }
+        }
+        #expect(received.map { "\($0.0) \($0.1) \($0.2)" } == "alice bob psst", "bob got it")
+        await bob.channel.close()
+        await server.stopAndRemove()
+    }
+
+    /// `keygate serve --chat-log` killed with SIGKILL right after a script's
+    /// messages were confirmed: a new server on the same log replays them.
+    @Test func confirmedMessagesSurviveKillMinus9WithTheChatLog() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let log = directory.appending("chat.log")
+        let listener = try TCPListener.bind(to: SocketAddress(host: "127.0.0.1", port: 0))
+        let port = listener.localAddress.port
+        await listener.close()
+        func startServer() throws -> Process {
+            let server = Process()
+            server.executableURL = KeygateBinary.executable
+            server.arguments = [
+                "serve", "--keys", directory.appending("server"), "--listen", "127.0.0.1:\(port)",
+                "--data-ports", "22950-22999", "--services", "chat", "--chat-log", log,
+            ]
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            return server
+        }
+        var server = try startServer()
+        defer { if server.isRunning { server.terminate() } }
+        let keys = KeyStore(directory: directory.appending("alice"))
+        let identity = try await onFileThread { try keys.loadOrCreateIdentity(name: "alice", algorithm: .x25519).identity }
+        #expect(await eventually { (try? await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: port))) != nil })
+        _ = try await onFileThread {
+            try AuthorizedKeys(path: directory.appending("server/authorized_keys")).add(identity.publicKey, name: "alice")
+        }
+        let arguments = ["chat", "127.0.0.1:\(port)", "--keys", directory.appending("alice"), "--name", "alice"]
+        let texts = (1...10).map { "message \($0)" }
+        let said = try await Self.run(arguments, input: texts.joined(separator: "\n") + "\n")
+        #expect(said.status == 0, "every message confirmed: \(said.stderr)")
+        kill(server.processIdentifier, SIGKILL)
+        await KeygateBinary.waitForExit(server)
+        #expect(server.terminationReason == .uncaughtSignal)
+        server = try startServer()
+        #expect(await eventually { (try? await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: port))) != nil })
+        let replayed = try await Self.run(arguments, input: "")
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        #expect(replayed.lines == ["* alice joined lobby"] + texts.enumerated().map { "[lobby ~\($0.offset + 1)] alice: \($0.element)" })
+        server.terminate()
+        await KeygateBinary.waitForExit(server)
+    }
+
     @Test func helpIsAvailableForEveryCommand() async throws {
         let overview = try await Self.run(["--help"])
         #expect(overview.status == 0)
