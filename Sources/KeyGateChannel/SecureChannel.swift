@@ -9,8 +9,8 @@ import KeyGateNoise
 /// costs one actor hop, not one per header and body.
 public actor SecureChannel {
     public nonisolated let stream: any ByteStream
-    private var inbound: [UInt8] = []
-    private var inboundStart = 0
+    /// Bytes read and not yet taken as frames.
+    private var frames = FrameCodec()
     private var keys: SessionKeys?
     private var receiving = false
     private var sending = false
@@ -48,31 +48,17 @@ public actor SecureChannel {
         guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
         receiving = true
         defer { receiving = false }
-        guard try await fill(2, deadline: deadline) else {
-            if available == 0 { return nil }
-            throw ChannelError.truncatedFrame(expected: 2, received: available)
+        guard try await fillFrame(deadline: deadline) else {
+            try frames.endOfStream()
+            return nil
         }
-        let length = Int(inbound[inboundStart]) << 8 | Int(inbound[inboundStart + 1])
-        guard try await fill(2 + length, deadline: deadline) else {
-            throw ChannelError.truncatedFrame(expected: 2 + length, received: available)
-        }
-        let payload = Array(inbound[(inboundStart + 2)..<(inboundStart + 2 + length)])
-        consume(2 + length)
-        return payload
+        return frames.nextFrame()
     }
 
     /// Writes `payload` as one frame.
     /// - Throws: `ChannelError.frameTooLarge` past 65535 bytes.
     public func writeFrame(_ payload: [UInt8]) async throws {
-        guard payload.count <= KeyGateWire.maximumFrameByteCount else {
-            throw ChannelError.frameTooLarge(payload.count)
-        }
-        var frame = [UInt8]()
-        frame.reserveCapacity(payload.count + 2)
-        frame.append(UInt8(payload.count >> 8))
-        frame.append(UInt8(payload.count & 0xff))
-        frame.append(contentsOf: payload)
-        try await writeRaw(frame)
+        try await writeRaw(try FrameCodec.encode(payload))
     }
 
     /// Waits until a whole frame has arrived, without consuming it: how a
@@ -84,9 +70,7 @@ public actor SecureChannel {
         guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
         receiving = true
         defer { receiving = false }
-        guard try await fill(2, deadline: deadline) else { return false }
-        let length = Int(inbound[inboundStart]) << 8 | Int(inbound[inboundStart + 1])
-        return try await fill(2 + length, deadline: deadline)
+        return try await fillFrame(deadline: deadline)
     }
 
     /// Writes a frame sealed earlier (`seal`), as it is.
@@ -94,44 +78,17 @@ public actor SecureChannel {
         try await writeRaw(frame)
     }
 
-    private var available: Int { inbound.count - inboundStart }
-
-    /// Buffers at least `count` bytes; false if the stream ended first.
-    private func fill(_ count: Int, deadline: Deadline?) async throws -> Bool {
-        while available < count {
-            if inboundStart > 0 && inboundStart == inbound.count {
-                inbound.removeAll(keepingCapacity: true)
-                inboundStart = 0
-            }
+    /// Reads until a whole frame is buffered; false if the stream ended first.
+    private func fillFrame(deadline: Deadline?) async throws -> Bool {
+        while !frames.hasWholeFrame {
             guard !isClosed else { throw ChannelError.closed }
             // Room for a whole frame: a stream that hands over whole frames
             // (the in-memory pipe) then passes its arrays without a copy.
-            let wanted = max(2 + KeyGateWire.maximumFrameByteCount, count - available)
-            guard let bytes = try await stream.read(upTo: wanted, deadline: deadline) else {
-                return false
-            }
-            if available == 0 {
-                // Nothing buffered: take the read's array as the buffer
-                // instead of copying it.
-                inbound = bytes
-                inboundStart = 0
-                continue
-            }
-            if inboundStart > 0 && inboundStart > inbound.count / 2 {
-                inbound.removeSubrange(0..<inboundStart)
-                inboundStart = 0
-            }
-            inbound.append(contentsOf: bytes)
+            let wanted = max(FrameCodec.headerByteCount + FrameCodec.maximumPayloadByteCount, frames.missingByteCount)
+            guard let bytes = try await stream.read(upTo: wanted, deadline: deadline) else { return false }
+            frames.append(bytes)
         }
         return true
-    }
-
-    private func consume(_ count: Int) {
-        inboundStart += count
-        if inboundStart == inbound.count {
-            inbound.removeAll(keepingCapacity: inbound.capacity <= 1 << 17)
-            inboundStart = 0
-        }
     }
 
     private func writeRaw(_ bytes: [UInt8], deadline: Deadline? = nil) async throws {
@@ -205,8 +162,7 @@ public actor SecureChannel {
         // (encrypted in place) and the tag; no need to zero it first.
         return try [UInt8](unsafeUninitializedCapacity: 2 + sealedLength) { buffer, initializedCount in
             let frame = UnsafeMutableRawBufferPointer(buffer)
-            frame[0] = UInt8(sealedLength >> 8)
-            frame[1] = UInt8(sealedLength & 0xff)
+            FrameCodec.writeHeader(length: sealedLength, into: frame, at: 0)
             if !message.isEmpty {
                 message.withUnsafeBytes { frame.baseAddress!.advanced(by: 2).copyMemory(from: $0.baseAddress!, byteCount: message.count) }
             }
@@ -220,18 +176,27 @@ public actor SecureChannel {
     /// Decrypts a frame payload in place, leaving the plaintext.
     /// - Throws: `ChannelError.decryptionFailed`; `cipher` is then unchanged.
     public static func open(_ payload: inout [UInt8], with cipher: inout CipherState) throws {
-        guard payload.count >= CipherState.tagByteCount else { throw ChannelError.decryptionFailed }
+        let bodyCount = try payload.withUnsafeMutableBytes { (buffer) throws(ChannelError) in
+            try open(inPlace: buffer, with: &cipher)
+        }
+        payload.removeSubrange(bodyCount...)
+    }
+
+    /// Decrypts the frame payload `payload` (ciphertext, then tag) in place.
+    /// - Returns: the plaintext's length; it fills the start of `payload`.
+    /// - Throws: `ChannelError.decryptionFailed` (also for a payload shorter
+    ///   than a tag); `cipher` and `payload` are then unchanged.
+    static func open(inPlace payload: UnsafeMutableRawBufferPointer, with cipher: inout CipherState) throws(ChannelError) -> Int {
+        guard payload.count >= CipherState.tagByteCount else { throw .decryptionFailed }
         let bodyCount = payload.count - CipherState.tagByteCount
         do {
-            try payload.withUnsafeMutableBytes { buffer in
-                try cipher.decrypt(
-                    inPlace: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bodyCount]),
-                    tag: UnsafeRawPointer(buffer.baseAddress!) + bodyCount)
-            }
+            try cipher.decrypt(
+                inPlace: UnsafeMutableRawBufferPointer(rebasing: payload[0..<bodyCount]),
+                tag: UnsafeRawPointer(payload.baseAddress!) + bodyCount)
         } catch {
-            throw ChannelError.decryptionFailed
+            throw .decryptionFailed
         }
-        payload.removeLast(CipherState.tagByteCount)
+        return bodyCount
     }
 
     // MARK: Data streams (PROTOCOL.md section 6, end-of-data)
@@ -251,7 +216,7 @@ public actor SecureChannel {
         let frameOverhead = 2 + CipherState.tagByteCount
         let frameCount = (bytes.count + pieceLength - 1) / pieceLength
         var failure: NoiseError?
-        let frames = [UInt8](unsafeUninitializedCapacity: bytes.count + frameCount * frameOverhead) { buffer, initialized in
+        let sealed = [UInt8](unsafeUninitializedCapacity: bytes.count + frameCount * frameOverhead) { buffer, initialized in
             let output = UnsafeMutableRawBufferPointer(buffer)
             bytes.withUnsafeBytes { input in
                 var offset = 0
@@ -259,8 +224,7 @@ public actor SecureChannel {
                 while offset < input.count {
                     let length = min(pieceLength, input.count - offset)
                     let sealedLength = length + CipherState.tagByteCount
-                    output[position] = UInt8(sealedLength >> 8)
-                    output[position + 1] = UInt8(sealedLength & 0xff)
+                    FrameCodec.writeHeader(length: sealedLength, into: output, at: position)
                     let body = UnsafeMutableRawBufferPointer(rebasing: output[(position + 2)..<(position + 2 + length)])
                     body.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[offset..<(offset + length)]))
                     do throws(NoiseError) {
@@ -277,7 +241,7 @@ public actor SecureChannel {
         }
         if let failure { throw failure }
         self.keys = keys
-        try await writeRaw(frames, deadline: deadline)
+        try await writeRaw(sealed, deadline: deadline)
     }
 
     /// Sends the authenticated end-of-data marker: one empty message.
@@ -308,42 +272,23 @@ public actor SecureChannel {
         guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
         receiving = true
         defer { receiving = false }
-        guard try await fill(2, deadline: deadline) else {
-            if available == 0 { throw ChannelError.missingEndOfData }
-            throw ChannelError.truncatedFrame(expected: 2, received: available)
+        guard try await fillFrame(deadline: deadline) else {
+            try frames.endOfStream()
+            throw ChannelError.missingEndOfData
         }
-        let first = Int(inbound[inboundStart]) << 8 | Int(inbound[inboundStart + 1])
-        guard try await fill(2 + first, deadline: deadline) else {
-            throw ChannelError.truncatedFrame(expected: 2 + first, received: available)
-        }
-        while available >= 2 {
-            let length = Int(inbound[inboundStart]) << 8 | Int(inbound[inboundStart + 1])
-            guard available >= 2 + length else { break }
-            guard length >= CipherState.tagByteCount, var cipher = keys?.receiving else {
-                throw ChannelError.decryptionFailed
+        while true {
+            guard var cipher = keys?.receiving else { throw ChannelError.closed }
+            // ChaChaPoly checks the tag before it decrypts: a failure
+            // leaves the buffer and the nonce as they were.
+            let opened = try frames.withNextFrame { (payload) throws(ChannelError) -> Int in
+                let count = try Self.open(inPlace: payload, with: &cipher)
+                batch.append(contentsOf: UnsafeRawBufferPointer(rebasing: payload[0..<count]))
+                return count
             }
-            let bodyStart = inboundStart + 2
-            let bodyCount = length - CipherState.tagByteCount
-            do {
-                // ChaChaPoly checks the tag before it decrypts: a failure
-                // leaves the buffer and the nonce as they were.
-                try inbound.withUnsafeMutableBytes { buffer in
-                    try cipher.decrypt(
-                        inPlace: UnsafeMutableRawBufferPointer(rebasing: buffer[bodyStart..<(bodyStart + bodyCount)]),
-                        tag: UnsafeRawPointer(buffer.baseAddress!) + bodyStart + bodyCount)
-                }
-            } catch {
-                throw ChannelError.decryptionFailed
-            }
+            guard let bodyCount = opened else { return true }
             keys?.receiving = cipher
-            if bodyCount == 0 {
-                consume(2 + length)
-                return false
-            }
-            batch.append(contentsOf: inbound[bodyStart..<(bodyStart + bodyCount)])
-            consume(2 + length)
+            if bodyCount == 0 { return false }
         }
-        return true
     }
 
     // MARK: Lifecycle
