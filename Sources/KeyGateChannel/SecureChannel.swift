@@ -1,65 +1,71 @@
 import KeyGateSystem
 import KeyGateNoise
 
-/// Frames and, once keys exist, encrypts messages over a `ByteStream`
-/// (PROTOCOL.md sections 1 and 3-4).
+/// Encrypts messages over a `ByteStream` with the keys of a completed
+/// handshake (PROTOCOL.md sections 1 and 4-6).
+///
+/// It exists only with session keys: a handshake (`clientHandshake`,
+/// `serverHandshake`, `dataConnectionHandshake`) or the move to the data
+/// port (`resume`, `acceptResume`) makes one, and before that the frames
+/// travel in clear on a `FramedStream`.
 ///
 /// An actor: one task may receive while another sends, but only one of
 /// each at a time. Reads are buffered in chunks of up to 64 KiB, so a frame
 /// costs one actor hop, not one per header and body.
 public actor SecureChannel {
+    /// Open with one reader and one writer at most, or closed for good.
+    private enum Phase {
+        case open(reading: Bool, writing: Bool)
+        case closed
+    }
+
     public nonisolated let stream: any ByteStream
     /// Bytes read and not yet taken as frames.
-    private var frames = FrameCodec()
-    private var keys: SessionKeys?
-    private var receiving = false
-    private var sending = false
-    private var isClosed = false
-
-    /// A channel without keys yet: frames travel in clear (negotiation and
-    /// handshake messages).
-    public init(stream: any ByteStream) {
-        self.stream = stream
-    }
+    private var frames: FrameCodec
+    private var keys: SessionKeys
+    private var phase = Phase.open(reading: false, writing: false)
 
     /// A channel continuing an established session on `stream` (the move to
     /// the data port, PROTOCOL.md section 4).
     public init(stream: any ByteStream, keys: SessionKeys) {
-        self.stream = stream
+        self.init(continuing: FramedStream(stream: stream), keys: keys)
+    }
+
+    /// The channel a handshake on `framed` made, with the bytes it read past
+    /// the handshake.
+    init(continuing framed: FramedStream, keys: SessionKeys) {
+        stream = framed.stream
+        frames = framed.frames
         self.keys = keys
     }
 
-    /// The session's keys, once the handshake is complete.
-    public var sessionKeys: SessionKeys? { keys }
-
-    /// Whether a handshake has completed (or keys were given).
-    public var isHandshakeComplete: Bool { keys != nil }
+    /// The session's keys, with the nonces as far as this channel has used them.
+    public var sessionKeys: SessionKeys { keys }
 
     /// The peer's address, for logs.
     public nonisolated var peerDescription: String { stream.peerDescription }
 
+    // MARK: Phase
+
+    /// Marks the reading side busy.
+    /// - Throws: `ChannelError.misuse` for a second reader, `.closed`.
+    private func beginReading() throws {
+        guard case let .open(reading, writing) = phase else { throw ChannelError.closed }
+        guard !reading else { throw ChannelError.misuse("two concurrent readers") }
+        phase = .open(reading: true, writing: writing)
+    }
+
+    private func endReading() {
+        if case let .open(_, writing) = phase { phase = .open(reading: false, writing: writing) }
+    }
+
+    /// Checks that a write may start now: before a nonce is spent on it.
+    private func checkWritable() throws {
+        guard case let .open(_, writing) = phase else { throw ChannelError.closed }
+        guard !writing else { throw ChannelError.misuse("two concurrent writers") }
+    }
+
     // MARK: Framing
-
-    /// Reads one frame's payload.
-    /// - Returns: the payload, or nil when the stream ends cleanly between frames.
-    /// - Throws: `ChannelError.truncatedFrame` when it ends inside one,
-    ///   `TimedOut` at the deadline.
-    public func readFrame(deadline: Deadline? = nil) async throws -> [UInt8]? {
-        guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
-        receiving = true
-        defer { receiving = false }
-        guard try await fillFrame(deadline: deadline) else {
-            try frames.endOfStream()
-            return nil
-        }
-        return frames.nextFrame()
-    }
-
-    /// Writes `payload` as one frame.
-    /// - Throws: `ChannelError.frameTooLarge` past 65535 bytes.
-    public func writeFrame(_ payload: [UInt8]) async throws {
-        try await writeRaw(try FrameCodec.encode(payload))
-    }
 
     /// Waits until a whole frame has arrived, without consuming it: how a
     /// client learns that the server acknowledged its data connection
@@ -67,56 +73,59 @@ public actor SecureChannel {
     /// - Returns: false when the stream ended first (or inside the frame).
     /// - Throws: `TimedOut` at the deadline, the stream's errors.
     public func awaitFrame(deadline: Deadline?) async throws -> Bool {
-        guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
-        receiving = true
-        defer { receiving = false }
+        try beginReading()
+        defer { endReading() }
         return try await fillFrame(deadline: deadline)
-    }
-
-    /// Writes a frame sealed earlier (`seal`), as it is.
-    func writeSealedFrame(_ frame: [UInt8]) async throws {
-        try await writeRaw(frame)
     }
 
     /// Reads until a whole frame is buffered; false if the stream ended first.
     private func fillFrame(deadline: Deadline?) async throws -> Bool {
         while !frames.hasWholeFrame {
-            guard !isClosed else { throw ChannelError.closed }
-            // Room for a whole frame: a stream that hands over whole frames
-            // (the in-memory pipe) then passes its arrays without a copy.
-            let wanted = max(FrameCodec.headerByteCount + FrameCodec.maximumPayloadByteCount, frames.missingByteCount)
-            guard let bytes = try await stream.read(upTo: wanted, deadline: deadline) else { return false }
+            guard case .open = phase else { throw ChannelError.closed }
+            guard let bytes = try await stream.read(completing: frames, deadline: deadline) else { return false }
             frames.append(bytes)
         }
         return true
     }
 
-    private func writeRaw(_ bytes: [UInt8], deadline: Deadline? = nil) async throws {
-        guard !sending else { throw ChannelError.misuse("two concurrent writers") }
-        guard !isClosed else { throw ChannelError.closed }
-        sending = true
-        defer { sending = false }
+    /// Reads one frame's payload; nil when the stream ends between frames.
+    private func readFrame(deadline: Deadline?) async throws -> [UInt8]? {
+        guard try await fillFrame(deadline: deadline) else {
+            try frames.endOfStream()
+            return nil
+        }
+        return frames.nextFrame()
+    }
+
+    /// Writes frames sealed with the keys as they are now.
+    func writeSealed(_ bytes: [UInt8], deadline: Deadline? = nil) async throws {
+        try checkWritable()
+        guard case let .open(reading, _) = phase else { throw ChannelError.closed }
+        phase = .open(reading: reading, writing: true)
+        defer {
+            if case let .open(reading, _) = phase { phase = .open(reading: reading, writing: false) }
+        }
         try await stream.write(bytes, deadline: deadline)
     }
 
     // MARK: Transport
 
     /// Encrypts `message` (at most 65519 bytes) and sends it as one frame.
-    /// - Throws: `ChannelError.frameTooLarge`, `ChannelError.misuse` before
-    ///   the handshake, or the stream's error.
+    /// - Throws: `ChannelError.frameTooLarge`, `ChannelError.misuse` for a
+    ///   second writer, `.closed`, or the stream's error.
     /// - Parameter deadline: when the peer must have taken the frame
     ///   (`TimedOut` after it; the channel is then unusable).
     public func send(_ message: [UInt8], deadline: Deadline? = nil) async throws {
         guard message.count <= KeyGateWire.maximumPlaintextByteCount else {
             throw ChannelError.frameTooLarge(message.count + CipherState.tagByteCount)
         }
-        guard var keys else { throw ChannelError.misuse("send before the handshake completed") }
         // Checked before sealing: a nonce must never be spent on a frame
         // that is not written.
-        guard !sending else { throw ChannelError.misuse("two concurrent writers") }
+        try checkWritable()
+        var keys = self.keys
         let frame = try Self.seal(message, with: &keys.sending)
         self.keys = keys
-        try await writeRaw(frame, deadline: deadline)
+        try await writeSealed(frame, deadline: deadline)
     }
 
     /// Encrypts several messages and sends their frames in one write (a
@@ -124,8 +133,8 @@ public actor SecureChannel {
     public func send(contentsOf messages: [[UInt8]]) async throws {
         guard let first = messages.first else { return }
         guard messages.count > 1 else { return try await send(first) }
-        guard var keys else { throw ChannelError.misuse("send before the handshake completed") }
-        guard !sending else { throw ChannelError.misuse("two concurrent writers") }
+        try checkWritable()
+        var keys = self.keys
         var frames: [UInt8] = []
         frames.reserveCapacity(messages.reduce(0) { $0 + $1.count + 2 + CipherState.tagByteCount })
         for message in messages {
@@ -135,7 +144,7 @@ public actor SecureChannel {
             frames += try Self.seal(message, with: &keys.sending)
         }
         self.keys = keys
-        try await writeRaw(frames)
+        try await writeSealed(frames)
     }
 
     /// Receives and decrypts one message.
@@ -145,12 +154,13 @@ public actor SecureChannel {
     ///   decrypt (the receiving nonce is unchanged), `truncatedFrame`,
     ///   `TimedOut`.
     public func receive(deadline: Deadline? = nil) async throws -> [UInt8]? {
-        guard keys != nil else { throw ChannelError.misuse("receive before the handshake completed") }
+        try beginReading()
+        defer { endReading() }
         guard var frame = try await readFrame(deadline: deadline) else { return nil }
-        guard var cipher = keys?.receiving else { throw ChannelError.closed }
         // Decrypting a copy: a failure leaves the stored nonce where it was.
+        var cipher = keys.receiving
         try Self.open(&frame, with: &cipher)
-        keys?.receiving = cipher
+        keys.receiving = cipher
         return frame
     }
 
@@ -210,8 +220,8 @@ public actor SecureChannel {
     /// - Parameter deadline: when the peer must have taken the bytes.
     public func sendData(_ bytes: [UInt8], deadline: Deadline? = nil) async throws {
         guard !bytes.isEmpty else { return }
-        guard var keys else { throw ChannelError.misuse("send before the handshake completed") }
-        guard !sending else { throw ChannelError.misuse("two concurrent writers") }
+        try checkWritable()
+        var keys = self.keys
         let pieceLength = KeyGateWire.maximumPlaintextByteCount
         let frameOverhead = 2 + CipherState.tagByteCount
         let frameCount = (bytes.count + pieceLength - 1) / pieceLength
@@ -241,7 +251,7 @@ public actor SecureChannel {
         }
         if let failure { throw failure }
         self.keys = keys
-        try await writeRaw(sealed, deadline: deadline)
+        try await writeSealed(sealed, deadline: deadline)
     }
 
     /// Sends the authenticated end-of-data marker: one empty message.
@@ -268,16 +278,14 @@ public actor SecureChannel {
     /// - Throws: `ChannelError.missingEndOfData` when the stream closes
     ///   without it, `decryptionFailed`, `truncatedFrame`, `TimedOut`.
     public func receiveData(into batch: inout [UInt8], deadline: Deadline? = nil) async throws -> Bool {
-        guard keys != nil else { throw ChannelError.misuse("receive before the handshake completed") }
-        guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
-        receiving = true
-        defer { receiving = false }
+        try beginReading()
+        defer { endReading() }
         guard try await fillFrame(deadline: deadline) else {
             try frames.endOfStream()
             throw ChannelError.missingEndOfData
         }
         while true {
-            guard var cipher = keys?.receiving else { throw ChannelError.closed }
+            var cipher = keys.receiving
             // ChaChaPoly checks the tag before it decrypts: a failure
             // leaves the buffer and the nonce as they were.
             let opened = try frames.withNextFrame { (payload) throws(ChannelError) -> Int in
@@ -286,22 +294,17 @@ public actor SecureChannel {
                 return count
             }
             guard let bodyCount = opened else { return true }
-            keys?.receiving = cipher
+            keys.receiving = cipher
             if bodyCount == 0 { return false }
         }
     }
 
     // MARK: Lifecycle
 
-    /// Installs the keys of a completed handshake.
-    func establish(_ keys: SessionKeys) {
-        self.keys = keys
-    }
-
     /// Closes the underlying stream. Idempotent.
     public func close() async {
-        guard !isClosed else { return }
-        isClosed = true
+        guard case .open = phase else { return }
+        phase = .closed
         await stream.close()
     }
 }

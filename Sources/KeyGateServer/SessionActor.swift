@@ -84,8 +84,7 @@ actor SessionActor {
         return await acceptor.firstAuthentic(
             until: grantedAt + configuration.resumeTimeout,
             verify: { connection, claim in
-                let channel = SecureChannel(stream: connection)
-                _ = try await channel.acceptResume(keys: keys, deadline: .now + firstFrameTimeout)
+                let channel = try await SecureChannel.acceptResume(over: connection, keys: keys, deadline: .now + firstFrameTimeout)
                 // Proven: from here on no newer connection may replace it.
                 guard claim() else { throw AuthenticatedAcceptor.Replaced() }
                 if let detection { try await connection.detectDeadPeer(detection) }
