@@ -49,14 +49,8 @@ public struct DataConnectionAuthority: Sendable {
     public func dial(
         _ address: SocketAddress, passiveNumber: UInt64, timeout: Duration, reconnection: Reconnection
     ) async throws -> SecureChannel {
-        try await reconnection.run {
-            let connection = try await TCPConnection.connect(to: address, deadline: .after(timeout))
-            do {
-                return try await connect(connection, passiveNumber: passiveNumber, deadline: .now + timeout)
-            } catch {
-                await connection.close()
-                throw error
-            }
+        try await reconnection.connect(to: address, timeout: timeout) { connection in
+            try await connect(connection, passiveNumber: passiveNumber, deadline: .now + timeout)
         }
     }
 

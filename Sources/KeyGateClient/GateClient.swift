@@ -215,18 +215,12 @@ public enum GateClient {
     static func resume(
         at address: SocketAddress, frame: [UInt8], keys: SessionKeys, timeout: Duration, reconnection: Reconnection
     ) async throws -> SecureChannel {
-        try await reconnection.run {
-            let connection = try await TCPConnection.connect(to: address, deadline: .after(timeout))
-            do {
-                let channel = try await SecureChannel.resume(over: connection, frame: frame, keys: keys)
-                guard try await channel.awaitFrame(deadline: .now + Timeouts.acknowledgement) else {
-                    throw ChannelError.unexpectedEndOfStream(while: "waiting for the server to acknowledge RESUME")
-                }
-                return channel
-            } catch {
-                await connection.close()
-                throw error
+        try await reconnection.connect(to: address, timeout: timeout) { connection in
+            let channel = try await SecureChannel.resume(over: connection, frame: frame, keys: keys)
+            guard try await channel.awaitFrame(deadline: .now + Timeouts.acknowledgement) else {
+                throw ChannelError.unexpectedEndOfStream(while: "waiting for the server to acknowledge RESUME")
             }
+            return channel
         }
     }
 

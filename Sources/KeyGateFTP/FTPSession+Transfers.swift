@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateSockets
 
@@ -63,15 +64,17 @@ extension FTPSession {
         passiveCount += 1
         let number = passiveCount
         phase.listen(on: PassiveListener(number: number, listener: listener))
-        let lifetime = limits.passiveLifetime
+        let expiry = Deadline.now + limits.passiveLifetime
         let handshakeTimeout = limits.dataHandshakeTimeout
-        let share = limits.pendingDataConnectionsPerShare
-        let handshakeHost = context.peer.host
-        let failures = context.failures
+        // Strangers are closed and logged, each must finish its handshake
+        // within the timeout, and unverified connections are examined in
+        // two shares, a newer one replacing the oldest.
+        let dataListener = DataListener(
+            listener: listener, handshakeHost: context.peer.host, share: limits.pendingDataConnectionsPerShare,
+            failures: context.failures)
         group.addTask {
-            .dataConnection(number: number, await PassiveListener.awaitConnection(
-                on: listener, number: number, lifetime: lifetime, handshakeTimeout: handshakeTimeout,
-                authority: authority, handshakeHost: handshakeHost, share: share, failures: failures))
+            .dataConnection(number: number, await dataListener.awaitDataConnection(
+                passiveNumber: number, authority: authority, until: expiry, handshakeTimeout: handshakeTimeout))
         }
         return listener.localAddress.port
     }
