@@ -24,22 +24,19 @@ extension FTPSession {
             return
         }
         guard let port = await openPassive(group: &group) else { return }
-        await reply(.enteringExtendedPassiveMode, "Entering Extended Passive Mode (|||\(port)|)")
+        await send(.extendedPassive(port: port))
     }
 
     /// PASV (RFC 959): `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)` with
     /// the control connection's local IPv4 address.
     func classicPassive(group: inout TaskGroup<Event>) async {
-        var host = context.localHost
-        if host.lowercased().hasPrefix("::ffff:") { host = String(host.dropFirst(7)) }
-        let octets = host.split(separator: ".").compactMap { UInt8($0) }
-        guard octets.count == 4 else {
+        let host = context.localHost
+        guard FTPReply.passive(host: host, port: 0) != nil else {
             await reply(.notImplemented, "PASV needs an IPv4 address; use EPSV")
             return
         }
-        guard let port = await openPassive(group: &group) else { return }
-        let numbers = octets.map(String.init) + ["\(port >> 8)", "\(port & 0xff)"]
-        await reply(.enteringPassiveMode, "Entering Passive Mode (\(numbers.joined(separator: ",")))")
+        guard let port = await openPassive(group: &group), let passive = FTPReply.passive(host: host, port: port) else { return }
+        await send(passive)
     }
 
     /// Opens a listener for the next passive number, replacing any open

@@ -44,7 +44,7 @@ struct ProtocolV2DefenceTests {
         #expect(hash == (await session.channel.sessionKeys).handshakeHash, "the eavesdropper's h is the session's")
         // The attacker gets to the passive port first.
         let reply = try await client.require(FTPCommand(verb: "EPSV"), .enteringExtendedPassiveMode)
-        let port = try #require(FTPClient.extendedPassivePort(in: reply.text))
+        let port = try #require(FTPReply.extendedPassivePort(in: reply.text))
         let versionOnePsk = HMACSHA256.authenticate(key: hash, message: Array("ftp-data".utf8) + [0, 0, 0, 0, 0, 0, 0, 1])
         let attacker = try await TCPConnection.connect(to: session.dataAddress.withPort(port))
         await #expect(throws: ChannelError.self) {
