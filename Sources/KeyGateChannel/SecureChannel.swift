@@ -100,8 +100,7 @@ public actor SecureChannel {
     /// Writes frames sealed with the keys as they are now.
     func writeSealed(_ bytes: [UInt8], deadline: Deadline? = nil) async throws {
         try checkWritable()
-        guard case let .open(reading, _) = phase else { throw ChannelError.closed }
-        phase = .open(reading: reading, writing: true)
+        if case let .open(reading, _) = phase { phase = .open(reading: reading, writing: true) }
         defer {
             if case let .open(reading, _) = phase { phase = .open(reading: reading, writing: false) }
         }
@@ -135,16 +134,16 @@ public actor SecureChannel {
         guard messages.count > 1 else { return try await send(first) }
         try checkWritable()
         var keys = self.keys
-        var frames: [UInt8] = []
-        frames.reserveCapacity(messages.reduce(0) { $0 + $1.count + 2 + CipherState.tagByteCount })
+        var sealed: [UInt8] = []
+        sealed.reserveCapacity(messages.reduce(0) { $0 + $1.count + 2 + CipherState.tagByteCount })
         for message in messages {
             guard message.count <= KeyGateWire.maximumPlaintextByteCount else {
                 throw ChannelError.frameTooLarge(message.count + CipherState.tagByteCount)
             }
-            frames += try Self.seal(message, with: &keys.sending)
+            sealed += try Self.seal(message, with: &keys.sending)
         }
         self.keys = keys
-        try await writeSealed(frames)
+        try await writeSealed(sealed)
     }
 
     /// Receives and decrypts one message.
