@@ -20,10 +20,11 @@
 //   KeyGateKeys     key text files, key store, allow-list, known hosts
 //   KeyGateSockets  non-blocking TCP on one epoll thread: async accept,
 //                   connect, read, write, with deadlines. No crypto.
-//   KeyGateChannel  the session seam: framing, the KeyGate/2 handshake,
-//                   SecureChannel, the data-port move, the service protocol
+//   KeyGateChannel  the session seam: the frame codec, the one Noise
+//                   handshake driver, SecureChannel (built only from session
+//                   keys), the data-port move, the service protocol
 //                   (GateService, ServiceContext), peer identity, grants,
-//                   JSON, data ports and the acceptor that admits by proof
+//                   JSON, data ports and the data listener that admits by proof
 //   KeyGateServer   GateServer, HandshakeActor, SessionActor, limits
 //   KeyGateChat     the chat room service
 //   KeyGateFTP      the FTP service: RFC 959 commands, passive data

@@ -7,11 +7,11 @@
 // Input: one byte, then the bytes the "client" sends. The byte's low two
 // bits choose the mode, its upper six bits how many bytes each stream read
 // returns at most (0: all there is), so frames arrive cut anywhere.
-//   0  performServerHandshake with fixed server keys, the default suites and
+//   0  SecureChannel.serverHandshake with fixed server keys, the default suites and
 //      fixed ephemeral randomness (recorded handshakes replay), then
 //      receive() on the keyed channel until the input ends;
 //   1  receive() on a channel keyed with fixed keys;
-//   2  acceptResume() with those keys, then receive();
+//   2  SecureChannel.acceptResume with those keys, then receive();
 //   3  records (flags, length, plaintext) that the harness seals with the
 //      client's key, or forges (sealed without advancing the sender, one
 //      byte flipped); the channel must return exactly the genuine ones and
@@ -102,52 +102,51 @@ func shortDeadline() -> Deadline { .now + .seconds(2) }
 
 // MARK: Modes
 
-/// A channel whose peer has sent `bytes` and closed its side.
-func channelReceiving(_ bytes: [UInt8], chunk: Int, keys: SessionKeys? = nil) async -> SecureChannel {
+/// A stream whose peer has sent `bytes` and closed its side.
+func streamReceiving(_ bytes: [UInt8], chunk: Int) async -> ChunkedStream {
     let (local, peer) = InMemoryByteStream.pair()
     try! await peer.write(bytes)
     peer.closeWrite()
-    let stream = ChunkedStream(local, chunk: chunk)
-    return keys.map { SecureChannel(stream: stream, keys: $0) } ?? SecureChannel(stream: stream)
+    return ChunkedStream(local, chunk: chunk)
 }
 
 func fuzzServerHandshake(_ bytes: [UInt8], chunk: Int) async {
-    let channel = await channelReceiving(bytes, chunk: chunk)
+    let stream = await streamReceiving(bytes, chunk: chunk)
     do {
-        let result = try await channel.performServerHandshake(serverOptions())
+        let result = try await SecureChannel.serverHandshake(over: stream, serverOptions())
         fuzzCheck(ServerConfiguration.defaultSuites.contains(result.protocolName), "accepted \(result.protocolName)")
         let dh = try! NoiseProtocolName(result.protocolName).diffieHellman
         fuzzCheck(result.clientStaticKey.count == dh.publicKeyByteCount, "client key of \(result.clientStaticKey.count) bytes")
         fuzzCheck(result.keys.handshakeHash.count == 32, "handshake hash of \(result.keys.handshakeHash.count) bytes")
-        fuzzCheck(await channel.isHandshakeComplete, "handshake succeeded but the channel has no keys")
+        let channelHash = await result.channel.sessionKeys.handshakeHash
+        fuzzCheck(channelHash == result.keys.handshakeHash, "the channel continues another session than the handshake's")
         if verbose { print("handshake: \(result.protocolName), service \(result.service.debugDescription)") }
-        await receiveUntilEnd(channel, limit: bytes.count)
+        await receiveUntilEnd(result.channel, limit: bytes.count)
     } catch {
         if verbose { print("handshake failed: \(error)") }
         checkExpected(error, "handshake")
-        fuzzCheck(!(await channel.isHandshakeComplete), "handshake failed (\(error)) but the channel has keys")
     }
-    await channel.close()
+    await stream.close()
 }
 
 func fuzzReceive(_ bytes: [UInt8], chunk: Int) async {
-    let channel = await channelReceiving(bytes, chunk: chunk, keys: fixedServerKeys())
+    let channel = SecureChannel(stream: await streamReceiving(bytes, chunk: chunk), keys: fixedServerKeys())
     await receiveUntilEnd(channel, limit: bytes.count)
     await channel.close()
 }
 
 func fuzzAcceptResume(_ bytes: [UInt8], chunk: Int) async {
-    let channel = await channelReceiving(bytes, chunk: chunk)
+    let stream = await streamReceiving(bytes, chunk: chunk)
     let keys = fixedServerKeys()
     do {
-        let adopted = try await channel.acceptResume(keys: keys, deadline: shortDeadline())
+        let channel = try await SecureChannel.acceptResume(over: stream, keys: keys, deadline: shortDeadline())
+        let adopted = await channel.sessionKeys
         fuzzCheck(adopted.receiving.nonce == keys.receiving.nonce + 1, "RESUME accepted with nonce \(adopted.receiving.nonce)")
         await receiveUntilEnd(channel, limit: bytes.count)
     } catch {
         checkExpected(error, "acceptResume")
-        fuzzCheck(!(await channel.isHandshakeComplete), "acceptResume failed (\(error)) but the channel has keys")
     }
-    await channel.close()
+    await stream.close()
 }
 
 /// Receives until the stream ends or a frame is refused; at most `limit`
@@ -228,20 +227,23 @@ func fuzzSealedRecords(_ bytes: [UInt8], chunk: Int) async {
         }
     }
     let keys = fixedServerKeys()
-    let channel = await channelReceiving(wire, chunk: chunk, keys: resumeFirst ? nil : keys)
+    let stream = await streamReceiving(wire, chunk: chunk)
+    let channel: SecureChannel
     var remaining = records[...]
     if resumeFirst, let first = remaining.popFirst() {
         let accepted = !first.forged && first.plaintext == KeyGateWire.resumeMessage
         do {
-            _ = try await channel.acceptResume(keys: keys, deadline: shortDeadline())
+            channel = try await SecureChannel.acceptResume(over: stream, keys: keys, deadline: shortDeadline())
             fuzzCheck(accepted, "acceptResume took a \(first.forged ? "forged" : "genuine") \(first.plaintext)")
         } catch {
             fuzzCheck(!accepted, "acceptResume refused a genuine RESUME: \(error)")
             fuzzCheck(error as? ChannelError == (first.forged ? .decryptionFailed : .unexpectedPayload("first data-port message is not RESUME")),
                       "acceptResume threw \(error)")
-            await channel.close()
+            await stream.close()
             return
         }
+    } else {
+        channel = SecureChannel(stream: stream, keys: keys)
     }
     var expectedNonce = records.count - remaining.count
     for record in remaining {
@@ -254,8 +256,8 @@ func fuzzSealedRecords(_ bytes: [UInt8], chunk: Int) async {
             fuzzCheck(record.forged, "a genuine frame was refused: \(error)")
             fuzzCheck(error as? ChannelError == .decryptionFailed, "a forged frame gave \(error)")
         }
-        let nonce = await channel.sessionKeys?.receiving.nonce
-        fuzzCheck(nonce == UInt64(expectedNonce), "receiving nonce \(String(describing: nonce)), expected \(expectedNonce)")
+        let nonce = await channel.sessionKeys.receiving.nonce
+        fuzzCheck(nonce == UInt64(expectedNonce), "receiving nonce \(nonce), expected \(expectedNonce)")
     }
     do {
         let end = try await channel.receive(deadline: shortDeadline())
@@ -337,14 +339,12 @@ final class RecordingStream: ByteStream {
 func recordHandshake(pattern: String, dh: String, service: String, message: [UInt8]) async -> [UInt8] {
     let (a, b) = InMemoryByteStream.pair()
     let recorder = RecordingStream(a)
-    let client = SecureChannel(stream: recorder)
-    let server = SecureChannel(stream: b)
     let clientKey = (0..<32).map { UInt8(truncatingIfNeeded: $0 &+ 100) }
     let serverKey = serverStaticKeys[dh]!
     let function = DiffieHellmanFunctions.named(dh)!
-    async let result = server.performServerHandshake(serverOptions())
+    async let result = SecureChannel.serverHandshake(over: b, serverOptions())
     do {
-        _ = try await client.performClientHandshake(ClientHandshakeOptions(
+        let client = try await SecureChannel.clientHandshake(over: recorder, ClientHandshakeOptions(
             protocolName: KeyGateWire.suiteName(pattern: pattern, dh: dh),
             staticKeyPair: try StaticKeyPair(privateKey: clientKey, dh: function),
             pinnedServerKey: pattern == "IK" ? try function.publicKey(privateKey: serverKey) : nil, service: service))

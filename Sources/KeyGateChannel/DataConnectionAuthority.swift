@@ -26,7 +26,7 @@ public struct DataConnectionAuthority: Sendable {
     ///   psk (a stranger) or misses the deadline, or what `beforeAnswering` throws.
     public func accept(
         _ stream: any ByteStream, passiveNumber: UInt64, deadline: Deadline?,
-        beforeAnswering: @Sendable () throws -> Void = {}
+        beforeAnswering: @Sendable @escaping () throws -> Void = {}
     ) async throws -> SecureChannel {
         try await handshake(
             stream, initiator: false, passiveNumber: passiveNumber, deadline: deadline, beforeWriting: beforeAnswering)
@@ -49,27 +49,19 @@ public struct DataConnectionAuthority: Sendable {
     public func dial(
         _ address: SocketAddress, passiveNumber: UInt64, timeout: Duration, reconnection: Reconnection
     ) async throws -> SecureChannel {
-        try await reconnection.run {
-            let connection = try await TCPConnection.connect(to: address, deadline: .after(timeout))
-            do {
-                return try await connect(connection, passiveNumber: passiveNumber, deadline: .now + timeout)
-            } catch {
-                await connection.close()
-                throw error
-            }
+        try await reconnection.connect(to: address, timeout: timeout) { connection in
+            try await connect(connection, passiveNumber: passiveNumber, deadline: .now + timeout)
         }
     }
 
     private func handshake(
         _ stream: any ByteStream, initiator: Bool, passiveNumber: UInt64, deadline: Deadline?,
-        beforeWriting: @Sendable () throws -> Void = {}
+        beforeWriting: @Sendable @escaping () throws -> Void = {}
     ) async throws -> SecureChannel {
-        let channel = SecureChannel(stream: stream)
         var psk = DataConnectionKey.presharedKey(dataKey: dataKey, passiveNumber: passiveNumber)
         defer { SecretBytes.wipe(&psk) }
-        _ = try await channel.performDataConnectionHandshake(
-            initiator: initiator, diffieHellman: diffieHellman, presharedKey: psk, deadline: deadline,
+        return try await SecureChannel.dataConnectionHandshake(
+            over: stream, initiator: initiator, diffieHellman: diffieHellman, presharedKey: psk, deadline: deadline,
             beforeWriting: beforeWriting)
-        return channel
     }
 }

@@ -146,8 +146,9 @@ public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertibl
 }
 
 extension JSONValue {
-    /// The deepest nesting the parser accepts: enough for any protocol
-    /// message, small enough that hostile input cannot exhaust the stack.
+    /// The deepest nesting of arrays and objects the parser accepts: enough
+    /// for any protocol message, small enough that hostile input cannot
+    /// exhaust the stack.
     public static let maximumDepth = 32
 
     /// Parses one JSON value filling all of `bytes` (whitespace around it allowed).
@@ -185,12 +186,15 @@ extension JSONValue {
             return value
         }
 
+        /// A value inside `depth` arrays and objects.
         mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-            guard depth < JSONValue.maximumDepth else { throw error("nesting deeper than \(JSONValue.maximumDepth)") }
             guard let byte = current else { throw error("unexpected end of input") }
             switch byte {
-            case UInt8(ascii: "{"): return try parseObject(depth: depth)
-            case UInt8(ascii: "["): return try parseArray(depth: depth)
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                // Only arrays and objects nest: 32 of them may enclose a
+                // value, whether that value is a scalar or an empty one.
+                guard depth < JSONValue.maximumDepth else { throw error("nesting deeper than \(JSONValue.maximumDepth)") }
+                return byte == UInt8(ascii: "{") ? try parseObject(depth: depth) : try parseArray(depth: depth)
             case UInt8(ascii: "\""): return .string(try parseString())
             case UInt8(ascii: "t"): return try expect("true", .bool(true))
             case UInt8(ascii: "f"): return try expect("false", .bool(false))

@@ -36,6 +36,24 @@ public struct Reconnection: Sendable {
         }
     }
 
+    /// Connects to `address` and runs `attempt` on the connection, as `run`
+    /// does: again on a new connection while the last one was cut. A
+    /// connection whose attempt fails is closed.
+    /// - Parameter timeout: limit for each connect.
+    public func connect<T: Sendable>(
+        to address: SocketAddress, timeout: Duration, _ attempt: (TCPConnection) async throws -> T
+    ) async throws -> T {
+        try await run {
+            let connection = try await TCPConnection.connect(to: address, deadline: .after(timeout))
+            do {
+                return try await attempt(connection)
+            } catch {
+                await connection.close()
+                throw error
+            }
+        }
+    }
+
     /// Whether `error` means the connection was refused, reset or closed
     /// by the other side (as opposed to a timeout, a failed decryption or
     /// a protocol violation).

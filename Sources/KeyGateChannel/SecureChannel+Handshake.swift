@@ -100,6 +100,9 @@ public struct ServerHandshakeOptions: Sendable {
 
 /// What the server learns from a completed handshake.
 public struct ServerHandshakeResult: Sendable {
+    /// The channel the handshake made, keyed for the session.
+    public let channel: SecureChannel
+    /// The session's keys as the handshake left them.
     public let keys: SessionKeys
     /// The suite the client proposed.
     public let protocolName: String
@@ -121,54 +124,56 @@ public struct HandshakeTraceEvent: Sendable {
 }
 
 extension SecureChannel {
-    /// Runs the client side: negotiation frame, then the XX or IK messages
-    /// with the payloads of section 3.3.
-    /// - Returns: the session keys (sending = initiator-to-responder).
+    /// Runs the client side on `stream`: negotiation frame, then the XX or
+    /// IK messages with the payloads of section 3.3. The service name goes
+    /// in the message that carries the client's static key; when that is
+    /// message 1 (IK) the client's clock comes first.
+    /// - Returns: the channel keyed for the session (sending = initiator-to-responder).
     /// - Throws: `ChannelError` (timeouts, tampering, `serverKeyRejected`,
-    ///   unexpected payloads) or whatever `verifyServerKey` throws.
-    public func performClientHandshake(_ options: ClientHandshakeOptions) async throws -> SessionKeys {
-        let name = try parse(options.protocolName)
-        let pattern = name.patternName
-        guard pattern == "XX" || pattern == "IK" else {
+    ///   unexpected payloads) or whatever `verifyServerKey` throws. The
+    ///   caller closes `stream` on failure.
+    public static func clientHandshake(over stream: any ByteStream, _ options: ClientHandshakeOptions) async throws -> SecureChannel {
+        let name: NoiseProtocolName
+        do {
+            name = try NoiseProtocolName(options.protocolName)
+        } catch {
+            throw ChannelError.handshakeFailed(error)
+        }
+        guard name.patternName == "XX" || name.patternName == "IK" else {
             throw ChannelError.unsupportedSuite(options.protocolName)
         }
-        try await writeFrame(Array(options.protocolName.utf8))
-        let handshake = try noise {
-            try HandshakeState(
-                protocolName: options.protocolName, initiator: true,
-                prologue: KeyGateWire.prologue(for: options.protocolName),
-                localStaticKeyPair: options.staticKeyPair,
-                remoteStaticPublicKey: pattern == "IK" ? options.pinnedServerKey : nil)
-        }
+        var frames = FramedStream(stream: stream)
+        try await frames.writeFrame(Array(options.protocolName.utf8))
+        let driver = NoiseHandshakeDriver(
+            protocolName: name, initiator: true, prologue: KeyGateWire.prologue(for: options.protocolName),
+            localStaticKeyPair: options.staticKeyPair,
+            remoteStaticKey: name.pattern.responderPreMessage.contains(.s) ? options.pinnedServerKey : nil,
+            deadline: options.deadline, trace: options.trace)
         let service = Array(options.service.utf8)
-        if pattern == "XX" {
-            try await writeHandshake(handshake, payload: [], options.trace)
-            let reply = try await readHandshake(handshake, options.deadline, options.trace, gate: nil)
-            try requireEmpty(reply, "XX message 2")
-            // Section 9: judge the server before message 3 names the client.
-            try await options.verifyServerKey(handshake.remoteStaticPublicKey ?? [])
-            try await writeHandshake(handshake, payload: service, options.trace)
-        } else {
-            let payload = Self.bigEndianBytes(options.clock.now()) + service
-            try await writeHandshake(handshake, payload: payload, options.trace)
-            let reply = try await readHandshake(handshake, options.deadline, options.trace, gate: nil)
-            try requireEmpty(reply, "IK message 2")
-        }
-        let (initiatorToResponder, responderToInitiator) = try noise { try handshake.split() }
-        let keys = SessionKeys(
-            suite: name, handshakeHash: handshake.handshakeHash,
-            sending: initiatorToResponder, receiving: responderToInitiator,
-            remoteStaticKey: handshake.remoteStaticPublicKey ?? [])
-        establish(keys)
-        return keys
+        let clock = options.clock
+        let keys = try await driver.run(on: &frames, steps: .init(
+            payload: { index, tokens in
+                guard tokens.contains(.s) else { return [] }
+                return index == 0 ? bigEndianBytes(clock.now()) + service : service
+            },
+            received: { message in
+                try requireEmpty(message, name)
+                if message.tokens.contains(.s) {
+                    // Section 9: judge the server before the next message names the client.
+                    try await options.verifyServerKey(message.remoteStaticKey ?? [])
+                }
+            }))
+        return SecureChannel(continuing: frames, keys: keys)
     }
 
-    /// Runs the server side: reads the proposed suite (closing at once
-    /// when it is not accepted: `ChannelError.unsupportedSuite`), then the
-    /// handshake messages. An IK message 1 is judged before it is answered;
-    /// a `.close` verdict throws `ChannelError.firstMessageRefused`.
-    public func performServerHandshake(_ options: ServerHandshakeOptions) async throws -> ServerHandshakeResult {
-        guard let proposal = try await readFrame(deadline: options.deadline) else {
+    /// Runs the server side on `stream`: reads the proposed suite (refused
+    /// at once when it is not accepted: `ChannelError.unsupportedSuite`),
+    /// then the handshake messages. An IK message 1 is judged before it is
+    /// answered; a `.close` verdict throws `ChannelError.firstMessageRefused`.
+    /// The caller closes `stream` on failure.
+    public static func serverHandshake(over stream: any ByteStream, _ options: ServerHandshakeOptions) async throws -> ServerHandshakeResult {
+        var frames = FramedStream(stream: stream)
+        guard let proposal = try await frames.readFrame(deadline: options.deadline) else {
             throw ChannelError.unexpectedEndOfStream(while: "waiting for the protocol name")
         }
         guard let protocolName = String(validating: proposal, as: UTF8.self),
@@ -178,103 +183,47 @@ extension SecureChannel {
         else {
             throw ChannelError.unsupportedSuite(String(decoding: proposal.prefix(80), as: UTF8.self))
         }
-        let handshake = try noise {
-            try HandshakeState(
-                protocolName: protocolName, initiator: false, prologue: KeyGateWire.prologue(for: protocolName),
-                localStaticKeyPair: staticKey, remoteStaticPublicKey: nil, random: options.random)
-        }
-        let gate = options.workGate
-        let servicePayload: [UInt8]
+        let driver = NoiseHandshakeDriver(
+            protocolName: name, initiator: false, prologue: KeyGateWire.prologue(for: protocolName),
+            localStaticKeyPair: staticKey, random: options.random, deadline: options.deadline, trace: options.trace,
+            workGate: options.workGate)
+        var servicePayload: [UInt8] = []
         var timestamp: UInt64?
-        if name.patternName == "XX" {
-            try requireEmpty(try await readHandshake(handshake, options.deadline, options.trace, gate: gate), "XX message 1")
-            try await writeHandshake(handshake, payload: [], options.trace, gate: gate)
-            servicePayload = try await readHandshake(handshake, options.deadline, options.trace, gate: gate)
-        } else {
-            let payload = try await readHandshake(handshake, options.deadline, options.trace, gate: gate)
+        let judge = options.judgeIKFirstMessage
+        let keys = try await driver.run(on: &frames, steps: .init(received: { message in
+            guard message.tokens.contains(.s) else { return try requireEmpty(message, name) }
+            guard message.index == 0 else {
+                servicePayload = message.payload
+                return
+            }
+            let payload = message.payload
             guard payload.count > KeyGateWire.timestampByteCount else {
                 throw ChannelError.unexpectedPayload(
                     "IK message 1 payload of \(payload.count) bytes: at least an 8-byte timestamp and a service name")
             }
-            let clock = Self.bigEndianValue(payload.prefix(KeyGateWire.timestampByteCount))
+            let clock = bigEndianValue(payload.prefix(KeyGateWire.timestampByteCount))
             servicePayload = Array(payload.dropFirst(KeyGateWire.timestampByteCount))
             let first = IKFirstMessage(
-                protocolName: protocolName, clientStaticKey: handshake.remoteStaticPublicKey ?? [],
-                clientEphemeralKey: handshake.remoteEphemeralPublicKey ?? [], timestamp: clock,
+                protocolName: protocolName, clientStaticKey: message.remoteStaticKey ?? [],
+                clientEphemeralKey: message.remoteEphemeralKey ?? [], timestamp: clock,
                 service: String(decoding: servicePayload, as: UTF8.self))
-            guard await options.judgeIKFirstMessage(first) == .answer else {
-                throw ChannelError.firstMessageRefused
-            }
+            guard await judge(first) == .answer else { throw ChannelError.firstMessageRefused }
             timestamp = clock
-            try await writeHandshake(handshake, payload: [], options.trace, gate: gate)
-        }
+        }))
         // A name that is not UTF-8 names no service: decoded with
         // replacement characters, it gets the usual "unknown service" denial.
-        let service = String(decoding: servicePayload, as: UTF8.self)
-        let (initiatorToResponder, responderToInitiator) = try noise { try handshake.split() }
-        let clientKey = handshake.remoteStaticPublicKey ?? []
-        let keys = SessionKeys(
-            suite: handshake.protocolName, handshakeHash: handshake.handshakeHash,
-            sending: responderToInitiator, receiving: initiatorToResponder, remoteStaticKey: clientKey)
-        establish(keys)
         return ServerHandshakeResult(
-            keys: keys, protocolName: protocolName, clientStaticKey: clientKey, service: service, timestamp: timestamp)
+            channel: SecureChannel(continuing: frames, keys: keys), keys: keys, protocolName: protocolName,
+            clientStaticKey: keys.remoteStaticKey, service: String(decoding: servicePayload, as: UTF8.self),
+            timestamp: timestamp)
     }
 
-    private func parse(_ protocolName: String) throws -> NoiseProtocolName {
-        try noise { try NoiseProtocolName(protocolName) }
-    }
-
-    private func writeHandshake(
-        _ handshake: HandshakeState, payload: [UInt8], _ trace: (@Sendable (HandshakeTraceEvent) -> Void)?,
-        gate: (any HandshakeWorkGate)? = nil
-    ) async throws {
-        let message = try await compute(gate) { try handshake.writeMessage(payload: payload) }
-        report(handshake, trace)
-        try await writeFrame(message)
-    }
-
-    private func readHandshake(
-        _ handshake: HandshakeState, _ deadline: Deadline?,
-        _ trace: (@Sendable (HandshakeTraceEvent) -> Void)?, gate: (any HandshakeWorkGate)?
-    ) async throws -> [UInt8] {
-        guard let message = try await readFrame(deadline: deadline) else {
-            throw ChannelError.unexpectedEndOfStream(while: "waiting for handshake message \(handshake.transcript.count + 1)")
-        }
-        let payload = try await compute(gate) { try handshake.readMessage(message) }
-        report(handshake, trace)
-        return payload
-    }
-
-    /// Runs one message's Noise work, in a turn of `gate` when there is one.
-    private func compute<T>(
-        _ gate: (any HandshakeWorkGate)?, _ work: () throws -> T
-    ) async throws -> T {
-        guard let gate else { return try noise(work) }
-        let ticket = try await gate.enter()
-        let started = ContinuousClock.now
-        defer { gate.leave(ticket, cost: .now - started) }
-        return try noise(work)
-    }
-
-    private func report(_ handshake: HandshakeState, _ trace: (@Sendable (HandshakeTraceEvent) -> Void)?) {
-        guard let trace, let last = handshake.transcript.last else { return }
-        trace(HandshakeTraceEvent(
-            protocolName: handshake.protocolName.description, isInitiator: handshake.isInitiator, message: last))
-    }
-
-    private func requireEmpty(_ payload: [UInt8], _ what: String) throws {
-        guard payload.isEmpty else {
-            throw ChannelError.unexpectedPayload("\(what) must have an empty payload, got \(payload.count) bytes")
-        }
-    }
-
-    /// Runs a Noise operation, wrapping its error as a handshake failure.
-    private func noise<T>(_ operation: () throws -> T) throws -> T {
-        do {
-            return try operation()
-        } catch let error as NoiseError {
-            throw ChannelError.handshakeFailed(error)
+    /// Section 3.3: the handshake messages that carry no static key carry
+    /// no payload either.
+    private static func requireEmpty(_ message: NoiseHandshakeDriver.ReadMessage, _ name: NoiseProtocolName) throws {
+        guard message.payload.isEmpty else {
+            throw ChannelError.unexpectedPayload(
+                "\(name.patternName) message \(message.index + 1) must have an empty payload, got \(message.payload.count) bytes")
         }
     }
 

@@ -1,79 +1,71 @@
 import KeyGateSystem
 import KeyGateNoise
 
-/// Frames and, once keys exist, encrypts messages over a `ByteStream`
-/// (PROTOCOL.md sections 1 and 3-4).
+/// Encrypts messages over a `ByteStream` with the keys of a completed
+/// handshake (PROTOCOL.md sections 1 and 4-6).
+///
+/// It exists only with session keys: a handshake (`clientHandshake`,
+/// `serverHandshake`, `dataConnectionHandshake`) or the move to the data
+/// port (`resume`, `acceptResume`) makes one, and before that the frames
+/// travel in clear on a `FramedStream`.
 ///
 /// An actor: one task may receive while another sends, but only one of
 /// each at a time. Reads are buffered in chunks of up to 64 KiB, so a frame
 /// costs one actor hop, not one per header and body.
 public actor SecureChannel {
-    public nonisolated let stream: any ByteStream
-    private var inbound: [UInt8] = []
-    private var inboundStart = 0
-    private var keys: SessionKeys?
-    private var receiving = false
-    private var sending = false
-    private var isClosed = false
-
-    /// A channel without keys yet: frames travel in clear (negotiation and
-    /// handshake messages).
-    public init(stream: any ByteStream) {
-        self.stream = stream
+    /// Open with one reader and one writer at most, or closed for good.
+    private enum Phase {
+        case open(reading: Bool, writing: Bool)
+        case closed
     }
+
+    public nonisolated let stream: any ByteStream
+    /// Bytes read and not yet taken as frames.
+    private var frames: FrameCodec
+    private var keys: SessionKeys
+    private var phase = Phase.open(reading: false, writing: false)
 
     /// A channel continuing an established session on `stream` (the move to
     /// the data port, PROTOCOL.md section 4).
     public init(stream: any ByteStream, keys: SessionKeys) {
-        self.stream = stream
+        self.init(continuing: FramedStream(stream: stream), keys: keys)
+    }
+
+    /// The channel a handshake on `framed` made, with the bytes it read past
+    /// the handshake.
+    init(continuing framed: FramedStream, keys: SessionKeys) {
+        stream = framed.stream
+        frames = framed.frames
         self.keys = keys
     }
 
-    /// The session's keys, once the handshake is complete.
-    public var sessionKeys: SessionKeys? { keys }
-
-    /// Whether a handshake has completed (or keys were given).
-    public var isHandshakeComplete: Bool { keys != nil }
+    /// The session's keys, with the nonces as far as this channel has used them.
+    public var sessionKeys: SessionKeys { keys }
 
     /// The peer's address, for logs.
     public nonisolated var peerDescription: String { stream.peerDescription }
 
+    // MARK: Phase
+
+    /// Marks the reading side busy.
+    /// - Throws: `ChannelError.misuse` for a second reader, `.closed`.
+    private func beginReading() throws {
+        guard case let .open(reading, writing) = phase else { throw ChannelError.closed }
+        guard !reading else { throw ChannelError.misuse("two concurrent readers") }
+        phase = .open(reading: true, writing: writing)
+    }
+
+    private func endReading() {
+        if case let .open(_, writing) = phase { phase = .open(reading: false, writing: writing) }
+    }
+
+    /// Checks that a write may start now: before a nonce is spent on it.
+    private func checkWritable() throws {
+        guard case let .open(_, writing) = phase else { throw ChannelError.closed }
+        guard !writing else { throw ChannelError.misuse("two concurrent writers") }
+    }
+
     // MARK: Framing
-
-    /// Reads one frame's payload.
-    /// - Returns: the payload, or nil when the stream ends cleanly between frames.
-    /// - Throws: `ChannelError.truncatedFrame` when it ends inside one,
-    ///   `TimedOut` at the deadline.
-    public func readFrame(deadline: Deadline? = nil) async throws -> [UInt8]? {
-        guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
-        receiving = true
-        defer { receiving = false }
-        guard try await fill(2, deadline: deadline) else {
-            if available == 0 { return nil }
-            throw ChannelError.truncatedFrame(expected: 2, received: available)
-        }
-        let length = Int(inbound[inboundStart]) << 8 | Int(inbound[inboundStart + 1])
-        guard try await fill(2 + length, deadline: deadline) else {
-            throw ChannelError.truncatedFrame(expected: 2 + length, received: available)
-        }
-        let payload = Array(inbound[(inboundStart + 2)..<(inboundStart + 2 + length)])
-        consume(2 + length)
-        return payload
-    }
-
-    /// Writes `payload` as one frame.
-    /// - Throws: `ChannelError.frameTooLarge` past 65535 bytes.
-    public func writeFrame(_ payload: [UInt8]) async throws {
-        guard payload.count <= KeyGateWire.maximumFrameByteCount else {
-            throw ChannelError.frameTooLarge(payload.count)
-        }
-        var frame = [UInt8]()
-        frame.reserveCapacity(payload.count + 2)
-        frame.append(UInt8(payload.count >> 8))
-        frame.append(UInt8(payload.count & 0xff))
-        frame.append(contentsOf: payload)
-        try await writeRaw(frame)
-    }
 
     /// Waits until a whole frame has arrived, without consuming it: how a
     /// client learns that the server acknowledged its data connection
@@ -81,85 +73,58 @@ public actor SecureChannel {
     /// - Returns: false when the stream ended first (or inside the frame).
     /// - Throws: `TimedOut` at the deadline, the stream's errors.
     public func awaitFrame(deadline: Deadline?) async throws -> Bool {
-        guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
-        receiving = true
-        defer { receiving = false }
-        guard try await fill(2, deadline: deadline) else { return false }
-        let length = Int(inbound[inboundStart]) << 8 | Int(inbound[inboundStart + 1])
-        return try await fill(2 + length, deadline: deadline)
+        try beginReading()
+        defer { endReading() }
+        return try await fillFrame(deadline: deadline)
     }
 
-    /// Writes a frame sealed earlier (`seal`), as it is.
-    func writeSealedFrame(_ frame: [UInt8]) async throws {
-        try await writeRaw(frame)
-    }
-
-    private var available: Int { inbound.count - inboundStart }
-
-    /// Buffers at least `count` bytes; false if the stream ended first.
-    private func fill(_ count: Int, deadline: Deadline?) async throws -> Bool {
-        while available < count {
-            if inboundStart > 0 && inboundStart == inbound.count {
-                inbound.removeAll(keepingCapacity: true)
-                inboundStart = 0
-            }
-            guard !isClosed else { throw ChannelError.closed }
-            // Room for a whole frame: a stream that hands over whole frames
-            // (the in-memory pipe) then passes its arrays without a copy.
-            let wanted = max(2 + KeyGateWire.maximumFrameByteCount, count - available)
-            guard let bytes = try await stream.read(upTo: wanted, deadline: deadline) else {
-                return false
-            }
-            if available == 0 {
-                // Nothing buffered: take the read's array as the buffer
-                // instead of copying it.
-                inbound = bytes
-                inboundStart = 0
-                continue
-            }
-            if inboundStart > 0 && inboundStart > inbound.count / 2 {
-                inbound.removeSubrange(0..<inboundStart)
-                inboundStart = 0
-            }
-            inbound.append(contentsOf: bytes)
+    /// Reads until a whole frame is buffered; false if the stream ended first.
+    private func fillFrame(deadline: Deadline?) async throws -> Bool {
+        while !frames.hasWholeFrame {
+            guard case .open = phase else { throw ChannelError.closed }
+            guard let bytes = try await stream.read(completing: frames, deadline: deadline) else { return false }
+            frames.append(bytes)
         }
         return true
     }
 
-    private func consume(_ count: Int) {
-        inboundStart += count
-        if inboundStart == inbound.count {
-            inbound.removeAll(keepingCapacity: inbound.capacity <= 1 << 17)
-            inboundStart = 0
+    /// Reads one frame's payload; nil when the stream ends between frames.
+    private func readFrame(deadline: Deadline?) async throws -> [UInt8]? {
+        guard try await fillFrame(deadline: deadline) else {
+            try frames.endOfStream()
+            return nil
         }
+        return frames.nextFrame()
     }
 
-    private func writeRaw(_ bytes: [UInt8], deadline: Deadline? = nil) async throws {
-        guard !sending else { throw ChannelError.misuse("two concurrent writers") }
-        guard !isClosed else { throw ChannelError.closed }
-        sending = true
-        defer { sending = false }
+    /// Writes frames sealed with the keys as they are now.
+    func writeSealed(_ bytes: [UInt8], deadline: Deadline? = nil) async throws {
+        try checkWritable()
+        if case let .open(reading, _) = phase { phase = .open(reading: reading, writing: true) }
+        defer {
+            if case let .open(reading, _) = phase { phase = .open(reading: reading, writing: false) }
+        }
         try await stream.write(bytes, deadline: deadline)
     }
 
     // MARK: Transport
 
     /// Encrypts `message` (at most 65519 bytes) and sends it as one frame.
-    /// - Throws: `ChannelError.frameTooLarge`, `ChannelError.misuse` before
-    ///   the handshake, or the stream's error.
+    /// - Throws: `ChannelError.frameTooLarge`, `ChannelError.misuse` for a
+    ///   second writer, `.closed`, or the stream's error.
     /// - Parameter deadline: when the peer must have taken the frame
     ///   (`TimedOut` after it; the channel is then unusable).
     public func send(_ message: [UInt8], deadline: Deadline? = nil) async throws {
         guard message.count <= KeyGateWire.maximumPlaintextByteCount else {
             throw ChannelError.frameTooLarge(message.count + CipherState.tagByteCount)
         }
-        guard var keys else { throw ChannelError.misuse("send before the handshake completed") }
         // Checked before sealing: a nonce must never be spent on a frame
         // that is not written.
-        guard !sending else { throw ChannelError.misuse("two concurrent writers") }
+        try checkWritable()
+        var keys = self.keys
         let frame = try Self.seal(message, with: &keys.sending)
         self.keys = keys
-        try await writeRaw(frame, deadline: deadline)
+        try await writeSealed(frame, deadline: deadline)
     }
 
     /// Encrypts several messages and sends their frames in one write (a
@@ -167,18 +132,18 @@ public actor SecureChannel {
     public func send(contentsOf messages: [[UInt8]]) async throws {
         guard let first = messages.first else { return }
         guard messages.count > 1 else { return try await send(first) }
-        guard var keys else { throw ChannelError.misuse("send before the handshake completed") }
-        guard !sending else { throw ChannelError.misuse("two concurrent writers") }
-        var frames: [UInt8] = []
-        frames.reserveCapacity(messages.reduce(0) { $0 + $1.count + 2 + CipherState.tagByteCount })
+        try checkWritable()
+        var keys = self.keys
+        var sealed: [UInt8] = []
+        sealed.reserveCapacity(messages.reduce(0) { $0 + $1.count + 2 + CipherState.tagByteCount })
         for message in messages {
             guard message.count <= KeyGateWire.maximumPlaintextByteCount else {
                 throw ChannelError.frameTooLarge(message.count + CipherState.tagByteCount)
             }
-            frames += try Self.seal(message, with: &keys.sending)
+            sealed += try Self.seal(message, with: &keys.sending)
         }
         self.keys = keys
-        try await writeRaw(frames)
+        try await writeSealed(sealed)
     }
 
     /// Receives and decrypts one message.
@@ -188,12 +153,13 @@ public actor SecureChannel {
     ///   decrypt (the receiving nonce is unchanged), `truncatedFrame`,
     ///   `TimedOut`.
     public func receive(deadline: Deadline? = nil) async throws -> [UInt8]? {
-        guard keys != nil else { throw ChannelError.misuse("receive before the handshake completed") }
+        try beginReading()
+        defer { endReading() }
         guard var frame = try await readFrame(deadline: deadline) else { return nil }
-        guard var cipher = keys?.receiving else { throw ChannelError.closed }
         // Decrypting a copy: a failure leaves the stored nonce where it was.
+        var cipher = keys.receiving
         try Self.open(&frame, with: &cipher)
-        keys?.receiving = cipher
+        keys.receiving = cipher
         return frame
     }
 
@@ -205,8 +171,7 @@ public actor SecureChannel {
         // (encrypted in place) and the tag; no need to zero it first.
         return try [UInt8](unsafeUninitializedCapacity: 2 + sealedLength) { buffer, initializedCount in
             let frame = UnsafeMutableRawBufferPointer(buffer)
-            frame[0] = UInt8(sealedLength >> 8)
-            frame[1] = UInt8(sealedLength & 0xff)
+            FrameCodec.writeHeader(length: sealedLength, into: frame, at: 0)
             if !message.isEmpty {
                 message.withUnsafeBytes { frame.baseAddress!.advanced(by: 2).copyMemory(from: $0.baseAddress!, byteCount: message.count) }
             }
@@ -220,18 +185,27 @@ public actor SecureChannel {
     /// Decrypts a frame payload in place, leaving the plaintext.
     /// - Throws: `ChannelError.decryptionFailed`; `cipher` is then unchanged.
     public static func open(_ payload: inout [UInt8], with cipher: inout CipherState) throws {
-        guard payload.count >= CipherState.tagByteCount else { throw ChannelError.decryptionFailed }
+        let bodyCount = try payload.withUnsafeMutableBytes { (buffer) throws(ChannelError) in
+            try open(inPlace: buffer, with: &cipher)
+        }
+        payload.removeSubrange(bodyCount...)
+    }
+
+    /// Decrypts the frame payload `payload` (ciphertext, then tag) in place.
+    /// - Returns: the plaintext's length; it fills the start of `payload`.
+    /// - Throws: `ChannelError.decryptionFailed` (also for a payload shorter
+    ///   than a tag); `cipher` and `payload` are then unchanged.
+    static func open(inPlace payload: UnsafeMutableRawBufferPointer, with cipher: inout CipherState) throws(ChannelError) -> Int {
+        guard payload.count >= CipherState.tagByteCount else { throw .decryptionFailed }
         let bodyCount = payload.count - CipherState.tagByteCount
         do {
-            try payload.withUnsafeMutableBytes { buffer in
-                try cipher.decrypt(
-                    inPlace: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bodyCount]),
-                    tag: UnsafeRawPointer(buffer.baseAddress!) + bodyCount)
-            }
+            try cipher.decrypt(
+                inPlace: UnsafeMutableRawBufferPointer(rebasing: payload[0..<bodyCount]),
+                tag: UnsafeRawPointer(payload.baseAddress!) + bodyCount)
         } catch {
-            throw ChannelError.decryptionFailed
+            throw .decryptionFailed
         }
-        payload.removeLast(CipherState.tagByteCount)
+        return bodyCount
     }
 
     // MARK: Data streams (PROTOCOL.md section 6, end-of-data)
@@ -245,13 +219,13 @@ public actor SecureChannel {
     /// - Parameter deadline: when the peer must have taken the bytes.
     public func sendData(_ bytes: [UInt8], deadline: Deadline? = nil) async throws {
         guard !bytes.isEmpty else { return }
-        guard var keys else { throw ChannelError.misuse("send before the handshake completed") }
-        guard !sending else { throw ChannelError.misuse("two concurrent writers") }
+        try checkWritable()
+        var keys = self.keys
         let pieceLength = KeyGateWire.maximumPlaintextByteCount
         let frameOverhead = 2 + CipherState.tagByteCount
         let frameCount = (bytes.count + pieceLength - 1) / pieceLength
         var failure: NoiseError?
-        let frames = [UInt8](unsafeUninitializedCapacity: bytes.count + frameCount * frameOverhead) { buffer, initialized in
+        let sealed = [UInt8](unsafeUninitializedCapacity: bytes.count + frameCount * frameOverhead) { buffer, initialized in
             let output = UnsafeMutableRawBufferPointer(buffer)
             bytes.withUnsafeBytes { input in
                 var offset = 0
@@ -259,8 +233,7 @@ public actor SecureChannel {
                 while offset < input.count {
                     let length = min(pieceLength, input.count - offset)
                     let sealedLength = length + CipherState.tagByteCount
-                    output[position] = UInt8(sealedLength >> 8)
-                    output[position + 1] = UInt8(sealedLength & 0xff)
+                    FrameCodec.writeHeader(length: sealedLength, into: output, at: position)
                     let body = UnsafeMutableRawBufferPointer(rebasing: output[(position + 2)..<(position + 2 + length)])
                     body.copyMemory(from: UnsafeRawBufferPointer(rebasing: input[offset..<(offset + length)]))
                     do throws(NoiseError) {
@@ -277,7 +250,7 @@ public actor SecureChannel {
         }
         if let failure { throw failure }
         self.keys = keys
-        try await writeRaw(frames, deadline: deadline)
+        try await writeSealed(sealed, deadline: deadline)
     }
 
     /// Sends the authenticated end-of-data marker: one empty message.
@@ -304,59 +277,33 @@ public actor SecureChannel {
     /// - Throws: `ChannelError.missingEndOfData` when the stream closes
     ///   without it, `decryptionFailed`, `truncatedFrame`, `TimedOut`.
     public func receiveData(into batch: inout [UInt8], deadline: Deadline? = nil) async throws -> Bool {
-        guard keys != nil else { throw ChannelError.misuse("receive before the handshake completed") }
-        guard !receiving else { throw ChannelError.misuse("two concurrent readers") }
-        receiving = true
-        defer { receiving = false }
-        guard try await fill(2, deadline: deadline) else {
-            if available == 0 { throw ChannelError.missingEndOfData }
-            throw ChannelError.truncatedFrame(expected: 2, received: available)
+        try beginReading()
+        defer { endReading() }
+        guard try await fillFrame(deadline: deadline) else {
+            try frames.endOfStream()
+            throw ChannelError.missingEndOfData
         }
-        let first = Int(inbound[inboundStart]) << 8 | Int(inbound[inboundStart + 1])
-        guard try await fill(2 + first, deadline: deadline) else {
-            throw ChannelError.truncatedFrame(expected: 2 + first, received: available)
+        while true {
+            var cipher = keys.receiving
+            // ChaChaPoly checks the tag before it decrypts: a failure
+            // leaves the buffer and the nonce as they were.
+            let opened = try frames.withNextFrame { (payload) throws(ChannelError) -> Int in
+                let count = try Self.open(inPlace: payload, with: &cipher)
+                batch.append(contentsOf: UnsafeRawBufferPointer(rebasing: payload[0..<count]))
+                return count
+            }
+            guard let bodyCount = opened else { return true }
+            keys.receiving = cipher
+            if bodyCount == 0 { return false }
         }
-        while available >= 2 {
-            let length = Int(inbound[inboundStart]) << 8 | Int(inbound[inboundStart + 1])
-            guard available >= 2 + length else { break }
-            guard length >= CipherState.tagByteCount, var cipher = keys?.receiving else {
-                throw ChannelError.decryptionFailed
-            }
-            let bodyStart = inboundStart + 2
-            let bodyCount = length - CipherState.tagByteCount
-            do {
-                // ChaChaPoly checks the tag before it decrypts: a failure
-                // leaves the buffer and the nonce as they were.
-                try inbound.withUnsafeMutableBytes { buffer in
-                    try cipher.decrypt(
-                        inPlace: UnsafeMutableRawBufferPointer(rebasing: buffer[bodyStart..<(bodyStart + bodyCount)]),
-                        tag: UnsafeRawPointer(buffer.baseAddress!) + bodyStart + bodyCount)
-                }
-            } catch {
-                throw ChannelError.decryptionFailed
-            }
-            keys?.receiving = cipher
-            if bodyCount == 0 {
-                consume(2 + length)
-                return false
-            }
-            batch.append(contentsOf: inbound[bodyStart..<(bodyStart + bodyCount)])
-            consume(2 + length)
-        }
-        return true
     }
 
     // MARK: Lifecycle
 
-    /// Installs the keys of a completed handshake.
-    func establish(_ keys: SessionKeys) {
-        self.keys = keys
-    }
-
     /// Closes the underlying stream. Idempotent.
     public func close() async {
-        guard !isClosed else { return }
-        isClosed = true
+        guard case .open = phase else { return }
+        phase = .closed
         await stream.close()
     }
 }

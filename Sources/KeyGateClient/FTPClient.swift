@@ -193,7 +193,7 @@ public final class FTPClient: Sendable {
     func extendedPassive() async throws -> (port: UInt16, number: UInt64, repliedAt: Deadline) {
         let reply = try await require(FTPCommand(verb: "EPSV"), .enteringExtendedPassiveMode)
         let repliedAt = Deadline.now
-        guard let port = Self.extendedPassivePort(in: reply.text) else {
+        guard let port = FTPReply.extendedPassivePort(in: reply.text) else {
             throw Failure.protocolViolation("EPSV answered '\(reply.text)'")
         }
         let number = state.withLock { state in
@@ -201,17 +201,6 @@ public final class FTPClient: Sendable {
             return state.passiveCount
         }
         return (port, number, repliedAt)
-    }
-
-    /// The port in `Entering Extended Passive Mode (|||port|)` (RFC 2428
-    /// section 3: the delimiter is the character after the parenthesis).
-    public static func extendedPassivePort(in text: String) -> UInt16? {
-        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close else { return nil }
-        let inside = text[text.index(after: open)..<close]
-        guard let delimiter = inside.first else { return nil }
-        let fields = inside.split(separator: delimiter, omittingEmptySubsequences: false)
-        guard fields.count == 5, let port = UInt16(fields[3]), port > 0 else { return nil }
-        return port
     }
 
     /// Connects to the passive port on the server's address and runs the

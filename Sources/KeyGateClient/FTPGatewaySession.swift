@@ -256,7 +256,7 @@ final class FTPGatewaySession: Sendable {
                         await settled.wait()
                     }
                     guard case let .passive(extended) = expectation, reply.code == .enteringExtendedPassiveMode,
-                          let upstreamPort = FTPClient.extendedPassivePort(in: reply.text)
+                          let upstreamPort = FTPReply.extendedPassivePort(in: reply.text)
                     else {
                         try await local.write(reply.lineTerminatedMessage, deadline: .after(gateway.timeout))
                         continue
@@ -302,16 +302,11 @@ final class FTPGatewaySession: Sendable {
             repliedAt: .now, access: gateway.access, settled: settled, timeout: gateway.timeout, log: log)
         bridges.addTask { await bridge.run(directions: directions) }
         let port = listener.localAddress.port
-        if extended {
-            return FTPReply(.enteringExtendedPassiveMode, "Entering Extended Passive Mode (|||\(port)|)")
-        }
-        let octets = address.host.split(separator: ".")
-        guard !address.isIPv6, octets.count == 4 else {
+        if extended { return .extendedPassive(port: port) }
+        guard !address.isIPv6, let reply = FTPReply.passive(host: address.host, port: port) else {
             await listener.close()
             return FTPReply(.cannotOpenDataConnection, "PASV needs an IPv4 address; use EPSV")
         }
-        return FTPReply(
-            .enteringPassiveMode,
-            "Entering Passive Mode (\(octets.joined(separator: ",")),\(port >> 8),\(port & 0xff))")
+        return reply
     }
 }

@@ -158,19 +158,20 @@ public enum GateClient {
             throw ClientError.from(error, during: "resolving \(options.host)")
         }
         let (control, address) = try await connectFirst(addresses, timeout: options.timeout)
-        let channel = SecureChannel(stream: control)
+        var handshakeCompleted = false
         let reply: GrantReply
+        let channel: SecureChannel
         do {
-            try await handshake(channel, options: options, identity: identity, serverAddress: address)
+            channel = try await handshake(control, options: options, identity: identity, serverAddress: address)
+            handshakeCompleted = true
             guard let replyBytes = try await channel.receive(deadline: .now + options.timeout) else {
                 throw ClientError.failed("the server closed the connection without a grant")
             }
             options.replyObserver?(replyBytes)
             reply = try GrantReply(parsing: replyBytes)
         } catch {
-            await channel.close()
+            await control.close()
             let clientError = classify(error, options: options)
-            let handshakeCompleted = await channel.isHandshakeComplete
             if Self.isClosedByPeer(error) && !handshakeCompleted {
                 throw HandshakeClosed(error: clientError)
             }
@@ -184,7 +185,7 @@ public enum GateClient {
         }
         // The channel's keys, not the handshake's: receiving the grant has
         // advanced the receiving nonce, and the session continues from there.
-        guard var sessionKeys = await channel.sessionKeys else { throw ClientError.failed("no session keys") }
+        var sessionKeys = await channel.sessionKeys
         if options.service == KeyGateWire.ftpService && dataKey == nil {
             throw ClientError.failed("the server's ftp grant carries no data_key: it does not speak \(KeyGateWire.protocolVersion)")
         }
@@ -214,19 +215,12 @@ public enum GateClient {
     static func resume(
         at address: SocketAddress, frame: [UInt8], keys: SessionKeys, timeout: Duration, reconnection: Reconnection
     ) async throws -> SecureChannel {
-        try await reconnection.run {
-            let connection = try await TCPConnection.connect(to: address, deadline: .after(timeout))
-            let channel = SecureChannel(stream: connection)
-            do {
-                try await channel.resume(frame: frame, keys: keys)
-                guard try await channel.awaitFrame(deadline: .now + Timeouts.acknowledgement) else {
-                    throw ChannelError.unexpectedEndOfStream(while: "waiting for the server to acknowledge RESUME")
-                }
-                return channel
-            } catch {
-                await channel.close()
-                throw error
+        try await reconnection.connect(to: address, timeout: timeout) { connection in
+            let channel = try await SecureChannel.resume(over: connection, frame: frame, keys: keys)
+            guard try await channel.awaitFrame(deadline: .now + Timeouts.acknowledgement) else {
+                throw ChannelError.unexpectedEndOfStream(while: "waiting for the server to acknowledge RESUME")
             }
+            return channel
         }
     }
 
@@ -245,8 +239,8 @@ public enum GateClient {
     }
 
     private static func handshake(
-        _ channel: SecureChannel, options: GateClientOptions, identity: Identity, serverAddress: SocketAddress
-    ) async throws {
+        _ control: TCPConnection, options: GateClientOptions, identity: Identity, serverAddress: SocketAddress
+    ) async throws -> SecureChannel {
         let knownHosts = KnownHosts(path: options.keys.knownHostsPath)
         let host = options.host
         let port = Int(options.port)
@@ -271,7 +265,7 @@ public enum GateClient {
             let peer = serverAddress.description
             handshakeOptions.trace = { event in event.lines(peer: peer).forEach(trace) }
         }
-        _ = try await channel.performClientHandshake(handshakeOptions)
+        return try await SecureChannel.clientHandshake(over: control, handshakeOptions)
     }
 
     private static func isClosedByPeer(_ error: any Error) -> Bool {

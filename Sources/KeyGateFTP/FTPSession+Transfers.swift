@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 import KeyGateSockets
 
@@ -23,22 +24,19 @@ extension FTPSession {
             return
         }
         guard let port = await openPassive(group: &group) else { return }
-        await reply(.enteringExtendedPassiveMode, "Entering Extended Passive Mode (|||\(port)|)")
+        await send(.extendedPassive(port: port))
     }
 
     /// PASV (RFC 959): `227 Entering Passive Mode (h1,h2,h3,h4,p1,p2)` with
     /// the control connection's local IPv4 address.
     func classicPassive(group: inout TaskGroup<Event>) async {
-        var host = context.localHost
-        if host.lowercased().hasPrefix("::ffff:") { host = String(host.dropFirst(7)) }
-        let octets = host.split(separator: ".").compactMap { UInt8($0) }
-        guard octets.count == 4 else {
+        let host = context.localHost
+        guard FTPReply.passive(host: host, port: 0) != nil else {
             await reply(.notImplemented, "PASV needs an IPv4 address; use EPSV")
             return
         }
-        guard let port = await openPassive(group: &group) else { return }
-        let numbers = octets.map(String.init) + ["\(port >> 8)", "\(port & 0xff)"]
-        await reply(.enteringPassiveMode, "Entering Passive Mode (\(numbers.joined(separator: ",")))")
+        guard let port = await openPassive(group: &group), let passive = FTPReply.passive(host: host, port: port) else { return }
+        await send(passive)
     }
 
     /// Opens a listener for the next passive number, replacing any open
@@ -63,15 +61,17 @@ extension FTPSession {
         passiveCount += 1
         let number = passiveCount
         phase.listen(on: PassiveListener(number: number, listener: listener))
-        let lifetime = limits.passiveLifetime
+        let expiry = Deadline.now + limits.passiveLifetime
         let handshakeTimeout = limits.dataHandshakeTimeout
-        let share = limits.pendingDataConnectionsPerShare
-        let handshakeHost = context.peer.host
-        let failures = context.failures
+        // Strangers are closed and logged, each must finish its handshake
+        // within the timeout, and unverified connections are examined in
+        // two shares, a newer one replacing the oldest.
+        let dataListener = DataListener(
+            listener: listener, handshakeHost: context.peer.host, share: limits.pendingDataConnectionsPerShare,
+            failures: context.failures)
         group.addTask {
-            .dataConnection(number: number, await PassiveListener.awaitConnection(
-                on: listener, number: number, lifetime: lifetime, handshakeTimeout: handshakeTimeout,
-                authority: authority, handshakeHost: handshakeHost, share: share, failures: failures))
+            .dataConnection(number: number, await dataListener.awaitDataConnection(
+                passiveNumber: number, authority: authority, until: expiry, handshakeTimeout: handshakeTimeout))
         }
         return listener.localAddress.port
     }

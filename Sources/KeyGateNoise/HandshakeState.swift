@@ -49,12 +49,25 @@ public final class HandshakeState {
     /// Prepares a handshake with a static key pair whose public key is
     /// already known (see `StaticKeyPair`); otherwise as the designated
     /// initializer, with a fresh ephemeral key.
-    public init(
+    public convenience init(
         protocolName: String, initiator: Bool, prologue: [UInt8],
         localStaticKeyPair: StaticKeyPair?, remoteStaticPublicKey: [UInt8]?, presharedKeys: [[UInt8]] = [],
         random: RandomSource = SystemRandomSource()
     ) throws(NoiseError) {
-        let name = try NoiseProtocolName(protocolName)
+        try self.init(
+            protocol: try NoiseProtocolName(protocolName), initiator: initiator, prologue: prologue,
+            localStaticKeyPair: localStaticKeyPair, remoteStaticPublicKey: remoteStaticPublicKey,
+            presharedKeys: presharedKeys, random: random)
+    }
+
+    /// Prepares a handshake for a protocol name parsed already, with a
+    /// static key pair whose public key is known; otherwise as the
+    /// designated initializer, with a fresh ephemeral key.
+    public init(
+        protocol name: NoiseProtocolName, initiator: Bool, prologue: [UInt8],
+        localStaticKeyPair: StaticKeyPair?, remoteStaticPublicKey: [UInt8]?, presharedKeys: [[UInt8]] = [],
+        random: RandomSource = SystemRandomSource()
+    ) throws(NoiseError) {
         state = try State(
             name: name, initiator: initiator, prologue: prologue,
             localStatic: localStaticKeyPair, localEphemeral: nil,

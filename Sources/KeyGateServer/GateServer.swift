@@ -139,9 +139,8 @@ public final class GateServer: Sendable {
     /// Runs the handshake phase and, after a grant, the session.
     private func serveControlConnection(_ connection: TCPConnection, handshakeID: Int) async {
         let source = connection.remoteAddress.host
-        let channel = SecureChannel(stream: connection)
-        let admission = await admit(channel, connection: connection)
-        await channel.close()
+        let admission = await admit(connection)
+        await connection.close()
         await handshakes.handshakeFinished(handshakeID)
         limiter.handshakeEnded(from: source)
         guard let admission else { return }
@@ -169,13 +168,13 @@ public final class GateServer: Sendable {
 
     /// Handshake, identity, freshness and service checks, data port, grant
     /// or denial. Returns nil when the connection was refused (already logged).
-    private func admit(_ channel: SecureChannel, connection: TCPConnection) async -> Admission? {
+    private func admit(_ connection: TCPConnection) async -> Admission? {
         let peerAddress = connection.remoteAddress.description
         let freshness = FreshnessNote()
         let result: ServerHandshakeResult
         do {
-            result = try await channel.performServerHandshake(
-                handshakeOptions(peer: peerAddress, source: connection.remoteAddress.host, freshness: freshness))
+            result = try await SecureChannel.serverHandshake(
+                over: connection, handshakeOptions(peer: peerAddress, source: connection.remoteAddress.host, freshness: freshness))
         } catch ChannelError.firstMessageRefused {
             return nil  // a replay, logged by the judge
         } catch {
@@ -183,6 +182,7 @@ public final class GateServer: Sendable {
                             [("peer", peerAddress), ("reason", Self.describe(error))])
             return nil
         }
+        let channel = result.channel
         guard let clientKey = Self.clientKey(result) else {
             log.error("handshake produced an unusable client key", ["peer": peerAddress])
             return nil
@@ -242,7 +242,7 @@ public final class GateServer: Sendable {
             peerLog.info("grant not delivered", ["reason": Self.describe(error)])
             return nil
         }
-        guard let keys = await channel.sessionKeys else { return nil }
+        let keys = await channel.sessionKeys
         let sessionID = lastSessionID.add(1, ordering: .relaxed).newValue
         let sessionLog = peerLog.with(["session": "\(sessionID)"])
         sessionLog.info("granted", ["port": "\(port)", "service": service.name, "suite": result.protocolName])

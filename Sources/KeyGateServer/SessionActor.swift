@@ -74,27 +74,14 @@ actor SessionActor {
     /// session's keys (its first frame decrypts to RESUME) or the session
     /// expires. The listener is closed on every path.
     private func awaitResume() async -> SecureChannel? {
-        let keys = self.keys
-        let firstFrameTimeout = configuration.firstFrameTimeout
-        let failures = self.failures
         let detection = configuration.deadPeerDetection
-        let port = listener.localAddress.port
-        let acceptor = AuthenticatedAcceptor(
-            listener: listener, handshakeHost: peer.host, share: configuration.pendingDataConnectionsPerShare)
-        return await acceptor.firstAuthentic(
-            until: grantedAt + configuration.resumeTimeout,
-            verify: { connection, claim in
-                let channel = SecureChannel(stream: connection)
-                _ = try await channel.acceptResume(keys: keys, deadline: .now + firstFrameTimeout)
-                // Proven: from here on no newer connection may replace it.
-                guard claim() else { throw AuthenticatedAcceptor.Replaced() }
+        let dataListener = DataListener(
+            listener: listener, handshakeHost: peer.host, share: configuration.pendingDataConnectionsPerShare,
+            failures: failures)
+        return await dataListener.awaitResume(
+            keys: keys, until: grantedAt + configuration.resumeTimeout, firstFrameTimeout: configuration.firstFrameTimeout,
+            onClaimed: { connection in
                 if let detection { try await connection.detectDeadPeer(detection) }
-                return channel
-            },
-            onStranger: { connection, error in
-                failures.record(.strangerOnDataPort, from: connection.remoteAddress.host, "stranger on data port closed", [
-                    ("port", "\(port)"), ("from", connection.remoteAddress.description), ("reason", "\(error)"),
-                ])
             })
     }
 

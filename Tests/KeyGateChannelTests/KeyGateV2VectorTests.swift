@@ -145,7 +145,7 @@ struct KeyGateV2VectorTests {
         #expect(KeyGateWire.suiteName(pattern: vector.pattern, dh: "25519") == vector.protocol_name)
         #expect(KeyGateWire.prologue(for: vector.protocol_name) == [UInt8](hex: vector.prologue))
         let (a, b) = InMemoryByteStream.pair()
-        try await SecureChannel(stream: a).writeFrame(Array(vector.protocol_name.utf8))
+        try await FramedStream(stream: a).writeFrame(Array(vector.protocol_name.utf8))
         let expected = [UInt8](hex: vector.negotiation_frame)
         #expect(try await Self.read(expected.count, from: b) == expected)
     }
@@ -223,8 +223,7 @@ struct KeyGateV2VectorTests {
                 return .answer
             })
         let (client, serverEnd) = InMemoryByteStream.pair()
-        let server = SecureChannel(stream: serverEnd)
-        async let handshake = server.performServerHandshake(options)
+        async let handshake = SecureChannel.serverHandshake(over: serverEnd, options)
         try await client.write([UInt8](hex: vector.negotiation_frame))
         for (index, message) in vector.messages.enumerated() {
             let frame = [UInt8](hex: message.frame)
@@ -235,6 +234,7 @@ struct KeyGateV2VectorTests {
             }
         }
         let result = try await handshake
+        let server = result.channel
         #expect(result.protocolName == vector.protocol_name)
         #expect(result.service == vector.service)
         #expect(result.clientStaticKey == [UInt8](hex: vector.client_static_public))
@@ -258,21 +258,23 @@ struct KeyGateV2VectorTests {
         #expect(try await Self.read([UInt8](hex: grant.frame).count, from: client) == [UInt8](hex: grant.frame))
 
         // Section 4: the session continues on the data port with the same keys.
-        let keys = try #require(await server.sessionKeys)
+        let keys = await server.sessionKeys
         let (dataClient, dataServerEnd) = InMemoryByteStream.pair()
-        let dataServer = SecureChannel(stream: dataServerEnd)
-        async let resumed = dataServer.acceptResume(keys: keys, deadline: .now + Self.deadline)
+        async let resumed = SecureChannel.acceptResume(over: dataServerEnd, keys: keys, deadline: .now + Self.deadline)
+        var dataServer: SecureChannel?
         for message in messages.dropFirst() {
             let frame = [UInt8](hex: message.frame)
             if message.fromClient {
                 try await dataClient.write(frame)
                 if message.nonce == 0 {
                     #expect([UInt8](hex: message.plaintext) == KeyGateWire.resumeMessage)
-                    _ = try await resumed
+                    dataServer = try await resumed
                 } else {
+                    let dataServer = try #require(dataServer)
                     #expect(try await dataServer.receive(deadline: .now + Self.deadline) == [UInt8](hex: message.plaintext))
                 }
             } else {
+                let dataServer = try #require(dataServer)
                 try await dataServer.send([UInt8](hex: message.plaintext))
                 #expect(try await Self.read(frame.count, from: dataClient) == frame, "\(message.note)")
             }
@@ -291,9 +293,8 @@ struct KeyGateV2VectorTests {
             pinnedServerKey: vector.isIK ? [UInt8](hex: vector.server_static_public) : nil, service: vector.service,
             deadline: .now + Self.deadline, clock: WallClock { timestamp })
         let (clientEnd, serverEnd) = InMemoryByteStream.pair()
-        let client = SecureChannel(stream: clientEnd)
-        async let clientKeys = client.performClientHandshake(options)
-        let server = SecureChannel(stream: serverEnd)
+        async let clientChannel = SecureChannel.clientHandshake(over: clientEnd, options)
+        var server = FramedStream(stream: serverEnd)
         #expect(try await server.readFrame(deadline: .now + Self.deadline) == Array(vector.protocol_name.utf8))
         let responder = try HandshakeState(
             protocolName: vector.protocol_name, initiator: false, prologue: [UInt8](hex: vector.prologue),
@@ -308,7 +309,8 @@ struct KeyGateV2VectorTests {
                 try await server.writeFrame(try responder.writeMessage(payload: [UInt8](hex: message.payload)))
             }
         }
-        var keys = try await clientKeys
+        let client = try await clientChannel
+        var keys = await client.sessionKeys
         #expect(keys.handshakeHash == responder.handshakeHash)
         #expect(keys.remoteStaticKey == [UInt8](hex: vector.server_static_public))
         var (fromClient, toClient) = try responder.split()
@@ -389,19 +391,18 @@ struct KeyGateV2VectorTests {
             localStaticPrivateKey: nil, localEphemeralPrivateKey: [UInt8](hex: vector.initiator_ephemeral_private),
             remoteStaticPublicKey: nil, presharedKeys: [psk])
         let (clientEnd, serverEnd) = InMemoryByteStream.pair()
-        let server = SecureChannel(stream: serverEnd)
-        async let serverKeys = server.performDataConnectionHandshake(
-            initiator: false, diffieHellman: Curve25519(),
+        async let serverChannel = SecureChannel.dataConnectionHandshake(
+            over: serverEnd, initiator: false, diffieHellman: Curve25519(),
             presharedKey: DataConnectionKey.presharedKey(dataKey: [UInt8](hex: vector.data_key), passiveNumber: vector.passive_number),
             deadline: .now + Self.deadline)
         let first = try #require(vector.messages.first)
         let written = try client.writeMessage(payload: [])
         #expect(written == [UInt8](hex: first.message))
         try await clientEnd.write([UInt8](hex: first.frame))
-        let clientChannel = SecureChannel(stream: clientEnd)
+        var clientChannel = FramedStream(stream: clientEnd)
         let reply = try #require(try await clientChannel.readFrame(deadline: .now + Self.deadline))
         #expect(try client.readMessage(reply) == [])
-        _ = try await serverKeys
+        let server = try await serverChannel
         var (_, fromServer) = try client.split()
         let download = vector.transport.filter { !$0.fromClient }.map { [UInt8](hex: $0.plaintext) }
         for bytes in download {

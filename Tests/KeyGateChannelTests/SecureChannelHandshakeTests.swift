@@ -27,8 +27,7 @@ struct SecureChannelHandshakeTests {
         // Capture the client's bytes: name frame, then XX message 1 (32 bytes).
         let fixture = try ChannelFixture()
         let (a, b) = InMemoryByteStream.pair()
-        let client = SecureChannel(stream: a)
-        let task = Task { try await client.performClientHandshake(fixture.clientOptions("XX")) }
+        let task = Task { try await SecureChannel.clientHandshake(over: a, fixture.clientOptions("XX")) }
         let name = Array(fixture.suite("XX").utf8)
         let expectedHeader = [UInt8(0), UInt8(name.count)] + name + [0, 32]
         var received: [UInt8] = []
@@ -44,19 +43,17 @@ struct SecureChannelHandshakeTests {
     @Test func unsupportedSuiteIsRefused() async throws {
         let fixture = try ChannelFixture()
         let (a, b) = InMemoryByteStream.pair()
-        let server = SecureChannel(stream: b)
         let options = fixture.serverOptions(accepting: [fixture.suite("XX")])
-        let result = Task { try await server.performServerHandshake(options) }
-        try await SecureChannel(stream: a).writeFrame(Array("Noise_NN_25519_ChaChaPoly_SHA256".utf8))
+        let result = Task { try await SecureChannel.serverHandshake(over: b, options) }
+        try await FramedStream(stream: a).writeFrame(Array("Noise_NN_25519_ChaChaPoly_SHA256".utf8))
         await #expect(throws: ChannelError.self) { try await result.value }
     }
 
     @Test func garbageInsteadOfANameIsRefused() async throws {
         let fixture = try ChannelFixture()
         let (a, b) = InMemoryByteStream.pair()
-        let server = SecureChannel(stream: b)
         let options = fixture.serverOptions()
-        let result = Task { try await server.performServerHandshake(options) }
+        let result = Task { try await SecureChannel.serverHandshake(over: b, options) }
         try await a.write([0, 4, 0xff, 0xfe, 0x00, 0x01])
         await #expect(throws: ChannelError.self) { try await result.value }
     }
@@ -65,12 +62,11 @@ struct SecureChannelHandshakeTests {
         struct Mismatch: Error {}
         let fixture = try ChannelFixture()
         let (a, b) = InMemoryByteStream.pair()
-        let server = SecureChannel(stream: b)
         let options = fixture.serverOptions()
-        let result = Task { try await server.performServerHandshake(options) }
+        let result = Task { try await SecureChannel.serverHandshake(over: b, options) }
         var clientOptions = fixture.clientOptions("XX")
         clientOptions.verifyServerKey = { _ in throw Mismatch() }
-        await #expect(throws: Mismatch.self) { try await SecureChannel(stream: a).performClientHandshake(clientOptions) }
+        await #expect(throws: Mismatch.self) { try await SecureChannel.clientHandshake(over: a, clientOptions) }
         await a.close()
         // The server never receives message 3.
         await #expect(throws: ChannelError.self) { try await result.value }
@@ -80,11 +76,10 @@ struct SecureChannelHandshakeTests {
         let fixture = try ChannelFixture()
         let impostor = try ChannelFixture()
         let (a, b) = InMemoryByteStream.pair()
-        let server = SecureChannel(stream: b)
         let options = fixture.serverOptions()
-        let result = Task { try await server.performServerHandshake(options) }
+        let result = Task { try await SecureChannel.serverHandshake(over: b, options) }
         let clientOptions = fixture.clientOptions("IK", pinned: impostor.serverPublic)
-        let client = Task { try await SecureChannel(stream: a).performClientHandshake(clientOptions) }
+        let client = Task { try await SecureChannel.clientHandshake(over: a, clientOptions) }
         await #expect(throws: ChannelError.self) { try await result.value }
         await b.close()
         await #expect(throws: (any Error).self) { try await client.value }
@@ -93,10 +88,9 @@ struct SecureChannelHandshakeTests {
     @Test func nonEmptyPayloadWhereTheSpecSaysEmptyFails() async throws {
         let fixture = try ChannelFixture()
         let (a, b) = InMemoryByteStream.pair()
-        let server = SecureChannel(stream: b)
         let options = fixture.serverOptions()
-        let result = Task { try await server.performServerHandshake(options) }
-        let raw = SecureChannel(stream: a)
+        let result = Task { try await SecureChannel.serverHandshake(over: b, options) }
+        let raw = FramedStream(stream: a)
         let name = fixture.suite("XX")
         try await raw.writeFrame(Array(name.utf8))
         let handshake = try HandshakeState(
@@ -124,14 +118,13 @@ struct SecureChannelHandshakeTests {
             for offset in 0..<clientBytes {
                 group.addTask {
                     let (a, b) = InMemoryByteStream.pair()
-                    let client = SecureChannel(stream: TamperingStream(a, flippingByteAt: offset))
-                    let server = SecureChannel(stream: b)
-                    var serverOptions = fixture.serverOptions()
+                    let client = TamperingStream(a, flippingByteAt: offset)
+                                var serverOptions = fixture.serverOptions()
                     serverOptions.deadline = .now + .seconds(2)
                     var clientOptions = fixture.clientOptions(pattern, service: "chat")
                     clientOptions.deadline = .now + .seconds(2)
-                    let clientTask = Task { try await client.performClientHandshake(clientOptions) }
-                    let serverOutcome = await Result(catching: { try await server.performServerHandshake(serverOptions) })
+                    let clientTask = Task { try await SecureChannel.clientHandshake(over: client, clientOptions) }
+                    let serverOutcome = await Result(catching: { try await SecureChannel.serverHandshake(over: b, serverOptions) })
                     await b.close()
                     await a.close()
                     _ = await clientTask.result
@@ -155,7 +148,7 @@ struct SecureChannelHandshakeTests {
         options.deadline = .now + .milliseconds(100)
         let started = ContinuousClock.now
         await #expect(throws: TimedOut(while: "reading from memory:a")) {
-            try await SecureChannel(stream: b).performServerHandshake(options)
+            try await SecureChannel.serverHandshake(over: b, options)
         }
         // Generous: the point is that it ends; CPU-bound suites may hold both threads.
         #expect(ContinuousClock.now - started < .seconds(30))
@@ -169,9 +162,8 @@ struct SecureChannelHandshakeTests {
         serverOptions.trace = { collected.append($0) }
         var clientOptions = fixture.clientOptions("XX")
         clientOptions.trace = { collected.append($0) }
-        let server = SecureChannel(stream: b)
-        let result = Task { try await server.performServerHandshake(serverOptions) }
-        _ = try await SecureChannel(stream: a).performClientHandshake(clientOptions)
+        let result = Task { try await SecureChannel.serverHandshake(over: b, serverOptions) }
+        _ = try await SecureChannel.clientHandshake(over: a, clientOptions)
         _ = try await result.value
         let events = collected.events
         #expect(events.filter(\.isInitiator).count == 3)

@@ -38,7 +38,7 @@ struct SecureChannelTransportTests {
 
     @Test func tamperedFrameFailsAndTheNextGenuineOneStillDecrypts() async throws {
         let (_, server, a, _) = Self.keyedPair()
-        var sender = try #require(await server.sessionKeys).receiving  // same key as the client's sending cipher
+        var sender = await server.sessionKeys.receiving  // same key as the client's sending cipher
         let genuine = try SecureChannel.seal(Array("genuine".utf8), with: &sender)
         var forged = genuine
         forged[5] ^= 0x20
@@ -50,7 +50,7 @@ struct SecureChannelTransportTests {
 
     @Test func replayedFrameFails() async throws {
         let (_, server, a, _) = Self.keyedPair()
-        var sender = try #require(await server.sessionKeys).receiving
+        var sender = await server.sessionKeys.receiving
         let first = try SecureChannel.seal([1], with: &sender)
         try await a.write(first)
         #expect(try await server.receive() == [1])
@@ -60,7 +60,7 @@ struct SecureChannelTransportTests {
 
     @Test func droppedOrReorderedFramesFail() async throws {
         let (_, server, a, _) = Self.keyedPair()
-        var sender = try #require(await server.sessionKeys).receiving
+        var sender = await server.sessionKeys.receiving
         let first = try SecureChannel.seal([1], with: &sender)
         let second = try SecureChannel.seal([2], with: &sender)
         try await a.write(second)
@@ -146,7 +146,7 @@ struct SecureChannelTransportTests {
         await #expect(throws: ChannelError.missingEndOfData) { try await server.receiveData(into: &received) }
 
         let (_, other, b, _) = Self.keyedPair()
-        var sender = try #require(await other.sessionKeys).receiving
+        var sender = await other.sessionKeys.receiving
         var forged = try SecureChannel.seal([9, 9], with: &sender)
         forged[3] ^= 1
         try await b.write(forged)
@@ -172,15 +172,14 @@ struct SecureChannelResumeTests {
         let (client, server, clientKeys, result) = try await fixture.handshake("XX")
         try await server.send(Array("{\"ok\":true}".utf8))
         #expect(try await client.receive() == Array("{\"ok\":true}".utf8))
-        let clientAfterGrant = try #require(await client.sessionKeys)
-        let serverAfterGrant = try #require(await server.sessionKeys)
+        let clientAfterGrant = await client.sessionKeys
+        let serverAfterGrant = await server.sessionKeys
         _ = clientKeys
         _ = result
         let (a, b) = InMemoryByteStream.pair()
-        let dataClient = SecureChannel(stream: a)
-        let dataServer = SecureChannel(stream: b)
-        try await dataClient.resume(keys: clientAfterGrant)
-        let adopted = try await dataServer.acceptResume(keys: serverAfterGrant, deadline: .now + .seconds(60))
+        let dataClient = try await SecureChannel.resume(over: a, keys: clientAfterGrant)
+        let dataServer = try await SecureChannel.acceptResume(over: b, keys: serverAfterGrant, deadline: .now + .seconds(60))
+        let adopted = await dataServer.sessionKeys
         #expect(adopted.receiving.nonce == serverAfterGrant.receiving.nonce + 1)
         try await dataServer.send([7])
         #expect(try await dataClient.receive() == [7])
@@ -191,50 +190,50 @@ struct SecureChannelResumeTests {
     @Test func strangerOnTheDataPortDoesNotHarmTheSession() async throws {
         let fixture = try ChannelFixture()
         let (client, server, _, _) = try await fixture.handshake("XX")
-        let clientKeys = try #require(await client.sessionKeys)
-        let serverKeys = try #require(await server.sessionKeys)
+        let clientKeys = await client.sessionKeys
+        let serverKeys = await server.sessionKeys
         // A stranger with other keys.
         let stranger = try ChannelFixture()
         let (strangerClient, _, _, _) = try await stranger.handshake("XX")
-        let strangerKeys = try #require(await strangerClient.sessionKeys)
+        let strangerKeys = await strangerClient.sessionKeys
         let (s1, s2) = InMemoryByteStream.pair()
-        try await SecureChannel(stream: s1).resume(keys: strangerKeys)
+        _ = try await SecureChannel.resume(over: s1, keys: strangerKeys)
         await #expect(throws: ChannelError.decryptionFailed) {
-            try await SecureChannel(stream: s2).acceptResume(keys: serverKeys, deadline: .now + .seconds(60))
+            try await SecureChannel.acceptResume(over: s2, keys: serverKeys, deadline: .now + .seconds(60))
         }
         // Garbage.
         let (g1, g2) = InMemoryByteStream.pair()
         try await g1.write([0, 20] + [UInt8](repeating: 0x41, count: 20))
         await #expect(throws: ChannelError.decryptionFailed) {
-            try await SecureChannel(stream: g2).acceptResume(keys: serverKeys, deadline: .now + .seconds(60))
+            try await SecureChannel.acceptResume(over: g2, keys: serverKeys, deadline: .now + .seconds(60))
         }
         // The rightful client still resumes with nonce 0.
         let (a, b) = InMemoryByteStream.pair()
-        try await SecureChannel(stream: a).resume(keys: clientKeys)
-        let adopted = try await SecureChannel(stream: b).acceptResume(keys: serverKeys, deadline: .now + .seconds(60))
+        _ = try await SecureChannel.resume(over: a, keys: clientKeys)
+        let adopted = try await SecureChannel.acceptResume(over: b, keys: serverKeys, deadline: .now + .seconds(60)).sessionKeys
         #expect(adopted.receiving.nonce == 1)
     }
 
     @Test func decryptingButWrongFirstMessageIsRefused() async throws {
         let fixture = try ChannelFixture()
         let (client, server, _, _) = try await fixture.handshake("XX")
-        let clientKeys = try #require(await client.sessionKeys)
-        let serverKeys = try #require(await server.sessionKeys)
+        let clientKeys = await client.sessionKeys
+        let serverKeys = await server.sessionKeys
         let (a, b) = InMemoryByteStream.pair()
         let impostor = SecureChannel(stream: a, keys: clientKeys)
         try await impostor.send(Array("RESUMF".utf8))
         await #expect(throws: ChannelError.self) {
-            try await SecureChannel(stream: b).acceptResume(keys: serverKeys, deadline: .now + .seconds(60))
+            try await SecureChannel.acceptResume(over: b, keys: serverKeys, deadline: .now + .seconds(60))
         }
     }
 
     @Test func silentDataConnectionTimesOut() async throws {
         let fixture = try ChannelFixture()
         let (_, server, _, _) = try await fixture.handshake("XX")
-        let serverKeys = try #require(await server.sessionKeys)
+        let serverKeys = await server.sessionKeys
         let (_, b) = InMemoryByteStream.pair()
         await #expect(throws: TimedOut(while: "reading from memory:a")) {
-            try await SecureChannel(stream: b).acceptResume(keys: serverKeys, deadline: .now + .milliseconds(100))
+            try await SecureChannel.acceptResume(over: b, keys: serverKeys, deadline: .now + .milliseconds(100))
         }
     }
 }
@@ -254,26 +253,24 @@ struct DataConnectionKeyTests {
     @Test(arguments: [true, false])
     func dataConnectionHandshakeNeedsTheRightPsk(samePsk: Bool) async throws {
         let (a, b) = InMemoryByteStream.pair()
-        let client = SecureChannel(stream: a)
-        let server = SecureChannel(stream: b)
         let psk = SecureRandom.bytes(count: 32)
         let serverPsk = samePsk ? psk : SecureRandom.bytes(count: 32)
         let serverKeys = Task {
-            try await server.performDataConnectionHandshake(
-                initiator: false, diffieHellman: Curve25519(), presharedKey: serverPsk, deadline: .now + .seconds(60))
+            try await SecureChannel.dataConnectionHandshake(
+                over: b, initiator: false, diffieHellman: Curve25519(), presharedKey: serverPsk, deadline: .now + .seconds(60))
         }
         if samePsk {
-            _ = try await client.performDataConnectionHandshake(
-                initiator: true, diffieHellman: Curve25519(), presharedKey: psk, deadline: .now + .seconds(60))
-            _ = try await serverKeys.value
+            let client = try await SecureChannel.dataConnectionHandshake(
+                over: a, initiator: true, diffieHellman: Curve25519(), presharedKey: psk, deadline: .now + .seconds(60))
+            let server = try await serverKeys.value
             try await client.sendData([1, 2, 3])
             try await client.sendEndOfData()
             #expect(try await server.receiveData() == [1, 2, 3])
             #expect(try await server.receiveData() == nil)
         } else {
             let clientTask = Task {
-                try await client.performDataConnectionHandshake(
-                    initiator: true, diffieHellman: Curve25519(), presharedKey: psk, deadline: .now + .seconds(60))
+                try await SecureChannel.dataConnectionHandshake(
+                    over: a, initiator: true, diffieHellman: Curve25519(), presharedKey: psk, deadline: .now + .seconds(60))
             }
             await #expect(throws: ChannelError.self) { try await serverKeys.value }
             await b.close()

@@ -77,7 +77,7 @@ struct GateClientTests {
         let listener = try TCPListener.bind(to: SocketAddress(host: "127.0.0.1", port: 0))
         let serverKey = PrivateKey.generate(algorithm: .x25519)
         let server = Task {
-            let channel = SecureChannel(stream: try await listener.accept(deadline: .after(.seconds(10))))
+            var channel = FramedStream(stream: try await listener.accept(deadline: .after(.seconds(10))))
             let name = String(decoding: try #require(try await channel.readFrame(deadline: .now + .seconds(10))), as: UTF8.self)
             let handshake = try HandshakeState(
                 protocolName: name, initiator: false, prologue: Array("KeyGate/1".utf8) + [0] + Array(name.utf8),
@@ -107,7 +107,7 @@ struct GateClientTests {
         let options = try await server.client("alice", pinned: true)
         let identity = try #require(try options.keys.loadIdentity(name: "alice", algorithm: .x25519))
         let name = options.protocolName
-        let channel = SecureChannel(stream: try await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: server.port)))
+        var channel = FramedStream(stream: try await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: server.port)))
         try await channel.writeFrame(Array(name.utf8))
         let handshake = try HandshakeState(
             protocolName: name, initiator: true, prologue: Array("KeyGate/1".utf8) + [0] + Array(name.utf8),

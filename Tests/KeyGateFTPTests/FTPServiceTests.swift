@@ -40,7 +40,7 @@ struct FTPServiceTests {
     static func extendedPassive(_ client: FTPClient) async throws -> UInt16 {
         let reply = try await client.request(FTPCommand(verb: "EPSV"))
         #expect(reply.code == .enteringExtendedPassiveMode)
-        return try #require(FTPClient.extendedPassivePort(in: reply.text))
+        return try #require(FTPReply.extendedPassivePort(in: reply.text))
     }
 
     static func text(_ reply: FTPReply) -> String { String(decoding: reply.message, as: UTF8.self) }

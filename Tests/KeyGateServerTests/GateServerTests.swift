@@ -57,7 +57,7 @@ struct GateServerTests {
         let server = try await Self.chatServer()
         let options = try await server.client("alice")
         let identity = try #require(try options.keys.loadIdentity(name: "alice", algorithm: .x25519))
-        let channel = SecureChannel(stream: try await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: server.port)))
+        var channel = FramedStream(stream: try await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: server.port)))
         let handshake = try HandshakeState(
             protocolName: options.protocolName, initiator: true, prologue: KeyGateWire.prologue(for: options.protocolName),
             localStaticKeyPair: identity.privateKey.keyPair, remoteStaticPublicKey: nil)
@@ -287,14 +287,12 @@ struct GateServerTests {
         try await garbage.write([0, 40] + [UInt8](repeating: 0x41, count: 40))
         #expect(try await garbage.read(deadline: .after(.seconds(10))) == nil)
         // Bob's valid RESUME, on alice's port: it does not decrypt there.
-        let wrongKey = SecureChannel(stream: try await TCPConnection.connect(to: target))
-        try await wrongKey.resume(keys: bob.keys)
+        let wrongKey = try await SecureChannel.resume(over: try await TCPConnection.connect(to: target), keys: bob.keys)
         #expect(try await wrongKey.stream.read(upTo: 100, deadline: .now + .seconds(10)) == nil)
         // A silent stranger holds a connection open.
         let silent = try await TCPConnection.connect(to: target)
         // Alice resumes and chats.
-        let channel = SecureChannel(stream: try await TCPConnection.connect(to: target))
-        try await channel.resume(keys: alice.keys)
+        let channel = try await SecureChannel.resume(over: try await TCPConnection.connect(to: target), keys: alice.keys)
         try await channel.send(ChatRequest.say("still mine").json.bytes)
         #expect(try await channel.receive() == ChatEvent.joined("alice").json.bytes)
         let said = try #require(try await channel.receive())
@@ -373,8 +371,8 @@ struct GrantedButNotResumed {
     static func open(server: TestServer, name: String) async throws -> GrantedButNotResumed {
         let options = try await server.client(name)
         let identity = try #require(try options.keys.loadIdentity(name: name, algorithm: .x25519))
-        let control = SecureChannel(stream: try await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: server.port)))
-        _ = try await control.performClientHandshake(ClientHandshakeOptions(
+        let control = try await SecureChannel.clientHandshake(
+            over: try await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: server.port)), ClientHandshakeOptions(
             protocolName: options.protocolName, staticKeyPair: identity.privateKey.keyPair, service: "chat",
             deadline: .now + .seconds(10)))
         let reply = try GrantReply(parsing: try #require(try await control.receive(deadline: .now + .seconds(10))))
@@ -382,6 +380,6 @@ struct GrantedButNotResumed {
             throw ClientError.failed("expected a grant, got \(reply)")
         }
         #expect(grantedName == name)
-        return GrantedButNotResumed(control: control, keys: try #require(await control.sessionKeys), port: port)
+        return GrantedButNotResumed(control: control, keys: await control.sessionKeys, port: port)
     }
 }

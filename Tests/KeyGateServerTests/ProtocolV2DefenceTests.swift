@@ -41,15 +41,15 @@ struct ProtocolV2DefenceTests {
         let received = framePayloads(recording.fromServer)
         try #require(sent.count == 3 && received.count >= 2)
         let hash = Self.xxHandshakeHash(protocolName: sent[0], messages: [sent[1], received[0], sent[2]])
-        #expect(hash == (await session.channel.sessionKeys)?.handshakeHash, "the eavesdropper's h is the session's")
+        #expect(hash == (await session.channel.sessionKeys).handshakeHash, "the eavesdropper's h is the session's")
         // The attacker gets to the passive port first.
         let reply = try await client.require(FTPCommand(verb: "EPSV"), .enteringExtendedPassiveMode)
-        let port = try #require(FTPClient.extendedPassivePort(in: reply.text))
+        let port = try #require(FTPReply.extendedPassivePort(in: reply.text))
         let versionOnePsk = HMACSHA256.authenticate(key: hash, message: Array("ftp-data".utf8) + [0, 0, 0, 0, 0, 0, 0, 1])
-        let attacker = SecureChannel(stream: try await TCPConnection.connect(to: session.dataAddress.withPort(port)))
+        let attacker = try await TCPConnection.connect(to: session.dataAddress.withPort(port))
         await #expect(throws: ChannelError.self) {
-            try await attacker.performDataConnectionHandshake(
-                initiator: true, diffieHellman: Curve25519(), presharedKey: versionOnePsk, deadline: .now + .seconds(10))
+            try await SecureChannel.dataConnectionHandshake(
+                over: attacker, initiator: true, diffieHellman: Curve25519(), presharedKey: versionOnePsk, deadline: .now + .seconds(10))
         }
         await attacker.close()
         let data = try await client.connectData(port: port, passiveNumber: 1)

@@ -43,12 +43,11 @@ struct ChannelFixture: Sendable {
         _ pattern: String, service: String = "chat"
     ) async throws -> (client: SecureChannel, server: SecureChannel, clientKeys: SessionKeys, result: ServerHandshakeResult) {
         let (a, b) = InMemoryByteStream.pair()
-        let client = SecureChannel(stream: a)
-        let server = SecureChannel(stream: b)
         let options = serverOptions()
-        async let result = server.performServerHandshake(options)
-        let clientKeys = try await client.performClientHandshake(clientOptions(pattern, service: service))
-        return (client, server, clientKeys, try await result)
+        async let result = SecureChannel.serverHandshake(over: b, options)
+        let client = try await SecureChannel.clientHandshake(over: a, clientOptions(pattern, service: service))
+        let serverResult = try await result
+        return (client, serverResult.channel, await client.sessionKeys, serverResult)
     }
 }
 
