@@ -7,7 +7,7 @@ public enum CryptoImplementation {
         [
             ("chacha20", "portable"),
             ("poly1305", "portable"),
-            ("sha256", "portable"),
+            ("sha256", SHA256.Implementation.selected.name),
             ("x25519", "portable"),
             ("ffdhe", "portable"),
         ]

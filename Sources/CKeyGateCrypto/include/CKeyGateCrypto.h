@@ -17,5 +17,6 @@
 #define CKEYGATE_CRYPTO_H
 
 #include "ckg_cpu_features.h"
+#include "ckg_sha256_shani.h"
 
 #endif
