@@ -9,7 +9,7 @@ public enum CryptoImplementation {
             ("poly1305", "portable"),
             ("sha256", SHA256.Implementation.selected.name),
             ("x25519", "portable"),
-            ("ffdhe", "portable"),
+            ("ffdhe", FFDHEGroup.ffdhe2048.arithmetic.implementation.name),
         ]
     }
 }

@@ -1,3 +1,5 @@
+import KeyGateCrypto
+
 /// The ways a primitive can compute its result, and the inputs that take
 /// each one, so that every code path that handles secrets is checked.
 ///
@@ -63,4 +65,15 @@ enum CodePaths {
         CodePath(name: "block-sized key", lengths: [64]),
         CodePath(name: "long key, hashed", lengths: [65, 200]),
     ]
+
+    /// FFDHE takes one path per CPU setting, whatever the input: the mulx
+    /// kernels of CKeyGateCrypto when BMI2 is enabled, which
+    /// valgrind's synthetic CPU reports, so the script's KEYGATE_CPU=native
+    /// run checks them; the portable Swift code in its KEYGATE_CPU=portable
+    /// run. The DH checks first confirm that the process took the path
+    /// listed here, so that neither run silently checks the other's code.
+    static var diffieHellman: [(primitive: String, path: String)] {
+        let mulx = CPUFeatures.enabled.contains(.bmi2)
+        return [("x25519", "portable"), ("ffdhe", mulx ? "mulx" : "portable")]
+    }
 }

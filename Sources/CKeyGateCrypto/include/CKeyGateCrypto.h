@@ -18,5 +18,6 @@
 
 #include "ckg_cpu_features.h"
 #include "ckg_sha256_shani.h"
+#include "ckg_montgomery_bmi2.h"
 
 #endif
