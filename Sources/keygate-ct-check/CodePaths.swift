@@ -66,14 +66,14 @@ enum CodePaths {
         CodePath(name: "long key, hashed", lengths: [65, 200]),
     ]
 
-    /// FFDHE takes one path per CPU setting, whatever the input: the mulx
-    /// kernels of CKeyGateCrypto when BMI2 is enabled, which
+    /// X25519 and FFDHE take one path per CPU setting, whatever the input:
+    /// the mulx kernels of CKeyGateCrypto when BMI2 is enabled, which
     /// valgrind's synthetic CPU reports, so the script's KEYGATE_CPU=native
     /// run checks them; the portable Swift code in its KEYGATE_CPU=portable
     /// run. The DH checks first confirm that the process took the path
     /// listed here, so that neither run silently checks the other's code.
     static var diffieHellman: [(primitive: String, path: String)] {
         let mulx = CPUFeatures.enabled.contains(.bmi2)
-        return [("x25519", "portable"), ("ffdhe", mulx ? "mulx" : "portable")]
+        return [("x25519", mulx ? "mulx" : "portable"), ("ffdhe", mulx ? "mulx" : "portable")]
     }
 }
