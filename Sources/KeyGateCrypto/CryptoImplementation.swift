@@ -7,9 +7,9 @@ public enum CryptoImplementation {
         [
             ("chacha20", "portable"),
             ("poly1305", "portable"),
-            ("sha256", "portable"),
-            ("x25519", "portable"),
-            ("ffdhe", "portable"),
+            ("sha256", SHA256.Implementation.selected.name),
+            ("x25519", X25519.Implementation.selected.name),
+            ("ffdhe", FFDHEGroup.ffdhe2048.arithmetic.implementation.name),
         ]
     }
 }

@@ -21,8 +21,8 @@ public enum HMACSHA256 {
 
     /// Incremental HMAC-SHA256, for messages that come in pieces.
     public struct Authenticator: Sendable {
-        private var inner = SHA256Hasher()
-        private var outer = SHA256Hasher()
+        private var inner: SHA256Hasher
+        private var outer: SHA256Hasher
 
         /// Starts an HMAC under `key`.
         public init(key: [UInt8]) {
@@ -32,10 +32,18 @@ public enum HMACSHA256 {
         /// Starts an HMAC under `key`. RFC 2104 section 2: keys longer than
         /// the block are hashed first; shorter ones are padded with zeros.
         public init(key: UnsafeRawBufferPointer) {
+            self.init(key: key, implementation: .selected)
+        }
+
+        /// Starts an HMAC under `key` whose hashing is done by
+        /// `implementation` (for tests that compare the SHA-256 paths).
+        init(key: UnsafeRawBufferPointer, implementation: SHA256.Implementation) {
+            inner = SHA256Hasher(implementation: implementation)
+            outer = SHA256Hasher(implementation: implementation)
             withUnsafeTemporaryAllocation(byteCount: SHA256.blockByteCount, alignment: 16) { block in
                 block.initializeMemory(as: UInt8.self, repeating: 0)
                 if key.count > SHA256.blockByteCount {
-                    var hasher = SHA256Hasher()
+                    var hasher = SHA256Hasher(implementation: implementation)
                     hasher.update(key)
                     hasher.finalize(into: block.baseAddress!)
                 } else if key.count > 0 {

@@ -2,7 +2,9 @@
 /// in Montgomery form (a is held as a*R mod p, R = 2^(64*limbCount)).
 ///
 /// Numbers are little-endian limb arrays. Multiplication is CIOS Montgomery
-/// multiplication (Koç, Acar, Kaliski 1996) with 128-bit products. The final
+/// multiplication (Koç, Acar, Kaliski 1996) with 128-bit products, or, for
+/// the FFDHE sizes on a CPU with BMI2, the C kernels with mulx (see
+/// `Implementation`). The final
 /// conditional subtraction is a mask select, and exponentiation uses a fixed
 /// 4-bit window whose table lookup reads every entry, so the running time
 /// and memory access pattern depend only on the sizes, never on the values.
@@ -17,13 +19,44 @@ struct MontgomeryModulus: Sendable {
     /// R^2 mod p: multiplying by it converts into Montgomery form.
     let rSquared: [UInt64]
 
+    /// How products are computed for this modulus: with mulx where the CPU
+    /// has BMI2 and the size is one of the kernel's (32, 48 or 64 limbs,
+    /// the RFC 7919 groups), else portably.
+    let implementation: Implementation
+
     var limbCount: Int { modulus.count }
+
+    /// The ways to compute Montgomery products.
+    enum Implementation: Sendable, CaseIterable {
+        /// CIOS in portable Swift, for any size on any CPU.
+        case portable
+        /// The C kernels of montgomery_bmi2.c (product scanning with mulx,
+        /// a dedicated squaring); needs `CPUFeatures.bmi2`.
+        case mulx
+
+        /// The limb counts the mulx kernels are compiled for.
+        static let mulxLimbCounts = [32, 48, 64]
+
+        /// What a modulus of `limbCount` limbs uses in this process.
+        static func selected(limbCount: Int, features: CPUFeatures = .enabled) -> Implementation {
+            features.contains(.bmi2) && mulxLimbCounts.contains(limbCount) ? .mulx : .portable
+        }
+
+        /// The name `CryptoImplementation` reports.
+        var name: String {
+            switch self {
+            case .portable: "portable"
+            case .mulx: "mulx"
+            }
+        }
+    }
 
     /// Prepares arithmetic modulo `modulus` (odd, most significant limb non-zero).
     init(modulus: [UInt64]) {
         precondition(modulus.first.map { $0 & 1 == 1 } ?? false, "Montgomery arithmetic needs an odd modulus")
         precondition(modulus.last != 0, "the top limb of the modulus must be non-zero")
         self.modulus = modulus
+        implementation = .selected(limbCount: modulus.count)
         // Newton iteration for p^-1 mod 2^64: each step doubles the correct bits.
         var inverse: UInt64 = 1
         for _ in 0..<6 { inverse = inverse &* (2 &- modulus[0] &* inverse) }

@@ -1,3 +1,5 @@
+import CKeyGateCrypto
+
 /// SHA-256 (FIPS 180-4).
 public enum SHA256 {
     /// Digest size in bytes.
@@ -56,8 +58,51 @@ public enum SHA256 {
         }
     }
 
+    /// The ways to run the compression function.
+    enum Implementation: Sendable, CaseIterable {
+        /// Portable Swift (`compressPortable`), on every CPU.
+        case portable
+        /// The C kernel with sha256rnds2 (sha256_shani.c), about four
+        /// times faster; needs `CPUFeatures.sha`.
+        case shaExtensions
+
+        /// What this process uses, decided once from `CPUFeatures.enabled`.
+        static let selected: Implementation = CPUFeatures.enabled.contains(.sha) ? .shaExtensions : .portable
+
+        /// The name `CryptoImplementation` reports.
+        var name: String {
+            switch self {
+            case .portable: "portable"
+            case .shaExtensions: "sha-ni"
+            }
+        }
+    }
+
     /// FIPS 180-4 section 6.2.2: runs the compression function over
-    /// `blockCount` consecutive 64-byte blocks starting at `blocks`.
+    /// `blockCount` consecutive 64-byte blocks starting at `blocks`, by
+    /// `implementation`. Every user of SHA-256 (HMAC, HKDF, the Noise
+    /// handshake hash) comes through here, so each gets the fast path.
+    static func compress(_ state: inout State, blocks: UnsafeRawPointer, blockCount: Int, by implementation: Implementation) {
+        switch implementation {
+        case .shaExtensions: compressWithSHAExtensions(&state, blocks: blocks, blockCount: blockCount)
+        case .portable: compressPortable(&state, blocks: blocks, blockCount: blockCount)
+        }
+    }
+
+    /// `compress` by the C kernel (CKeyGateCrypto's sha256_shani.c). Only
+    /// for a CPU with `.sha`: elsewhere the kernel traps.
+    static func compressWithSHAExtensions(_ state: inout State, blocks: UnsafeRawPointer, blockCount: Int) {
+        // State is eight UInt32 stored properties, h0 to h7, which Swift
+        // lays out in order without padding, as the kernel's uint32_t[8]
+        // (SHA256Tests checks the layout).
+        withUnsafeMutableBytes(of: &state) { words in
+            ckg_sha256_compress_shani(
+                words.baseAddress!.assumingMemoryBound(to: UInt32.self),
+                blocks.assumingMemoryBound(to: UInt8.self), blockCount)
+        }
+    }
+
+    /// The compression function in portable Swift, for every CPU.
     ///
     /// Written for throughput on a processor that issues four instructions
     /// a cycle: the rounds are unrolled eight at a time with the roles of
@@ -65,8 +110,7 @@ public enum SHA256 {
     /// `eightRounds`), the message schedule is unrolled eight words at a
     /// time, and the round constants are added to the schedule in one
     /// vectorizable pass. No table lookups depend on data: constant-time.
-    @usableFromInline
-    static func compress(_ state: inout State, blocks: UnsafeRawPointer, blockCount: Int) {
+    static func compressPortable(_ state: inout State, blocks: UnsafeRawPointer, blockCount: Int) {
         roundConstants.withUnsafeBufferPointer { constants in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
                 let k = constants.baseAddress!

@@ -12,9 +12,19 @@ public struct SHA256Hasher: Sendable {
     @usableFromInline var pendingCount = 0
     /// Total message length so far, in bytes.
     @usableFromInline var totalByteCount: UInt64 = 0
+    /// Which compression function runs the blocks.
+    let implementation: SHA256.Implementation
 
     /// Starts a new hash.
-    public init() {}
+    public init() {
+        implementation = .selected
+    }
+
+    /// Starts a new hash computed by `implementation` (for tests that
+    /// compare the fast path with the portable one).
+    init(implementation: SHA256.Implementation) {
+        self.implementation = implementation
+    }
 
     /// Appends `bytes` to the message.
     public mutating func update(_ bytes: [UInt8]) {
@@ -35,12 +45,12 @@ public struct SHA256Hasher: Sendable {
             input += taken
             remaining -= taken
             guard pendingCount == SHA256.blockByteCount else { return }
-            withUnsafeBytes(of: pending) { SHA256.compress(&state, blocks: $0.baseAddress!, blockCount: 1) }
+            withUnsafeBytes(of: pending) { SHA256.compress(&state, blocks: $0.baseAddress!, blockCount: 1, by: implementation) }
             pendingCount = 0
         }
         let wholeBlocks = remaining / SHA256.blockByteCount
         if wholeBlocks > 0 {
-            SHA256.compress(&state, blocks: input, blockCount: wholeBlocks)
+            SHA256.compress(&state, blocks: input, blockCount: wholeBlocks, by: implementation)
             input += wholeBlocks * SHA256.blockByteCount
             remaining -= wholeBlocks * SHA256.blockByteCount
         }
@@ -73,7 +83,7 @@ public struct SHA256Hasher: Sendable {
             }
             tail.storeBytes(of: 0x80, toByteOffset: pendingCount, as: UInt8.self)
             tail.storeBytes(of: bitLength.bigEndian, toByteOffset: paddedLength - 8, as: UInt64.self)
-            SHA256.compress(&state, blocks: UnsafeRawPointer(tail), blockCount: paddedLength / 64)
+            SHA256.compress(&state, blocks: UnsafeRawPointer(tail), blockCount: paddedLength / 64, by: implementation)
         }
         pendingCount = 0
         state.write(to: output)

@@ -1,10 +1,14 @@
+import CKeyGateCrypto
+
 /// X25519 Diffie-Hellman (RFC 7748 section 5).
 ///
 /// Constant time: the scalar is processed by a Montgomery ladder over all
 /// 255 bit positions (254 down to 0) whatever its value, with mask-based
 /// conditional swaps instead of branches; the field arithmetic has no
 /// data-dependent branches or indexes, and the final inversion is a fixed
-/// chain of squarings and multiplications.
+/// chain of squarings and multiplications. The ladder runs in portable Swift
+/// or, on a CPU with BMI2, in the C kernel of CKeyGateCrypto
+/// (`Implementation`); both follow the same formulas.
 public enum X25519 {
     public static let keyByteCount = 32
 
@@ -47,13 +51,40 @@ public enum X25519 {
         return secret
     }
 
-    /// The raw function X25519(k, u) of RFC 7748 section 5, with clamping.
-    static func scalarMultiply(scalar: [UInt8], point: [UInt8]) -> [UInt8] {
+    /// The ways to run the ladder.
+    enum Implementation: Sendable, CaseIterable {
+        /// `ladder` on `Field25519`, portable Swift.
+        case portable
+        /// The C kernel of x25519_bmi2.c (the same ladder with mulx and
+        /// fewer carries); needs `CPUFeatures.bmi2`.
+        case mulx
+
+        /// What this process uses, decided once from `CPUFeatures.enabled`.
+        static let selected: Implementation = CPUFeatures.enabled.contains(.bmi2) ? .mulx : .portable
+
+        /// The name `CryptoImplementation` reports.
+        var name: String {
+            switch self {
+            case .portable: "portable"
+            case .mulx: "mulx"
+            }
+        }
+    }
+
+    /// The raw function X25519(k, u) of RFC 7748 section 5, with clamping,
+    /// by `implementation`.
+    static func scalarMultiply(scalar: [UInt8], point: [UInt8], by implementation: Implementation = .selected) -> [UInt8] {
+        precondition(scalar.count == keyByteCount && point.count == keyByteCount, "X25519 inputs are 32 bytes")
         let k = clamped(scalar)
-        let u = point.withUnsafeBytes { Field25519(bytes: $0.baseAddress!) }
-        let result = k.withUnsafeBytes { ladder(scalar: $0.baseAddress!, u: u) }
         var output = [UInt8](repeating: 0, count: keyByteCount)
-        output.withUnsafeMutableBytes { result.encode(to: $0.baseAddress!) }
+        switch implementation {
+        case .mulx:
+            ckg_x25519_bmi2(&output, k, point)
+        case .portable:
+            let u = point.withUnsafeBytes { Field25519(bytes: $0.baseAddress!) }
+            let result = k.withUnsafeBytes { ladder(scalar: $0.baseAddress!, u: u) }
+            output.withUnsafeMutableBytes { result.encode(to: $0.baseAddress!) }
+        }
         return output
     }
 

@@ -4,7 +4,15 @@ import KeyGateCrypto
 /// three RFC 7919 groups (modular exponentiation: the window table lookup,
 /// Montgomery multiplication and reduction), with secret private keys.
 extension Checks {
-    static let diffieHellman: [Check] = x25519 + FFDHEGroup.all.flatMap(ffdhe)
+    static let diffieHellman: [Check] = [paths] + x25519 + FFDHEGroup.all.flatMap(ffdhe)
+
+    /// The DH primitives run the code this run is meant to check (CodePaths.diffieHellman).
+    static let paths = Check("diffie-hellman/code paths") { () throws(CheckFailure) in
+        for (primitive, expected) in CodePaths.diffieHellman {
+            let actual = CryptoImplementation.paths.first { $0.primitive == primitive }?.path
+            try Expect.isTrue(actual == expected, "\(primitive) takes the \(actual ?? "no") path, expected \(expected)")
+        }
+    }
 
     static let x25519 = [
         Check("x25519/public key (fixed base)") { () throws(CheckFailure) in

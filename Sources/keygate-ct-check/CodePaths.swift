@@ -1,3 +1,5 @@
+import KeyGateCrypto
+
 /// The ways a primitive can compute its result, and the inputs that take
 /// each one, so that every code path that handles secrets is checked.
 ///
@@ -42,6 +44,14 @@ enum CodePaths {
     /// SHA256Hasher: a short message finished in one padded block, one that
     /// needs a second padding block, whole blocks straight from the input,
     /// and input that first completes a pending block.
+    ///
+    /// These run the portable compression function in both of the script's
+    /// runs: valgrind's synthetic CPU has no SHA extensions, so the SHA-NI
+    /// kernel (sha256_shani.c) is never selected under memcheck, which
+    /// could not execute it anyway. Benchmarks/ct-check.sh checks that
+    /// kernel's machine code instead (check_vector_kernel): data only in xmm
+    /// registers, nothing moved from them into an address or a branch, and
+    /// no conditional branch but the loop over the block count.
     static let sha256 = [
         CodePath(name: "one padding block", lengths: [0, 1, 55]),
         CodePath(name: "two padding blocks", lengths: [56, 63]),
@@ -55,4 +65,15 @@ enum CodePaths {
         CodePath(name: "block-sized key", lengths: [64]),
         CodePath(name: "long key, hashed", lengths: [65, 200]),
     ]
+
+    /// X25519 and FFDHE take one path per CPU setting, whatever the input:
+    /// the mulx kernels of CKeyGateCrypto when BMI2 is enabled, which
+    /// valgrind's synthetic CPU reports, so the script's KEYGATE_CPU=native
+    /// run checks them; the portable Swift code in its KEYGATE_CPU=portable
+    /// run. The DH checks first confirm that the process took the path
+    /// listed here, so that neither run silently checks the other's code.
+    static var diffieHellman: [(primitive: String, path: String)] {
+        let mulx = CPUFeatures.enabled.contains(.bmi2)
+        return [("x25519", mulx ? "mulx" : "portable"), ("ffdhe", mulx ? "mulx" : "portable")]
+    }
 }
