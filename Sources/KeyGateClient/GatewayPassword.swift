@@ -49,7 +49,7 @@ public struct GatewayPassword: Sendable {
     }
 
     /// Reads the password from the first line of `path` (its line end
-    /// removed). Blocking: async callers run it on a `FileIO` queue.
+    /// removed). Blocking: async callers run it on a `BlockingLane`.
     /// - Throws: `LoadError`: the file is readable by group or others
     ///   (like OpenSSH with a private key, any group or other bit refuses
     ///   it), owned by another user, unreadable, or holds no password.

@@ -12,7 +12,7 @@ import KeyGateSockets
 ///
 /// Reading it is a blocking read(2) (from memory, but it can be long on a
 /// busy machine): async callers run `owner(of:connectedTo:)` and
-/// `verify(listener:uid:)` on a `FileIO` queue.
+/// `verify(listener:uid:)` on a `BlockingLane`.
 public struct SocketTable: Sendable {
     /// Where Linux shows the table of the process's network namespace.
     public static let procNet = "/proc/net"

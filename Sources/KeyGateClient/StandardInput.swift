@@ -65,22 +65,12 @@ public enum StandardInput {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private final class ThreadBody {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-
     private static func startThread(_ body: @escaping @Sendable () -> Void) {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
-        let result = pthread_create(&thread, nil, { context in
-            Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
-            return nil
-        }, context)
-        guard result == 0 else {
+        do {
+            try SystemThread.spawn(name: "keygate-stdin", body)
+        } catch {
             // Out of threads or memory at startup: nothing sensible remains.
-            fatalError("cannot start the thread that reads standard input (error \(result))")
+            fatalError("cannot start the thread that reads standard input: \(error)")
         }
-        pthread_detach(thread)
     }
 }

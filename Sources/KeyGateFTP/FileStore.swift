@@ -8,7 +8,7 @@ import Glibc
 /// followed, whether it was there before or was swapped in during the
 /// walk; files are opened with `O_NOFOLLOW` and checked with `fstat` after
 /// opening; changes use `mkdirat`, `unlinkat` and `renameat` relative to
-/// the walked folder. All of it runs on the session's `FileIO` queue.
+/// the walked folder. All of it runs on the session's `BlockingLane`.
 ///
 /// New files and folders get their permissions from the store's
 /// `FileModeMask`, set with `fchmod` on the opened file, so the process's
@@ -16,12 +16,12 @@ import Glibc
 public final class FileStore: Sendable {
     /// The session's root folder (owned).
     private let root: FileDescriptor
-    public let io: FileIO
+    public let io: BlockingLane
     /// The permissions uploads and new folders do not get.
     public let umask: FileModeMask
 
     /// A store on the folder `root` (which it then owns).
-    public init(root: FileDescriptor, io: FileIO, umask: FileModeMask = .standard) {
+    public init(root: FileDescriptor, io: BlockingLane, umask: FileModeMask = .standard) {
         self.root = root
         self.io = io
         self.umask = umask

@@ -35,7 +35,7 @@ public final class FileUpload: Sendable {
     private let temporaryName: String?
     private let temporaryPrefix: String
     private let targetName: String
-    private let io: FileIO
+    private let io: BlockingLane
     private let phase = Mutex(Phase.writing)
     /// The path for messages.
     public let path: String
@@ -75,7 +75,7 @@ public final class FileUpload: Sendable {
 
     private init(
         directory: FileDescriptor, file: FileDescriptor, temporaryName: String?, temporaryPrefix: String,
-        targetName: String, io: FileIO, path: String
+        targetName: String, io: BlockingLane, path: String
     ) {
         self.directory = directory
         self.file = file
@@ -106,7 +106,7 @@ public final class FileUpload: Sendable {
     ///   0644 less the process's umask.
     static func begin(
         in directory: FileDescriptor, targetName: String, temporaryPrefix: String,
-        prefixSource: FileDescriptor?, prefixLength: Int64, io: FileIO, path: String,
+        prefixSource: FileDescriptor?, prefixLength: Int64, io: BlockingLane, path: String,
         mode: mode_t? = nil, storage: PendingStorage = .unnamedWherePossible, kernelCopy: KernelCopy = .copyFileRange
     ) throws(FTPError) -> FileUpload {
         var temporaryName: String?
@@ -158,7 +158,7 @@ public final class FileUpload: Sendable {
     /// any) is copied first and the new bytes follow it (a resumed
     /// download).
     public static func beginLocal(
-        directory: String, targetName: String, keepExisting: Bool, io: FileIO,
+        directory: String, targetName: String, keepExisting: Bool, io: BlockingLane,
         storage: PendingStorage = .unnamedWherePossible
     ) async throws(FTPError) -> FileUpload {
         try await beginLocal(
@@ -168,7 +168,7 @@ public final class FileUpload: Sendable {
 
     /// `beginLocal` with the kernel copy given (tests force its fallback).
     static func beginLocal(
-        directory: String, targetName: String, keepExisting: Bool, io: FileIO,
+        directory: String, targetName: String, keepExisting: Bool, io: BlockingLane,
         storage: PendingStorage = .unnamedWherePossible, kernelCopy: KernelCopy
     ) async throws(FTPError) -> FileUpload {
         let path = directory == "." ? targetName : directory + "/" + targetName

@@ -17,7 +17,7 @@ struct FileUploadTests {
         let folder = Self.folder()
         defer { folder.remove() }
         try writeFile(folder.appending("target"), Array("old".utf8))
-        let io = FileIO()
+        let io = BlockingExecutor.shared.lane()
         let upload = try await FileUpload.beginLocal(
             directory: folder.path, targetName: "target", keepExisting: false, io: io, storage: storage)
         try await upload.write(Array("new ".utf8))
@@ -34,7 +34,7 @@ struct FileUploadTests {
     func aDiscardedOrForgottenUploadLeavesNothing(storage: FileUpload.PendingStorage) async throws {
         let folder = Self.folder()
         defer { folder.remove() }
-        let io = FileIO()
+        let io = BlockingExecutor.shared.lane()
         let discarded = try await FileUpload.beginLocal(
             directory: folder.path, targetName: "a", keepExisting: false, io: io, storage: storage)
         try await discarded.write([1, 2, 3])
@@ -58,7 +58,7 @@ struct FileUploadTests {
         let folder = Self.folder()
         defer { folder.remove() }
         let upload = try await FileUpload.beginLocal(
-            directory: folder.path, targetName: "target", keepExisting: false, io: FileIO())
+            directory: folder.path, targetName: "target", keepExisting: false, io: BlockingExecutor.shared.lane())
         #expect(upload.isUnnamed, "the file system of /tmp supports O_TMPFILE")
         try await upload.write([UInt8](repeating: 7, count: 1000))
         #expect(directoryEntries(folder.path) == [])
@@ -74,7 +74,7 @@ struct FileUploadTests {
         defer { folder.remove() }
         try writeFile(folder.appending("partial"), Array("first half, ".utf8))
         let upload = try await FileUpload.beginLocal(
-            directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO())
+            directory: folder.path, targetName: "partial", keepExisting: true, io: BlockingExecutor.shared.lane())
         #expect(upload.byteCount == 12)
         try await upload.write(Array("second half".utf8))
         try await upload.commit()
@@ -111,7 +111,7 @@ struct FileUploadTests {
         let size = 3 << 20
         let existing = try await Self.writeRandom(size, to: folder.appending("partial"))
         let upload = try await FileUpload.beginLocal(
-            directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO())
+            directory: folder.path, targetName: "partial", keepExisting: true, io: BlockingExecutor.shared.lane())
         #expect(upload.prefixCopied == FileUpload.PrefixCopy(inKernel: Int64(size), throughUserSpace: 0))
         #expect(upload.byteCount == Int64(size))
         try await upload.write(Array("tail".utf8))
@@ -140,7 +140,7 @@ struct FileUploadTests {
                     source, &offset, destination, min(count, copiedFirst - Int(offset)))
             }
             let upload = try await FileUpload.beginLocal(
-                directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO(), kernelCopy: failing)
+                directory: folder.path, targetName: "partial", keepExisting: true, io: BlockingExecutor.shared.lane(), kernelCopy: failing)
             #expect(calls.value >= 1, "the kernel copy was tried first")
             #expect(upload.prefixCopied == FileUpload.PrefixCopy(
                 inKernel: Int64(copiedFirst), throughUserSpace: Int64(size - copiedFirst)))
@@ -160,7 +160,7 @@ struct FileUploadTests {
         }
         await #expect(throws: FTPError.system(call: "copy_file_range", errno: EIO, path: folder.appending("partial"))) {
             try await FileUpload.beginLocal(
-                directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO(), kernelCopy: failing)
+                directory: folder.path, targetName: "partial", keepExisting: true, io: BlockingExecutor.shared.lane(), kernelCopy: failing)
         }
         #expect(directoryEntries(folder.path) == ["partial"])
         #expect(unnamedOpenFileSizes(in: folder.path) == [])
@@ -177,7 +177,7 @@ struct FileUploadTests {
         defer { folder.remove() }
         let path = folder.path
         for mode: mode_t in [0o666, 0o600, 0o640] {
-            let io = FileIO()
+            let io = BlockingExecutor.shared.lane()
             let upload = try await io.run { () throws(FTPError) -> FileUpload in
                 let raw = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                 guard raw >= 0 else { throw .from(errno: errno, call: "open", path: path) }
@@ -205,7 +205,7 @@ struct FileUploadTests {
 
     @Test func aMissingFolderIsAnErrorThatSaysSo() async {
         await #expect(throws: FTPError.notFound("/nonexistent/folder")) {
-            try await FileUpload.beginLocal(directory: "/nonexistent/folder", targetName: "x", keepExisting: false, io: FileIO())
+            try await FileUpload.beginLocal(directory: "/nonexistent/folder", targetName: "x", keepExisting: false, io: BlockingExecutor.shared.lane())
         }
     }
 }

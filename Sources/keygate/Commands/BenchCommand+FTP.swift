@@ -15,7 +15,7 @@ extension BenchCommand {
         let options = try arguments.gateClientOptions(server: server, service: KeyGateWire.ftpService, log: log)
         let name = "keygate-bench-\(UInt32.random(in: 0...UInt32.max)).bin"
         let local = folder + "/" + name, copy = folder + "/" + name + ".copy"
-        let io = FileIO(label: "keygate.bench")
+        let io = BlockingExecutor.shared.lane()
         defer {
             unlink(local)
             unlink(copy)
@@ -68,7 +68,7 @@ extension BenchCommand {
 
     /// Writes `size` pseudo-random bytes (xorshift: nothing along the way
     /// can compress them) to `path`.
-    static func writeRandomFile(_ path: String, size: Int64, io: FileIO) async throws {
+    static func writeRandomFile(_ path: String, size: Int64, io: BlockingLane) async throws {
         let upload = try await FileUpload.beginLocal(
             directory: String(path[..<path.lastIndex(of: "/")!]), targetName: String(path.split(separator: "/").last!),
             keepExisting: false, io: io)

@@ -1,5 +1,4 @@
 import KeyGateSystem
-import Dispatch
 import Glibc
 import KeyGateChannel
 import KeyGateClient
@@ -98,7 +97,7 @@ struct FTPProxyCommand: Command {
         printError("keygate ftp-proxy: listening on \(gateway.listener.localAddress) for \(server)")
         // Runs until SIGINT or SIGTERM (exit 0), or until the gateway's
         // listener fails (exit 1).
-        let signals = SignalWatcher()
+        let signals = try SignalWatcher([SIGINT, SIGTERM])
         let stoppedBySignal = await withTaskGroup(of: Bool.self) { group -> Bool in
             group.addTask {
                 await gateway.run()

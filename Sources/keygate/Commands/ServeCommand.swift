@@ -1,4 +1,3 @@
-@preconcurrency import Dispatch
 import KeyGateSystem
 import Glibc
 import KeyGateChannel
@@ -8,7 +7,6 @@ import KeyGateFTP
 import KeyGateKeys
 import KeyGateServer
 import KeyGateSockets
-import Synchronization
 
 /// `keygate serve`: runs the server.
 struct ServeCommand: Command {
@@ -124,7 +122,7 @@ struct ServeCommand: Command {
             return .failure
         }
         printWelcome(identities: identities, store: store, allowed: authorizedKeys.entries.count, log: log)
-        let signals = SignalWatcher()
+        let signals = try SignalWatcher([SIGINT, SIGTERM])
         await withDiscardingTaskGroup { group in
             group.addTask { await server.run() }
             group.addTask {
@@ -133,7 +131,12 @@ struct ServeCommand: Command {
                 guard let signal = await signals.first() else { return }
                 log.info("signal received", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
                 // Whatever clients do, the process ends within two seconds.
-                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1800)) {
+                // A thread of its own, so that it fires even if every
+                // thread of the cooperative pool is stuck.
+                try? SystemThread.spawn(name: "keygate-exit") {
+                    var pause = timespec(tv_sec: 1, tv_nsec: 800_000_000)
+                    var left = timespec()
+                    while nanosleep(&pause, &left) == -1 && errno == EINTR { pause = left }
                     log.warning("sessions still closing after 1.8 s; exiting")
                     exit(ExitStatus.success.rawValue)
                 }
@@ -288,38 +291,5 @@ extension StringProtocol {
         while result.first == " " { result.removeFirst() }
         while result.last == " " { result.removeLast() }
         return String(result)
-    }
-}
-
-/// Delivers SIGINT and SIGTERM as an async sequence instead of letting them
-/// kill the process, so the server can shut down in order.
-final class SignalWatcher: Sendable {
-    private let sources: Mutex<[any DispatchSourceSignal]>
-    private let stream: AsyncStream<Int32>
-    private let continuation: AsyncStream<Int32>.Continuation
-
-    init() {
-        (stream, continuation) = AsyncStream<Int32>.makeStream()
-        let continuation = self.continuation
-        sources = Mutex([SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            return source
-        })
-    }
-
-    /// The first signal received, or nil once cancelled.
-    func first() async -> Int32? {
-        for await signal in stream { return signal }
-        return nil
-    }
-
-    func cancel() {
-        sources.withLock { sources in
-            for source in sources { source.cancel() }
-        }
-        continuation.finish()
     }
 }
