@@ -273,44 +273,36 @@ struct BenchCommand: Command {
 final class ReceiptWaiter: Sendable {
     private struct State {
         var arrived: Set<String> = []
-        var waiting: (text: String, continuation: CheckedContinuation<Bool, Never>)?
         var failed = false
     }
 
     private let state = Mutex(State())
+    private let changes = EventCount()
 
     func arrived(_ text: String) {
-        let continuation: CheckedContinuation<Bool, Never>? = state.withLock { state in
-            if let waiting = state.waiting, waiting.text == text {
-                state.waiting = nil
-                return waiting.continuation
-            }
-            if text.hasPrefix("bench ") { state.arrived.insert(text) }
-            return nil
-        }
-        continuation?.resume(returning: true)
+        guard text.hasPrefix("bench ") else { return }
+        state.withLock { _ = $0.arrived.insert(text) }
+        changes.notifyAll()
     }
 
     /// Marks the session as ended: waiters give up.
     func fail() {
-        let continuation = state.withLock { state in
-            state.failed = true
-            defer { state.waiting = nil }
-            return state.waiting?.continuation
-        }
-        continuation?.resume(returning: false)
+        state.withLock { $0.failed = true }
+        changes.notifyAll()
     }
 
-    /// Whether `text` came back (false when the session ended first).
+    /// Whether `text` came back: false when the session ended first or the
+    /// waiting task was cancelled (before or while it waits).
     func wait(for text: String) async -> Bool {
-        await withCheckedContinuation { continuation in
-            let immediate: Bool? = state.withLock { state in
+        while true {
+            let ticket = changes.ticket()
+            let outcome: Bool? = state.withLock { state in
                 if state.arrived.remove(text) != nil { return true }
                 if state.failed { return false }
-                state.waiting = (text, continuation)
                 return nil
             }
-            if let immediate { continuation.resume(returning: immediate) }
+            if let outcome { return outcome }
+            guard await changes.wait(since: ticket) else { return false }
         }
     }
 }
