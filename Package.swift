@@ -27,6 +27,9 @@
 //                   connections, file store confined to its root
 //   KeyGateClient   gate client, chat client, FTP client and gateway,
 //                   console and terminal
+//   KeyGateBenchmarks  what `keygate speed` and `keygate bench` measure: the
+//                   primitives, handshakes and sockets in this process, and
+//                   many real clients against a running server
 //   keygate         the command-line tool: argument parsing and wiring only
 //
 // Server, Chat and FTP build on Channel and the layers below it; nothing
@@ -57,7 +60,7 @@ func tests(_ name: String, dependencies: [Target.Dependency], resources: [Resour
 
 /// Every library layer is also a product of the same name, so other
 /// packages can depend on any of them.
-let layers = ["CKeyGateSystem", "KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]
+let layers = ["CKeyGateSystem", "KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient", "KeyGateBenchmarks"]
 
 let package = Package(
     name: "KeyGate",
@@ -81,9 +84,10 @@ let package = Package(
         layer("KeyGateChat", dependencies: ["KeyGateSystem", "KeyGateChannel"]),
         layer("KeyGateFTP", dependencies: ["KeyGateSystem", "CKeyGateSystem", "KeyGateChannel", "KeyGateSockets"]),
         layer("KeyGateClient", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateChat", "KeyGateFTP"]),
+        layer("KeyGateBenchmarks", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]),
         .executableTarget(
             name: "keygate",
-            dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"],
+            dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient", "KeyGateBenchmarks"],
             swiftSettings: swiftSettings
         ),
         // Built with the valgrind client requests compiled in
@@ -115,6 +119,7 @@ let package = Package(
         tests("KeyGateServer", dependencies: ["KeyGateTestSupport", "KeyGateChannel", "KeyGateSockets", "KeyGateKeys", "KeyGateNoise", "KeyGateCrypto", "KeyGateClient", "KeyGateChat", "KeyGateFTP"]),
         tests("KeyGateChat", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient"]),
         tests("KeyGateFTP", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient", "KeyGateChannel", "KeyGateSockets", "KeyGateCrypto"]),
+        tests("KeyGateBenchmarks", dependencies: []),
         tests("KeyGateClient", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateKeys", "KeyGateNoise", "KeyGateChannel", "KeyGateSockets", "KeyGateCrypto"]),
     ]
 )

@@ -28,7 +28,8 @@ struct LayerGraphTests {
             "KeyGateChat": services,
             "KeyGateFTP": services,
             "KeyGateClient": services.union(["KeyGateChat", "KeyGateFTP"]),
-            "keygate": services.union(["KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]),
+            "KeyGateBenchmarks": services.union(["KeyGateChat", "KeyGateFTP", "KeyGateClient"]),
+            "keygate": services.union(["KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient", "KeyGateBenchmarks"]),
             "keygate-ct-check": ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys"],
         ]
     }()

@@ -88,13 +88,13 @@ struct FTPProxyCommand: Command {
                 listen, options: options, log: log, socketTable: socketTable, passwordFile: arguments.value("password-file"))
         } catch let error as FTPGateway.StartError {
             if case .notLoopback = error { throw UsageError(error.description) }
-            printError("keygate ftp-proxy: \(error)")
+            Console.shared.err("keygate ftp-proxy: \(error)")
             return .failure
         } catch {
-            printError("keygate ftp-proxy: cannot listen on \(listen): \(error)")
+            Console.shared.err("keygate ftp-proxy: cannot listen on \(listen): \(error)")
             return .failure
         }
-        printError("keygate ftp-proxy: listening on \(gateway.listener.localAddress) for \(server)")
+        Console.shared.err("keygate ftp-proxy: listening on \(gateway.listener.localAddress) for \(server)")
         // Runs until SIGINT or SIGTERM (exit 0), or until the gateway's
         // listener fails (exit 1).
         let signals = try SignalWatcher([SIGINT, SIGTERM])
@@ -110,7 +110,7 @@ struct FTPProxyCommand: Command {
             return first
         }
         await log.flush()
-        if stoppedBySignal { printError("keygate ftp-proxy: stopped") }
+        if stoppedBySignal { Console.shared.err("keygate ftp-proxy: stopped") }
         return stoppedBySignal ? .success : .failure
     }
 }

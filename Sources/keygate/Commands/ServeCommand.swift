@@ -17,8 +17,8 @@ struct ServeCommand: Command {
         options: [
             .keys,
             .init("name", value: "NAME", help: "Server identity: DIR/NAME.key and one NAME-ffdheN.key per FFDHE group (default server)."),
-            .init("listen", value: "HOST:PORT", help: "Control port address (default 0.0.0.0:7700)."),
-            .init("data-ports", value: "LO-HI", help: "Range of session data ports (default 7701-7799)."),
+            .init("listen", value: "HOST:PORT", help: "Control port address (default 0.0.0.0:\(KeyGateWire.defaultControlPort))."),
+            .init("data-ports", value: "LO-HI", help: "Range of session data ports (default \(KeyGateWire.defaultDataPorts.lowerBound)-\(KeyGateWire.defaultDataPorts.upperBound))."),
             .init("services", value: "LIST", help: "Services to offer, comma-separated: chat, ftp (default chat,ftp)."),
             .init("ftp-root", value: "DIR", help: "Folder the FTP service serves, created if missing (default ./ftp-root)."),
             .init("ftp-home-per-client", help: "Give each client its own folder under the FTP root, named after it."),
@@ -26,25 +26,19 @@ struct ServeCommand: Command {
                   help: "Octal permission bits uploaded files and new FTP folders do not get, whatever the server's own umask (default 022: files 0644, folders 0755)."),
             .init("suites", value: "LIST",
                   help: "Accepted Noise suites, comma-separated full names, or 'default' or 'all' (default: XX and IK with 25519 and FFDHE2048)."),
-            .init("handshake-timeout", value: "SECONDS", help: "Limit for a whole handshake (default 10)."),
-            .init("max-handshakes", value: "N", help: "Handshakes in progress at once; more are closed at once (default 256)."),
-            .init("max-sessions", value: "N", help: "Sessions at once (default 10000)."),
+            Self.handshakeTimeout.option,
+            Self.maximumHandshakes.option,
+            Self.maximumSessions.option,
             .init("max-key-sessions", value: "N",
                   help: "Sessions at once for one client key (default: half of --max-sessions)."),
             .init("max-key-data-ports", value: "N",
                   help: "Data ports held at once by one client key, sessions not yet resumed and FTP transfers (default: half the range)."),
-            .init("max-source-handshakes", value: "N",
-                  help: "Handshakes in progress at once from one address (default \(SourceLimits.defaults.handshakesInProgress))."),
-            .init("source-handshake-rate", value: "N",
-                  help: "Handshakes per second one address may start, on average (default \(Int(SourceLimits.defaults.handshakeRate)))."),
-            .init("source-handshake-burst", value: "N",
-                  help: "Handshakes one address may start at once after a quiet spell (default \(SourceLimits.defaults.handshakeBurst))."),
-            .init("max-source-grants", value: "N",
-                  help: "Grants not yet resumed at once for one address (default \(SourceLimits.defaults.unresumedGrants))."),
-            .init("keepalive", value: "SECONDS",
-                  help: "Probe a silent client after this long; gone after 3 probes 1/6 of it apart, so within 1.5 times it (default 60; 0: off)."),
-            .init("clock-skew", value: "SECONDS",
-                  help: "Largest accepted difference between an IK client's clock and the server's (default \(Timeouts.clockSkew.components.seconds))."),
+            Self.maximumSourceHandshakes.option,
+            Self.sourceHandshakeRate.option,
+            Self.sourceHandshakeBurst.option,
+            Self.maximumSourceGrants.option,
+            Self.keepalive.option,
+            Self.clockSkew.option,
             .init("trace-handshake", help: "Log each handshake message token by token (public values only)."),
             .init("log-level", value: "LEVEL", help: "debug, info, warning or error (default info)."),
         ],
@@ -150,6 +144,36 @@ struct ServeCommand: Command {
         return .success
     }
 
+    // The options whose defaults are the configuration's.
+
+    /// The configuration of a server given no options.
+    static let defaults = ServerConfiguration(listenAddress: try! SocketAddress(host: "0.0.0.0", port: KeyGateWire.defaultControlPort))
+    static let handshakeTimeout = TypedOption.seconds(
+        "handshake-timeout", help: "Limit for a whole handshake", default: defaults.handshakeTimeout)
+    static let maximumHandshakes = TypedOption.integer(
+        "max-handshakes", help: "Handshakes in progress at once; more are closed at once",
+        default: defaults.maximumHandshakes, in: 1...100_000)
+    static let maximumSessions = TypedOption.integer(
+        "max-sessions", help: "Sessions at once", default: defaults.maximumSessions, in: 1...1_000_000)
+    static let maximumSourceHandshakes = TypedOption.integer(
+        "max-source-handshakes", help: "Handshakes in progress at once from one address",
+        default: defaults.sourceLimits.handshakesInProgress, in: 1...100_000)
+    static let sourceHandshakeRate = TypedOption.integer(
+        "source-handshake-rate", help: "Handshakes per second one address may start, on average",
+        default: Int(defaults.sourceLimits.handshakeRate), in: 1...1_000_000)
+    static let sourceHandshakeBurst = TypedOption.integer(
+        "source-handshake-burst", help: "Handshakes one address may start at once after a quiet spell",
+        default: defaults.sourceLimits.handshakeBurst, in: 1...1_000_000)
+    static let maximumSourceGrants = TypedOption.integer(
+        "max-source-grants", help: "Grants not yet resumed at once for one address",
+        default: defaults.sourceLimits.unresumedGrants, in: 1...1_000_000)
+    static let keepalive = TypedOption.seconds(
+        "keepalive", help: "Probe a silent client after this long; gone after 3 probes 1/6 of it apart, so within 1.5 times it",
+        default: defaults.deadPeerDetection?.idle ?? .zero, zero: "off")
+    static let clockSkew = TypedOption.seconds(
+        "clock-skew", help: "Largest accepted difference between an IK client's clock and the server's",
+        default: defaults.clockSkew)
+
     private func makeConfiguration(_ arguments: ParsedArguments) throws -> ServerConfiguration {
         let listen = arguments.value("listen") ?? "0.0.0.0:\(KeyGateWire.defaultControlPort)"
         let address: SocketAddress
@@ -165,9 +189,9 @@ struct ServeCommand: Command {
         if let suites = arguments.value("suites") {
             configuration.acceptedSuites = try Self.parseSuites(suites)
         }
-        configuration.handshakeTimeout = .milliseconds(Int(try arguments.seconds("handshake-timeout", default: 10) * 1000))
-        configuration.maximumHandshakes = try arguments.integer("max-handshakes", default: 256, in: 1...100_000)
-        configuration.maximumSessions = try arguments.integer("max-sessions", default: 10_000, in: 1...1_000_000)
+        configuration.handshakeTimeout = try Self.handshakeTimeout.value(in: arguments)
+        configuration.maximumHandshakes = try Self.maximumHandshakes.value(in: arguments)
+        configuration.maximumSessions = try Self.maximumSessions.value(in: arguments)
         if arguments.value("max-key-sessions") != nil {
             configuration.maximumSessionsPerKey = try arguments.integer(
                 "max-key-sessions", default: configuration.sessionsPerKey, in: 1...1_000_000)
@@ -176,19 +200,15 @@ struct ServeCommand: Command {
             configuration.maximumDataPortsPerKey = try arguments.integer(
                 "max-key-data-ports", default: configuration.dataPortsPerKey, in: 1...65535)
         }
-        let limits = SourceLimits.defaults
         configuration.sourceLimits = SourceLimits(
-            handshakesInProgress: try arguments.integer(
-                "max-source-handshakes", default: limits.handshakesInProgress, in: 1...100_000),
-            handshakeRate: Double(try arguments.integer(
-                "source-handshake-rate", default: Int(limits.handshakeRate), in: 1...1_000_000)),
-            handshakeBurst: try arguments.integer("source-handshake-burst", default: limits.handshakeBurst, in: 1...1_000_000),
-            unresumedGrants: try arguments.integer("max-source-grants", default: limits.unresumedGrants, in: 1...1_000_000))
-        let keepalive = try arguments.seconds("keepalive", default: 60)
-        configuration.deadPeerDetection = keepalive == 0 ? nil : TCPConnection.DeadPeerDetection(
-            idle: .seconds(keepalive), interval: .seconds(max(1, keepalive / 6)), probes: 3)
-        let skew = try arguments.seconds("clock-skew", default: Double(Timeouts.clockSkew.components.seconds))
-        configuration.clockSkew = .milliseconds(Int(skew * 1000))
+            handshakesInProgress: try Self.maximumSourceHandshakes.value(in: arguments),
+            handshakeRate: Double(try Self.sourceHandshakeRate.value(in: arguments)),
+            handshakeBurst: try Self.sourceHandshakeBurst.value(in: arguments),
+            unresumedGrants: try Self.maximumSourceGrants.value(in: arguments))
+        let keepalive = try Self.keepalive.value(in: arguments)
+        configuration.deadPeerDetection = keepalive == .zero ? nil : TCPConnection.DeadPeerDetection(
+            idle: keepalive, interval: max(.seconds(1), keepalive / 6), probes: 3)
+        configuration.clockSkew = try Self.clockSkew.value(in: arguments)
         configuration.traceHandshakes = arguments.flag("trace-handshake")
         return configuration
     }
