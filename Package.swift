@@ -21,7 +21,7 @@
 //                   SecureChannel, the data-port move, the service protocol
 //                   (GateService, ServiceContext), peer identity, grants,
 //                   JSON, data ports and the acceptor that admits by proof
-//   KeyGateServer   GateServer, HandshakeActor, SessionActor, limits
+//   KeyGateServer   GateServer, HandshakeAdmission, SessionActor, limits
 //   KeyGateChat     the chat room service
 //   KeyGateFTP      the FTP service: RFC 959 commands, passive data
 //                   connections, file store confined to its root

@@ -106,7 +106,7 @@ public enum TransferBench {
     /// Writes `size` pseudo-random bytes (xorshift: nothing along the way
     /// can compress them) to `path`.
     static func writeRandomFile(_ path: String, size: Int64, io: BlockingLane) async throws {
-        let upload = try await FileUpload.beginLocal(
+        let upload = try await AtomicFileWriter.beginLocal(
             directory: String(path[..<path.lastIndex(of: "/")!]), targetName: String(path.split(separator: "/").last!),
             keepExisting: false, io: io)
         var state = UInt64.random(in: 1...UInt64.max)

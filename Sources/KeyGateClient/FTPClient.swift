@@ -17,7 +17,7 @@ public final class FTPClient: Sendable {
     /// Limit for each reply and each data-connection step.
     public let timeout: Duration
     /// Moves file bytes with bounded memory.
-    public let mover: DataTransfer
+    public let mover: DataMover
     /// The server's greeting (220), and the passive commands answered 229
     /// so far (the psk counter).
     private let state = Mutex((greeting: FTPReply(.serviceReady, ""), passiveCount: UInt64(0)))
@@ -43,7 +43,7 @@ public final class FTPClient: Sendable {
         }
     }
 
-    private init(session: GateSession, timeout: Duration, mover: DataTransfer) {
+    private init(session: GateSession, timeout: Duration, mover: DataMover) {
         self.session = session
         self.timeout = timeout
         self.mover = mover
@@ -52,7 +52,7 @@ public final class FTPClient: Sendable {
     /// Reads the greeting of a session opened for the `ftp` service.
     /// - Throws: `Failure` when the first reply is not 220.
     public static func start(
-        _ session: GateSession, timeout: Duration = .seconds(30), mover: DataTransfer = DataTransfer()
+        _ session: GateSession, timeout: Duration = .seconds(30), mover: DataMover = DataMover()
     ) async throws -> FTPClient {
         let client = FTPClient(session: session, timeout: timeout, mover: mover)
         let greeting = try await client.readReply()

@@ -141,12 +141,12 @@ public final class FileStore: Sendable {
         }
     }
 
-    /// Starts an upload to `path` (see `FileUpload`): refuses a target
+    /// Starts an upload to `path` (see `AtomicFileWriter`): refuses a target
     /// that is a link, a folder or anything but a regular file.
     /// - Throws: `FTPError.invalidRestartPosition` when a restart offset
     ///   is past the end of the existing file.
-    public func beginUpload(_ path: FTPPath, start: UploadStart) async throws(FTPError) -> FileUpload {
-        try await io.run { () throws(FTPError) -> FileUpload in try self.beginUploadNow(path, start: start) }
+    public func beginUpload(_ path: FTPPath, start: UploadStart) async throws(FTPError) -> AtomicFileWriter {
+        try await io.run { () throws(FTPError) -> AtomicFileWriter in try self.beginUploadNow(path, start: start) }
     }
 
     // MARK: Blocking parts (on the queue)
@@ -256,7 +256,7 @@ public final class FileStore: Sendable {
         }
     }
 
-    private func beginUploadNow(_ path: FTPPath, start: UploadStart) throws(FTPError) -> FileUpload {
+    private func beginUploadNow(_ path: FTPPath, start: UploadStart) throws(FTPError) -> AtomicFileWriter {
         let (parent, name) = try openParent(of: path)
         var existing: FileDescriptor?
         defer { existing?.close() }
@@ -297,7 +297,7 @@ public final class FileStore: Sendable {
             }
             prefixLength = offset
         }
-        return try FileUpload.begin(
+        return try AtomicFileWriter.begin(
             in: parent, targetName: name, temporaryPrefix: FTPPath.reservedPrefix, prefixSource: existing,
             prefixLength: prefixLength, io: io, path: path.description, mode: umask.fileMode)
     }

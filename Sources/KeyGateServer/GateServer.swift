@@ -20,7 +20,7 @@ public final class GateServer: Sendable {
     private let keyPairs: [String: StaticKeyPair]
     private let authorizedKeys: AuthorizedKeys
     private let services: [String: any GateService]
-    private let handshakes: HandshakeActor
+    private let handshakes: HandshakeAdmission
     private let limiter: SourceLimiter
     private let failures: FailureLog
     private let scheduler: HandshakeScheduler
@@ -48,7 +48,7 @@ public final class GateServer: Sendable {
         limiter = SourceLimiter(limits: configuration.sourceLimits, failures: failures)
         scheduler = HandshakeScheduler()
         ikFreshness = IKFreshness(skewLimit: configuration.clockSkew, clock: configuration.wallClock)
-        handshakes = HandshakeActor(listener: listener, configuration: configuration, limiter: limiter, log: log)
+        handshakes = HandshakeAdmission(listener: listener, configuration: configuration, limiter: limiter, log: log)
         dataPorts = DataPortAllocator(
             range: configuration.dataPorts, patience: configuration.dataPortWait, perKeyLimit: configuration.dataPortsPerKey)
         self.log = log

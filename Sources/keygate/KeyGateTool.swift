@@ -13,7 +13,7 @@ enum KeyGateTool {
     static let commands: [any Command] = [
         ServeCommand(),
         ChatCommand(),
-        FTPCommand(),
+        FTPShellCommand(),
         FTPProxyCommand(),
         KeygenCommand(),
         FingerprintCommand(),

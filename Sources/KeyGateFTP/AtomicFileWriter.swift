@@ -5,9 +5,10 @@ import KeyGateSockets
 import Synchronization
 
 /// A file being written apart from its target name, and renamed into place
-/// only when it is complete (`commit()`), so the target name never holds
-/// half a file: readers see the old file or the new one, and of two uploads
-/// to one name one complete file wins (rename(2) is atomic).
+/// only when it is complete (`commit()`): what the server writes for STOR
+/// and APPE, and the client for a download (`beginLocal`). The target name
+/// never holds half a file: readers see the old file or the new one, and
+/// of two writers to one name one complete file wins (rename(2) is atomic).
 ///
 /// The bytes wait in an unnamed file (O_TMPFILE) where the file system
 /// allows it: nothing shows in the folder, and if the process dies, even
@@ -15,7 +16,7 @@ import Synchronization
 /// Elsewhere they wait in a hidden `<prefix><random>` file in the target
 /// folder. `discard()` (or, as a last resort, releasing the object) removes
 /// the pending bytes either way.
-public final class FileUpload: Sendable {
+public final class AtomicFileWriter: Sendable {
     /// Where the bytes wait until the commit.
     public enum PendingStorage: Sendable {
         /// An unnamed file, falling back to `.named` where the file system
@@ -108,7 +109,7 @@ public final class FileUpload: Sendable {
         in directory: FileDescriptor, targetName: String, temporaryPrefix: String,
         prefixSource: FileDescriptor?, prefixLength: Int64, io: BlockingLane, path: String,
         mode: mode_t? = nil, storage: PendingStorage = .unnamedWherePossible, kernelCopy: KernelCopy = .copyFileRange
-    ) throws(FTPError) -> FileUpload {
+    ) throws(FTPError) -> AtomicFileWriter {
         var temporaryName: String?
         var raw: Int32 = -1
         let openMode = mode ?? 0o644
@@ -128,7 +129,7 @@ public final class FileUpload: Sendable {
             directory.close()
             throw .from(errno: code, call: "open", path: path)
         }
-        let upload = FileUpload(
+        let upload = AtomicFileWriter(
             directory: directory, file: FileDescriptor(adopting: raw), temporaryName: temporaryName,
             temporaryPrefix: temporaryPrefix, targetName: targetName, io: io, path: path)
         do throws(FTPError) {
@@ -160,7 +161,7 @@ public final class FileUpload: Sendable {
     public static func beginLocal(
         directory: String, targetName: String, keepExisting: Bool, io: BlockingLane,
         storage: PendingStorage = .unnamedWherePossible
-    ) async throws(FTPError) -> FileUpload {
+    ) async throws(FTPError) -> AtomicFileWriter {
         try await beginLocal(
             directory: directory, targetName: targetName, keepExisting: keepExisting, io: io, storage: storage,
             kernelCopy: .copyFileRange)
@@ -170,9 +171,9 @@ public final class FileUpload: Sendable {
     static func beginLocal(
         directory: String, targetName: String, keepExisting: Bool, io: BlockingLane,
         storage: PendingStorage = .unnamedWherePossible, kernelCopy: KernelCopy
-    ) async throws(FTPError) -> FileUpload {
+    ) async throws(FTPError) -> AtomicFileWriter {
         let path = directory == "." ? targetName : directory + "/" + targetName
-        return try await io.run { () throws(FTPError) -> FileUpload in
+        return try await io.run { () throws(FTPError) -> AtomicFileWriter in
             let raw = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard raw >= 0 else { throw .from(errno: errno, call: "open", path: directory) }
             let folder = FileDescriptor(adopting: raw)
