@@ -8,10 +8,10 @@
 //   CKeyGateSystem  C shim for the system calls Glibc does not export to Swift,
 //                   the value barrier of constant-time masks, and the
 //                   constant-time checker's valgrind hooks (empty by default)
-//   KeyGateSystem   the Swift base: the system-call helper, the blocking
-//                   executor and its lanes, the thread spawner, Deadline,
-//                   the waiter primitive (EventCount, Latch), Log, FailureLog,
-//                   Console
+//   KeyGateSystem   the Swift base: the system-call helper, FileDescriptor,
+//                   the blocking executor and its lanes, the thread spawner,
+//                   the signal watcher, Deadline, the waiter primitive
+//                   (EventCount, Latch), Log, FailureLog, Console
 //   KeyGateCrypto   SHA-256, HMAC, HKDF, ChaCha20-Poly1305, X25519, FFDHE
 //   KeyGateNoise    Noise Protocol Framework rev 34: patterns as data, states
 //   KeyGateKeys     key text files, key store, allow-list, known hosts
