@@ -108,7 +108,7 @@ public final class FTPClient: Sendable {
     /// The size of a file (SIZE).
     public func size(of path: String) async throws -> Int64 {
         let reply = try await require(FTPCommand(verb: "SIZE", argument: path), .fileStatus)
-        guard let size = Int64(reply.text.trimmingSpaces) else {
+        guard let size = Int64(reply.text.trimmed()) else {
             throw Failure.protocolViolation("SIZE answered '\(reply.text)'")
         }
         return size
@@ -239,15 +239,5 @@ public final class FTPClient: Sendable {
         func append(_ more: [UInt8]) {
             bytes += more
         }
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing spaces.
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first == " " { text.removeFirst() }
-        while text.last == " " { text.removeLast() }
-        return String(text)
     }
 }

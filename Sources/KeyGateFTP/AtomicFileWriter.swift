@@ -245,14 +245,14 @@ public final class AtomicFileWriter: Sendable {
         while copied < prefixLength {
             var offset = copied
             let wanted = Int(min(Int64(Self.kernelCopyPieceLength), prefixLength - copied))
-            let count = kernelCopy.copy(source.rawValue, &offset, file.rawValue, wanted)
-            if count < 0 {
-                let code = errno
-                if code == EINTR { continue }
+            let count: Int
+            do {
+                count = try SystemCall.runNow({ kernelCopy.copy(source.rawValue, &offset, file.rawValue, wanted) }, failure: Errno.init)
+            } catch {
                 // The destination's position is where the copy stopped: the
                 // fallback writes on from there.
-                guard KernelCopy.unavailableErrors.contains(code) else {
-                    throw .from(errno: code, call: "copy_file_range", path: path)
+                guard KernelCopy.unavailableErrors.contains(error.code) else {
+                    throw .from(errno: error.code, call: "copy_file_range", path: path)
                 }
                 break
             }
@@ -278,10 +278,8 @@ public final class AtomicFileWriter: Sendable {
         var buffer = [UInt8](repeating: 0, count: pieceLength)
         while copied < prefixLength {
             let wanted = Int(min(Int64(pieceLength), prefixLength - copied))
-            let count = buffer.withUnsafeMutableBytes { pread(source.rawValue, $0.baseAddress!, wanted, off_t(copied)) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .from(errno: errno, call: "read", path: path)
+            let count = try SystemCall.runNow({ buffer.withUnsafeMutableBytes { pread(source.rawValue, $0.baseAddress!, wanted, off_t(copied)) } }) {
+                FTPError.from(errno: $0, call: "read", path: path)
             }
             // The file shrank since it was measured: keep what is there.
             if count == 0 { break }

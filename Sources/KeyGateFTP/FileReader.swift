@@ -60,10 +60,13 @@ public final class FileReader: Sendable {
             let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
                 var filled = 0
                 while filled < count {
-                    let result = pread(descriptor.rawValue, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
-                    if result < 0 {
-                        if errno == EINTR { continue }
-                        failure = errno
+                    let result: Int
+                    do throws(Errno) {
+                        result = try SystemCall.runNow({
+                            pread(descriptor.rawValue, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
+                        }, failure: Errno.init)
+                    } catch {
+                        failure = error.code
                         break
                     }
                     if result == 0 { break }

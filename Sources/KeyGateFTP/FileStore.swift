@@ -194,8 +194,8 @@ public final class FileStore: Sendable {
     /// listings but no command acts on one.
     private static func status(of name: String, in parent: FileDescriptor, path: FTPPath) throws(FTPError) -> stat {
         var status = stat()
-        guard fstatat(parent.rawValue, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
-            throw .from(errno: errno, call: "stat", path: path.description)
+        try SystemCall.runNow({ fstatat(parent.rawValue, name, &status, AT_SYMLINK_NOFOLLOW) }) {
+            FTPError.from(errno: $0, call: "stat", path: path.description)
         }
         guard status.st_mode & S_IFMT != S_IFLNK else { throw .symbolicLink(path.description) }
         return status
@@ -230,9 +230,11 @@ public final class FileStore: Sendable {
                 guard status.st_mode & S_IFMT != S_IFDIR else { throw .notARegularFile(path.description) }
             }
             guard operation(parent.rawValue, name) == 0 else {
+                // errno now, before the status call below can change it.
+                let code = errno
                 // mkdir finds the name taken by a link: say so.
-                if errno == EEXIST { _ = try Self.status(of: name, in: parent, path: path) }
-                throw .from(errno: errno, call: call, path: path.description)
+                if code == EEXIST { _ = try Self.status(of: name, in: parent, path: path) }
+                throw .from(errno: code, call: call, path: path.description)
             }
             try then?(parent, name)
         }

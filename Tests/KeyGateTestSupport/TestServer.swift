@@ -39,12 +39,11 @@ public final class TestServer: Sendable {
             listenAddress: try SocketAddress(host: "127.0.0.1", port: 0), dataPorts: dataPorts)
         configure(&configuration)
         let keys = KeyStore(directory: directory.appending("server-keys"))
-        let algorithms = KeyAlgorithm.allCases.filter { configuration.diffieHellmanNames.contains($0.diffieHellman.name) }
         let authorizedKeys = AuthorizedKeys(path: keys.authorizedKeysPath)
-        // Key files are fsynced: on a Dispatch thread, like client keys, so
-        // a slow disk never holds up the cooperative threads.
-        let identities = try await onFileThread {
-            let identities = try algorithms.map { try keys.loadOrCreateIdentity(name: "server", algorithm: $0).identity }
+        // Key files are fsynced: off the cooperative threads, so a slow
+        // disk never holds them up.
+        let identities = try await onFileThread { [configuration] in
+            let identities = try configuration.loadOrCreateIdentities(in: keys, name: "server").map(\.identity)
             _ = try authorizedKeys.createIfMissing()
             return identities
         }

@@ -87,7 +87,7 @@ struct ServeCommand: Command {
         let log = Log(level: level)
         let store = KeyStore(directory: arguments.keysDirectory())
         let name = arguments.value("name") ?? "server"
-        let identities = try loadIdentities(store: store, name: name, configuration: configuration, log: log)
+        let identities = try await loadIdentities(store: store, name: name, configuration: configuration, log: log)
         let authorizedKeys = AuthorizedKeys(path: store.authorizedKeysPath) { warning in
             log.warning("allow-list", ["problem": warning.description])
         }
@@ -223,7 +223,7 @@ struct ServeCommand: Command {
 
     static func parseSuites(_ text: String) throws(UsageError) -> Set<String> {
         var suites = Set<String>()
-        for item in text.split(separator: ",").map({ $0.trimmed() }) {
+        for item in text.split(separator: ",").map({ String($0.trimmed()) }) {
             switch item {
             case "default": suites.formUnion(ServerConfiguration.defaultSuites)
             case "all": suites.formUnion(ServerConfiguration.allSuites)
@@ -253,7 +253,7 @@ struct ServeCommand: Command {
     }
 
     private func makeServices(_ arguments: ParsedArguments, ftpLimits: FTPService.Limits, log: Log) throws -> [any GateService] {
-        let names = (arguments.value("services") ?? "chat,ftp").split(separator: ",").map { $0.trimmed() }
+        let names = (arguments.value("services") ?? "chat,ftp").split(separator: ",").map { String($0.trimmed()) }
         return try names.map { name throws -> any GateService in
             switch name {
             case KeyGateWire.chatService:
@@ -276,9 +276,12 @@ struct ServeCommand: Command {
     /// created on first start.
     private func loadIdentities(
         store: KeyStore, name: String, configuration: ServerConfiguration, log: Log
-    ) throws -> [Identity] {
-        try KeyAlgorithm.allCases.filter { configuration.diffieHellmanNames.contains($0.diffieHellman.name) }.map { algorithm in
-            let (identity, created) = try store.loadOrCreateIdentity(name: name, algorithm: algorithm)
+    ) async throws -> [Identity] {
+        let loaded = try await KeyFileIO.perform { () throws(KeyFileError) in
+            try configuration.loadOrCreateIdentities(in: store, name: name)
+        }
+        return loaded.map { identity, created in
+            let algorithm = identity.algorithm
             if created {
                 log.info("created server key", ["file": identity.privateKeyPath, "fingerprint": identity.fingerprint])
             }
@@ -301,15 +304,5 @@ struct ServeCommand: Command {
             "file": store.authorizedKeysPath, "clients": "\(allowed)",
             "to_allow": "keygate allow CLIENT.pub --keys \(store.directory) --name NAME",
         ])
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing spaces.
-    func trimmed() -> String {
-        var result = Substring(self)
-        while result.first == " " { result.removeFirst() }
-        while result.last == " " { result.removeLast() }
-        return String(result)
     }
 }
