@@ -8,10 +8,10 @@
 //   CKeyGateSystem  C shim for the system calls Glibc does not export to Swift,
 //                   the value barrier of constant-time masks, and the
 //                   constant-time checker's valgrind hooks (empty by default)
-//   KeyGateSystem   the Swift base: the system-call helper, the blocking
-//                   executor and its lanes, the thread spawner, Deadline,
-//                   the waiter primitive (EventCount, Latch), Log, FailureLog,
-//                   Console
+//   KeyGateSystem   the Swift base: the system-call helper, FileDescriptor,
+//                   the blocking executor and its lanes, the thread spawner,
+//                   the signal watcher, Deadline, the waiter primitive
+//                   (EventCount, Latch), Log, FailureLog, Console
 //   CKeyGateCrypto  C kernels of the primitives for AVX2, SHA-NI and mulx,
 //                   each with its own per-function target; CPUID detection
 //   KeyGateCrypto   SHA-256, HMAC, HKDF, ChaCha20-Poly1305, X25519, FFDHE:
@@ -25,12 +25,15 @@
 //                   keys), the data-port move, the service protocol
 //                   (GateService, ServiceContext), peer identity, grants,
 //                   JSON, data ports and the data listener that admits by proof
-//   KeyGateServer   GateServer, HandshakeActor, SessionActor, limits
+//   KeyGateServer   GateServer, HandshakeAdmission, SessionActor, limits
 //   KeyGateChat     the chat room service
 //   KeyGateFTP      the FTP service: RFC 959 commands, passive data
 //                   connections, file store confined to its root
 //   KeyGateClient   gate client, chat client, FTP client and gateway,
 //                   console and terminal
+//   KeyGateBenchmarks  what `keygate speed` and `keygate bench` measure: the
+//                   primitives, handshakes and sockets in this process, and
+//                   many real clients against a running server
 //   keygate         the command-line tool: argument parsing and wiring only
 //
 // Server, Chat and FTP build on Channel and the layers below it; nothing
@@ -61,7 +64,7 @@ func tests(_ name: String, dependencies: [Target.Dependency], resources: [Resour
 
 /// Every library layer is also a product of the same name, so other
 /// packages can depend on any of them.
-let layers = ["CKeyGateSystem", "KeyGateSystem", "CKeyGateCrypto", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]
+let layers = ["CKeyGateSystem", "KeyGateSystem", "CKeyGateCrypto", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient", "KeyGateBenchmarks"]
 
 let package = Package(
     name: "KeyGate",
@@ -88,9 +91,10 @@ let package = Package(
         layer("KeyGateChat", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateChannel"]),
         layer("KeyGateFTP", dependencies: ["KeyGateSystem", "CKeyGateSystem", "KeyGateChannel", "KeyGateSockets"]),
         layer("KeyGateClient", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateChat", "KeyGateFTP"]),
+        layer("KeyGateBenchmarks", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]),
         .executableTarget(
             name: "keygate",
-            dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"],
+            dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient", "KeyGateBenchmarks"],
             swiftSettings: swiftSettings
         ),
         // Built with the valgrind client requests compiled in
@@ -122,6 +126,7 @@ let package = Package(
         tests("KeyGateServer", dependencies: ["KeyGateTestSupport", "KeyGateChannel", "KeyGateSockets", "KeyGateKeys", "KeyGateNoise", "KeyGateCrypto", "KeyGateClient", "KeyGateChat", "KeyGateFTP"]),
         tests("KeyGateChat", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient"]),
         tests("KeyGateFTP", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient", "KeyGateChannel", "KeyGateSockets", "KeyGateCrypto"]),
+        tests("KeyGateBenchmarks", dependencies: []),
         tests("KeyGateClient", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateKeys", "KeyGateNoise", "KeyGateChannel", "KeyGateSockets", "KeyGateCrypto"]),
     ]
 )

@@ -12,18 +12,18 @@ final class ChatOutbox: Sendable {
     private struct State {
         var messages: [[UInt8]] = []
         var start = 0
-        var waiter: CheckedContinuation<Void, Never>?
         /// No more messages will be accepted; the writer ends after draining.
         var finished = false
-        /// The member fell too far behind.
-        var overflowed = false
-        var overflowWaiter: CheckedContinuation<Void, Never>?
     }
 
     let capacity: Int
     /// Opened by the member's writer when it ends: everything it took from
     /// the outbox has been written (or the connection failed).
     let delivered = Latch()
+    /// Opened when the member falls too far behind.
+    private let overflowed = Latch()
+    /// Notified whenever a message is queued or the outbox finishes.
+    private let changes = EventCount()
     /// The last message of a member that fell too far behind.
     private let farewell: [UInt8]
     private let state = Mutex(State())
@@ -38,33 +38,39 @@ final class ChatOutbox: Sendable {
     /// finished.
     @discardableResult
     func enqueue(_ message: [UInt8]) -> Bool {
-        let (waiters, accepted): ([CheckedContinuation<Void, Never>], Bool) = state.withLock { state in
-            guard !state.finished else { return ([], false) }
+        enum Outcome { case accepted, overflowed, refused }
+        let outcome: Outcome = state.withLock { state in
+            guard !state.finished else { return .refused }
             if state.messages.count - state.start >= capacity {
                 state.messages.append(farewell)
                 state.finished = true
-                state.overflowed = true
-                defer { state.waiter = nil; state.overflowWaiter = nil }
-                return ([state.waiter, state.overflowWaiter].compactMap { $0 }, false)
+                return .overflowed
             }
             state.messages.append(message)
-            defer { state.waiter = nil }
-            return ([state.waiter].compactMap { $0 }, true)
+            return .accepted
         }
-        for waiter in waiters { waiter.resume() }
-        return accepted
+        switch outcome {
+        case .accepted:
+            changes.notifyAll()
+            return true
+        case .overflowed:
+            changes.notifyAll()
+            overflowed.open()
+            return false
+        case .refused:
+            return false
+        }
     }
 
     /// Queues `message` as the last one.
     func finish(with message: [UInt8]?) {
-        let waiter: CheckedContinuation<Void, Never>? = state.withLock { state in
-            guard !state.finished else { return nil }
+        let finished: Bool = state.withLock { state in
+            guard !state.finished else { return false }
             if let message { state.messages.append(message) }
             state.finished = true
-            defer { state.waiter = nil }
-            return state.waiter
+            return true
         }
-        waiter?.resume()
+        if finished { changes.notifyAll() }
     }
 
     /// The next messages waiting (at least one, at most `maximumCount`), or
@@ -73,6 +79,7 @@ final class ChatOutbox: Sendable {
     func next(maximumCount: Int = 1) async -> [[UInt8]]? {
         while true {
             enum Step { case messages([[UInt8]]), end, wait }
+            let ticket = changes.ticket()
             let step: Step = state.withLock { state in
                 if state.start < state.messages.count {
                     let end = min(state.messages.count, state.start + maximumCount)
@@ -93,24 +100,7 @@ final class ChatOutbox: Sendable {
             case let .messages(batch): return batch
             case .end: return nil
             case .wait:
-                guard !Task.isCancelled else { return nil }
-                await withTaskCancellationHandler {
-                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                        let resumeNow = state.withLock { state in
-                            if state.start < state.messages.count || state.finished || Task.isCancelled { return true }
-                            state.waiter = continuation
-                            return false
-                        }
-                        if resumeNow { continuation.resume() }
-                    }
-                } onCancel: {
-                    let waiter = state.withLock { state in
-                        defer { state.waiter = nil }
-                        return state.waiter
-                    }
-                    waiter?.resume()
-                }
-                if Task.isCancelled { return nil }
+                guard await changes.wait(since: ticket) else { return nil }
             }
         }
     }
@@ -118,21 +108,6 @@ final class ChatOutbox: Sendable {
     /// Returns once the member has fallen too far behind (or when the task
     /// is cancelled).
     func waitForOverflow() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state in
-                    if state.overflowed || Task.isCancelled { return true }
-                    state.overflowWaiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state in
-                defer { state.overflowWaiter = nil }
-                return state.overflowWaiter
-            }
-            waiter?.resume()
-        }
+        await overflowed.wait()
     }
 }

@@ -17,7 +17,7 @@ public final class FTPClient: Sendable {
     /// Limit for each reply and each data-connection step.
     public let timeout: Duration
     /// Moves file bytes with bounded memory.
-    public let mover: DataTransfer
+    public let mover: DataMover
     /// The server's greeting (220), and the passive commands answered 229
     /// so far (the psk counter).
     private let state = Mutex((greeting: FTPReply(.serviceReady, ""), passiveCount: UInt64(0)))
@@ -43,7 +43,7 @@ public final class FTPClient: Sendable {
         }
     }
 
-    private init(session: GateSession, timeout: Duration, mover: DataTransfer) {
+    private init(session: GateSession, timeout: Duration, mover: DataMover) {
         self.session = session
         self.timeout = timeout
         self.mover = mover
@@ -52,7 +52,7 @@ public final class FTPClient: Sendable {
     /// Reads the greeting of a session opened for the `ftp` service.
     /// - Throws: `Failure` when the first reply is not 220.
     public static func start(
-        _ session: GateSession, timeout: Duration = .seconds(30), mover: DataTransfer = DataTransfer()
+        _ session: GateSession, timeout: Duration = .seconds(30), mover: DataMover = DataMover()
     ) async throws -> FTPClient {
         let client = FTPClient(session: session, timeout: timeout, mover: mover)
         let greeting = try await client.readReply()
@@ -108,7 +108,7 @@ public final class FTPClient: Sendable {
     /// The size of a file (SIZE).
     public func size(of path: String) async throws -> Int64 {
         let reply = try await require(FTPCommand(verb: "SIZE", argument: path), .fileStatus)
-        guard let size = Int64(reply.text.trimmingSpaces) else {
+        guard let size = Int64(reply.text.trimmed()) else {
             throw Failure.protocolViolation("SIZE answered '\(reply.text)'")
         }
         return size
@@ -228,15 +228,5 @@ public final class FTPClient: Sendable {
         func append(_ more: [UInt8]) {
             bytes += more
         }
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing spaces.
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first == " " { text.removeFirst() }
-        while text.last == " " { text.removeLast() }
-        return String(text)
     }
 }

@@ -77,7 +77,7 @@ public struct FTPGateway: Sendable {
         passwordFile: String? = nil, timeout: Duration = .seconds(60)
     ) async throws -> FTPGateway {
         guard address.isLoopback else { throw StartError.notLoopback(address.description) }
-        let startIO = FileIO(label: "keygate.ftp-gateway.start")
+        let startIO = BlockingExecutor.shared.lane()
         var password: GatewayPassword?
         if let passwordFile {
             do {

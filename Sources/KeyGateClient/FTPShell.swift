@@ -9,7 +9,7 @@ import KeyGateFTP
 /// Scripted (a command on the command line, or lines on a standard input
 /// that is not a terminal) it stops at the first failure; interactive it
 /// prompts, reports failures and goes on. Local files are read and written
-/// on a `FileIO` queue; downloads land atomically (a `FileUpload` in the
+/// on a `BlockingLane`; downloads land atomically (a `AtomicFileWriter` in the
 /// target folder, renamed when complete).
 public final class FTPShell {
     public struct Options: Sendable {
@@ -50,7 +50,7 @@ public final class FTPShell {
 
     let client: FTPClient
     let options: Options
-    let io = FileIO(label: "keygate.ftp.local-files")
+    let io = BlockingExecutor.shared.lane()
 
     public init(client: FTPClient, options: Options) {
         self.client = client
@@ -177,7 +177,7 @@ public final class FTPShell {
             (folder, name) = (local, remoteName)
         }
         let total = try? await client.size(of: remote)
-        let upload = try await FileUpload.beginLocal(directory: folder, targetName: name, keepExisting: resume, io: io)
+        let upload = try await AtomicFileWriter.beginLocal(directory: folder, targetName: name, keepExisting: resume, io: io)
         do {
             let offset = upload.byteCount
             if let total, offset > total {

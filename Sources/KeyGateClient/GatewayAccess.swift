@@ -17,14 +17,14 @@ public struct GatewayAccess: Sendable {
     /// The socket table is read with blocking reads, on this queue of its
     /// own rather than the cooperative pool. One serial queue per gateway
     /// also bounds the threads a flood of connections can occupy.
-    let io: FileIO
+    let io: BlockingLane
 
     public init(ownerUID: UInt32 = geteuid(), socketTable: SocketTable?, password: GatewayPassword?) {
         precondition(socketTable != nil || password != nil, "a gateway needs the socket table, a password or both")
         self.ownerUID = ownerUID
         self.socketTable = socketTable
         self.password = password
-        io = FileIO(label: "keygate.ftp-gateway.socket-table")
+        io = BlockingExecutor.shared.lane()
     }
 
     /// What the owner check found for one connection.

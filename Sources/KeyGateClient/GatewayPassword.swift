@@ -49,18 +49,17 @@ public struct GatewayPassword: Sendable {
     }
 
     /// Reads the password from the first line of `path` (its line end
-    /// removed). Blocking: async callers run it on a `FileIO` queue.
+    /// removed). Blocking: async callers run it on a `BlockingLane`.
     /// - Throws: `LoadError`: the file is readable by group or others
     ///   (like OpenSSH with a private key, any group or other bit refuses
     ///   it), owned by another user, unreadable, or holds no password.
     public static func load(path: String, user: UInt32 = geteuid()) throws(LoadError) -> GatewayPassword {
-        var descriptor: Int32
+        let unreadable = { (code: Int32) in LoadError.unreadable(path: path, errno: code) }
         // O_NONBLOCK: a FIFO in its place must not hang the start.
-        repeat { descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) } while descriptor < 0 && errno == EINTR
-        guard descriptor >= 0 else { throw .unreadable(path: path, errno: errno) }
+        let descriptor = try SystemCall.runNow({ open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }, failure: unreadable)
         defer { _ = close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw .unreadable(path: path, errno: errno) }
+        try SystemCall.runNow({ fstat(descriptor, &info) }, failure: unreadable)
         guard info.st_mode & S_IFMT == S_IFREG else { throw .invalid(path: path, reason: "is not a regular file") }
         let mode = UInt32(info.st_mode) & 0o7777
         guard mode & 0o077 == 0 else { throw .unprotected(path: path, mode: mode) }
@@ -70,12 +69,9 @@ public struct GatewayPassword: Sendable {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: maximumByteCount + 1)
         while bytes.count <= maximumByteCount {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            let count = try SystemCall.runNow({ buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) } },
+                                              failure: unreadable)
             if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(path: path, errno: errno)
-            }
             bytes += buffer[..<count]
         }
         guard bytes.count <= maximumByteCount else {

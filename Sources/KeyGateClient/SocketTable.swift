@@ -12,7 +12,7 @@ import KeyGateSockets
 ///
 /// Reading it is a blocking read(2) (from memory, but it can be long on a
 /// busy machine): async callers run `owner(of:connectedTo:)` and
-/// `verify(listener:uid:)` on a `FileIO` queue.
+/// `verify(listener:uid:)` on a `BlockingLane`.
 public struct SocketTable: Sendable {
     /// Where Linux shows the table of the process's network namespace.
     public static let procNet = "/proc/net"
@@ -220,24 +220,21 @@ public struct SocketTable: Sendable {
     /// The bytes of `path`; nil when it does not exist and is not `required`.
     /// procfs files report a size of 0, so this reads to the end.
     static func read(_ path: String, required: Bool) throws(ReadError) -> [UInt8]? {
-        var descriptor: Int32
-        repeat { descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) } while descriptor < 0 && errno == EINTR
-        guard descriptor >= 0 else {
-            let code = errno
-            if code == ENOENT && !required { return nil }
-            throw .unreadable(path: path, errno: code)
+        let descriptor: Int32
+        do {
+            descriptor = try SystemCall.runNow({ open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }, failure: Errno.init)
+        } catch {
+            if error.code == ENOENT && !required { return nil }
+            throw .unreadable(path: path, errno: error.code)
         }
         defer { _ = close(descriptor) }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count == 0 { return bytes }
-            if count < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw .unreadable(path: path, errno: code)
+            let count = try SystemCall.runNow({ buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) } }) {
+                ReadError.unreadable(path: path, errno: $0)
             }
+            if count == 0 { return bytes }
             bytes += buffer[..<count]
             guard bytes.count <= maximumByteCount else { throw .tooLarge(path: path) }
         }

@@ -27,9 +27,9 @@ public enum StandardInput {
             var pending: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: readSize)
             reading: while true {
-                let count = read(descriptor, &buffer, buffer.count)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { break }
+                guard let count = try? SystemCall.runNow({ read(descriptor, &buffer, buffer.count) }, failure: Errno.init),
+                      count > 0
+                else { break }
                 pending.append(contentsOf: buffer[0..<count])
                 var start = 0
                 while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
@@ -50,9 +50,9 @@ public enum StandardInput {
         startThread {
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
-                let count = read(STDIN_FILENO, &buffer, buffer.count)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0, handoff.put(Array(buffer[0..<count])) else { break }
+                guard let count = try? SystemCall.runNow({ read(STDIN_FILENO, &buffer, buffer.count) }, failure: Errno.init),
+                      count > 0, handoff.put(Array(buffer[0..<count]))
+                else { break }
             }
             handoff.finish()
         }
@@ -65,22 +65,12 @@ public enum StandardInput {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private final class ThreadBody {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-
     private static func startThread(_ body: @escaping @Sendable () -> Void) {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
-        let result = pthread_create(&thread, nil, { context in
-            Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
-            return nil
-        }, context)
-        guard result == 0 else {
+        do {
+            try SystemThread.spawn(name: "keygate-stdin", body)
+        } catch {
             // Out of threads or memory at startup: nothing sensible remains.
-            fatalError("cannot start the thread that reads standard input (error \(result))")
+            fatalError("cannot start the thread that reads standard input: \(error)")
         }
-        pthread_detach(thread)
     }
 }

@@ -1,8 +1,9 @@
+import KeyGateSystem
 import Glibc
 import Synchronization
 
 /// The entries of one folder (or the one entry of a file), read a batch at
-/// a time on the session's `FileIO` queue, so that a folder of any size is
+/// a time on the session's `BlockingLane`, so that a folder of any size is
 /// listed with bounded memory.
 ///
 /// The folder is read with readdir(3), which fetches the kernel's entries
@@ -42,7 +43,7 @@ public final class DirectoryListing: Sendable {
     /// A `DIR *` from fdopendir(3).
     ///
     /// `@unchecked Sendable` at the C boundary: the pointer is used only
-    /// on the listing's `FileIO` queue and under its lock, and closed once.
+    /// on the listing's `BlockingLane` and under its lock, and closed once.
     private struct Stream: @unchecked Sendable {
         let pointer: OpaquePointer
     }
@@ -55,25 +56,25 @@ public final class DirectoryListing: Sendable {
     }
 
     private let state: Mutex<State>
-    private let io: FileIO
+    private let io: BlockingLane
     /// The path for messages.
     public let path: String
 
-    private init(stream: OpaquePointer?, pending: [FileInfo], io: FileIO, path: String) {
+    private init(stream: OpaquePointer?, pending: [FileInfo], io: BlockingLane, path: String) {
         state = Mutex(State(stream: stream.map(Stream.init), pending: pending))
         self.io = io
         self.path = path
     }
 
     /// The listing of a file: its one entry.
-    static func single(_ entry: FileInfo, io: FileIO, path: String) -> DirectoryListing {
+    static func single(_ entry: FileInfo, io: BlockingLane, path: String) -> DirectoryListing {
         DirectoryListing(stream: nil, pending: [entry], io: io, path: path)
     }
 
     /// Starts listing the folder `folder` (which the listing then owns; a
     /// fresh descriptor from `openat`, at position 0) and reads its first
-    /// batch. Blocking: call on the queue. On failure `folder` is closed.
-    static func open(folder: FileDescriptor, io: FileIO, path: String) throws(FTPError) -> DirectoryListing {
+    /// batch. Blocking: call on the lane. On failure `folder` is closed.
+    static func open(folder: FileDescriptor, io: BlockingLane, path: String) throws(FTPError) -> DirectoryListing {
         // fdopendir takes the descriptor over and closedir closes it: the
         // stream gets a duplicate, and `folder` is closed here.
         let duplicate = dup(folder.rawValue)
@@ -106,7 +107,7 @@ public final class DirectoryListing: Sendable {
 
     /// The next entries formatted as `format` says, each line ended by
     /// CRLF, at most `batchEntryCount` of them; empty at the end.
-    /// Formatting runs on the queue too, off the cooperative threads.
+    /// Formatting runs on the lane too, off the cooperative threads.
     /// - Throws: `FTPError` when the folder cannot be read.
     public func nextText(_ format: Format) async throws(FTPError) -> [UInt8] {
         try await io.run { () throws(FTPError) -> [UInt8] in
@@ -124,7 +125,7 @@ public final class DirectoryListing: Sendable {
         await io.run { self.closeNow() }
     }
 
-    // MARK: Blocking parts (on the queue)
+    // MARK: Blocking parts (on the lane)
 
     private func nextNow() throws(FTPError) -> [FileInfo] {
         try state.withLock { (state: inout State) throws(FTPError) -> [FileInfo] in

@@ -63,7 +63,9 @@ public final class FTPService: GateService {
     /// Runs one FTP session in the client's root (its home with
     /// `homePerClient`); a home that cannot be opened gets 421.
     public func serve(_ context: ServiceContext) async {
-        let io = FileIO(label: "keygate.ftp.session-\(context.sessionID)")
+        // The session's file work, in the order asked for, on a lane of its
+        // own: one slow disk operation holds up only this session.
+        let io = BlockingExecutor.shared.lane()
         let root = self.root
         let home = homePerClient ? Self.homeName(for: context.peer.name) : nil
         let sessionRoot: FileDescriptor

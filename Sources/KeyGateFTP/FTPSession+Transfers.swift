@@ -118,7 +118,7 @@ extension FTPSession {
             await reply(.cannotOpenDataConnection, "Use EPSV or PASV first")
             return
         }
-        let prepared: (FTPPath, Transfer.Payload, String)
+        let prepared: (FTPPath, TransferJob.Payload, String)
         do {
             prepared = try await prepare(verb, argument, restart: restart)
         } catch {
@@ -130,7 +130,7 @@ extension FTPSession {
         }
         let (path, payload, announcement) = prepared
         lastTransferID += 1
-        let transfer = Transfer(id: lastTransferID, verb: verb, path: path.description, payload: payload)
+        let transfer = TransferJob(id: lastTransferID, verb: verb, path: path.description, payload: payload)
         switch phase.begin(transfer) {
         case .waits:
             await reply(.openingDataConnection, announcement)
@@ -147,7 +147,7 @@ extension FTPSession {
     /// Opens what a transfer command moves, and the text of its 150.
     private func prepare(
         _ verb: FTPRequest.TransferVerb, _ argument: String, restart: Int64
-    ) async throws(FTPError) -> (FTPPath, Transfer.Payload, String) {
+    ) async throws(FTPError) -> (FTPPath, TransferJob.Payload, String) {
         let mode = binaryType ? "BINARY" : "ASCII"
         switch verb {
         case .retrieve:
@@ -191,7 +191,7 @@ extension FTPSession {
     }
 
     /// Starts the child task that moves `transfer`'s bytes over `channel`.
-    private func startMoving(_ transfer: Transfer, over channel: SecureChannel, group: inout TaskGroup<Event>) {
+    private func startMoving(_ transfer: TransferJob, over channel: SecureChannel, group: inout TaskGroup<Event>) {
         let payload = transfer.payload
         let progress = transfer.progress
         let limits = self.limits
@@ -235,7 +235,7 @@ extension FTPSession {
         }
     }
 
-    func transferEnded(id: Int, outcome: Transfer.Outcome, group: inout TaskGroup<Event>) async {
+    func transferEnded(id: Int, outcome: TransferJob.Outcome, group: inout TaskGroup<Event>) async {
         guard let ended = phase.transferEnded(id) else { return }
         let transfer = ended.job
         logTransfer(transfer, outcome: outcome, stopped: ended.stop != nil)
@@ -258,7 +258,7 @@ extension FTPSession {
 
     /// Logs how `ended` ended, `stopped` by ABOR or QUIT or not
     /// (`ending` overrides the reason of a failure).
-    func logTransfer(_ ended: Transfer, outcome: Transfer.Outcome, stopped: Bool, ending: String? = nil) {
+    func logTransfer(_ ended: TransferJob, outcome: TransferJob.Outcome, stopped: Bool, ending: String? = nil) {
         switch outcome {
         case let .completed(bytes):
             logTransfer(ended, bytes: bytes, outcome: "complete")
@@ -268,7 +268,7 @@ extension FTPSession {
     }
 
     /// One info line per transfer: command, path, bytes, duration, MB/s, outcome.
-    private func logTransfer(_ ended: Transfer, bytes: Int64, outcome: String) {
+    private func logTransfer(_ ended: TransferJob, bytes: Int64, outcome: String) {
         let elapsed = ContinuousClock.now - ended.started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = seconds > 0 ? Double(bytes) / seconds / 1e6 : 0
@@ -284,10 +284,10 @@ extension FTPSession {
     /// An upload is committed only after the authenticated end-of-data,
     /// and discarded on any failure.
     static func move(
-        _ payload: Transfer.Payload, over data: SecureChannel, progress: TransferProgress, limits: FTPService.Limits
-    ) async -> Transfer.Outcome {
-        let mover = DataTransfer(pieceByteCount: limits.pieceByteCount, timeout: limits.dataTimeout)
-        var outcome: Transfer.Outcome
+        _ payload: TransferJob.Payload, over data: SecureChannel, progress: TransferProgress, limits: FTPService.Limits
+    ) async -> TransferJob.Outcome {
+        let mover = DataMover(pieceByteCount: limits.pieceByteCount, timeout: limits.dataTimeout)
+        var outcome: TransferJob.Outcome
         do {
             switch payload {
             case let .download(reader, offset):

@@ -19,7 +19,7 @@ final class FTPSession {
         /// expired without one (nil).
         case dataConnection(number: UInt64, SecureChannel?)
         /// The transfer `id` has ended.
-        case transferEnded(id: Int, Transfer.Outcome)
+        case transferEnded(id: Int, TransferJob.Outcome)
     }
 
     let context: ServiceContext
@@ -28,7 +28,7 @@ final class FTPSession {
     let log: Log
 
     /// The data phase of this session.
-    typealias Phase = DataPhase<PassiveListener, SecureChannel, Transfer>
+    typealias Phase = DataPhase<PassiveListener, SecureChannel, TransferJob>
 
     // Conversation state.
     var currentDirectory = FTPPath.root

@@ -1,11 +1,12 @@
 import KeyGateSystem
 import Glibc
 
-/// A regular file open for reading, read in large pieces on its `FileIO`
-/// queue. Positions are explicit (`pread`), so a reader holds no cursor.
+/// A regular file open for reading, read in large pieces on its
+/// `BlockingLane`, in order with the session's other file work. Positions
+/// are explicit (`pread`), so a reader holds no cursor.
 public final class FileReader: Sendable {
     private let descriptor: FileDescriptor
-    private let io: FileIO
+    private let io: BlockingLane
     /// The size when it was opened.
     public let size: Int64
     /// Modification time, seconds since 1970.
@@ -13,7 +14,7 @@ public final class FileReader: Sendable {
     /// The path for messages.
     public let path: String
 
-    init(descriptor: FileDescriptor, status: stat, io: FileIO, path: String) {
+    init(descriptor: FileDescriptor, status: stat, io: BlockingLane, path: String) {
         self.descriptor = descriptor
         self.io = io
         size = Int64(status.st_size)
@@ -23,7 +24,7 @@ public final class FileReader: Sendable {
 
     /// Opens the regular file `descriptor` refers to; closes it and throws
     /// when it is anything else. Blocking: call on the queue.
-    static func adopt(_ descriptor: FileDescriptor, io: FileIO, path: String) throws(FTPError) -> FileReader {
+    static func adopt(_ descriptor: FileDescriptor, io: BlockingLane, path: String) throws(FTPError) -> FileReader {
         var status = stat()
         guard fstat(descriptor.rawValue, &status) == 0 else {
             let code = errno
@@ -41,7 +42,7 @@ public final class FileReader: Sendable {
 
     /// Opens a local file by its path (the client's own files, not
     /// confined): it must be a regular file.
-    public static func open(localPath: String, io: FileIO) async throws(FTPError) -> FileReader {
+    public static func open(localPath: String, io: BlockingLane) async throws(FTPError) -> FileReader {
         try await io.run { () throws(FTPError) -> FileReader in
             let raw = Glibc.open(localPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
             guard raw >= 0 else { throw .from(errno: errno, call: "open", path: localPath) }
@@ -59,10 +60,13 @@ public final class FileReader: Sendable {
             let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
                 var filled = 0
                 while filled < count {
-                    let result = pread(descriptor.rawValue, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
-                    if result < 0 {
-                        if errno == EINTR { continue }
-                        failure = errno
+                    let result: Int
+                    do throws(Errno) {
+                        result = try SystemCall.runNow({
+                            pread(descriptor.rawValue, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
+                        }, failure: Errno.init)
+                    } catch {
+                        failure = error.code
                         break
                     }
                     if result == 0 { break }

@@ -8,7 +8,7 @@ import Glibc
 /// followed, whether it was there before or was swapped in during the
 /// walk; files are opened with `O_NOFOLLOW` and checked with `fstat` after
 /// opening; changes use `mkdirat`, `unlinkat` and `renameat` relative to
-/// the walked folder. All of it runs on the session's `FileIO` queue.
+/// the walked folder. All of it runs on the session's `BlockingLane`.
 ///
 /// New files and folders get their permissions from the store's
 /// `FileModeMask`, set with `fchmod` on the opened file, so the process's
@@ -16,12 +16,12 @@ import Glibc
 public final class FileStore: Sendable {
     /// The session's root folder (owned).
     private let root: FileDescriptor
-    public let io: FileIO
+    public let io: BlockingLane
     /// The permissions uploads and new folders do not get.
     public let umask: FileModeMask
 
     /// A store on the folder `root` (which it then owns).
-    public init(root: FileDescriptor, io: FileIO, umask: FileModeMask = .standard) {
+    public init(root: FileDescriptor, io: BlockingLane, umask: FileModeMask = .standard) {
         self.root = root
         self.io = io
         self.umask = umask
@@ -141,12 +141,12 @@ public final class FileStore: Sendable {
         }
     }
 
-    /// Starts an upload to `path` (see `FileUpload`): refuses a target
+    /// Starts an upload to `path` (see `AtomicFileWriter`): refuses a target
     /// that is a link, a folder or anything but a regular file.
     /// - Throws: `FTPError.invalidRestartPosition` when a restart offset
     ///   is past the end of the existing file.
-    public func beginUpload(_ path: FTPPath, start: UploadStart) async throws(FTPError) -> FileUpload {
-        try await io.run { () throws(FTPError) -> FileUpload in try self.beginUploadNow(path, start: start) }
+    public func beginUpload(_ path: FTPPath, start: UploadStart) async throws(FTPError) -> AtomicFileWriter {
+        try await io.run { () throws(FTPError) -> AtomicFileWriter in try self.beginUploadNow(path, start: start) }
     }
 
     // MARK: Blocking parts (on the queue)
@@ -194,8 +194,8 @@ public final class FileStore: Sendable {
     /// listings but no command acts on one.
     private static func status(of name: String, in parent: FileDescriptor, path: FTPPath) throws(FTPError) -> stat {
         var status = stat()
-        guard fstatat(parent.rawValue, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
-            throw .from(errno: errno, call: "stat", path: path.description)
+        try SystemCall.runNow({ fstatat(parent.rawValue, name, &status, AT_SYMLINK_NOFOLLOW) }) {
+            FTPError.from(errno: $0, call: "stat", path: path.description)
         }
         guard status.st_mode & S_IFMT != S_IFLNK else { throw .symbolicLink(path.description) }
         return status
@@ -230,9 +230,11 @@ public final class FileStore: Sendable {
                 guard status.st_mode & S_IFMT != S_IFDIR else { throw .notARegularFile(path.description) }
             }
             guard operation(parent.rawValue, name) == 0 else {
+                // errno now, before the status call below can change it.
+                let code = errno
                 // mkdir finds the name taken by a link: say so.
-                if errno == EEXIST { _ = try Self.status(of: name, in: parent, path: path) }
-                throw .from(errno: errno, call: call, path: path.description)
+                if code == EEXIST { _ = try Self.status(of: name, in: parent, path: path) }
+                throw .from(errno: code, call: call, path: path.description)
             }
             try then?(parent, name)
         }
@@ -256,7 +258,7 @@ public final class FileStore: Sendable {
         }
     }
 
-    private func beginUploadNow(_ path: FTPPath, start: UploadStart) throws(FTPError) -> FileUpload {
+    private func beginUploadNow(_ path: FTPPath, start: UploadStart) throws(FTPError) -> AtomicFileWriter {
         let (parent, name) = try openParent(of: path)
         var existing: FileDescriptor?
         defer { existing?.close() }
@@ -297,7 +299,7 @@ public final class FileStore: Sendable {
             }
             prefixLength = offset
         }
-        return try FileUpload.begin(
+        return try AtomicFileWriter.begin(
             in: parent, targetName: name, temporaryPrefix: FTPPath.reservedPrefix, prefixSource: existing,
             prefixLength: prefixLength, io: io, path: path.description, mode: umask.fileMode)
     }

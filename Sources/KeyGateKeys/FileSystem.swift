@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// The file-system calls of the key layer: small local files, blocking I/O.
@@ -40,14 +41,8 @@ enum FileSystem {
     /// Runs `body` until it does not fail with EINTR.
     /// - Throws: `KeyFileError.systemCallFailed` with the errno read right
     ///   after the call, when `body` returns -1.
-    static func call<Result: BinaryInteger>(_ name: String, _ path: String, _ body: () -> Result) throws(KeyFileError) -> Result {
-        while true {
-            let result = body()
-            if result != -1 { return result }
-            let code = errno
-            if code == EINTR { continue }
-            throw .systemCallFailed(call: name, path: path, errno: code)
-        }
+    static func call<Result: FixedWidthInteger>(_ name: String, _ path: String, _ body: () -> Result) throws(KeyFileError) -> Result {
+        try SystemCall.runNow(body) { code in KeyFileError.systemCallFailed(call: name, path: path, errno: code) }
     }
 
     /// Reads the whole file at `path`, or returns nil if there is none.

@@ -1,23 +1,12 @@
-import Dispatch
+import KeyGateSystem
 
-/// Runs blocking key-file work (stat, read, write, fsync, rename) on a
-/// Dispatch thread for callers in async code, so the cooperative thread pool
-/// never waits on the disk.
+/// Runs blocking key-file work (stat, read, write, fsync, rename) on the
+/// process's `BlockingExecutor` for callers in async code, so the
+/// cooperative thread pool never waits on the disk.
 public enum KeyFileIO {
-    private static let queue = DispatchQueue(label: "keygate.key-files", attributes: .concurrent)
-
-    /// The result of `work`, computed off the cooperative pool.
-    public static func perform<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
-        }
-    }
-
-    /// The result of `work`, computed off the cooperative pool.
-    public static func perform<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            queue.async { continuation.resume(returning: work()) }
-        }
+    /// The result of `work`, computed on a worker of the blocking executor.
+    public static func perform<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        try await BlockingExecutor.shared.run(work)
     }
 }
 

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateCrypto
 
 /// One line of a key file: `<algorithm> <base64 key> [comment]`
@@ -169,10 +170,6 @@ public struct KeyLine: Equatable, Sendable {
     }
 
     static func trimmed(_ text: Substring) -> Substring {
-        let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !isSeparator($0) }),
-              let last = scalars.lastIndex(where: { !isSeparator($0) })
-        else { return Substring(scalars[scalars.endIndex...]) }
-        return Substring(scalars[first...last])
+        text.trimmed(where: isSeparator)
     }
 }

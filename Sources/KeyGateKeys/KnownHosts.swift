@@ -1,3 +1,4 @@
+import KeyGateSystem
 import Glibc
 
 /// A client's record of the server keys it has seen, `DIR/known_hosts`.
@@ -196,23 +197,18 @@ public struct KnownHosts: Sendable {
         let format = "<host>:<port> <algorithm> <base64 key>"
         let (first, rest) = KeyLine.nextField(Substring(text))
         guard !first.isEmpty, !KeyLine.trimmed(rest).isEmpty else { throw .missingFields(expected: format) }
-        let (host, portText): (Substring, Substring)
-        if first.hasPrefix("[") {
-            guard let close = first.firstIndex(of: "]"), first[close...].hasPrefix("]:") else {
-                throw .invalidHostAndPort(String(first), reason: "expected [IPv6 address]:port")
-            }
-            host = first[...close]
-            portText = first[first.index(close, offsetBy: 2)...]
-        } else {
-            guard let colon = first.lastIndex(of: ":") else {
-                throw .invalidHostAndPort(String(first), reason: "the port is missing")
-            }
-            host = first[..<colon]
-            guard !host.contains(":") else {
-                throw .invalidHostAndPort(String(first), reason: "an IPv6 address must be in brackets, as in [::1]:7700")
-            }
-            portText = first[first.index(after: colon)...]
+        let parts: HostPortText
+        do {
+            parts = try HostPortText(first)
+        } catch {
+            throw .invalidHostAndPort(String(first), reason: "expected [IPv6 address]:port")
         }
+        guard let portText = parts.port else {
+            let reason = parts.bracketed ? "expected [IPv6 address]:port"
+                : parts.hostHasColon ? "an IPv6 address must be in brackets, as in [::1]:7700" : "the port is missing"
+            throw .invalidHostAndPort(String(first), reason: reason)
+        }
+        let host = parts.bracketed ? "[\(parts.host)]" : String(parts.host)
         guard let port = Int(portText) else {
             throw .invalidHostAndPort(String(first), reason: "the port is not a number")
         }

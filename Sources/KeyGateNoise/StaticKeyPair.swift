@@ -1,10 +1,11 @@
 import KeyGateCrypto
 
-/// A long-term key pair with its public key computed once, so that a server
-/// or a returning client does not repeat a scalar multiplication or a
-/// modular exponentiation per handshake just to learn its own public key.
-/// The private key is held in `SecretBytes`, wiped when the last copy of
-/// the pair is gone.
+/// A Diffie-Hellman key pair with its public key computed once. For the
+/// long-term (static) key of a server or a returning client this saves a
+/// scalar multiplication or a modular exponentiation per handshake just to
+/// learn its own public key; a handshake's ephemeral pairs use the same
+/// type (`HandshakeState.KeyPair`). The private key is held in
+/// `SecretBytes`, wiped when the last copy of the pair is gone.
 public struct StaticKeyPair: Sendable {
     public let privateKey: SecretBytes
     public let publicKey: [UInt8]
@@ -21,8 +22,9 @@ public struct StaticKeyPair: Sendable {
         try self.init(privateKey: SecretBytes(privateKey), dh: dh)
     }
 
-    /// A pair whose public key is already known (read with it from a key
-    /// file, which checked that they match).
+    /// A pair whose public key is already known: not checked here, so it
+    /// must have been derived from `privateKey` (as `PrivateKey` does once,
+    /// when the key file is read).
     public init(privateKey: SecretBytes, publicKey: [UInt8]) {
         self.privateKey = privateKey
         self.publicKey = publicKey

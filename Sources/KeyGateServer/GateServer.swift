@@ -20,7 +20,7 @@ public final class GateServer: Sendable {
     private let keyPairs: [String: StaticKeyPair]
     private let authorizedKeys: AuthorizedKeys
     private let services: [String: any GateService]
-    private let handshakes: HandshakeActor
+    private let handshakes: HandshakeAdmission
     private let limiter: SourceLimiter
     private let failures: FailureLog
     private let scheduler: HandshakeScheduler
@@ -32,7 +32,8 @@ public final class GateServer: Sendable {
     private let sessionsByKey = Mutex<[String: Int]>([:])
     private let lastSessionID = Atomic<Int>(0)
     private let shuttingDown = Atomic<Bool>(false)
-    private let stopped = StopSignal()
+    /// Opened when `run()` returns.
+    private let stopped = Latch()
 
     private init(
         configuration: ServerConfiguration, listener: TCPListener, identities: [String: Identity],
@@ -47,7 +48,7 @@ public final class GateServer: Sendable {
         limiter = SourceLimiter(limits: configuration.sourceLimits, failures: failures)
         scheduler = HandshakeScheduler()
         ikFreshness = IKFreshness(skewLimit: configuration.clockSkew, clock: configuration.wallClock)
-        handshakes = HandshakeActor(listener: listener, configuration: configuration, limiter: limiter, log: log)
+        handshakes = HandshakeAdmission(listener: listener, configuration: configuration, limiter: limiter, log: log)
         dataPorts = DataPortAllocator(
             range: configuration.dataPorts, patience: configuration.dataPortWait, perKeyLimit: configuration.dataPortsPerKey)
         self.log = log
@@ -102,7 +103,7 @@ public final class GateServer: Sendable {
         }
         failures.report()
         log.info("stopped")
-        stopped.fire()
+        stopped.open()
     }
 
     /// Every interval, one summary line per source with repeated failures.
@@ -118,7 +119,8 @@ public final class GateServer: Sendable {
         }
     }
 
-    /// Returns once `run()` has returned.
+    /// Returns once `run()` has returned, or when the waiting task is
+    /// cancelled (before or while it waits).
     public func waitUntilStopped() async {
         await stopped.wait()
     }
@@ -386,29 +388,5 @@ private final class FreshnessNote: Sendable {
     var verdict: IKFreshness.Verdict? {
         get { state.withLock { $0 } }
         set { state.withLock { $0 = newValue } }
-    }
-}
-
-/// A one-shot event that any number of tasks can wait for.
-final class StopSignal: Sendable {
-    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func fire() {
-        let waiters = state.withLock { state in
-            state.fired = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let fired = state.withLock { state in
-                if !state.fired { state.waiters.append(continuation) }
-                return state.fired
-            }
-            if fired { continuation.resume() }
-        }
     }
 }

@@ -18,7 +18,7 @@ public struct ServerConfiguration: Sendable {
     /// descriptors.
     public var maximumHandshakes: Int
     /// At the handshake limit, a handshake older than this is cut to make
-    /// room for a new connection (see `HandshakeActor`).
+    /// room for a new connection (see `HandshakeAdmission`).
     public var staleHandshakeAge: Duration
     /// At most this many sessions (granted or running) at once.
     public var maximumSessions: Int

@@ -34,10 +34,13 @@ import Synchronization
 /// differs, so an event for a descriptor that was closed and whose number
 /// was reused meanwhile never reaches the new socket.
 ///
-/// **Deadlines.** Timers live in a min-heap (`TimerQueue`) on the loop; the
-/// `epoll_wait` timeout is the time to the nearest deadline, and the loop is
-/// woken through an eventfd only when a new deadline is earlier than the one
-/// it sleeps towards. No task sleeps to implement a timeout.
+/// **Deadlines.** The deadline of a socket wait is a timer in a min-heap
+/// (`TimerQueue`) on the loop; the `epoll_wait` timeout is the time to the
+/// nearest one, and the loop is woken through an eventfd only when a new
+/// deadline is earlier than the one it sleeps towards, so no task sleeps to
+/// time out a read, write, accept or connect. Deadlines on waits that are
+/// not socket waits (`withDeadline` around a latch or a whole exchange)
+/// are not the loop's: they race the operation against `Task.sleep`.
 ///
 /// The loop, its epoll descriptor and its eventfd live as long as the
 /// process.

@@ -10,27 +10,16 @@ extension SocketAddress {
     /// - Throws: `SystemError.invalidAddress` when the host is not numeric
     ///   (or localhost) or the port is not a number in 0...65535.
     public init(parsing text: String, defaultPort: UInt16) throws(SystemError) {
-        let host: Substring
-        var port = defaultPort
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { throw .invalidAddress(text) }
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            if !rest.isEmpty {
-                guard rest.hasPrefix(":") else { throw .invalidAddress(text) }
-                port = try Self.parsePort(rest.dropFirst(), in: text)
-            }
-            // Brackets hold an IPv6 literal, nothing else.
-            guard host.contains(":") else { throw .invalidAddress(text) }
-        } else {
-            let colons = text.reduce(0) { $1 == ":" ? $0 + 1 : $0 }
-            if colons == 1, let colon = text.firstIndex(of: ":") {
-                host = text[..<colon]
-                port = try Self.parsePort(text[text.index(after: colon)...], in: text)
-            } else {
-                host = Substring(text)
-            }
+        let parts: HostPortText
+        do {
+            parts = try HostPortText(Substring(text))
+        } catch {
+            throw .invalidAddress(text)
         }
+        let host = parts.host
+        // Brackets hold an IPv6 literal, nothing else.
+        guard !parts.bracketed || parts.hostHasColon else { throw .invalidAddress(text) }
+        let port = try parts.port.map { digits throws(SystemError) in try Self.parsePort(digits, in: text) } ?? defaultPort
         guard !host.isEmpty else { throw .invalidAddress(text) }
         do {
             try self.init(host: String(host), port: port)

@@ -57,18 +57,14 @@ public final class BlockingExecutor: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// The result of the blocking `work`, computed on a worker thread.
-    public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            submit { continuation.resume(with: Result { try work() }) }
+    /// The result of the blocking `work`, computed on a worker thread. Not
+    /// cancellable: once queued the work runs to its end (cleanup must run
+    /// on every path), and its error comes back with its own type.
+    public func run<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        let result: Result<T, E> = await withCheckedContinuation { continuation in
+            submit { continuation.resume(returning: Result { () throws(E) -> T in try work() }) }
         }
-    }
-
-    /// The result of the blocking `work`, computed on a worker thread.
-    public func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            submit { continuation.resume(returning: work()) }
-        }
+        return try result.get()
     }
 
     /// A new lane of this executor.
@@ -121,17 +117,13 @@ public final class BlockingLane: Sendable {
     }
 
     /// The result of the blocking `work`, run after the lane's earlier jobs.
-    public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            submit { continuation.resume(with: Result { try work() }) }
+    /// Not cancellable: once queued the work runs to its end (cleanup must
+    /// run on every path), and its error comes back with its own type.
+    public func run<T: Sendable, E: Error>(_ work: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        let result: Result<T, E> = await withCheckedContinuation { continuation in
+            submit { continuation.resume(returning: Result { () throws(E) -> T in try work() }) }
         }
-    }
-
-    /// The result of the blocking `work`, run after the lane's earlier jobs.
-    public func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            submit { continuation.resume(returning: work()) }
-        }
+        return try result.get()
     }
 
     /// Returns once every job queued so far has run.

@@ -12,10 +12,11 @@ public enum BlockingWrite {
         guard let start = buffer.baseAddress else { return nil }
         var offset = 0
         while offset < buffer.count {
-            let written = write(descriptor, start + offset, buffer.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return errno
+            let written: Int
+            do {
+                written = try SystemCall.runNow({ write(descriptor, start + offset, buffer.count - offset) }, failure: Errno.init)
+            } catch {
+                return error.code
             }
             if written == 0 { return EIO }
             offset += written

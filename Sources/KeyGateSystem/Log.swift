@@ -88,11 +88,12 @@ public final class Log: Sendable {
         }
     }
 
-    /// A log that drops every line (for library callers that want silence).
+    /// A log that drops every line, errors included (for library callers
+    /// that want silence).
     public static let silent = Log(level: .error, destination: .discard)
 
-    /// Whether lines of `level` are written.
-    public func isEnabled(_ level: Level) -> Bool { level >= self.level }
+    /// Whether lines of `level` are written: never for a `.discard` log.
+    public func isEnabled(_ level: Level) -> Bool { level >= self.level && output.destination != .discard }
 
     public func debug(_ event: @autoclosure () -> String, _ fields: @autoclosure () -> KeyValuePairs<String, String> = [:]) {
         write(.debug, event, fields)
@@ -113,7 +114,7 @@ public final class Log: Sendable {
     /// A line whose fields are only known at run time (a summary with one
     /// field per counted kind).
     public func write(_ level: Level, _ event: String, fields: [(String, String)]) {
-        guard isEnabled(level), output.destination != .discard else { return }
+        guard isEnabled(level) else { return }
         emit(level, event, fields)
     }
 
@@ -130,7 +131,7 @@ public final class Log: Sendable {
     private func write(
         _ level: Level, _ event: () -> String, _ fields: () -> KeyValuePairs<String, String>
     ) {
-        guard isEnabled(level), output.destination != .discard else { return }
+        guard isEnabled(level) else { return }
         emit(level, event(), fields().map { ($0.key, $0.value) })
     }
 

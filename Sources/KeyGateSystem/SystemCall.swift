@@ -11,6 +11,16 @@ public enum SystemCallResult<Value> {
 
 extension SystemCallResult: Sendable where Value: Sendable {}
 
+/// A failed system call's errno, as the `failure` of `SystemCall.run` for
+/// callers that sort errnos themselves (`catch let error as Errno`).
+public struct Errno: Error, Equatable, Sendable {
+    public let code: Int32
+
+    public init(_ code: Int32) {
+        self.code = code
+    }
+}
+
 /// The one place where system calls are made and their errors read: every
 /// layer calls through here and names its own error.
 public enum SystemCall {

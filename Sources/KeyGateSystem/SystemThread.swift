@@ -2,8 +2,9 @@ import CKeyGateSystem
 import Glibc
 
 /// The one way KeyGate starts a thread of its own: for the event loop, the
-/// blocking executor's workers, and the reader of standard input, which all
-/// block by design and so must never be threads of the cooperative pool.
+/// blocking executor's workers, the reader of standard input and the signal
+/// watcher, which all block by design and so must never be threads of the
+/// cooperative pool.
 public enum SystemThread {
     /// Why a thread could not be started.
     public struct StartFailure: Error, CustomStringConvertible {
@@ -38,5 +39,20 @@ public enum SystemThread {
             throw StartFailure(code: result)
         }
         pthread_detach(thread)
+    }
+
+    /// The result of `work`, computed on a new thread of its own: for a wait
+    /// of unknown length (a child process, a pipe that a peer must close)
+    /// that should hold neither the cooperative pool nor a worker of the
+    /// `BlockingExecutor`. Short file work belongs on the executor instead.
+    /// - Throws: what `work` throws, or `StartFailure` as `any Error`.
+    public static func run<T: Sendable>(name: String, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            do {
+                try spawn(name: name) { continuation.resume(with: Result { try work() }) }
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
     }
 }

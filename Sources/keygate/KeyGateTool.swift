@@ -4,7 +4,8 @@ import KeyGateClient
 import Glibc
 
 /// The `keygate` command-line tool: finds the subcommand, parses its
-/// arguments, runs it and exits with its status.
+/// arguments, runs it and exits with its status. Everything it prints goes
+/// through `Console.shared`, in order with the log.
 @main
 enum KeyGateTool {
     static let version = "0.1.0"
@@ -12,7 +13,7 @@ enum KeyGateTool {
     static let commands: [any Command] = [
         ServeCommand(),
         ChatCommand(),
-        FTPCommand(),
+        FTPShellCommand(),
         FTPProxyCommand(),
         KeygenCommand(),
         FingerprintCommand(),
@@ -26,39 +27,46 @@ enum KeyGateTool {
     static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let first = arguments.first else {
-            print(overview)
-            exit(ExitStatus.usage.rawValue)
+            Console.shared.out(overview)
+            await finish(.usage)
         }
         switch first {
         case "--help", "-h", "help":
-            print(overview)
-            exit(ExitStatus.success.rawValue)
+            Console.shared.out(overview)
+            await finish(.success)
         case "--version", "-V":
-            print("keygate \(version) (protocol \(KeyGateWire.protocolVersion))")
-            exit(ExitStatus.success.rawValue)
+            Console.shared.out("keygate \(version) (protocol \(KeyGateWire.protocolVersion))")
+            await finish(.success)
         default:
             break
         }
         guard let command = commands.first(where: { $0.spec.name == first }) else {
-            printError("keygate: unknown command '\(first)'; see 'keygate --help'")
-            exit(ExitStatus.usage.rawValue)
+            Console.shared.err("keygate: unknown command '\(first)'; see 'keygate --help'")
+            await finish(.usage)
         }
         arguments.removeFirst()
         let status: ExitStatus
         do {
             let parsed = try command.spec.parse(arguments)
             if parsed.wantsHelp {
-                print(command.spec.helpText)
-                exit(ExitStatus.success.rawValue)
+                Console.shared.out(command.spec.helpText)
+                await finish(.success)
             }
             status = try await command.run(parsed)
         } catch let error as UsageError {
-            printError("keygate \(first): \(error)")
+            Console.shared.err("keygate \(first): \(error)")
             status = .usage
         } catch {
-            printError("keygate \(first): \(error)")
+            Console.shared.err("keygate \(first): \(error)")
             status = .failure
         }
+        await finish(status)
+    }
+
+    /// Ends the process with `status` once everything written to the
+    /// console (standard output and error, the log) has gone out.
+    static func finish(_ status: ExitStatus) async -> Never {
+        await Console.shared.flush()
         exit(status.rawValue)
     }
 

@@ -156,6 +156,34 @@ struct GateServerTests {
         await second.stopAndRemove()
     }
 
+    /// Waiting for the server to stop ends when the waiter is cancelled,
+    /// whether the cancellation comes before the wait or during it, and the
+    /// server runs on.
+    @Test func waitingForTheStopEndsWhenTheWaiterIsCancelled() async throws {
+        let server = try await Self.chatServer()
+        try await withDeadline(.after(.seconds(10)), while: "waiting for the stop, cancelled first") {
+            await withDiscardingTaskGroup { group in
+                group.cancelAll()
+                group.addTask {
+                    #expect(Task.isCancelled)
+                    await server.server.waitUntilStopped()
+                }
+            }
+        }
+        try await withDeadline(.after(.seconds(10)), while: "waiting for the stop, cancelled while waiting") {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await server.server.waitUntilStopped() }
+                try? await Task.sleep(for: .milliseconds(50))
+                group.cancelAll()
+            }
+        }
+        let session = try await GateClient.connect(try await server.client("alice"))
+        await session.channel.close()
+        await server.stop()
+        try await withDeadline(.after(.seconds(10)), while: "waiting for the stop") { await server.server.waitUntilStopped() }
+        server.directory.remove()
+    }
+
     @Test func slowLorisHandshakesAreCutAtTheDeadline() async throws {
         let server = try await Self.chatServer { $0.handshakeTimeout = .milliseconds(300) }
         let started = ContinuousClock.now

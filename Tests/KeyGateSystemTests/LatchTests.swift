@@ -34,7 +34,9 @@ struct LatchTests {
         await #expect(throws: TimedOut.self) {
             try await withDeadline(.now + .milliseconds(50), while: "waiting on a closed latch") { await latch.wait() }
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Only that it ends: the full suite shares two cores, and a busy
+        // moment can hold any task up for seconds.
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(!latch.isOpen)
     }
 

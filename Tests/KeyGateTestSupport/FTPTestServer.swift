@@ -39,7 +39,7 @@ public final class FTPTestServer: Sendable {
     /// A session of client `name`, greeting read.
     public func connect(_ name: String = "alice", pieceByteCount: Int = 1 << 20) async throws -> FTPClient {
         let session = try await GateClient.connect(try await options(name))
-        return try await FTPClient.start(session, timeout: .seconds(20), mover: DataTransfer(pieceByteCount: pieceByteCount))
+        return try await FTPClient.start(session, timeout: .seconds(20), mover: DataMover(pieceByteCount: pieceByteCount))
     }
 
     /// The path on disk of `name` inside the root.

@@ -1,5 +1,4 @@
 import KeyGateSystem
-import Dispatch
 import KeyGateChannel
 import KeyGateClient
 import KeyGateKeys
@@ -40,12 +39,11 @@ public final class TestServer: Sendable {
             listenAddress: try SocketAddress(host: "127.0.0.1", port: 0), dataPorts: dataPorts)
         configure(&configuration)
         let keys = KeyStore(directory: directory.appending("server-keys"))
-        let algorithms = KeyAlgorithm.allCases.filter { configuration.diffieHellmanNames.contains($0.diffieHellman.name) }
         let authorizedKeys = AuthorizedKeys(path: keys.authorizedKeysPath)
-        // Key files are fsynced: on a Dispatch thread, like client keys, so
-        // a slow disk never holds up the cooperative threads.
-        let identities = try await onFileThread {
-            let identities = try algorithms.map { try keys.loadOrCreateIdentity(name: "server", algorithm: $0).identity }
+        // Key files are fsynced: off the cooperative threads, so a slow
+        // disk never holds them up.
+        let identities = try await onFileThread { [configuration] in
+            let identities = try configuration.loadOrCreateIdentities(in: keys, name: "server").map(\.identity)
             _ = try authorizedKeys.createIfMissing()
             return identities
         }
@@ -117,15 +115,11 @@ public final class TestServer: Sendable {
 /// Runs blocking work (file I/O that fsyncs, a blocking read, waiting for
 /// a process) on a thread of its own, off the cooperative pool.
 ///
-/// Each call gets a new serial queue: serial queues run on Dispatch's
-/// overcommitting threads, which are added as others block. The shared
-/// global queue must not be used for this: on Linux it has about one
-/// thread per core, and Swift's timers (Task.sleep, deadlines) fire through
-/// it, so a few blocked calls there delay every timer in the process.
+/// A new thread per call rather than a worker of the shared
+/// `BlockingExecutor`: some of this work waits for a child process that
+/// waits for the server under test, whose own file work needs the
+/// executor's workers; a handful of such waits must not be able to take
+/// every worker.
 public func onFileThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue(label: "keygate.test.blocking").async {
-            continuation.resume(with: Result { try work() })
-        }
-    }
+    try await SystemThread.run(name: "keygate-test", work)
 }

@@ -6,8 +6,10 @@ import Testing
 /// dependencies depend on, so only reading the imports shows a layer
 /// reaching past the one below it (or a service reaching into the server).
 struct LayerGraphTests {
-    /// The platform modules any layer may use.
-    static let platform: Set<String> = ["Glibc", "Synchronization", "Dispatch", "_Concurrency"]
+    /// The platform modules any layer may use. Not Dispatch: blocking work
+    /// goes to KeyGateSystem's one executor, threads come from its one
+    /// spawner.
+    static let platform: Set<String> = ["Glibc", "Synchronization", "_Concurrency"]
 
     /// Each module and the project modules it may import.
     static let allowedImports: [String: Set<String>] = {
@@ -27,7 +29,8 @@ struct LayerGraphTests {
             "KeyGateChat": services,
             "KeyGateFTP": services,
             "KeyGateClient": services.union(["KeyGateChat", "KeyGateFTP"]),
-            "keygate": services.union(["KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]),
+            "KeyGateBenchmarks": services.union(["KeyGateChat", "KeyGateFTP", "KeyGateClient"]),
+            "keygate": services.union(["KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient", "KeyGateBenchmarks"]),
             "keygate-ct-check": ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys"],
         ]
     }()
@@ -65,6 +68,18 @@ struct LayerGraphTests {
         let imports = try Self.imports(under: Self.sources.appendingPathComponent(module))
         for (imported, file) in imports where !allowed.contains(imported) {
             Issue.record("\(module)/\(file) imports \(imported), which the layer graph in Package.swift does not allow")
+        }
+    }
+
+    /// KeyGateSystem's SystemThread is the only place that starts a thread.
+    @Test func onlyTheSystemLayerStartsThreads() throws {
+        for module in Self.allowedImports.keys where module != "KeyGateSystem" {
+            let files = FileManager.default.enumerator(at: Self.sources.appendingPathComponent(module), includingPropertiesForKeys: nil)
+            while let file = files?.nextObject() as? URL {
+                guard file.pathExtension == "swift" else { continue }
+                let text = try String(contentsOf: file, encoding: .utf8)
+                #expect(!text.contains("pthread_create("), "\(module)/\(file.lastPathComponent) starts a thread: use SystemThread")
+            }
         }
     }
 

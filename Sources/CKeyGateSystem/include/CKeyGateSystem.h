@@ -122,6 +122,15 @@ static inline ssize_t ckg_copy_file_range(int source, int64_t *source_offset, in
 /// support. Defined in CKeyGateSystem.c, which sees the GNU flag.
 int ckg_open_unnamed_file(int directory, mode_t mode);
 
+// MARK: - Signals
+
+/// Installs a handler that writes the number of signal `number`, as one
+/// byte, to `descriptor` (the non-blocking write end of a pipe) instead of
+/// the signal's default action: the self-pipe trick, so that a thread can
+/// wait for signals with a blocking read. Every forwarded signal goes to
+/// the same descriptor. Returns what sigaction(2) returns.
+int ckg_forward_signal(int number, int descriptor);
+
 // MARK: - constant time
 
 /// `value` unchanged, through an empty assembly statement that the optimizer

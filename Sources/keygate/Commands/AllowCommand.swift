@@ -37,24 +37,24 @@ struct AllowCommand: Command {
             result = try list.add(key, name: name)
         } catch {
             guard case let .nameTaken(name, listPath, line, fingerprint) = error else { throw error }
-            printError("keygate allow: the name '\(name)' is already given to key \(fingerprint) on \(listPath):\(line); choose another with --name NAME")
+            Console.shared.err("keygate allow: the name '\(name)' is already given to key \(fingerprint) on \(listPath):\(line); choose another with --name NAME")
             return .failure
         }
         switch result {
         case let .added(added) where added == key.fingerprint:
-            print("Allowed \(key), added to \(list.path) without a name: others see its fingerprint (to name it, edit its line)")
+            Console.shared.out("Allowed \(key), added to \(list.path) without a name: others see its fingerprint (to name it, edit its line)")
         case let .added(added):
-            print("Allowed \(added): \(key) added to \(list.path)")
+            Console.shared.out("Allowed \(added): \(key) added to \(list.path)")
         case let .alreadyPresent(existing):
             let known = existing == key.fingerprint ? "without a name" : "as \(existing)"
             var message = "Already allowed \(known): \(key) is in \(list.path); nothing changed"
             if let name, name != existing {
                 message += " (to rename it, edit its line)"
             }
-            print(message)
+            Console.shared.out(message)
         }
         for warning in list.warnings {
-            printError("keygate allow: warning: \(warning)")
+            Console.shared.err("keygate allow: warning: \(warning)")
         }
         return .success
     }

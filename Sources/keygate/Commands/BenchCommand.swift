@@ -1,13 +1,25 @@
 import KeyGateSystem
+import KeyGateBenchmarks
 import KeyGateChannel
-import KeyGateChat
 import KeyGateClient
 import KeyGateKeys
-import KeyGateServer
-import Synchronization
 
-/// `keygate bench`: many real clients against a running server.
+/// `keygate bench`: many real clients against a running server, measured by
+/// `SessionBench` and `TransferBench`.
 struct BenchCommand: Command {
+    static let defaults = SessionBench.Configuration()
+    static let clients = TypedOption.integer(
+        "clients", help: "Concurrent clients, all with the same identity",
+        default: defaults.clients, in: SessionBench.Configuration.clientRange)
+    static let messages = TypedOption.integer(
+        "messages", value: "M", help: "Chat messages each client says, one at a time",
+        default: defaults.messages, in: SessionBench.Configuration.messageRange)
+    static let concurrency = TypedOption.integer(
+        "concurrency", value: "K", help: "Session setups in flight at once",
+        default: defaults.concurrency, in: SessionBench.Configuration.concurrencyRange)
+    static let defaultSize = "256M"
+    static let defaultFolder = "/tmp"
+
     let spec = CommandSpec(
         name: "bench",
         summary: "Measure a running server: session setups, chat round trips, FTP transfers.",
@@ -15,11 +27,9 @@ struct BenchCommand: Command {
         options: [
             .keys, .clientName, .serverKey, .dh,
             .init("service", value: "NAME", help: "chat (default): setups and round trips; ftp: setups, or one upload and download of --size."),
-            .init("size", value: "BYTES", help: "FTP: file size, e.g. 1073741824, 512M or 1G (default 256M; 0 only sets up sessions)."),
-            .init("dir", value: "DIR", help: "FTP: folder for the local files (default /tmp; /dev/shm keeps disks out of it)."),
-            .init("clients", value: "N", help: "Concurrent clients, all with the same identity (default 100)."),
-            .init("messages", value: "M", help: "Chat messages each client says, one at a time (default 100)."),
-            .init("concurrency", value: "K", help: "Session setups in flight at once (default 64)."),
+            .init("size", value: "BYTES", help: "FTP: file size, e.g. 1073741824, 512M or 1G (default \(defaultSize); 0 only sets up sessions)."),
+            .init("dir", value: "DIR", help: "FTP: folder for the local files (default \(defaultFolder); /dev/shm keeps disks out of it)."),
+            Self.clients.option, Self.messages.option, Self.concurrency.option,
             .init("rate", value: "R",
                   help: "Messages per second per client in phase 2; 0 (default) says each as soon as the previous came back."),
             .init("hold", value: "SECONDS",
@@ -62,7 +72,10 @@ struct BenchCommand: Command {
         case KeyGateWire.chatService:
             return try await runSessions(arguments, server: server, service: service)
         case KeyGateWire.ftpService:
-            let size = try Self.parseSize(arguments.value("size") ?? "256M")
+            let text = arguments.value("size") ?? Self.defaultSize
+            guard let size = TransferBench.byteCount(parsing: text) else {
+                throw UsageError("--size must be a number of bytes (K, M, G allowed), got '\(text)'")
+            }
             if size == 0 { return try await runSessions(arguments, server: server, service: service) }
             return try await runTransfer(arguments, server: server, size: size)
         default:
@@ -72,11 +85,12 @@ struct BenchCommand: Command {
 
     /// Sets up N sessions of `service`; for chat, then the round trips.
     private func runSessions(_ arguments: ParsedArguments, server: HostAndPort, service: String) async throws -> ExitStatus {
-        let clients = try arguments.integer("clients", default: 100, in: 1...20_000)
-        let messages = service == KeyGateWire.chatService
-            ? try arguments.integer("messages", default: 100, in: 0...1_000_000) : 0
-        let concurrency = try arguments.integer("concurrency", default: 64, in: 1...10_000)
-        let rate = try arguments.nonNegativeNumber("rate", default: 0)
+        var configuration = SessionBench.Configuration()
+        configuration.clients = try Self.clients.value(in: arguments)
+        configuration.messages = service == KeyGateWire.chatService ? try Self.messages.value(in: arguments) : 0
+        configuration.concurrency = try Self.concurrency.value(in: arguments)
+        configuration.rate = try arguments.nonNegativeNumber("rate", default: configuration.rate)
+        configuration.hold = .milliseconds(Int(try arguments.nonNegativeNumber("hold", default: 0) * 1000))
         let log = Log(level: .warning)
         let options = try arguments.gateClientOptions(server: server, service: service, log: log)
         let identity: Identity
@@ -84,233 +98,31 @@ struct BenchCommand: Command {
             let keys = options.keys, name = options.identityName, algorithm = options.algorithm
             identity = try await KeyFileIO.perform { try keys.loadOrCreateIdentity(name: name, algorithm: algorithm).identity }
         } catch {
-            printError("keygate bench: client key: \(error)")
+            Console.shared.err("keygate bench: client key: \(error)")
             return .failure
         }
-
-        // One untimed session first: it records the server's key in
-        // known_hosts (trust on first use writes the file once, not once
-        // per concurrent client) and warms both ends up.
-        if let warmUp = try? await GateClient.connect(options, identity: identity) {
-            await warmUp.channel.close()
+        // Notes go to stderr, so scripts can wait for the hold line while
+        // stdout stays JSON.
+        let report = await SessionBench.run(configuration, options: options, identity: identity) { note in
+            Console.shared.err("keygate bench: " + note)
         }
-        let (sessions, setupTimes, setupFailures, setupElapsed) = await setUp(clients, concurrency: concurrency, options: options, identity: identity)
-        let (roundTrips, chatFailures, chatElapsed) = await chat(sessions, messages: messages, rate: rate)
-        let hold = try arguments.nonNegativeNumber("hold", default: 0)
-        if hold > 0 {
-            // stderr, so scripts can wait for this line while stdout stays JSON.
-            printError("keygate bench: holding \(sessions.count) sessions for \(hold) s")
-            try? await Task.sleep(for: .milliseconds(Int(hold * 1000)))
-        }
-        for session in sessions { await session.channel.close() }
-
-        let report = Report(
-            clients: clients, messages: messages, failed: setupFailures + chatFailures,
-            setupsPerSecond: Double(sessions.count) / Self.seconds(setupElapsed),
-            setupMilliseconds: setupTimes.map(Self.milliseconds), roundTripMilliseconds: roundTrips.map(Self.milliseconds),
-            messagesPerSecond: Double(roundTrips.count) / max(Self.seconds(chatElapsed), 1e-9))
-        print(arguments.flag("json") ? report.json : report.table)
+        Console.shared.out(arguments.flag("json") ? report.json : report.table)
         await log.flush()
         return report.failed == 0 ? .success : .failure
     }
 
-    /// Opens `count` sessions, `concurrency` at a time.
-    private func setUp(
-        _ count: Int, concurrency: Int, options: GateClientOptions, identity: Identity
-    ) async -> (sessions: [GateSession], times: [Duration], failures: Int, elapsed: Duration) {
-        let started = ContinuousClock.now
-        var sessions: [GateSession] = []
-        var times: [Duration] = []
-        var failures = 0
-        var firstError: ClientError?
-        await withTaskGroup(of: Result<GateSession, ClientError>.self) { group in
-            var launched = 0
-            func launch() {
-                group.addTask {
-                    do throws(ClientError) { return .success(try await GateClient.connect(options, identity: identity)) } catch { return .failure(error) }
-                }
-                launched += 1
-            }
-            while launched < min(concurrency, count) { launch() }
-            for await result in group {
-                switch result {
-                case let .success(session):
-                    sessions.append(session)
-                    times.append(session.setupDuration)
-                case let .failure(error):
-                    failures += 1
-                    if firstError == nil { firstError = error }
-                }
-                if launched < count { launch() }
-            }
-        }
-        if let firstError { printError("keygate bench: \(failures) setup(s) failed; first: \(firstError)") }
-        return (sessions, times, failures, .now - started)
-    }
-
-    /// Every session says `messages` messages, one after the other's receipt.
-    private func chat(
-        _ sessions: [GateSession], messages: Int, rate: Double
-    ) async -> (roundTrips: [Duration], failures: Int, elapsed: Duration) {
-        guard messages > 0, !sessions.isEmpty else { return ([], 0, .zero) }
-        let started = ContinuousClock.now
-        var roundTrips: [Duration] = []
-        var failures = 0
-        await withTaskGroup(of: ([Duration], Bool).self) { group in
-            for (index, session) in sessions.enumerated() {
-                group.addTask { await Self.talk(session, index: index, messages: messages, rate: rate) }
-            }
-            for await (times, succeeded) in group {
-                roundTrips += times
-                if !succeeded { failures += 1 }
-            }
-        }
-        if failures > 0 { printError("keygate bench: \(failures) client(s) failed during the chat phase") }
-        return (roundTrips, failures, .now - started)
-    }
-
-    /// One client's chat phase: says each message after the previous one came back.
-    private static func talk(_ session: GateSession, index: Int, messages: Int, rate: Double) async -> ([Duration], Bool) {
-        let receipts = ReceiptWaiter()
-        return await withTaskGroup(of: ([Duration], Bool)?.self) { group in
-            group.addTask {
-                // Reads everything the room delivers and notes our own
-                // receipts; only messages that mention this client's text
-                // prefix are parsed, so the bench spends its time on the
-                // protocol, not on JSON.
-                let marker = Array("\"bench \(index) ".utf8)
-                while let message = try? await session.channel.receive() {
-                    guard Self.contains(message, marker) else { continue }
-                    if case let .message(said)? = try? ChatEvent(parsing: message) { receipts.arrived(said.text) }
-                }
-                receipts.fail()
-                return nil
-            }
-            group.addTask {
-                var times: [Duration] = []
-                let interval: Duration = rate > 0 ? .nanoseconds(Int64(1e9 / rate)) : .zero
-                var nextSend = ContinuousClock.now + interval * Double.random(in: 0..<1)
-                for number in 0..<messages {
-                    if rate > 0 {
-                        try? await Task.sleep(until: nextSend, clock: .continuous)
-                        nextSend += interval
-                    }
-                    let text = "bench \(index) \(number)"
-                    let sent = ContinuousClock.now
-                    do {
-                        try await session.channel.send(ChatRequest.say(text).json.bytes)
-                    } catch {
-                        return (times, false)
-                    }
-                    guard await receipts.wait(for: text) else { return (times, false) }
-                    times.append(.now - sent)
-                }
-                try? await session.channel.send(ChatRequest.bye.json.bytes)
-                return (times, true)
-            }
-            let outcome = await group.next()!!
-            group.cancelAll()
-            await session.channel.close()
-            return outcome
-        }
-    }
-
-    /// Whether `needle` occurs in `haystack`.
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard needle.count <= haystack.count, let first = needle.first else { return needle.isEmpty }
-        var index = 0
-        while index <= haystack.count - needle.count {
-            if haystack[index] == first && haystack[index..<(index + needle.count)].elementsEqual(needle) { return true }
-            index += 1
-        }
-        return false
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-    }
-
-    static func milliseconds(_ duration: Duration) -> Double { seconds(duration) * 1000 }
-
-    struct Report {
-        let clients: Int, messages: Int, failed: Int
-        let setupsPerSecond: Double
-        let setupMilliseconds: [Double], roundTripMilliseconds: [Double]
-        let messagesPerSecond: Double
-
-        func percentile(_ values: [Double], _ fraction: Double) -> Double {
-            guard !values.isEmpty else { return 0 }
-            let sorted = values.sorted()
-            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
-        }
-
-        static func format(_ value: Double) -> String {
-            let rounded = (value * 100).rounded() / 100
-            return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
-        }
-
-        var fields: [(String, String)] {
-            [("clients", "\(clients)"), ("messages", "\(messages)"), ("failed", "\(failed)"),
-             ("setups_per_s", Self.format(setupsPerSecond)),
-             ("setup_p50_ms", Self.format(percentile(setupMilliseconds, 0.5))),
-             ("setup_p99_ms", Self.format(percentile(setupMilliseconds, 0.99))),
-             ("rtt_p50_ms", Self.format(percentile(roundTripMilliseconds, 0.5))),
-             ("rtt_p99_ms", Self.format(percentile(roundTripMilliseconds, 0.99))),
-             ("messages_per_s", Self.format(messagesPerSecond))]
-        }
-
-        var json: String {
-            "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
-        }
-
-        var table: String {
-            fields.map { $0.0.padding(to: 16) + $0.1 }.joined(separator: "\n")
-        }
-    }
-}
-
-/// Lets a sender wait until its message text comes back from the room.
-final class ReceiptWaiter: Sendable {
-    private struct State {
-        var arrived: Set<String> = []
-        var waiting: (text: String, continuation: CheckedContinuation<Bool, Never>)?
-        var failed = false
-    }
-
-    private let state = Mutex(State())
-
-    func arrived(_ text: String) {
-        let continuation: CheckedContinuation<Bool, Never>? = state.withLock { state in
-            if let waiting = state.waiting, waiting.text == text {
-                state.waiting = nil
-                return waiting.continuation
-            }
-            if text.hasPrefix("bench ") { state.arrived.insert(text) }
-            return nil
-        }
-        continuation?.resume(returning: true)
-    }
-
-    /// Marks the session as ended: waiters give up.
-    func fail() {
-        let continuation = state.withLock { state in
-            state.failed = true
-            defer { state.waiting = nil }
-            return state.waiting?.continuation
-        }
-        continuation?.resume(returning: false)
-    }
-
-    /// Whether `text` came back (false when the session ended first).
-    func wait(for text: String) async -> Bool {
-        await withCheckedContinuation { continuation in
-            let immediate: Bool? = state.withLock { state in
-                if state.arrived.remove(text) != nil { return true }
-                if state.failed { return false }
-                state.waiting = (text, continuation)
-                return nil
-            }
-            if let immediate { continuation.resume(returning: immediate) }
+    /// Uploads and downloads one file of `size` bytes through one session.
+    private func runTransfer(_ arguments: ParsedArguments, server: HostAndPort, size: Int64) async throws -> ExitStatus {
+        let log = Log(level: .warning)
+        let options = try arguments.gateClientOptions(server: server, service: KeyGateWire.ftpService, log: log)
+        do {
+            let report = try await TransferBench.run(options: options, folder: arguments.value("dir") ?? Self.defaultFolder, size: size)
+            Console.shared.out(arguments.flag("json") ? report.json : report.table)
+            return .success
+        } catch {
+            Console.shared.err("keygate bench: \(error)")
+            if case let .client(error) = error { return error.exitStatus }
+            return .failure
         }
     }
 }

@@ -12,8 +12,7 @@ struct ChatCommand: Command {
         options: [
             .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
             .init("json", help: "Print every message from the server as one JSON line (the grant or denial first)."),
-            .init("receipt-timeout", value: "SECONDS",
-                  help: "At the end of scripted input, wait this long for the server to confirm every message (default 30)."),
+            Self.receiptTimeout.option,
             .init("timestamps", help: "Show the server's time (UTC) before each message."),
             .init("no-bell", help: "No terminal bell on a private message or a mention of your name."),
             .timeout, .traceHandshake,
@@ -48,6 +47,10 @@ struct ChatCommand: Command {
             """
     )
 
+    static let receiptTimeout = TypedOption.seconds(
+        "receipt-timeout", help: "At the end of scripted input, wait this long for the server to confirm every message",
+        default: .seconds(30))
+
     func run(_ arguments: ParsedArguments) async throws -> ExitStatus {
         let server = try HostAndPort(parsing: try arguments.singlePositional("HOST[:PORT]", command: spec.name),
                                      defaultPort: KeyGateWire.defaultControlPort)
@@ -57,7 +60,7 @@ struct ChatCommand: Command {
         if json {
             options.replyObserver = { Console.shared.out(String(decoding: $0, as: UTF8.self)) }
         }
-        let receiptTimeout = try arguments.seconds("receipt-timeout", default: 30)
+        let receiptTimeout = try Self.receiptTimeout.value(in: arguments)
         let status: ExitStatus
         do {
             let session = try await GateClient.connect(options)
@@ -65,7 +68,7 @@ struct ChatCommand: Command {
                 Console.shared.err("connected to \(server) as \(session.name)")
             }
             status = await ChatClient.run(session, options: ChatClient.Options(
-                json: json, receiptTimeout: .milliseconds(Int(receiptTimeout * 1000)),
+                json: json, receiptTimeout: receiptTimeout,
                 interactive: StandardInput.isTerminal && !json,
                 timestamps: arguments.flag("timestamps"), bell: !arguments.flag("no-bell")))
         } catch {

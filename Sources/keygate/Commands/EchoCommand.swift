@@ -41,7 +41,7 @@ struct EchoCommand: Command {
         }
         raiseDescriptorLimit()
         let listener = try TCPListener.bind(to: address)
-        print("keygate echo: listening on \(listener.localAddress)")
+        Console.shared.out("keygate echo: listening on \(listener.localAddress)")
         fflush(nil)  // all streams: scripts wait for this line on a pipe
         try await withThrowingDiscardingTaskGroup { group in
             while true {
@@ -50,7 +50,7 @@ struct EchoCommand: Command {
                     connection = try await listener.accept()
                 } catch let error as SystemError where error.errno == EMFILE || error.errno == ENFILE {
                     // The connection stays queued; try again once some close.
-                    printError("keygate echo: \(error)")
+                    Console.shared.err("keygate echo: \(error)")
                     try await Task.sleep(for: Self.descriptorExhaustionPause)
                     continue
                 }
@@ -69,7 +69,7 @@ struct EchoCommand: Command {
                 try await connection.write(bytes)
             }
         } catch {
-            printError("keygate echo: \(connection.remoteAddress): \(error)")
+            Console.shared.err("keygate echo: \(connection.remoteAddress): \(error)")
         }
         await connection.close()
     }

@@ -1,5 +1,4 @@
 import KeyGateSystem
-import Dispatch
 import Glibc
 import KeyGateChannel
 import KeyGateClient
@@ -89,16 +88,16 @@ struct FTPProxyCommand: Command {
                 listen, options: options, log: log, socketTable: socketTable, passwordFile: arguments.value("password-file"))
         } catch let error as FTPGateway.StartError {
             if case .notLoopback = error { throw UsageError(error.description) }
-            printError("keygate ftp-proxy: \(error)")
+            Console.shared.err("keygate ftp-proxy: \(error)")
             return .failure
         } catch {
-            printError("keygate ftp-proxy: cannot listen on \(listen): \(error)")
+            Console.shared.err("keygate ftp-proxy: cannot listen on \(listen): \(error)")
             return .failure
         }
-        printError("keygate ftp-proxy: listening on \(gateway.listener.localAddress) for \(server)")
+        Console.shared.err("keygate ftp-proxy: listening on \(gateway.listener.localAddress) for \(server)")
         // Runs until SIGINT or SIGTERM (exit 0), or until the gateway's
         // listener fails (exit 1).
-        let signals = SignalWatcher()
+        let signals = try SignalWatcher([SIGINT, SIGTERM])
         let stoppedBySignal = await withTaskGroup(of: Bool.self) { group -> Bool in
             group.addTask {
                 await gateway.run()
@@ -111,7 +110,7 @@ struct FTPProxyCommand: Command {
             return first
         }
         await log.flush()
-        if stoppedBySignal { printError("keygate ftp-proxy: stopped") }
+        if stoppedBySignal { Console.shared.err("keygate ftp-proxy: stopped") }
         return stoppedBySignal ? .success : .failure
     }
 }

@@ -26,7 +26,7 @@ struct FingerprintCommand: Command {
     func run(_ arguments: ParsedArguments) async throws -> ExitStatus {
         let path = try arguments.singlePositional("FILE", command: spec.name)
         let (key, comment) = try KeyStore.loadPublicKey(path: path)
-        print("\(key.fingerprint) \(comment ?? FingerprintCommand.fileStem(path)) (\(key.algorithm))")
+        Console.shared.out("\(key.fingerprint) \(comment ?? FingerprintCommand.fileStem(path)) (\(key.algorithm))")
         return .success
     }
 

@@ -47,16 +47,16 @@ struct KeygenCommand: Command {
             identity = try store.createIdentity(name: name, algorithm: algorithm, overwrite: arguments.flag("force"))
         } catch {
             guard case let .identityExists(path) = error else { throw error }
-            printError("""
+            Console.shared.err("""
                 keygate keygen: \(path) already exists; nothing was changed. Use --force to replace it \
                 (servers that allowed the old key will refuse the new one), or choose another --name.
                 """)
             return .failure
         }
-        print("Private key: \(identity.privateKeyPath) (mode 0600; keep it on this machine)")
-        print("Public key:  \(identity.publicKeyPath) (share this one)")
-        print(identity.publicKey.line(comment: name))
-        print("\(identity.fingerprint) \(name) (\(algorithm))")
+        Console.shared.out("Private key: \(identity.privateKeyPath) (mode 0600; keep it on this machine)")
+        Console.shared.out("Public key:  \(identity.publicKeyPath) (share this one)")
+        Console.shared.out(identity.publicKey.line(comment: name))
+        Console.shared.out("\(identity.fingerprint) \(name) (\(algorithm))")
         return .success
     }
 }

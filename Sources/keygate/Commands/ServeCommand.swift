@@ -1,4 +1,3 @@
-@preconcurrency import Dispatch
 import KeyGateSystem
 import Glibc
 import KeyGateChannel
@@ -8,7 +7,6 @@ import KeyGateFTP
 import KeyGateKeys
 import KeyGateServer
 import KeyGateSockets
-import Synchronization
 
 /// `keygate serve`: runs the server.
 struct ServeCommand: Command {
@@ -19,42 +17,33 @@ struct ServeCommand: Command {
         options: [
             .keys,
             .init("name", value: "NAME", help: "Server identity: DIR/NAME.key and one NAME-ffdheN.key per FFDHE group (default server)."),
-            .init("listen", value: "HOST:PORT", help: "Control port address (default 0.0.0.0:7700)."),
-            .init("data-ports", value: "LO-HI", help: "Range of session data ports (default 7701-7799)."),
+            .init("listen", value: "HOST:PORT", help: "Control port address (default 0.0.0.0:\(KeyGateWire.defaultControlPort))."),
+            .init("data-ports", value: "LO-HI", help: "Range of session data ports (default \(KeyGateWire.defaultDataPorts.lowerBound)-\(KeyGateWire.defaultDataPorts.upperBound))."),
             .init("services", value: "LIST", help: "Services to offer, comma-separated: chat, ftp (default chat,ftp)."),
-            .init("chat-history", value: "N",
-                  help: "Messages of a room replayed to whoever joins it (default \(ChatConfiguration().historyCount); 0: none)."),
+            Self.chatHistory.option,
             .init("chat-log", value: "FILE",
                   help: "Append every room message to FILE as a JSON line and reload the history from it at start (default: history in memory only)."),
-            .init("chat-rate", value: "N",
-                  help: "Chat messages per second one member may send (default \(ChatConfiguration().ratePerSecond); 0: no limit)."),
-            .init("chat-burst", value: "N",
-                  help: "Chat messages one member may send at once before --chat-rate applies (default \(ChatConfiguration().burst))."),
+            Self.chatRate.option,
+            Self.chatBurst.option,
             .init("ftp-root", value: "DIR", help: "Folder the FTP service serves, created if missing (default ./ftp-root)."),
             .init("ftp-home-per-client", help: "Give each client its own folder under the FTP root, named after it."),
             .init("ftp-umask", value: "MASK",
                   help: "Octal permission bits uploaded files and new FTP folders do not get, whatever the server's own umask (default 022: files 0644, folders 0755)."),
             .init("suites", value: "LIST",
                   help: "Accepted Noise suites, comma-separated full names, or 'default' or 'all' (default: XX and IK with 25519 and FFDHE2048)."),
-            .init("handshake-timeout", value: "SECONDS", help: "Limit for a whole handshake (default 10)."),
-            .init("max-handshakes", value: "N", help: "Handshakes in progress at once; more are closed at once (default 256)."),
-            .init("max-sessions", value: "N", help: "Sessions at once (default 10000)."),
+            Self.handshakeTimeout.option,
+            Self.maximumHandshakes.option,
+            Self.maximumSessions.option,
             .init("max-key-sessions", value: "N",
                   help: "Sessions at once for one client key (default: half of --max-sessions)."),
             .init("max-key-data-ports", value: "N",
                   help: "Data ports held at once by one client key, sessions not yet resumed and FTP transfers (default: half the range)."),
-            .init("max-source-handshakes", value: "N",
-                  help: "Handshakes in progress at once from one address (default \(SourceLimits.defaults.handshakesInProgress))."),
-            .init("source-handshake-rate", value: "N",
-                  help: "Handshakes per second one address may start, on average (default \(Int(SourceLimits.defaults.handshakeRate)))."),
-            .init("source-handshake-burst", value: "N",
-                  help: "Handshakes one address may start at once after a quiet spell (default \(SourceLimits.defaults.handshakeBurst))."),
-            .init("max-source-grants", value: "N",
-                  help: "Grants not yet resumed at once for one address (default \(SourceLimits.defaults.unresumedGrants))."),
-            .init("keepalive", value: "SECONDS",
-                  help: "Probe a silent client after this long; gone after 3 probes 1/6 of it apart, so within 1.5 times it (default 60; 0: off)."),
-            .init("clock-skew", value: "SECONDS",
-                  help: "Largest accepted difference between an IK client's clock and the server's (default \(Timeouts.clockSkew.components.seconds))."),
+            Self.maximumSourceHandshakes.option,
+            Self.sourceHandshakeRate.option,
+            Self.sourceHandshakeBurst.option,
+            Self.maximumSourceGrants.option,
+            Self.keepalive.option,
+            Self.clockSkew.option,
             .init("trace-handshake", help: "Log each handshake message token by token (public values only)."),
             .init("log-level", value: "LEVEL", help: "debug, info, warning or error (default info)."),
         ],
@@ -104,7 +93,7 @@ struct ServeCommand: Command {
         let log = Log(level: level)
         let store = KeyStore(directory: arguments.keysDirectory())
         let name = arguments.value("name") ?? "server"
-        let identities = try loadIdentities(store: store, name: name, configuration: configuration, log: log)
+        let identities = try await loadIdentities(store: store, name: name, configuration: configuration, log: log)
         let authorizedKeys = AuthorizedKeys(path: store.authorizedKeysPath) { warning in
             log.warning("allow-list", ["problem": warning.description])
         }
@@ -142,7 +131,7 @@ struct ServeCommand: Command {
             return .failure
         }
         printWelcome(identities: identities, store: store, allowed: authorizedKeys.entries.count, log: log)
-        let signals = SignalWatcher()
+        let signals = try SignalWatcher([SIGINT, SIGTERM])
         await withDiscardingTaskGroup { group in
             group.addTask { await server.run() }
             group.addTask {
@@ -151,7 +140,12 @@ struct ServeCommand: Command {
                 guard let signal = await signals.first() else { return }
                 log.info("signal received", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
                 // Whatever clients do, the process ends within two seconds.
-                DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(1800)) {
+                // A thread of its own, so that it fires even if every
+                // thread of the cooperative pool is stuck.
+                try? SystemThread.spawn(name: "keygate-exit") {
+                    var pause = timespec(tv_sec: 1, tv_nsec: 800_000_000)
+                    var left = timespec()
+                    while nanosleep(&pause, &left) == -1 && errno == EINTR { pause = left }
                     log.warning("sessions still closing after 1.8 s; exiting")
                     exit(ExitStatus.success.rawValue)
                 }
@@ -164,6 +158,47 @@ struct ServeCommand: Command {
         await log.flush()
         return .success
     }
+
+    // The options whose defaults are the configuration's.
+
+    /// The configuration of a server given no options.
+    static let defaults = ServerConfiguration(listenAddress: try! SocketAddress(host: "0.0.0.0", port: KeyGateWire.defaultControlPort))
+    static let handshakeTimeout = TypedOption.seconds(
+        "handshake-timeout", help: "Limit for a whole handshake", default: defaults.handshakeTimeout)
+    static let maximumHandshakes = TypedOption.integer(
+        "max-handshakes", help: "Handshakes in progress at once; more are closed at once",
+        default: defaults.maximumHandshakes, in: 1...100_000)
+    static let maximumSessions = TypedOption.integer(
+        "max-sessions", help: "Sessions at once", default: defaults.maximumSessions, in: 1...1_000_000)
+    static let maximumSourceHandshakes = TypedOption.integer(
+        "max-source-handshakes", help: "Handshakes in progress at once from one address",
+        default: defaults.sourceLimits.handshakesInProgress, in: 1...100_000)
+    static let sourceHandshakeRate = TypedOption.integer(
+        "source-handshake-rate", help: "Handshakes per second one address may start, on average",
+        default: Int(defaults.sourceLimits.handshakeRate), in: 1...1_000_000)
+    static let sourceHandshakeBurst = TypedOption.integer(
+        "source-handshake-burst", help: "Handshakes one address may start at once after a quiet spell",
+        default: defaults.sourceLimits.handshakeBurst, in: 1...1_000_000)
+    static let maximumSourceGrants = TypedOption.integer(
+        "max-source-grants", help: "Grants not yet resumed at once for one address",
+        default: defaults.sourceLimits.unresumedGrants, in: 1...1_000_000)
+    static let keepalive = TypedOption.seconds(
+        "keepalive", help: "Probe a silent client after this long; gone after 3 probes 1/6 of it apart, so within 1.5 times it",
+        default: defaults.deadPeerDetection?.idle ?? .zero, zero: "off")
+    /// The chat service given no options.
+    static let chatDefaults = ChatConfiguration()
+    static let chatHistory = TypedOption.integer(
+        "chat-history", help: "Messages of a room replayed to whoever joins it; 0: none",
+        default: chatDefaults.historyCount, in: 0...100_000)
+    static let chatRate = TypedOption.integer(
+        "chat-rate", help: "Chat messages per second one member may send; 0: no limit",
+        default: chatDefaults.ratePerSecond, in: 0...1_000_000)
+    static let chatBurst = TypedOption.integer(
+        "chat-burst", help: "Chat messages one member may send at once before --chat-rate applies",
+        default: chatDefaults.burst, in: 1...1_000_000)
+    static let clockSkew = TypedOption.seconds(
+        "clock-skew", help: "Largest accepted difference between an IK client's clock and the server's",
+        default: defaults.clockSkew)
 
     private func makeConfiguration(_ arguments: ParsedArguments) throws -> ServerConfiguration {
         let listen = arguments.value("listen") ?? "0.0.0.0:\(KeyGateWire.defaultControlPort)"
@@ -180,9 +215,9 @@ struct ServeCommand: Command {
         if let suites = arguments.value("suites") {
             configuration.acceptedSuites = try Self.parseSuites(suites)
         }
-        configuration.handshakeTimeout = .milliseconds(Int(try arguments.seconds("handshake-timeout", default: 10) * 1000))
-        configuration.maximumHandshakes = try arguments.integer("max-handshakes", default: 256, in: 1...100_000)
-        configuration.maximumSessions = try arguments.integer("max-sessions", default: 10_000, in: 1...1_000_000)
+        configuration.handshakeTimeout = try Self.handshakeTimeout.value(in: arguments)
+        configuration.maximumHandshakes = try Self.maximumHandshakes.value(in: arguments)
+        configuration.maximumSessions = try Self.maximumSessions.value(in: arguments)
         if arguments.value("max-key-sessions") != nil {
             configuration.maximumSessionsPerKey = try arguments.integer(
                 "max-key-sessions", default: configuration.sessionsPerKey, in: 1...1_000_000)
@@ -191,19 +226,15 @@ struct ServeCommand: Command {
             configuration.maximumDataPortsPerKey = try arguments.integer(
                 "max-key-data-ports", default: configuration.dataPortsPerKey, in: 1...65535)
         }
-        let limits = SourceLimits.defaults
         configuration.sourceLimits = SourceLimits(
-            handshakesInProgress: try arguments.integer(
-                "max-source-handshakes", default: limits.handshakesInProgress, in: 1...100_000),
-            handshakeRate: Double(try arguments.integer(
-                "source-handshake-rate", default: Int(limits.handshakeRate), in: 1...1_000_000)),
-            handshakeBurst: try arguments.integer("source-handshake-burst", default: limits.handshakeBurst, in: 1...1_000_000),
-            unresumedGrants: try arguments.integer("max-source-grants", default: limits.unresumedGrants, in: 1...1_000_000))
-        let keepalive = try arguments.seconds("keepalive", default: 60)
-        configuration.deadPeerDetection = keepalive == 0 ? nil : TCPConnection.DeadPeerDetection(
-            idle: .seconds(keepalive), interval: .seconds(max(1, keepalive / 6)), probes: 3)
-        let skew = try arguments.seconds("clock-skew", default: Double(Timeouts.clockSkew.components.seconds))
-        configuration.clockSkew = .milliseconds(Int(skew * 1000))
+            handshakesInProgress: try Self.maximumSourceHandshakes.value(in: arguments),
+            handshakeRate: Double(try Self.sourceHandshakeRate.value(in: arguments)),
+            handshakeBurst: try Self.sourceHandshakeBurst.value(in: arguments),
+            unresumedGrants: try Self.maximumSourceGrants.value(in: arguments))
+        let keepalive = try Self.keepalive.value(in: arguments)
+        configuration.deadPeerDetection = keepalive == .zero ? nil : TCPConnection.DeadPeerDetection(
+            idle: keepalive, interval: max(.seconds(1), keepalive / 6), probes: 3)
+        configuration.clockSkew = try Self.clockSkew.value(in: arguments)
         configuration.traceHandshakes = arguments.flag("trace-handshake")
         return configuration
     }
@@ -218,7 +249,7 @@ struct ServeCommand: Command {
 
     static func parseSuites(_ text: String) throws(UsageError) -> Set<String> {
         var suites = Set<String>()
-        for item in text.split(separator: ",").map({ $0.trimmed() }) {
+        for item in text.split(separator: ",").map({ String($0.trimmed()) }) {
             switch item {
             case "default": suites.formUnion(ServerConfiguration.defaultSuites)
             case "all": suites.formUnion(ServerConfiguration.allSuites)
@@ -247,21 +278,20 @@ struct ServeCommand: Command {
         return limits
     }
 
-    /// The chat service's settings from the flags, defaults from
-    /// `ChatConfiguration`.
+    /// The chat service's settings from the flags.
     static func chatConfiguration(_ arguments: ParsedArguments) throws(UsageError) -> ChatConfiguration {
         var chat = ChatConfiguration()
-        chat.historyCount = try arguments.integer("chat-history", default: chat.historyCount, in: 0...100_000)
+        chat.historyCount = try Self.chatHistory.value(in: arguments)
         chat.logPath = arguments.value("chat-log")
-        chat.ratePerSecond = try arguments.integer("chat-rate", default: chat.ratePerSecond, in: 0...1_000_000)
-        chat.burst = try arguments.integer("chat-burst", default: chat.burst, in: 1...1_000_000)
+        chat.ratePerSecond = try Self.chatRate.value(in: arguments)
+        chat.burst = try Self.chatBurst.value(in: arguments)
         return chat
     }
 
     private func makeServices(
         _ arguments: ParsedArguments, ftpLimits: FTPService.Limits, chat: ChatConfiguration, log: Log
     ) async throws -> [any GateService] {
-        let names = (arguments.value("services") ?? "chat,ftp").split(separator: ",").map { $0.trimmed() }
+        let names = (arguments.value("services") ?? "chat,ftp").split(separator: ",").map { String($0.trimmed()) }
         var services: [any GateService] = []
         for name in names {
             services.append(try await makeService(name, arguments, ftpLimits: ftpLimits, chat: chat, log: log))
@@ -272,29 +302,32 @@ struct ServeCommand: Command {
     private func makeService(
         _ name: String, _ arguments: ParsedArguments, ftpLimits: FTPService.Limits, chat: ChatConfiguration, log: Log
     ) async throws -> any GateService {
-            switch name {
-            case KeyGateWire.chatService:
-                return try await ChatService.start(configuration: chat, log: log.with(["service": "chat"]))
-            case KeyGateWire.ftpService:
-                let root = arguments.value("ftp-root") ?? "ftp-root"
-                let service = try FTPService(root: root, homePerClient: arguments.flag("ftp-home-per-client"), limits: ftpLimits)
-                log.info("ftp root", [
-                    "folder": root, "home_per_client": "\(arguments.flag("ftp-home-per-client"))",
-                    "umask": ftpLimits.umask.description,
-                ])
-                return service
-            default:
-                throw UsageError("unknown service '\(name)'; available: chat, ftp")
-            }
+        switch name {
+        case KeyGateWire.chatService:
+            return try await ChatService.start(configuration: chat, log: log.with(["service": "chat"]))
+        case KeyGateWire.ftpService:
+            let root = arguments.value("ftp-root") ?? "ftp-root"
+            let service = try FTPService(root: root, homePerClient: arguments.flag("ftp-home-per-client"), limits: ftpLimits)
+            log.info("ftp root", [
+                "folder": root, "home_per_client": "\(arguments.flag("ftp-home-per-client"))",
+                "umask": ftpLimits.umask.description,
+            ])
+            return service
+        default:
+            throw UsageError("unknown service '\(name)'; available: chat, ftp")
+        }
     }
 
     /// The server's key for each DH function of the accepted suites,
     /// created on first start.
     private func loadIdentities(
         store: KeyStore, name: String, configuration: ServerConfiguration, log: Log
-    ) throws -> [Identity] {
-        try KeyAlgorithm.allCases.filter { configuration.diffieHellmanNames.contains($0.diffieHellman.name) }.map { algorithm in
-            let (identity, created) = try store.loadOrCreateIdentity(name: name, algorithm: algorithm)
+    ) async throws -> [Identity] {
+        let loaded = try await KeyFileIO.perform { () throws(KeyFileError) in
+            try configuration.loadOrCreateIdentities(in: store, name: name)
+        }
+        return loaded.map { identity, created in
+            let algorithm = identity.algorithm
             if created {
                 log.info("created server key", ["file": identity.privateKeyPath, "fingerprint": identity.fingerprint])
             }
@@ -317,48 +350,5 @@ struct ServeCommand: Command {
             "file": store.authorizedKeysPath, "clients": "\(allowed)",
             "to_allow": "keygate allow CLIENT.pub --keys \(store.directory) --name NAME",
         ])
-    }
-}
-
-extension StringProtocol {
-    /// Without leading and trailing spaces.
-    func trimmed() -> String {
-        var result = Substring(self)
-        while result.first == " " { result.removeFirst() }
-        while result.last == " " { result.removeLast() }
-        return String(result)
-    }
-}
-
-/// Delivers SIGINT and SIGTERM as an async sequence instead of letting them
-/// kill the process, so the server can shut down in order.
-final class SignalWatcher: Sendable {
-    private let sources: Mutex<[any DispatchSourceSignal]>
-    private let stream: AsyncStream<Int32>
-    private let continuation: AsyncStream<Int32>.Continuation
-
-    init() {
-        (stream, continuation) = AsyncStream<Int32>.makeStream()
-        let continuation = self.continuation
-        sources = Mutex([SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(number) }
-            source.resume()
-            return source
-        })
-    }
-
-    /// The first signal received, or nil once cancelled.
-    func first() async -> Int32? {
-        for await signal in stream { return signal }
-        return nil
-    }
-
-    func cancel() {
-        sources.withLock { sources in
-            for source in sources { source.cancel() }
-        }
-        continuation.finish()
     }
 }

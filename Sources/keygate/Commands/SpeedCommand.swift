@@ -1,15 +1,17 @@
 import KeyGateSystem
+import KeyGateBenchmarks
 import KeyGateClient
+
 /// `keygate speed`: throughput of the primitives on one core, like
 /// `openssl speed`, and of the socket layer on the loopback interface.
 struct SpeedCommand: Command {
     let spec = CommandSpec(
         name: "speed",
         summary: "Measure the speed of KeyGate's cryptography and sockets.",
-        usage: "[--json] [--seconds S] [NAME...]",
+        usage: "[--json] [--seconds SECONDS] [NAME...]",
         options: [
             .init("json", help: "Print one JSON object {\"name\": value, ...} instead of a table."),
-            .init("seconds", value: "S", help: "Time spent on each measurement (default 1)."),
+            Self.seconds.option,
             .init("list", help: "List the benchmark names and exit."),
         ],
         discussion: """
@@ -22,15 +24,15 @@ struct SpeedCommand: Command {
             """
     )
 
-    static var benchmarks: [SpeedBenchmark] { CryptoBenchmarks.all + NoiseBenchmarks.all + SocketBenchmarks.all }
+    static let seconds = TypedOption.seconds("seconds", help: "Time spent on each measurement", default: .seconds(1))
 
     func run(_ arguments: ParsedArguments) async throws -> ExitStatus {
-        let available = SpeedCommand.benchmarks
+        let available = SpeedBenchmark.all
         if arguments.flag("list") {
-            for benchmark in available { print(benchmark.name) }
+            for benchmark in available { Console.shared.out(benchmark.name) }
             return .success
         }
-        let seconds = try arguments.seconds("seconds", default: 1)
+        let duration = try Self.seconds.value(in: arguments)
         var selected = available
         if !arguments.positionals.isEmpty {
             selected = try arguments.positionals.map { name throws(UsageError) in
@@ -42,15 +44,15 @@ struct SpeedCommand: Command {
         }
         var results: [(String, Double)] = []
         for benchmark in selected {
-            let figure = try await benchmark.measure(for: .milliseconds(Int(seconds * 1000)))
+            let figure = try await benchmark.measure(for: duration)
             results.append((benchmark.name, figure))
             if !arguments.flag("json") {
-                print(benchmark.name.padding(to: 26) + formatted(figure) + " " + benchmark.unitLabel)
+                Console.shared.out(benchmark.name.padding(to: 26) + formatted(figure) + " " + benchmark.unitLabel)
             }
         }
         if arguments.flag("json") {
             let fields = results.map { "\"\($0.0)\": \(formatted($0.1))" }
-            print("{" + fields.joined(separator: ", ") + "}")
+            Console.shared.out("{" + fields.joined(separator: ", ") + "}")
         }
         return .success
     }

@@ -14,8 +14,13 @@ extension CommandSpec.Option {
     static let acceptNewHostKey = CommandSpec.Option(
         "accept-new-host-key",
         help: "Trust a known server's key of an algorithm not seen with it before (never a changed key of a known one).")
-    static let timeout = CommandSpec.Option(
-        "timeout", value: "SECONDS", help: "Limit for connecting and for each protocol step (default 10).")
+    static var timeout: CommandSpec.Option { TypedOption.clientTimeout.option }
+}
+
+extension TypedOption where Value == Duration {
+    /// `--timeout` of the client commands: parser, default and help in one.
+    static let clientTimeout = TypedOption.seconds(
+        "timeout", help: "Limit for connecting and for each protocol step", default: .seconds(10))
 }
 
 extension ParsedArguments {
@@ -36,7 +41,7 @@ extension ParsedArguments {
         var options = GateClientOptions(
             host: server.host, port: server.port, keys: KeyStore(directory: keysDirectory()), identityName: name,
             algorithm: algorithm, pinnedServerKey: pinned, service: service,
-            timeout: .milliseconds(Int(try seconds("timeout", default: 10) * 1000)), log: log)
+            timeout: try TypedOption.clientTimeout.value(in: self), log: log)
         options.acceptNewHostKeyAlgorithm = flag("accept-new-host-key")
         if flag("trace-handshake") {
             options.trace = { Console.shared.err($0) }

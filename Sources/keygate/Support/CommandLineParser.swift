@@ -149,15 +149,6 @@ struct ParsedArguments: Sendable {
         }
         return number
     }
-
-    /// The value of `--name` as a positive number of seconds, or `defaultValue`.
-    func seconds(_ name: String, default defaultValue: Double) throws(UsageError) -> Double {
-        guard let text = value(name) else { return defaultValue }
-        guard let number = Double(text), number > 0, number.isFinite else {
-            throw UsageError("--\(name) must be a positive number of seconds, got '\(text)'")
-        }
-        return number
-    }
 }
 
 /// A command line that cannot be understood (exit status 2).

@@ -1,3 +1,5 @@
+import KeyGateSystem
+
 /// A `HOST[:PORT]` argument: a name, an IPv4 literal, or an IPv6 literal in
 /// brackets when a port follows (`[::1]:7700`).
 struct HostAndPort: Sendable, CustomStringConvertible {
@@ -6,23 +8,15 @@ struct HostAndPort: Sendable, CustomStringConvertible {
 
     /// - Throws: `UsageError` for an empty host or a bad port.
     init(parsing text: String, defaultPort: UInt16) throws(UsageError) {
-        var host = Substring(text)
-        var port = defaultPort
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { throw UsageError("'\(text)': missing ']' after an IPv6 address") }
-            let rest = host[host.index(after: close)...]
-            host = host[host.index(after: host.startIndex)..<close]
-            if !rest.isEmpty {
-                guard rest.hasPrefix(":") else { throw UsageError("'\(text)': expected ':PORT' after ']'") }
-                port = try Self.port(rest.dropFirst(), in: text)
-            }
-        } else if let colon = host.lastIndex(of: ":"), host.firstIndex(of: ":") == colon {
-            port = try Self.port(host[host.index(after: colon)...], in: text)
-            host = host[..<colon]
+        let parts: HostPortText
+        do {
+            parts = try HostPortText(Substring(text))
+        } catch {
+            throw UsageError("'\(text)': \(error)")
         }
-        guard !host.isEmpty else { throw UsageError("'\(text)': missing host") }
-        self.host = String(host)
-        self.port = port
+        guard !parts.host.isEmpty else { throw UsageError("'\(text)': missing host") }
+        host = String(parts.host)
+        port = try parts.port.map { digits throws(UsageError) in try Self.port(digits, in: text) } ?? defaultPort
     }
 
     private static func port(_ digits: Substring, in text: String) throws(UsageError) -> UInt16 {

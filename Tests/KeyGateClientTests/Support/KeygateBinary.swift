@@ -1,5 +1,4 @@
 import KeyGateSystem
-import Dispatch
 import Foundation
 import Glibc
 import KeyGateTestSupport
@@ -36,7 +35,7 @@ enum KeygateBinary {
         try process.run()
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
-        // Read on Dispatch threads: these reads block.
+        // Read on threads of their own: these reads block.
         async let out = readAll(stdout.fileHandleForReading)
         async let err = readAll(stderr.fileHandleForReading)
         let (outText, errText) = await (out, err)
@@ -65,23 +64,20 @@ enum KeygateBinary {
     /// Reads `handle` until a line containing `text` arrives (within
     /// `timeout`); returns that line, or nil at its end or the timeout.
     static func firstLine(containing text: String, in handle: FileHandle, timeout: Duration = .seconds(10)) async -> String? {
-        await withCheckedContinuation { continuation in
-            // A queue of its own: see onFileThread.
-            DispatchQueue(label: "keygate.test.read-lines").async {
-                var buffer = ""
-                let deadline = ContinuousClock.now + timeout
-                while ContinuousClock.now < deadline {
-                    let data = handle.availableData
-                    if data.isEmpty { break }
-                    buffer += String(decoding: data, as: UTF8.self)
-                    if let line = buffer.split(separator: "\n").first(where: { $0.contains(text) }) {
-                        continuation.resume(returning: String(line))
-                        return
-                    }
+        let line = try? await onFileThread { () -> String? in
+            var buffer = ""
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                buffer += String(decoding: data, as: UTF8.self)
+                if let line = buffer.split(separator: "\n").first(where: { $0.contains(text) }) {
+                    return String(line)
                 }
-                continuation.resume(returning: nil)
             }
+            return nil
         }
+        return line ?? nil
     }
 
     /// A pipe whose descriptors are closed on exec: children of tests that

@@ -5,7 +5,7 @@ import KeyGateClient
 import KeyGateServer
 
 /// `keygate ftp`: the FTP client.
-struct FTPCommand: Command {
+struct FTPShellCommand: Command {
     let spec = CommandSpec(
         name: "ftp",
         summary: "Transfer files with the FTP service of a KeyGate server.",

@@ -8,7 +8,7 @@ import KeyGateChannel
 ///
 /// Both directions overlap file and network work with bounded memory: at
 /// most two pieces of `pieceByteCount` bytes are held at a time.
-public struct DataTransfer: Sendable {
+public struct DataMover: Sendable {
     /// Files are read and written in pieces of this size.
     public var pieceByteCount: Int
     /// A peer that neither sends nor takes data for this long fails the transfer.
@@ -73,7 +73,7 @@ public struct DataTransfer: Sendable {
     /// caller commits or discards the upload.
     /// - Throws: `ChannelError.missingEndOfData` when the connection ends
     ///   first, `FTPError` from writing, other connection errors.
-    public func receive(into upload: FileUpload, over data: SecureChannel, progress: TransferProgress) async throws {
+    public func receive(into upload: AtomicFileWriter, over data: SecureChannel, progress: TransferProgress) async throws {
         try await receive(over: data, progress: progress) { bytes in try await upload.write(bytes) }
     }
 

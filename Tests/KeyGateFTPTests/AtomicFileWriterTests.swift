@@ -7,18 +7,18 @@ import Synchronization
 import Testing
 
 /// Uploads land whole or not at all, and never leave a temporary file.
-struct FileUploadTests {
+struct AtomicFileWriterTests {
     static func folder() -> TemporaryDirectory { TemporaryDirectory("keygate-upload-test") }
 
-    static let storages: [FileUpload.PendingStorage] = [.unnamedWherePossible, .named]
+    static let storages: [AtomicFileWriter.PendingStorage] = [.unnamedWherePossible, .named]
 
     @Test(arguments: storages)
-    func aCommittedUploadReplacesTheTargetInOneStep(storage: FileUpload.PendingStorage) async throws {
+    func aCommittedUploadReplacesTheTargetInOneStep(storage: AtomicFileWriter.PendingStorage) async throws {
         let folder = Self.folder()
         defer { folder.remove() }
         try writeFile(folder.appending("target"), Array("old".utf8))
-        let io = FileIO()
-        let upload = try await FileUpload.beginLocal(
+        let io = BlockingExecutor.shared.lane()
+        let upload = try await AtomicFileWriter.beginLocal(
             directory: folder.path, targetName: "target", keepExisting: false, io: io, storage: storage)
         try await upload.write(Array("new ".utf8))
         // Until the commit, readers see the old file.
@@ -31,11 +31,11 @@ struct FileUploadTests {
     }
 
     @Test(arguments: storages)
-    func aDiscardedOrForgottenUploadLeavesNothing(storage: FileUpload.PendingStorage) async throws {
+    func aDiscardedOrForgottenUploadLeavesNothing(storage: AtomicFileWriter.PendingStorage) async throws {
         let folder = Self.folder()
         defer { folder.remove() }
-        let io = FileIO()
-        let discarded = try await FileUpload.beginLocal(
+        let io = BlockingExecutor.shared.lane()
+        let discarded = try await AtomicFileWriter.beginLocal(
             directory: folder.path, targetName: "a", keepExisting: false, io: io, storage: storage)
         try await discarded.write([1, 2, 3])
         await discarded.discard()
@@ -43,7 +43,7 @@ struct FileUploadTests {
         #expect(directoryEntries(folder.path) == [])
         #expect(unnamedOpenFileSizes(in: folder.path) == [])
         // Released without commit or discard: the last reference removes it.
-        var forgotten: FileUpload? = try await FileUpload.beginLocal(
+        var forgotten: AtomicFileWriter? = try await AtomicFileWriter.beginLocal(
             directory: folder.path, targetName: "b", keepExisting: false, io: io, storage: storage)
         try await forgotten?.write([4])
         #expect(directoryEntries(folder.path).count == (storage == .named ? 1 : 0))
@@ -57,8 +57,8 @@ struct FileUploadTests {
     @Test func pendingBytesHaveNoNameInTheFolderUntilTheCommit() async throws {
         let folder = Self.folder()
         defer { folder.remove() }
-        let upload = try await FileUpload.beginLocal(
-            directory: folder.path, targetName: "target", keepExisting: false, io: FileIO())
+        let upload = try await AtomicFileWriter.beginLocal(
+            directory: folder.path, targetName: "target", keepExisting: false, io: BlockingExecutor.shared.lane())
         #expect(upload.isUnnamed, "the file system of /tmp supports O_TMPFILE")
         try await upload.write([UInt8](repeating: 7, count: 1000))
         #expect(directoryEntries(folder.path) == [])
@@ -73,8 +73,8 @@ struct FileUploadTests {
         let folder = Self.folder()
         defer { folder.remove() }
         try writeFile(folder.appending("partial"), Array("first half, ".utf8))
-        let upload = try await FileUpload.beginLocal(
-            directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO())
+        let upload = try await AtomicFileWriter.beginLocal(
+            directory: folder.path, targetName: "partial", keepExisting: true, io: BlockingExecutor.shared.lane())
         #expect(upload.byteCount == 12)
         try await upload.write(Array("second half".utf8))
         try await upload.commit()
@@ -110,9 +110,9 @@ struct FileUploadTests {
         defer { folder.remove() }
         let size = 3 << 20
         let existing = try await Self.writeRandom(size, to: folder.appending("partial"))
-        let upload = try await FileUpload.beginLocal(
-            directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO())
-        #expect(upload.prefixCopied == FileUpload.PrefixCopy(inKernel: Int64(size), throughUserSpace: 0))
+        let upload = try await AtomicFileWriter.beginLocal(
+            directory: folder.path, targetName: "partial", keepExisting: true, io: BlockingExecutor.shared.lane())
+        #expect(upload.prefixCopied == AtomicFileWriter.PrefixCopy(inKernel: Int64(size), throughUserSpace: 0))
         #expect(upload.byteCount == Int64(size))
         try await upload.write(Array("tail".utf8))
         try await upload.commit()
@@ -130,19 +130,19 @@ struct FileUploadTests {
             let existing = try await Self.writeRandom(size, to: folder.appending("partial"))
             let calls = CallCount()
             // The real call for the first `copiedFirst` bytes, then `code`.
-            let failing = FileUpload.KernelCopy { source, offset, destination, count in
+            let failing = AtomicFileWriter.KernelCopy { source, offset, destination, count in
                 calls.add()
                 guard offset < Int64(copiedFirst) else {
                     errno = code
                     return -1
                 }
-                return FileUpload.KernelCopy.copyFileRange.copy(
+                return AtomicFileWriter.KernelCopy.copyFileRange.copy(
                     source, &offset, destination, min(count, copiedFirst - Int(offset)))
             }
-            let upload = try await FileUpload.beginLocal(
-                directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO(), kernelCopy: failing)
+            let upload = try await AtomicFileWriter.beginLocal(
+                directory: folder.path, targetName: "partial", keepExisting: true, io: BlockingExecutor.shared.lane(), kernelCopy: failing)
             #expect(calls.value >= 1, "the kernel copy was tried first")
-            #expect(upload.prefixCopied == FileUpload.PrefixCopy(
+            #expect(upload.prefixCopied == AtomicFileWriter.PrefixCopy(
                 inKernel: Int64(copiedFirst), throughUserSpace: Int64(size - copiedFirst)))
             try await upload.write(Array("tail".utf8))
             try await upload.commit()
@@ -154,13 +154,13 @@ struct FileUploadTests {
         let folder = Self.folder()
         defer { folder.remove() }
         let existing = try await Self.writeRandom(100_000, to: folder.appending("partial"))
-        let failing = FileUpload.KernelCopy { _, _, _, _ in
+        let failing = AtomicFileWriter.KernelCopy { _, _, _, _ in
             errno = EIO
             return -1
         }
         await #expect(throws: FTPError.system(call: "copy_file_range", errno: EIO, path: folder.appending("partial"))) {
-            try await FileUpload.beginLocal(
-                directory: folder.path, targetName: "partial", keepExisting: true, io: FileIO(), kernelCopy: failing)
+            try await AtomicFileWriter.beginLocal(
+                directory: folder.path, targetName: "partial", keepExisting: true, io: BlockingExecutor.shared.lane(), kernelCopy: failing)
         }
         #expect(directoryEntries(folder.path) == ["partial"])
         #expect(unnamedOpenFileSizes(in: folder.path) == [])
@@ -172,16 +172,16 @@ struct FileUploadTests {
     /// The mode is set after the open, so the process's umask (022 when
     /// the tests run) takes nothing away: 0666 stays 0666.
     @Test(arguments: storages)
-    func thePendingFileGetsExactlyTheModeAsked(storage: FileUpload.PendingStorage) async throws {
+    func thePendingFileGetsExactlyTheModeAsked(storage: AtomicFileWriter.PendingStorage) async throws {
         let folder = Self.folder()
         defer { folder.remove() }
         let path = folder.path
         for mode: mode_t in [0o666, 0o600, 0o640] {
-            let io = FileIO()
-            let upload = try await io.run { () throws(FTPError) -> FileUpload in
+            let io = BlockingExecutor.shared.lane()
+            let upload = try await io.run { () throws(FTPError) -> AtomicFileWriter in
                 let raw = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                 guard raw >= 0 else { throw .from(errno: errno, call: "open", path: path) }
-                return try FileUpload.begin(
+                return try AtomicFileWriter.begin(
                     in: FileDescriptor(adopting: raw), targetName: "file", temporaryPrefix: ".pending-",
                     prefixSource: nil, prefixLength: 0, io: io, path: "file", mode: mode, storage: storage)
             }
@@ -205,7 +205,7 @@ struct FileUploadTests {
 
     @Test func aMissingFolderIsAnErrorThatSaysSo() async {
         await #expect(throws: FTPError.notFound("/nonexistent/folder")) {
-            try await FileUpload.beginLocal(directory: "/nonexistent/folder", targetName: "x", keepExisting: false, io: FileIO())
+            try await AtomicFileWriter.beginLocal(directory: "/nonexistent/folder", targetName: "x", keepExisting: false, io: BlockingExecutor.shared.lane())
         }
     }
 }

@@ -1,4 +1,3 @@
-import KeyGateSystem
 import Glibc
 import Synchronization
 

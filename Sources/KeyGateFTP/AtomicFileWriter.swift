@@ -5,9 +5,10 @@ import KeyGateSockets
 import Synchronization
 
 /// A file being written apart from its target name, and renamed into place
-/// only when it is complete (`commit()`), so the target name never holds
-/// half a file: readers see the old file or the new one, and of two uploads
-/// to one name one complete file wins (rename(2) is atomic).
+/// only when it is complete (`commit()`): what the server writes for STOR
+/// and APPE, and the client for a download (`beginLocal`). The target name
+/// never holds half a file: readers see the old file or the new one, and
+/// of two writers to one name one complete file wins (rename(2) is atomic).
 ///
 /// The bytes wait in an unnamed file (O_TMPFILE) where the file system
 /// allows it: nothing shows in the folder, and if the process dies, even
@@ -15,7 +16,7 @@ import Synchronization
 /// Elsewhere they wait in a hidden `<prefix><random>` file in the target
 /// folder. `discard()` (or, as a last resort, releasing the object) removes
 /// the pending bytes either way.
-public final class FileUpload: Sendable {
+public final class AtomicFileWriter: Sendable {
     /// Where the bytes wait until the commit.
     public enum PendingStorage: Sendable {
         /// An unnamed file, falling back to `.named` where the file system
@@ -35,7 +36,7 @@ public final class FileUpload: Sendable {
     private let temporaryName: String?
     private let temporaryPrefix: String
     private let targetName: String
-    private let io: FileIO
+    private let io: BlockingLane
     private let phase = Mutex(Phase.writing)
     /// The path for messages.
     public let path: String
@@ -75,7 +76,7 @@ public final class FileUpload: Sendable {
 
     private init(
         directory: FileDescriptor, file: FileDescriptor, temporaryName: String?, temporaryPrefix: String,
-        targetName: String, io: FileIO, path: String
+        targetName: String, io: BlockingLane, path: String
     ) {
         self.directory = directory
         self.file = file
@@ -106,9 +107,9 @@ public final class FileUpload: Sendable {
     ///   0644 less the process's umask.
     static func begin(
         in directory: FileDescriptor, targetName: String, temporaryPrefix: String,
-        prefixSource: FileDescriptor?, prefixLength: Int64, io: FileIO, path: String,
+        prefixSource: FileDescriptor?, prefixLength: Int64, io: BlockingLane, path: String,
         mode: mode_t? = nil, storage: PendingStorage = .unnamedWherePossible, kernelCopy: KernelCopy = .copyFileRange
-    ) throws(FTPError) -> FileUpload {
+    ) throws(FTPError) -> AtomicFileWriter {
         var temporaryName: String?
         var raw: Int32 = -1
         let openMode = mode ?? 0o644
@@ -128,7 +129,7 @@ public final class FileUpload: Sendable {
             directory.close()
             throw .from(errno: code, call: "open", path: path)
         }
-        let upload = FileUpload(
+        let upload = AtomicFileWriter(
             directory: directory, file: FileDescriptor(adopting: raw), temporaryName: temporaryName,
             temporaryPrefix: temporaryPrefix, targetName: targetName, io: io, path: path)
         do throws(FTPError) {
@@ -158,9 +159,9 @@ public final class FileUpload: Sendable {
     /// any) is copied first and the new bytes follow it (a resumed
     /// download).
     public static func beginLocal(
-        directory: String, targetName: String, keepExisting: Bool, io: FileIO,
+        directory: String, targetName: String, keepExisting: Bool, io: BlockingLane,
         storage: PendingStorage = .unnamedWherePossible
-    ) async throws(FTPError) -> FileUpload {
+    ) async throws(FTPError) -> AtomicFileWriter {
         try await beginLocal(
             directory: directory, targetName: targetName, keepExisting: keepExisting, io: io, storage: storage,
             kernelCopy: .copyFileRange)
@@ -168,11 +169,11 @@ public final class FileUpload: Sendable {
 
     /// `beginLocal` with the kernel copy given (tests force its fallback).
     static func beginLocal(
-        directory: String, targetName: String, keepExisting: Bool, io: FileIO,
+        directory: String, targetName: String, keepExisting: Bool, io: BlockingLane,
         storage: PendingStorage = .unnamedWherePossible, kernelCopy: KernelCopy
-    ) async throws(FTPError) -> FileUpload {
+    ) async throws(FTPError) -> AtomicFileWriter {
         let path = directory == "." ? targetName : directory + "/" + targetName
-        return try await io.run { () throws(FTPError) -> FileUpload in
+        return try await io.run { () throws(FTPError) -> AtomicFileWriter in
             let raw = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard raw >= 0 else { throw .from(errno: errno, call: "open", path: directory) }
             let folder = FileDescriptor(adopting: raw)
@@ -244,14 +245,14 @@ public final class FileUpload: Sendable {
         while copied < prefixLength {
             var offset = copied
             let wanted = Int(min(Int64(Self.kernelCopyPieceLength), prefixLength - copied))
-            let count = kernelCopy.copy(source.rawValue, &offset, file.rawValue, wanted)
-            if count < 0 {
-                let code = errno
-                if code == EINTR { continue }
+            let count: Int
+            do {
+                count = try SystemCall.runNow({ kernelCopy.copy(source.rawValue, &offset, file.rawValue, wanted) }, failure: Errno.init)
+            } catch {
                 // The destination's position is where the copy stopped: the
                 // fallback writes on from there.
-                guard KernelCopy.unavailableErrors.contains(code) else {
-                    throw .from(errno: code, call: "copy_file_range", path: path)
+                guard KernelCopy.unavailableErrors.contains(error.code) else {
+                    throw .from(errno: error.code, call: "copy_file_range", path: path)
                 }
                 break
             }
@@ -277,10 +278,8 @@ public final class FileUpload: Sendable {
         var buffer = [UInt8](repeating: 0, count: pieceLength)
         while copied < prefixLength {
             let wanted = Int(min(Int64(pieceLength), prefixLength - copied))
-            let count = buffer.withUnsafeMutableBytes { pread(source.rawValue, $0.baseAddress!, wanted, off_t(copied)) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .from(errno: errno, call: "read", path: path)
+            let count = try SystemCall.runNow({ buffer.withUnsafeMutableBytes { pread(source.rawValue, $0.baseAddress!, wanted, off_t(copied)) } }) {
+                FTPError.from(errno: $0, call: "read", path: path)
             }
             // The file shrank since it was measured: keep what is there.
             if count == 0 { break }

@@ -5,9 +5,11 @@ import KeyGateNoise
 import KeyGateSockets
 import Synchronization
 
-/// Owns the control listener: accepts connections and keeps at most
-/// `maximumHandshakes` handshakes in progress; the server runs each
-/// admitted handshake (negotiation, Noise, allow-list, data port, grant).
+/// Admission to a handshake on the control port: owns the control
+/// listener, accepts connections and keeps at most `maximumHandshakes`
+/// handshakes in progress. It runs none of them: the server runs each
+/// admitted handshake (negotiation, Noise, allow-list, data port, grant)
+/// in a task of its own, side by side, and reports its end here.
 ///
 /// A source address over one of its `SourceLimits` is closed as soon as
 /// it is accepted, before anything is read or computed for it.
@@ -18,7 +20,7 @@ import Synchronization
 /// milliseconds, so the oldest is a slow or silent peer). A flood of idle
 /// connections therefore cannot keep legitimate clients out for a whole
 /// handshake timeout, and memory and descriptors stay bounded either way.
-actor HandshakeActor {
+actor HandshakeAdmission {
     private struct InProgress {
         let connection: TCPConnection
         let started: ContinuousClock.Instant

@@ -1,7 +1,11 @@
 /// One named throughput measurement of `keygate speed`.
-struct SpeedBenchmark: Sendable {
+public struct SpeedBenchmark: Sendable {
+    /// Every benchmark: the primitives, the Noise handshakes and transport,
+    /// and the sockets on the loopback interface.
+    public static var all: [SpeedBenchmark] { CryptoBenchmarks.all + NoiseBenchmarks.all + SocketBenchmarks.all }
+
     /// How a result is expressed.
-    enum Unit: Sendable {
+    public enum Unit: Sendable {
         /// MB/s (10^6 bytes per second); each operation processes this many bytes.
         case megabytesPerSecond(bytesPerOperation: Int)
         /// Operations per second.
@@ -12,13 +16,13 @@ struct SpeedBenchmark: Sendable {
         case eventsPerSecond(label: String, eventsPerOperation: Int)
     }
 
-    let name: String
-    let unit: Unit
+    public let name: String
+    public let unit: Unit
     /// Prepares inputs and returns the operation to time (called repeatedly).
     let prepare: @Sendable () async throws -> @Sendable () async throws -> Void
 
     /// Runs the operation for about `duration` and returns the figure in `unit`.
-    func measure(for duration: Duration) async throws -> Double {
+    public func measure(for duration: Duration) async throws -> Double {
         let operation = try await prepare()
         // Warm up caches and lazily initialised constants.
         try await operation()
@@ -45,7 +49,7 @@ struct SpeedBenchmark: Sendable {
     }
 
     /// The unit as printed after the figure.
-    var unitLabel: String {
+    public var unitLabel: String {
         switch unit {
         case .megabytesPerSecond: return "MB/s"
         case let .operationsPerSecond(label): return label

@@ -3,7 +3,7 @@ import KeyGateChannel
 
 /// One transfer command (RETR, STOR, APPE, LIST, NLST, MLSD) from its 150
 /// reply to its final reply.
-struct Transfer: Sendable, Identifiable {
+struct TransferJob: Sendable, Identifiable {
     /// What moves, and the file it moves from or to.
     enum Payload: Sendable {
         /// RETR: the file, from an offset (REST).
@@ -11,7 +11,7 @@ struct Transfer: Sendable, Identifiable {
         /// LIST, NLST, MLSD: the folder, read and formatted as it is sent.
         case listing(DirectoryListing, DirectoryListing.Format)
         /// STOR, APPE: the file being written under a temporary name.
-        case upload(FileUpload)
+        case upload(AtomicFileWriter)
 
         /// Closes the file or removes the unfinished upload: for a
         /// transfer that never got its data connection.
