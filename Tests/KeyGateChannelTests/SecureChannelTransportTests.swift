@@ -164,9 +164,42 @@ struct SecureChannelTransportTests {
         first.cancel()
         _ = await first.result
     }
+
+    /// Closed is final: every use afterwards throws `closed`, and the keys
+    /// stay readable for the move to the data port.
+    @Test func aClosedChannelRefusesEveryUseButKeepsItsKeys() async throws {
+        let (client, server, _, _) = Self.keyedPair()
+        try await client.send([1])
+        #expect(try await server.receive() == [1])
+        await server.close()
+        await server.close()
+        await #expect(throws: ChannelError.closed) { try await server.send([2]) }
+        await #expect(throws: ChannelError.closed) { try await server.sendData([2]) }
+        await #expect(throws: ChannelError.closed) { try await server.receive() }
+        var batch: [UInt8] = []
+        await #expect(throws: ChannelError.closed) { try await server.receiveData(into: &batch) }
+        await #expect(throws: ChannelError.closed) { try await server.awaitFrame(deadline: nil) }
+        #expect(await server.sessionKeys.receiving.nonce == 1)
+        #expect(await server.sessionKeys.sending.nonce == 0, "no nonce spent on a refused send")
+    }
 }
 
 struct SecureChannelResumeTests {
+    /// Bytes that arrive in one piece with the proof belong to the channel
+    /// the proof makes: nothing read before the keys existed is lost.
+    @Test func framesReadWithTheResumeStayWithTheChannel() async throws {
+        let fixture = try ChannelFixture()
+        let (client, server, _, _) = try await fixture.handshake("XX")
+        var clientKeys = await client.sessionKeys
+        let serverKeys = await server.sessionKeys
+        let resume = try SecureChannel.resumeFrame(advancing: &clientKeys)
+        let next = try SecureChannel.seal(Array("first".utf8), with: &clientKeys.sending)
+        let (a, b) = InMemoryByteStream.pair()
+        try await a.write(resume + next)
+        let dataServer = try await SecureChannel.acceptResume(over: b, keys: serverKeys, deadline: .now + .seconds(60))
+        #expect(try await dataServer.receive(deadline: .now + .seconds(60)) == Array("first".utf8))
+    }
+
     @Test func keysMoveToTheDataConnection() async throws {
         let fixture = try ChannelFixture()
         let (client, server, clientKeys, result) = try await fixture.handshake("XX")
