@@ -68,6 +68,18 @@ for module in "${c_modules[@]}"; do
     swift_flags+=(-Xcc "-fmodule-map-file=$out/modules/$module/module.modulemap")
 done
 
+# Every Swift compile names every C module's map, so each map must exist
+# before the first compile, also for targets that do not use that module.
+write_module_map() {
+    local module=$1
+    mkdir -p "$out/modules/$module"
+    printf 'module %s {\n    header "%s"\n    export *\n}\n' \
+        "$module" "$root/Sources/$module/include/$module.h" > "$out/modules/$module/module.modulemap"
+}
+for module in "${c_modules[@]}"; do
+    [[ -d "Sources/$module" ]] && write_module_map "$module"
+done
+
 # Compiles one library module into $out/modules (interface) and
 # $out/objects; the rest of the arguments are the interfaces it may import.
 build_module() {
@@ -83,9 +95,7 @@ build_module() {
         # Package.swift gives it, -O3 for the cryptographic kernels.
         local headers="$root/Sources/$module/include" level=-O2
         [[ $module == CKeyGateCrypto ]] && level=-O3
-        mkdir -p "$out/modules/$module"
-        printf 'module %s {\n    header "%s"\n    export *\n}\n' \
-            "$module" "$headers/$module.h" > "$out/modules/$module/module.modulemap"
+        write_module_map "$module"
         if ! stale "$object" "Sources/$module"; then return; fi
         echo "fuzz: compiling $module" >&2
         local sources=() source
