@@ -272,6 +272,9 @@ section_setup() {
     start_keygate_server chat || return
     "$K" bench "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench --clients 100 --messages 20 --json > "$WORK/chat-flat.json"
     stop_keygate_server
+    start_keygate_server chat || return
+    "$K" bench "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench --clients 100 --messages 20 --rate 1 --rooms 10 --json > "$WORK/chat-rooms.json"
+    stop_keygate_server
     local ssh_rate="" ssh_parallel_rate="" ssh_x25519_rate=""
     if start_sshd; then
         ssh_options
@@ -281,11 +284,11 @@ section_setup() {
         ssh_parallel_rate=$(ssh_connection_rate 8)
         kill "$SSH_PID" 2>/dev/null
     fi
-    python3 - "$WORK/setup.json" "$WORK/setup-serial.json" "$WORK/setup-chat.json" "$WORK/chat-paced.json" "$WORK/chat-flat.json" \
+    python3 - "$WORK/setup.json" "$WORK/setup-serial.json" "$WORK/setup-chat.json" "$WORK/chat-paced.json" "$WORK/chat-flat.json" "$WORK/chat-rooms.json" \
         "$ssh_rate" "$ssh_x25519_rate" "$ssh_parallel_rate" "$clients" "$SSH_CONNECTIONS" "$SSH_USER" >> "$REPORT" <<'PY'
 import json, sys
-setup, serial, chat, paced, flat = (json.load(open(p)) for p in sys.argv[1:6])
-ssh, ssh_x, ssh_par, clients, n, ssh_user = sys.argv[6:12]
+setup, serial, chat, paced, flat, rooms = (json.load(open(p)) for p in sys.argv[1:7])
+ssh, ssh_x, ssh_par, clients, n, ssh_user = sys.argv[7:13]
 tenth = int(clients) // 10
 print("| what | sessions/s | p50 ms | p99 ms | command |")
 print("| --- | ---: | ---: | ---: | --- |")
@@ -311,6 +314,7 @@ print("| load | messages/s | rtt p50 ms | rtt p99 ms | command |")
 print("| --- | ---: | ---: | ---: | --- |")
 print(f"| 1 message/s per client | {paced['messages_per_s']} | {paced['rtt_p50_ms']} | {paced['rtt_p99_ms']} | `keygate bench --clients 100 --messages 20 --rate 1` |")
 print(f"| flat out (saturated) | {flat['messages_per_s']} | {flat['rtt_p50_ms']} | {flat['rtt_p99_ms']} | `keygate bench --clients 100 --messages 20` |")
+print(f"| 10 rooms of 10, 1 message/s per client | {rooms['messages_per_s']} | {rooms['rtt_p50_ms']} | {rooms['rtt_p99_ms']} | `keygate bench --clients 100 --messages 20 --rate 1 --rooms 10` |")
 print()
 PY
 }

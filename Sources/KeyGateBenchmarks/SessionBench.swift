@@ -24,6 +24,10 @@ public enum SessionBench {
         public var rate: Double = 0
         /// How long the sessions stay open after the chat phase.
         public var hold: Duration = .zero
+        /// Chat rooms the clients are spread over (client i in
+        /// `bench-(i mod rooms)`); 0 keeps everyone in the default room.
+        public var rooms = 0
+        public static let roomRange = 0...1000
 
         public init() {}
     }
@@ -44,7 +48,7 @@ public enum SessionBench {
         let (sessions, setupTimes, setupFailures, setupElapsed) = await setUp(
             configuration.clients, concurrency: configuration.concurrency, options: options, identity: identity, note: note)
         let (roundTrips, chatFailures, chatElapsed) = await chat(
-            sessions, messages: configuration.messages, rate: configuration.rate, note: note)
+            sessions, messages: configuration.messages, rate: configuration.rate, rooms: configuration.rooms, note: note)
         if configuration.hold > .zero {
             note("holding \(sessions.count) sessions for \(seconds(configuration.hold)) s")
             try? await Task.sleep(for: configuration.hold)
@@ -93,7 +97,7 @@ public enum SessionBench {
 
     /// Every session says `messages` messages, one after the other's receipt.
     private static func chat(
-        _ sessions: [GateSession], messages: Int, rate: Double, note: @Sendable (String) -> Void
+        _ sessions: [GateSession], messages: Int, rate: Double, rooms: Int, note: @Sendable (String) -> Void
     ) async -> (roundTrips: [Duration], failures: Int, elapsed: Duration) {
         guard messages > 0, !sessions.isEmpty else { return ([], 0, .zero) }
         let started = ContinuousClock.now
@@ -101,7 +105,8 @@ public enum SessionBench {
         var failures = 0
         await withTaskGroup(of: ([Duration], Bool).self) { group in
             for (index, session) in sessions.enumerated() {
-                group.addTask { await Self.talk(session, index: index, messages: messages, rate: rate) }
+                let room = rooms > 0 ? "bench-\(index % rooms)" : nil
+                group.addTask { await Self.talk(session, index: index, messages: messages, rate: rate, room: room) }
             }
             for await (times, succeeded) in group {
                 roundTrips += times
@@ -112,8 +117,14 @@ public enum SessionBench {
         return (roundTrips, failures, .now - started)
     }
 
-    /// One client's chat phase: says each message after the previous one came back.
-    private static func talk(_ session: GateSession, index: Int, messages: Int, rate: Double) async -> ([Duration], Bool) {
+    /// One client's chat phase: joins `room` (if any), then says each
+    /// message there after the previous one came back.
+    private static func talk(
+        _ session: GateSession, index: Int, messages: Int, rate: Double, room: String?
+    ) async -> ([Duration], Bool) {
+        if let room {
+            guard await join(room, session) else { return ([], false) }
+        }
         let receipts = ReceiptWaiter()
         return await withTaskGroup(of: ([Duration], Bool)?.self) { group in
             group.addTask {
@@ -141,7 +152,7 @@ public enum SessionBench {
                     let text = "bench \(index) \(number)"
                     let sent = ContinuousClock.now
                     do {
-                        try await session.channel.send(ChatRequest.say(text).json.bytes)
+                        try await session.channel.send(ChatRequest.say(text, room: room).json.bytes)
                     } catch {
                         return (times, false)
                     }
@@ -167,6 +178,19 @@ public enum SessionBench {
     }
 
     /// Whether `needle` occurs in `haystack`.
+    /// Joins `room` and reads until the server confirms it.
+    private static func join(_ room: String, _ session: GateSession) async -> Bool {
+        do {
+            try await session.channel.send(ChatRequest.join(room).json.bytes)
+            while let message = try await session.channel.receive(deadline: .now + .seconds(30)) {
+                if case let .joined(name, joined)? = try? ChatEvent(parsing: message), name == session.name, joined == room {
+                    return true
+                }
+            }
+        } catch {}
+        return false
+    }
+
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard needle.count <= haystack.count, let first = needle.first else { return needle.isEmpty }
         var index = 0

@@ -32,6 +32,8 @@ struct BenchCommand: Command {
             Self.clients.option, Self.messages.option, Self.concurrency.option,
             .init("rate", value: "R",
                   help: "Messages per second per client in phase 2; 0 (default) says each as soon as the previous came back."),
+            .init("rooms", value: "N",
+                  help: "Spread the clients over N chat rooms (client i joins bench-(i mod N)) before phase 2; 0 (default): all in the lobby."),
             .init("hold", value: "SECONDS",
                   help: "Keep the sessions open this long after the chat phase (to measure an idle server)."),
             .init("json", help: "Print one JSON object with the figures."),
@@ -90,6 +92,7 @@ struct BenchCommand: Command {
         configuration.messages = service == KeyGateWire.chatService ? try Self.messages.value(in: arguments) : 0
         configuration.concurrency = try Self.concurrency.value(in: arguments)
         configuration.rate = try arguments.nonNegativeNumber("rate", default: configuration.rate)
+        configuration.rooms = try arguments.integer("rooms", default: configuration.rooms, in: SessionBench.Configuration.roomRange)
         configuration.hold = .milliseconds(Int(try arguments.nonNegativeNumber("hold", default: 0) * 1000))
         let log = Log(level: .warning)
         let options = try arguments.gateClientOptions(server: server, service: service, log: log)
