@@ -1,0 +1,23 @@
+/// The code that computes ChaCha20, Poly1305 and their AEAD in this
+/// process: the portable Swift, or the C kernels of CKeyGateCrypto for
+/// AVX2 (eight ChaCha20 blocks per pass, Poly1305 in two chains of four
+/// lanes) with BMI2 (the mulx of the scalar Poly1305 for short inputs and
+/// tails).
+///
+/// Internal functions take a kernel explicitly, so the tests can compare
+/// the two on any CPU that has AVX2 and BMI2.
+enum ChaChaPolyKernel: Sendable {
+    case portable
+    case avx2
+
+    /// What the C kernels need.
+    static let requiredFeatures: CPUFeatures = [.avx2, .bmi2]
+
+    /// The kernel every public entry point uses: still the portable one,
+    /// while the C kernels are checked against it.
+    static let selected: ChaChaPolyKernel = .portable
+
+    /// Whether this CPU can run the C kernels at all (whatever
+    /// `KEYGATE_CPU` says), for the tests.
+    static var isAvailable: Bool { CPUFeatures.detected.isSuperset(of: requiredFeatures) }
+}
