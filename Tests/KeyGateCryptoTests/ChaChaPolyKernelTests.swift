@@ -12,6 +12,14 @@ struct ChaChaPolyKernelTests {
     /// 0...4096, then past a 64 KiB chunk boundary and a mebibyte.
     static let lengths = Array(0...4096) + [16 * 1024 + 5, 64 * 1024 + 3, 1 << 20]
 
+    @Test func selectionFollowsTheEnabledFeatures() {
+        let expected: ChaChaPolyKernel = CPUFeatures.enabled.isSuperset(of: ChaChaPolyKernel.requiredFeatures) ? .avx2 : .portable
+        #expect(ChaChaPolyKernel.selected == expected)
+        let paths = Dictionary(uniqueKeysWithValues: CryptoImplementation.paths.map { ($0.primitive, $0.path) })
+        #expect(paths["chacha20"] == expected.chaCha20Path)
+        #expect(paths["poly1305"] == expected.poly1305Path)
+    }
+
     /// RFC 8439 sections 2.4.2, 2.5.2 and 2.8.2 on the C kernels.
     @Test func rfc8439VectorsOnTheKernels() throws {
         let key = ChaCha20Tests.key00to1f
