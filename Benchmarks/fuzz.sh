@@ -64,8 +64,13 @@ stale() {
 # The C modules (CKeyGate*) are seen by Swift through a module map each.
 c_modules=(CKeyGateSystem CKeyGateCrypto)
 swift_flags=(-O -wmo -parse-as-library -swift-version 6 -enable-testing -g -I "$out/modules")
+# Every Swift module is compiled with every module map, so all are written
+# first: a module compiled before CKeyGateCrypto needs its map too.
 for module in "${c_modules[@]}"; do
     swift_flags+=(-Xcc "-fmodule-map-file=$out/modules/$module/module.modulemap")
+    mkdir -p "$out/modules/$module"
+    printf 'module %s {\n    header "%s"\n    export *\n}\n' \
+        "$module" "$root/Sources/$module/include/$module.h" > "$out/modules/$module/module.modulemap"
 done
 
 # Compiles one library module into $out/modules (interface) and
@@ -83,9 +88,6 @@ build_module() {
         # Package.swift gives it, -O3 for the cryptographic kernels.
         local headers="$root/Sources/$module/include" level=-O2
         [[ $module == CKeyGateCrypto ]] && level=-O3
-        mkdir -p "$out/modules/$module"
-        printf 'module %s {\n    header "%s"\n    export *\n}\n' \
-            "$module" "$headers/$module.h" > "$out/modules/$module/module.modulemap"
         if ! stale "$object" "Sources/$module"; then return; fi
         echo "fuzz: compiling $module" >&2
         local sources=() source
