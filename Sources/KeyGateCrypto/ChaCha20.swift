@@ -1,3 +1,5 @@
+import CKeyGateCrypto
+
 /// The ChaCha20 stream cipher (RFC 8439 section 2.4): 256-bit key, 96-bit
 /// nonce, 32-bit block counter.
 ///
@@ -7,8 +9,10 @@
 /// last 128 bytes or less of a message take two blocks side by side, see
 /// ChaCha20+TwoBlocks.swift). The code targets baseline x86-64, SSE2 only:
 /// see `rotate` and `xorRotate16` for how the rotations stay in vector
-/// registers. There are no table lookups and no branches on key or data:
-/// ChaCha20 is constant-time by construction.
+/// registers. On a CPU with AVX2 the C kernel of CKeyGateCrypto
+/// (chacha20_avx2.c, eight blocks per pass) runs instead, chosen once by
+/// `ChaChaPolyKernel.selected`. There are no table lookups and no branches
+/// on key or data: ChaCha20 is constant-time by construction.
 public enum ChaCha20 {
     public static let keyByteCount = 32
     public static let nonceByteCount = 12
@@ -111,6 +115,39 @@ public enum ChaCha20 {
     /// XORs `buffer` in place with the keystream that starts at block
     /// `counter`. The caller guarantees the counter does not wrap.
     public static func xorKeyStream(_ buffer: UnsafeMutableRawBufferPointer, key: Key, nonce: Nonce, counter: UInt32) {
+        xorKeyStream(buffer, key: key, nonce: nonce, counter: counter, kernel: ChaChaPolyKernel.selected)
+    }
+
+    /// `xorKeyStream` on the given kernel. A counter that passes 2^32 wraps
+    /// to 0 with the nonce unchanged, on both.
+    static func xorKeyStream(
+        _ buffer: UnsafeMutableRawBufferPointer, key: Key, nonce: Nonce, counter: UInt32, kernel: ChaChaPolyKernel
+    ) {
+        switch kernel {
+        case .portable:
+            xorKeyStreamPortable(buffer, key: key, nonce: nonce, counter: counter)
+        case .avx2:
+            guard let start = buffer.baseAddress, buffer.count > 0 else { return }
+            withKernelWords(key: key, nonce: nonce) { key, nonce in
+                ckg_chacha20_avx2_xor(start.assumingMemoryBound(to: UInt8.self), buffer.count, key, nonce, counter)
+            }
+        }
+    }
+
+    /// The key's eight words and the nonce's three, as the C kernels take them.
+    static func withKernelWords<Result>(
+        key: Key, nonce: Nonce, _ body: (UnsafePointer<UInt32>, UnsafePointer<UInt32>) -> Result
+    ) -> Result {
+        withUnsafeBytes(of: key.words) { key in
+            withUnsafeBytes(of: nonce.words) { nonce in
+                body(key.baseAddress!.assumingMemoryBound(to: UInt32.self), nonce.baseAddress!.assumingMemoryBound(to: UInt32.self))
+            }
+        }
+    }
+
+    /// The portable Swift keystream: four blocks at a time, two for the
+    /// last 128 bytes or less.
+    static func xorKeyStreamPortable(_ buffer: UnsafeMutableRawBufferPointer, key: Key, nonce: Nonce, counter: UInt32) {
         guard let start = buffer.baseAddress else { return }
         var offset = 0
         var counter = counter

@@ -1,5 +1,12 @@
+import CKeyGateCrypto
+
 /// The ChaCha20-Poly1305 AEAD (RFC 8439 section 2.8): 32-byte key, 12-byte
 /// nonce; the sealed form is the ciphertext followed by a 16-byte tag.
+///
+/// The pass over the message is the portable Swift (`cryptPortable`) or,
+/// on a CPU with AVX2 and BMI2, the C kernel of CKeyGateCrypto, chosen once
+/// by `ChaChaPolyKernel.selected`; the tag comparison, the restoring of the
+/// ciphertext on a wrong tag and what is declassified are the same for both.
 public enum ChaChaPoly {
     public static let keyByteCount = 32
     public static let nonceByteCount = 12
@@ -65,8 +72,15 @@ public enum ChaChaPoly {
         _ buffer: UnsafeMutableRawBufferPointer, tag: UnsafeMutableRawPointer,
         key: ChaCha20.Key, nonce: ChaCha20.Nonce, aad: UnsafeRawBufferPointer
     ) {
-        let authenticator = crypt(buffer, key: key, nonce: nonce, aad: aad, sealing: true)
-        authenticator.finalize(into: tag)
+        seal(buffer, tag: tag, key: key, nonce: nonce, aad: aad, kernel: ChaChaPolyKernel.selected)
+    }
+
+    /// `seal` on the given kernel.
+    static func seal(
+        _ buffer: UnsafeMutableRawBufferPointer, tag: UnsafeMutableRawPointer,
+        key: ChaCha20.Key, nonce: ChaCha20.Nonce, aad: UnsafeRawBufferPointer, kernel: ChaChaPolyKernel
+    ) {
+        crypt(buffer, key: key, nonce: nonce, aad: aad, sealing: true, tag: tag, kernel: kernel)
         // The ciphertext and the tag are what goes on the wire: public.
         ConstantTimeValidation.declassify(UnsafeRawBufferPointer(buffer))
         ConstantTimeValidation.declassify(UnsafeRawBufferPointer(start: tag, count: tagByteCount))
@@ -80,29 +94,58 @@ public enum ChaChaPoly {
         _ buffer: UnsafeMutableRawBufferPointer, tag: UnsafeRawPointer,
         key: ChaCha20.Key, nonce: ChaCha20.Nonce, aad: UnsafeRawBufferPointer
     ) throws(CryptoError) {
+        try open(buffer, tag: tag, key: key, nonce: nonce, aad: aad, kernel: ChaChaPolyKernel.selected)
+    }
+
+    /// `open` on the given kernel.
+    static func open(
+        _ buffer: UnsafeMutableRawBufferPointer, tag: UnsafeRawPointer,
+        key: ChaCha20.Key, nonce: ChaCha20.Nonce, aad: UnsafeRawBufferPointer, kernel: ChaChaPolyKernel
+    ) throws(CryptoError) {
         // Authentication and decryption share one pass over the data (see
         // `crypt`), so the buffer is decrypted before the tag is known. A
         // wrong tag is rare and its outcome public: the keystream is then
         // applied again, which restores the ciphertext.
-        let authenticator = crypt(buffer, key: key, nonce: nonce, aad: aad, sealing: false)
         let matches = withUnsafeTemporaryAllocation(byteCount: tagByteCount, alignment: 8) { expected in
-            authenticator.finalize(into: expected.baseAddress!)
+            crypt(buffer, key: key, nonce: nonce, aad: aad, sealing: false, tag: expected.baseAddress!, kernel: kernel)
             return ConstantTime.equals(UnsafeRawBufferPointer(expected), UnsafeRawBufferPointer(start: tag, count: tagByteCount))
         }
         // Whether the tag matched is public (the peer learns it anyway); the
         // comparison itself ran in constant time.
         guard ConstantTimeValidation.declassify(matches) else {
-            ChaCha20.xorKeyStream(buffer, key: key, nonce: nonce, counter: 1)
+            ChaCha20.xorKeyStream(buffer, key: key, nonce: nonce, counter: 1, kernel: kernel)
             // The buffer holds the ciphertext again, which was public.
             ConstantTimeValidation.declassify(UnsafeRawBufferPointer(buffer))
             throw .authenticationFailed
         }
     }
 
-    /// Section 2.8 in one pass: XORs `buffer` with the keystream from block
-    /// 1 and returns the Poly1305 state over aad, pad16, ciphertext, pad16
-    /// and the two lengths (the ciphertext is what `buffer` holds after the
-    /// call when sealing, before it when opening).
+    /// XORs `buffer` with the keystream from block 1 and writes to `tag` the
+    /// Poly1305 tag over aad, pad16, ciphertext, pad16 and the two lengths
+    /// (section 2.8), on the given kernel: the C one (chacha20_poly1305_avx2.c)
+    /// or `cryptPortable`.
+    static func crypt(
+        _ buffer: UnsafeMutableRawBufferPointer, key: ChaCha20.Key, nonce: ChaCha20.Nonce,
+        aad: UnsafeRawBufferPointer, sealing: Bool, tag: UnsafeMutableRawPointer, kernel: ChaChaPolyKernel
+    ) {
+        switch kernel {
+        case .portable:
+            cryptPortable(buffer, key: key, nonce: nonce, aad: aad, sealing: sealing).finalize(into: tag)
+        case .avx2:
+            ChaCha20.withKernelWords(key: key, nonce: nonce) { key, nonce in
+                ckg_chacha20_poly1305_avx2(
+                    buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count,
+                    aad.baseAddress?.assumingMemoryBound(to: UInt8.self), aad.count,
+                    key, nonce, sealing ? 1 : 0, tag.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+    }
+
+    /// The portable Swift of `crypt`, section 2.8 in one pass: XORs
+    /// `buffer` with the keystream from block 1 and returns the Poly1305
+    /// state over aad, pad16, ciphertext, pad16 and the two lengths (the
+    /// ciphertext is what `buffer` holds after the call when sealing, before
+    /// it when opening).
     ///
     /// Block 0 gives the one-time key (section 2.6); the pass that computes
     /// it (four blocks, or two for a message of at most 64 bytes) also
@@ -112,8 +155,7 @@ public enum ChaChaPoly {
     /// sealing, what earlier passes wrote; when opening, the chunk about to
     /// be decrypted, which must be absorbed before it is
     /// overwritten. Every branch depends only on lengths.
-    @usableFromInline
-    static func crypt(
+    static func cryptPortable(
         _ buffer: UnsafeMutableRawBufferPointer, key: ChaCha20.Key, nonce: ChaCha20.Nonce,
         aad: UnsafeRawBufferPointer, sealing: Bool
     ) -> Poly1305.State {

@@ -5,8 +5,8 @@ public enum CryptoImplementation {
     /// Each primitive with the path it uses, in a fixed order.
     public static var paths: [(primitive: String, path: String)] {
         [
-            ("chacha20", "portable"),
-            ("poly1305", "portable"),
+            ("chacha20", ChaChaPolyKernel.selected.chaCha20Path),
+            ("poly1305", ChaChaPolyKernel.selected.poly1305Path),
             ("sha256", SHA256.Implementation.selected.name),
             ("x25519", X25519.Implementation.selected.name),
             ("ffdhe", FFDHEGroup.ffdhe2048.arithmetic.implementation.name),

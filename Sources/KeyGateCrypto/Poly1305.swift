@@ -1,10 +1,15 @@
+import CKeyGateCrypto
+
 /// The Poly1305 one-time authenticator (RFC 8439 section 2.5).
 ///
 /// Arithmetic modulo 2^130 - 5 in radix 2^64: the accumulator is h0 + h1*2^64
 /// + h2*2^128 with h2 small, products are 128-bit (`UInt128`), and the
 /// reduction uses 2^130 = 5 (mod p). Every step is the same sequence of
 /// multiplications, additions and masks whatever the key and message, and
-/// the final "subtract p if h >= p" is a mask select: constant-time.
+/// the final "subtract p if h >= p" is a mask select: constant-time. On a
+/// CPU with AVX2 and BMI2 the C kernels of CKeyGateCrypto run instead
+/// (poly1305_avx2.c, lanes of 26-bit limbs, and poly1305_bmi2.c, this
+/// arithmetic with mulx), chosen once by `ChaChaPolyKernel.selected`.
 public enum Poly1305 {
     public static let keyByteCount = 32
     public static let tagByteCount = 16
@@ -12,7 +17,33 @@ public enum Poly1305 {
     /// The 16-byte tag of `message` under the one-time `key` (32 bytes).
     /// - Throws: `CryptoError.invalidLength` for a wrong key size.
     public static func authenticate(message: [UInt8], key: [UInt8]) throws(CryptoError) -> [UInt8] {
+        try authenticate(message: message, key: key, kernel: ChaChaPolyKernel.selected)
+    }
+
+    /// `authenticate` on the given kernel.
+    static func authenticate(message: [UInt8], key: [UInt8], kernel: ChaChaPolyKernel) throws(CryptoError) -> [UInt8] {
         try CryptoError.requireLength("key", key.count, keyByteCount)
+        switch kernel {
+        case .portable:
+            return authenticatePortable(message: message, key: key)
+        case .avx2:
+            var tag = [UInt8](repeating: 0, count: tagByteCount)
+            tag.withUnsafeMutableBytes { tag in
+                key.withUnsafeBytes { key in
+                    message.withUnsafeBytes { message in
+                        ckg_poly1305_avx2_authenticate(
+                            key.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                            message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count,
+                            tag.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                    }
+                }
+            }
+            return tag
+        }
+    }
+
+    /// The portable Swift Poly1305 of `message` under a 32-byte `key`.
+    static func authenticatePortable(message: [UInt8], key: [UInt8]) -> [UInt8] {
         var state = key.withUnsafeBytes { State(key: $0.baseAddress!) }
         message.withUnsafeBytes { message in
             let fullBlocks = message.count / 16

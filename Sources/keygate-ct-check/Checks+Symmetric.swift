@@ -147,7 +147,7 @@ extension Checks {
         let key = Secrets.bytes(32, "aead key")
         let nonce = Secrets.publicBytes(12, "aead nonce")
         for length in path.lengths {
-            for aad in [[], Secrets.publicBytes(13, "aead aad")] {
+            for aad in path.aadLengths.map({ Secrets.publicBytes($0, "aead aad \($0)") }) {
                 let plaintext = Secrets.bytes(length, "aead plaintext \(length)")
                 let sealed = try Expect.succeeds("seal of \(length) bytes") { () throws(CryptoError) in
                     try ChaChaPoly.seal(plaintext, key: key, nonce: nonce, authenticating: aad)

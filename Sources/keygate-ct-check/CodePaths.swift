@@ -3,15 +3,23 @@ import KeyGateCrypto
 /// The ways a primitive can compute its result, and the inputs that take
 /// each one, so that every code path that handles secrets is checked.
 ///
-/// Today the path is chosen by the input length alone. A path chosen at run
-/// time (an AVX2 ChaCha20 or a SHA-NI SHA-256, by CPU features) gets its own
-/// entry here, with whatever forces it (an override of the dispatch, a
-/// process started with the feature masked), and every check of that
-/// primitive then runs once per entry.
+/// The path is chosen by the input length, and at run time by CPU
+/// features (an AVX2 ChaCha20 or a SHA-NI SHA-256). A path chosen at run
+/// time gets its own entry here, with whatever forces it (an override of
+/// the dispatch, a process started with the feature masked), and every
+/// check of that primitive then runs once per entry.
+///
+/// The C kernels of ChaCha20, Poly1305 and the AEAD (AVX2 and BMI2, which
+/// valgrind 3.19's synthetic CPU reports) run when the checker runs with
+/// KEYGATE_CPU=native, the portable Swift with KEYGATE_CPU=portable;
+/// Benchmarks/ct-check.sh runs both. Their entries are named "avx2 ...":
+/// in the portable run the same lengths go through the portable code.
 struct CodePath: Sendable {
     let name: String
     /// Input lengths, in bytes, that take this path.
     let lengths: [Int]
+    /// Associated-data lengths to combine with each (the AEAD only).
+    var aadLengths: [Int] = [0, 13]
 }
 
 enum CodePaths {
@@ -21,6 +29,12 @@ enum CodePaths {
     static let chaCha20 = [
         CodePath(name: "two-block", lengths: [1, 63, 64, 65, 127, 128]),
         CodePath(name: "four-block", lengths: [129, 200, 256, 512 + 64, 1000]),
+        // chacha20_avx2.c: whole 512-byte eight-block passes, then a row
+        // pass for up to 256 bytes left, one more eight-block pass into a
+        // buffer for more.
+        CodePath(name: "avx2 eight-block passes", lengths: [512, 1024, 4096]),
+        CodePath(name: "avx2 row-pass tail", lengths: [1, 100, 256, 512 + 1, 512 + 255, 1024 + 256]),
+        CodePath(name: "avx2 eight-block tail", lengths: [257, 511, 512 + 257, 1024 + 511]),
     ]
 
     /// ChaChaPoly.crypt: the pass that makes the one-time key also covers
@@ -33,12 +47,26 @@ enum CodePaths {
         CodePath(name: "key pass, four blocks", lengths: [65, 128, 129, 191, 192]),
         CodePath(name: "whole 256-byte chunks", lengths: [192 + 256, 192 + 512]),
         CodePath(name: "last partial chunk", lengths: [193, 192 + 100, 192 + 256 + 129, 4096 + 7]),
+        // chacha20_poly1305_avx2.c: block 0 with the keystream of up to 448
+        // bytes, in a buffer; then 16 KiB chunks, each encrypted by the
+        // ChaCha20 kernel and absorbed by the Poly1305 one (vector lanes
+        // from 256 bytes of whole blocks, scalar below and for the rest,
+        // padded); AAD long enough for the vector lanes too.
+        CodePath(name: "avx2 head only", lengths: [0, 1, 64, 447, 448], aadLengths: [0, 13, 300]),
+        CodePath(name: "avx2 head and chunks", lengths: [449, 448 + 512, 1024, 4096 + 7], aadLengths: [0, 13, 300]),
+        CodePath(name: "avx2 several chunks", lengths: [16 * 1024, 16 * 1024 + 449, 32 * 1024 + 1]),
     ]
 
     /// Poly1305.authenticate: whole 16-byte blocks and a padded final block.
     static let poly1305 = [
         CodePath(name: "whole blocks", lengths: [0, 16, 64, 1024]),
         CodePath(name: "partial final block", lengths: [1, 15, 17, 100]),
+        // poly1305_avx2.c: two chains of four lanes for whole groups of
+        // eight blocks from sixteen blocks on, the scalar kernel
+        // (poly1305_bmi2.c) below that and for the blocks and bytes left.
+        CodePath(name: "avx2 scalar, short", lengths: [16 * 15, 16 * 15 + 9]),
+        CodePath(name: "avx2 vector lanes", lengths: [256, 1024, 4096]),
+        CodePath(name: "avx2 vector lanes and scalar rest", lengths: [256 + 16 * 7 + 15, 1000, 4096 + 7]),
     ]
 
     /// SHA256Hasher: a short message finished in one padded block, one that

@@ -234,9 +234,12 @@ struct ChatCommandTests {
         #expect(server.terminationReason == .uncaughtSignal)
         server = try startServer()
         #expect(await eventually { (try? await TCPConnection.connect(to: SocketAddress(host: "127.0.0.1", port: port))) != nil })
-        let replayed = try await Self.run(arguments, input: "")
+        // One message of its own: its receipt comes after the history, so
+        // the client has printed all of it when it exits.
+        let replayed = try await Self.run(arguments, input: "after the restart\n")
         #expect(replayed.status == 0, "\(replayed.stderr)")
-        #expect(replayed.lines == ["* alice joined lobby"] + texts.enumerated().map { "[lobby ~\($0.offset + 1)] alice: \($0.element)" })
+        #expect(replayed.lines == ["* alice joined lobby"] + texts.enumerated().map { "[lobby ~\($0.offset + 1)] alice: \($0.element)" }
+            + ["[lobby 11] alice: after the restart"])
         server.terminate()
         await KeygateBinary.waitForExit(server)
     }

@@ -337,7 +337,9 @@ struct ChaCha20Tests {
     static let sunscreen: [UInt8] = Array(
         "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.".utf8)
 
+    /// Random test input, from the kernel's generator in one call (a
+    /// byte-by-byte loop in the unoptimized test build costs seconds).
     static func randomBytes(_ count: Int) -> [UInt8] {
-        (0..<count).map { _ in UInt8.random(in: 0...255) }
+        SecureRandom.bytes(count: count)
     }
 }

@@ -143,8 +143,9 @@ struct ReferenceComparisonTests {
         }
     }
 
+    /// Random test input, from the kernel's generator in one call (a
+    /// byte-by-byte loop in the unoptimized test build costs seconds).
     static func randomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        SecureRandom.bytes(count: count)
     }
 }

@@ -7,9 +7,10 @@ import Testing
 struct X25519ImplementationTests {
     static let hasBMI2 = CPUFeatures.detected.contains(.bmi2)
 
+    /// Random test input, from the kernel's generator in one call (a
+    /// byte-by-byte loop in the unoptimized test build costs seconds).
     static func randomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in generator.next() }
+        SecureRandom.bytes(count: count)
     }
 
     static var implementations: [X25519.Implementation] {

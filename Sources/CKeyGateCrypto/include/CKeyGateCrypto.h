@@ -17,6 +17,10 @@
 #define CKEYGATE_CRYPTO_H
 
 #include "ckg_cpu_features.h"
+#include "ckg_chacha20_avx2.h"
+#include "ckg_chacha20_poly1305_avx2.h"
+#include "ckg_poly1305_avx2.h"
+#include "ckg_poly1305_bmi2.h"
 #include "ckg_sha256_shani.h"
 #include "ckg_montgomery_bmi2.h"
 #include "ckg_x25519_bmi2.h"
