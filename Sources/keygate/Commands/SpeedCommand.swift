@@ -1,6 +1,7 @@
 import KeyGateSystem
 import KeyGateBenchmarks
 import KeyGateClient
+import KeyGateCrypto
 
 /// `keygate speed`: throughput of the primitives on one core, like
 /// `openssl speed`, and of the socket layer on the loopback interface.
@@ -10,7 +11,7 @@ struct SpeedCommand: Command {
         summary: "Measure the speed of KeyGate's cryptography and sockets.",
         usage: "[--json] [--seconds SECONDS] [NAME...]",
         options: [
-            .init("json", help: "Print one JSON object {\"name\": value, ...} instead of a table."),
+            .init("json", help: "Print one JSON object {\"name\": value, ..., \"paths\": {\"primitive\": \"path\"}} instead of a table."),
             Self.seconds.option,
             .init("list", help: "List the benchmark names and exit."),
         ],
@@ -21,6 +22,11 @@ struct SpeedCommand: Command {
             request/response round trips) run both ends of one connection on
             127.0.0.1 in this process. Build in release mode for meaningful
             numbers: swift run -c release keygate speed
+
+            The first line (in JSON the "paths" member) says which code path
+            each primitive takes: the AVX2, SHA-NI or mulx kernels that the
+            CPU offers, chosen at start from CPUID, or the portable Swift,
+            which KEYGATE_CPU=portable forces.
             """
     )
 
@@ -42,6 +48,12 @@ struct SpeedCommand: Command {
                 return benchmark
             }
         }
+        // Which code path each primitive takes in this process: the fast
+        // paths this CPU offers, or the portable ones (KEYGATE_CPU=portable).
+        let paths = CryptoImplementation.paths.map { "\($0.primitive) \($0.path)" }.joined(separator: ", ")
+        if !arguments.flag("json") {
+            Console.shared.out("cpu: \(CPUFeatures.detected), enabled \(CPUFeatures.enabled); paths: \(paths)")
+        }
         var results: [(String, Double)] = []
         for benchmark in selected {
             let figure = try await benchmark.measure(for: duration)
@@ -52,7 +64,8 @@ struct SpeedCommand: Command {
         }
         if arguments.flag("json") {
             let fields = results.map { "\"\($0.0)\": \(formatted($0.1))" }
-            Console.shared.out("{" + fields.joined(separator: ", ") + "}")
+            let pathFields = CryptoImplementation.paths.map { "\"\($0.primitive)\": \"\($0.path)\"" }.joined(separator: ", ")
+            Console.shared.out("{" + (fields + ["\"paths\": {\(pathFields)}"]).joined(separator: ", ") + "}")
         }
         return .success
     }
