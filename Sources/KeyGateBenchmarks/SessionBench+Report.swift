@@ -1,3 +1,5 @@
+import KeyGateChannel
+
 extension SessionBench {
     /// The figures of one run.
     public struct Report: Sendable {
@@ -12,25 +14,26 @@ extension SessionBench {
             return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
         }
 
-        static func format(_ value: Double) -> String {
+        /// `value` rounded to two decimals, as a JSON number.
+        static func number(_ value: Double) -> JSONValue {
             let rounded = (value * 100).rounded() / 100
-            return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+            return rounded == rounded.rounded() ? .integer(Int(rounded)) : .double(rounded)
         }
 
-        var fields: [(String, String)] {
-            [("clients", "\(clients)"), ("messages", "\(messages)"), ("failed", "\(failed)"),
-             ("setups_per_s", Self.format(setupsPerSecond)),
-             ("setup_p50_ms", Self.format(percentile(setupMilliseconds, 0.5))),
-             ("setup_p99_ms", Self.format(percentile(setupMilliseconds, 0.99))),
-             ("rtt_p50_ms", Self.format(percentile(roundTripMilliseconds, 0.5))),
-             ("rtt_p99_ms", Self.format(percentile(roundTripMilliseconds, 0.99))),
-             ("messages_per_s", Self.format(messagesPerSecond))]
+        var figures: [(String, JSONValue)] {
+            [("clients", .integer(clients)), ("messages", .integer(messages)), ("failed", .integer(failed)),
+             ("setups_per_s", Self.number(setupsPerSecond)),
+             ("setup_p50_ms", Self.number(percentile(setupMilliseconds, 0.5))),
+             ("setup_p99_ms", Self.number(percentile(setupMilliseconds, 0.99))),
+             ("rtt_p50_ms", Self.number(percentile(roundTripMilliseconds, 0.5))),
+             ("rtt_p99_ms", Self.number(percentile(roundTripMilliseconds, 0.99))),
+             ("messages_per_s", Self.number(messagesPerSecond))]
         }
+
+        var fields: [(String, String)] { figures.map { ($0.0, $0.1.description) } }
 
         /// One JSON object with the figures.
-        public var json: String {
-            "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
-        }
+        public var json: String { JSONValue.object(figures).description }
 
         /// One figure a line, for people.
         public var table: String {

@@ -18,7 +18,11 @@ public enum TransferBench {
 
         /// One JSON object with the figures.
         public var json: String {
-            "{\"bytes\": \(bytes), \"upload_mb_per_s\": \(rounded(uploadMegabytesPerSecond)), \"download_mb_per_s\": \(rounded(downloadMegabytesPerSecond))}"
+            JSONValue.object([
+                ("bytes", .integer(Int(bytes))),
+                ("upload_mb_per_s", .double((uploadMegabytesPerSecond * 100).rounded() / 100)),
+                ("download_mb_per_s", .double((downloadMegabytesPerSecond * 100).rounded() / 100)),
+            ]).description
         }
 
         /// One line each way, for people.

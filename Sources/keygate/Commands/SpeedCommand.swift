@@ -1,5 +1,6 @@
 import KeyGateSystem
 import KeyGateBenchmarks
+import KeyGateChannel
 import KeyGateClient
 import KeyGateCrypto
 
@@ -63,9 +64,12 @@ struct SpeedCommand: Command {
             }
         }
         if arguments.flag("json") {
-            let fields = results.map { "\"\($0.0)\": \(formatted($0.1))" }
-            let pathFields = CryptoImplementation.paths.map { "\"\($0.primitive)\": \"\($0.path)\"" }.joined(separator: ", ")
-            Console.shared.out("{" + (fields + ["\"paths\": {\(pathFields)}"]).joined(separator: ", ") + "}")
+            let figures = results.map { name, figure -> (String, JSONValue) in
+                let rounded = (figure * 10).rounded() / 10
+                return (name, rounded == rounded.rounded() ? .integer(Int(rounded)) : .double(rounded))
+            }
+            let paths = JSONValue.object(CryptoImplementation.paths.map { ($0.primitive, .string($0.path)) })
+            Console.shared.out(JSONValue.object(figures + [("paths", paths)]).description)
         }
         return .success
     }
