@@ -30,7 +30,10 @@ extension Checks {
         let needsRemote = !name.pattern.responderPreMessage.isEmpty
         let usesStatic = name.pattern.messages.contains { $0.contains(.s) }
         let presharedKeys = (0..<name.pattern.presharedKeyCount).map { Secrets.bytes(32, "\(protocolName) psk \($0)") }
-        let prologue = Array("KeyGate/1".utf8)
+        // The control connection's prologue (PROTOCOL.md section 3.2):
+        // "KeyGate/2", a zero byte, the protocol name. Public, like the
+        // name; only its shape matters to the check.
+        let prologue = Array("KeyGate/2".utf8) + [0] + Array(protocolName.utf8)
         let initiator = try Expect.succeeds("initiator") { () throws(NoiseError) in
             try HandshakeState(
                 protocolName: protocolName, initiator: true, prologue: prologue,
