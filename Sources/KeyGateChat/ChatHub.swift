@@ -260,12 +260,8 @@ actor ChatHub {
         message = rooms[name]!.record(message)
         let encoded = ChatEvent.message(message).json.bytes
         let recipients = rooms[name]!.memberIDs.compactMap { members[$0]?.outbox }
-        if let chatLog {
-            chatLog.lane.submit {
-                chatLog.appendNow(encoded)
-                Self.enqueue(encoded, to: recipients)
-            }
-        } else {
+        deliver { [chatLog] in
+            chatLog?.appendNow(encoded)
             Self.enqueue(encoded, to: recipients)
         }
         return .proceed
@@ -335,28 +331,23 @@ actor ChatHub {
 
     /// Queues `bytes` to each outbox, in the hub's order.
     private func emit(_ bytes: [UInt8], to outboxes: [ChatOutbox]) {
-        if let chatLog {
-            chatLog.lane.submit { Self.enqueue(bytes, to: outboxes) }
-        } else {
-            Self.enqueue(bytes, to: outboxes)
-        }
+        deliver { Self.enqueue(bytes, to: outboxes) }
     }
 
     /// Queues several messages to one outbox, in order.
     private func emit(_ messages: [[UInt8]], to outbox: ChatOutbox) {
-        if let chatLog {
-            chatLog.lane.submit { for bytes in messages { Self.enqueue(bytes, to: [outbox]) } }
-        } else {
-            for bytes in messages { Self.enqueue(bytes, to: [outbox]) }
-        }
+        deliver { for bytes in messages { Self.enqueue(bytes, to: [outbox]) } }
     }
 
     private func finish(_ outbox: ChatOutbox, with bytes: [UInt8]?) {
-        if let chatLog {
-            chatLog.lane.submit { outbox.finish(with: bytes) }
-        } else {
-            outbox.finish(with: bytes)
-        }
+        deliver { outbox.finish(with: bytes) }
+    }
+
+    /// Runs one delivery in the hub's order: at once without a chat log;
+    /// with one, on its lane, behind the file writes of earlier messages,
+    /// so nobody sees a message before it is in the file.
+    private func deliver(_ work: @escaping @Sendable () -> Void) {
+        if let chatLog { chatLog.lane.submit(work) } else { work() }
     }
 
     /// A full outbox ends itself with a farewell, and its session logs
