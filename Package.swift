@@ -25,7 +25,7 @@
 //                   keys), the data-port move, the service protocol
 //                   (GateService, ServiceContext), peer identity, grants,
 //                   JSON, data ports and the data listener that admits by proof
-//   KeyGateServer   GateServer, HandshakeAdmission, SessionActor, limits
+//   KeyGateServer   GateServer, HandshakeAdmission, HandshakeActor, SessionActor, limits
 //   KeyGateChat     the chat room service
 //   KeyGateFTP      the FTP service: RFC 959 commands, passive data
 //                   connections, file store confined to its root
@@ -59,7 +59,10 @@ func layer(_ name: String, dependencies: [Target.Dependency], settings: [SwiftSe
 
 /// The tests of a layer, in Tests/<name>Tests.
 func tests(_ name: String, dependencies: [Target.Dependency], resources: [Resource]? = nil) -> Target {
-    .testTarget(name: name + "Tests", dependencies: [.target(name: name), "KeyGateSystem"] + dependencies, resources: resources, swiftSettings: swiftSettings)
+    let system: [Target.Dependency] = name == "KeyGateSystem" ? [] : ["KeyGateSystem"]
+    return .testTarget(
+        name: name + "Tests", dependencies: [.target(name: name)] + system + dependencies, resources: resources,
+        swiftSettings: swiftSettings)
 }
 
 /// Every library layer is also a product of the same name, so other

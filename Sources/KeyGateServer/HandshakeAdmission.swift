@@ -7,9 +7,10 @@ import Synchronization
 
 /// Admission to a handshake on the control port: owns the control
 /// listener, accepts connections and keeps at most `maximumHandshakes`
-/// handshakes in progress. It runs none of them: the server runs each
-/// admitted handshake (negotiation, Noise, allow-list, data port, grant)
-/// in a task of its own, side by side, and reports its end here.
+/// handshakes in progress. It runs none of them: each admitted connection
+/// gets a `HandshakeActor` (negotiation, Noise, allow-list, data port,
+/// grant) in a task of its own, side by side, and the server reports its
+/// end here.
 ///
 /// A source address over one of its `SourceLimits` is closed as soon as
 /// it is accepted, before anything is read or computed for it.

@@ -81,10 +81,13 @@ public final class Latch: Sendable {
     /// Whether `open()` has been called.
     public var isOpen: Bool { opened.load(ordering: .acquiring) }
 
-    /// Opens the latch and resumes every waiter. Idempotent.
-    public func open() {
-        guard !opened.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    /// Opens the latch and resumes every waiter. Idempotent: returns true
+    /// only for the call that opened it.
+    @discardableResult
+    public func open() -> Bool {
+        guard !opened.exchange(true, ordering: .acquiringAndReleasing) else { return false }
         changes.notifyAll()
+        return true
     }
 
     /// Returns once the latch is open, or when the task is cancelled.

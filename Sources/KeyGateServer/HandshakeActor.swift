@@ -1,0 +1,250 @@
+import KeyGateSystem
+import KeyGateChannel
+import KeyGateCrypto
+import KeyGateKeys
+import KeyGateNoise
+import KeyGateSockets
+
+/// The handshake phase of one control connection (PROTOCOL.md sections 2
+/// to 4): negotiation and the Noise handshake, the allow-list, IK
+/// freshness, the service, the session limits, the data port, and the
+/// grant or the denial. `run()` returns what the session needs once the
+/// grant is delivered; the connection is the caller's to close.
+///
+/// `HandshakeAdmission` decides which connections get a handshake at all;
+/// each admitted one runs in a `HandshakeActor` of its own, side by side,
+/// and a granted one continues in a `SessionActor`.
+actor HandshakeActor {
+    /// What a delivered grant hands to the session.
+    struct Grant: Sendable {
+        let sessionID: Int
+        let peer: PeerIdentity
+        let keys: SessionKeys
+        let dataKey: SecretBytes?
+        let service: any GateService
+        let listener: TCPListener
+        let log: Log
+    }
+
+    private let connection: TCPConnection
+    private let context: HandshakeContext
+    private let peerAddress: String
+    private let source: String
+    /// What the IK judge decided, read once the handshake is over.
+    private var freshness: IKFreshness.Verdict?
+
+    init(connection: TCPConnection, context: HandshakeContext) {
+        self.connection = connection
+        self.context = context
+        peerAddress = connection.remoteAddress.description
+        source = connection.remoteAddress.host
+    }
+
+    /// Runs the handshake phase to a grant (returned) or a refusal (nil,
+    /// already logged and, where the protocol allows, told to the client).
+    func run() async -> Grant? {
+        guard let result = await handshake() else { return nil }
+        let channel = result.channel
+        guard let (peer, peerLog) = await identify(result, channel: channel) else { return nil }
+        if let refusal = Self.refusal(for: freshness, limit: context.ikFreshness.skewLimit) {
+            peerLog.warning("refused IK message 1", ["reason": refusal.logReason])
+            await deny(channel, .denied(reason: refusal.reply, retry: refusal.retry))
+            return nil
+        }
+        guard let service = context.services[result.service] else {
+            peerLog.info("denied", ["reason": "unknown service '\(result.service.prefix(40))'"])
+            await deny(channel, .denied(reason: GrantReply.Reason.unknownService, retry: false))
+            return nil
+        }
+        guard !context.isShuttingDown() else {
+            await deny(channel, .denied(reason: GrantReply.Reason.shuttingDown, retry: true))
+            return nil
+        }
+        guard await reserveSession(for: peer, channel: channel, log: peerLog) else { return nil }
+        guard let grant = await grant(service, to: peer, over: channel, suite: result.protocolName, log: peerLog) else {
+            context.sessions.release(of: peer.fingerprint)
+            return nil
+        }
+        return grant
+    }
+
+    // MARK: Steps
+
+    /// The Noise handshake; nil when it failed (logged) or the first
+    /// message was refused as a replay (logged by the judge).
+    private func handshake() async -> ServerHandshakeResult? {
+        do {
+            return try await SecureChannel.serverHandshake(over: connection, handshakeOptions())
+        } catch ChannelError.firstMessageRefused {
+            return nil
+        } catch {
+            context.failures.record(.handshakeFailed, from: source, "handshake failed",
+                                    [("peer", peerAddress), ("reason", Self.describe(error))])
+            return nil
+        }
+    }
+
+    /// The client's identity from the allow-list; an unknown key is denied.
+    private func identify(_ result: ServerHandshakeResult, channel: SecureChannel) async -> (PeerIdentity, Log)? {
+        guard let clientKey = Self.clientKey(protocolName: result.protocolName, bytes: result.clientStaticKey) else {
+            context.log.error("handshake produced an unusable client key", ["peer": peerAddress])
+            return nil
+        }
+        let fingerprint = clientKey.fingerprint
+        guard let name = await context.authorizedKeys.lookUpName(for: clientKey) else {
+            context.log.info("denied", [
+                "peer": peerAddress, "key": fingerprint, "reason": "key not in \(context.authorizedKeys.path)",
+            ])
+            await deny(channel, .denied(reason: GrantReply.Reason.notAllowed, retry: false))
+            return nil
+        }
+        let peer = PeerIdentity(name: name, fingerprint: fingerprint, address: peerAddress, host: source)
+        return (peer, context.log.with(["peer": peerAddress, "key": fingerprint, "name": name]))
+    }
+
+    /// Takes a place among the server's and the key's sessions, or denies.
+    private func reserveSession(for peer: PeerIdentity, channel: SecureChannel, log: Log) async -> Bool {
+        do {
+            try context.sessions.reserve(for: peer.fingerprint)
+            return true
+        } catch {
+            switch error {
+            case .serverFull:
+                log.warning("denied", ["reason": "session limit \(context.sessions.maximumSessions) reached"])
+                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessions, retry: true))
+            case .keyFull:
+                log.warning("denied", ["reason": "this key's session limit \(context.sessions.sessionsPerKey) reached"])
+                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessionsForKey, retry: true))
+            }
+        }
+        return false
+    }
+
+    /// Opens the data port and delivers the grant (section 4); nil when
+    /// there is no free port or the grant could not be sent.
+    private func grant(
+        _ service: any GateService, to peer: PeerIdentity, over channel: SecureChannel, suite: String, log: Log
+    ) async -> Grant? {
+        let listener: TCPListener
+        do {
+            listener = try await context.dataPorts.listener(on: connection.localAddress.host, for: peer.fingerprint)
+        } catch {
+            log.warning("denied", ["reason": "no data port: \(error)"])
+            await deny(channel, .denied(reason: GrantReply.Reason.noFreeDataPort, retry: true))
+            return nil
+        }
+        let port = listener.localAddress.port
+        // Section 3.5: fresh from the kernel, for this session's data
+        // connections only.
+        let dataKey = service.usesDataConnections ? SecretBytes.random(count: KeyGateWire.dataKeyByteCount) : nil
+        do {
+            try await channel.send(GrantReply.granted(port: port, name: peer.name, dataKey: dataKey).json.bytes)
+        } catch {
+            await listener.close()
+            log.info("grant not delivered", ["reason": Self.describe(error)])
+            return nil
+        }
+        let sessionID = context.sessions.nextSessionID()
+        let sessionLog = log.with(["session": "\(sessionID)"])
+        sessionLog.info("granted", ["port": "\(port)", "service": service.name, "suite": suite])
+        return Grant(
+            sessionID: sessionID, peer: peer, keys: await channel.sessionKeys, dataKey: dataKey, service: service,
+            listener: listener, log: sessionLog)
+    }
+
+    private func deny(_ channel: SecureChannel, _ reply: GrantReply) async {
+        try? await channel.send(reply.json.bytes)
+    }
+
+    // MARK: Handshake options
+
+    private func note(_ verdict: IKFreshness.Verdict) {
+        freshness = verdict
+    }
+
+    private func handshakeOptions() -> ServerHandshakeOptions {
+        let context = self.context
+        let (peer, source) = (peerAddress, self.source)
+        var options = ServerHandshakeOptions(
+            acceptedSuites: context.configuration.acceptedSuites,
+            staticKeyPair: { context.keyPairs[$0] },
+            deadline: .now + context.configuration.handshakeTimeout,
+            judgeIKFirstMessage: { first in
+                // Section 3.3: the allow-list first; an unknown key gets the
+                // usual denial after message 2 and is remembered nowhere.
+                guard let key = Self.clientKey(protocolName: first.protocolName, bytes: first.clientStaticKey),
+                      await context.authorizedKeys.lookUpName(for: key) != nil
+                else { return .answer }
+                let verdict = context.ikFreshness.judge(
+                    keyID: key.fingerprint, ephemeralKey: first.clientEphemeralKey, timestamp: first.timestamp)
+                await self.note(verdict)
+                guard verdict != .replayed else {
+                    context.failures.record(.refusedIKMessage, from: source, level: .warning, "refused IK message 1",
+                                            [("peer", peer), ("key", key.fingerprint), ("reason", "replayed")])
+                    return .close
+                }
+                return .answer
+            },
+            workGate: context.scheduler.gate(for: source))
+        if context.configuration.traceHandshakes {
+            let log = context.log
+            options.trace = { event in
+                for line in event.lines(peer: peer) { log.info(line) }
+            }
+        }
+        return options
+    }
+
+    // MARK: Pure helpers
+
+    /// The client's static key as the suite's key algorithm names it.
+    private static func clientKey(protocolName: String, bytes: [UInt8]) -> PublicKey? {
+        guard let name = try? NoiseProtocolName(protocolName),
+              let algorithm = KeyAlgorithm(diffieHellman: name.diffieHellman)
+        else { return nil }
+        return try? PublicKey(algorithm: algorithm, bytes: bytes)
+    }
+
+    /// Why an IK message 1 that was answered must still be denied.
+    private struct Refusal {
+        let reply: String
+        let retry: Bool
+        let logReason: String
+    }
+
+    private static func refusal(for verdict: IKFreshness.Verdict?, limit: Duration) -> Refusal? {
+        switch verdict {
+        case nil, .fresh?, .replayed?:
+            return nil
+        case let .clockSkew(seconds)?:
+            return Refusal(
+                reply: GrantReply.Reason.clockSkew(seconds: seconds, limit: limit), retry: false,
+                logReason: "clock skew of \(seconds) s (limit \(limit))")
+        case .memoryFull?:
+            return Refusal(
+                reply: GrantReply.Reason.replayMemoryFull, retry: true,
+                logReason: "the memory of recent IK messages is full for this key or in all")
+        case let .datedBeforeStart(secondsAgo)?:
+            return Refusal(
+                reply: GrantReply.Reason.restarted(secondsAgo: Int(secondsAgo)), retry: true,
+                logReason: "dated before the server started \(secondsAgo) s ago")
+        }
+    }
+
+    /// A short reason for the log.
+    static func describe(_ error: any Error) -> String {
+        if case ChannelError.handshakeFailed(.decryptionFailed)? = error as? ChannelError {
+            return "\(error) (a client of another protocol version? this server speaks \(KeyGateWire.protocolVersion))"
+        }
+        if case let ChannelError.unexpectedEndOfStream(activity)? = error as? ChannelError, activity.hasSuffix("message 3") {
+            return "\(error) (the client may have refused this server's key, or speak another protocol version "
+                + "than \(KeyGateWire.protocolVersion))"
+        }
+        switch error {
+        case let error as ChannelError: return error.description
+        case let error as SystemError: return error.description
+        case is CancellationError: return "server shutting down"
+        default: return "\(error)"
+        }
+    }
+}
