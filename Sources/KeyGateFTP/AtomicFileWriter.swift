@@ -7,37 +7,16 @@ import Synchronization
 /// A file being written apart from its target name, and renamed into place
 /// only when it is complete (`commit()`): what the server writes for STOR
 /// and APPE, and the client for a download (`beginLocal`). The target name
-/// never holds half a file: readers see the old file or the new one, and
-/// of two writers to one name one complete file wins (rename(2) is atomic).
-///
-/// The bytes wait in an unnamed file (O_TMPFILE) where the file system
-/// allows it: nothing shows in the folder, and if the process dies, even
-/// by `kill -9`, the kernel frees the file and nothing is left behind.
-/// Elsewhere they wait in a hidden `<prefix><random>` file in the target
-/// folder. `discard()` (or, as a last resort, releasing the object) removes
-/// the pending bytes either way.
+/// never holds half a file (see `PendingFile`, which does the file system
+/// part; this adds the blocking lane, the byte count, and the copy of the
+/// prefix an append or a resumed transfer keeps).
 public final class AtomicFileWriter: Sendable {
     /// Where the bytes wait until the commit.
-    public enum PendingStorage: Sendable {
-        /// An unnamed file, falling back to `.named` where the file system
-        /// or a missing /proc does not allow one.
-        case unnamedWherePossible
-        /// A hidden file named `<prefix><random>` in the target folder.
-        case named
-    }
+    public typealias PendingStorage = PendingFile.Storage
 
-    private enum Phase {
-        case writing, committed, discarded
-    }
-
-    private let directory: FileDescriptor
-    private let file: FileDescriptor
-    /// The pending file's name in `directory`; nil for an unnamed file.
-    private let temporaryName: String?
-    private let temporaryPrefix: String
+    private let pending: PendingFile
     private let targetName: String
     private let io: BlockingLane
-    private let phase = Mutex(Phase.writing)
     /// The path for messages.
     public let path: String
     /// Bytes in the pending file: the kept prefix plus what was written.
@@ -74,14 +53,8 @@ public final class AtomicFileWriter: Sendable {
         static let unavailableErrors: Set<Int32> = [EXDEV, ENOSYS, EOPNOTSUPP, EINVAL]
     }
 
-    private init(
-        directory: FileDescriptor, file: FileDescriptor, temporaryName: String?, temporaryPrefix: String,
-        targetName: String, io: BlockingLane, path: String
-    ) {
-        self.directory = directory
-        self.file = file
-        self.temporaryName = temporaryName
-        self.temporaryPrefix = temporaryPrefix
+    private init(pending: PendingFile, targetName: String, io: BlockingLane, path: String) {
+        self.pending = pending
         self.targetName = targetName
         self.io = io
         self.path = path
@@ -89,7 +62,7 @@ public final class AtomicFileWriter: Sendable {
     }
 
     /// Whether the pending bytes are in an unnamed file.
-    public var isUnnamed: Bool { temporaryName == nil }
+    public var isUnnamed: Bool { pending.isUnnamed }
 
     /// The size the file will have if committed now.
     public var byteCount: Int64 { length.load(ordering: .relaxed) }
@@ -110,30 +83,15 @@ public final class AtomicFileWriter: Sendable {
         prefixSource: FileDescriptor?, prefixLength: Int64, io: BlockingLane, path: String,
         mode: mode_t? = nil, storage: PendingStorage = .unnamedWherePossible, kernelCopy: KernelCopy = .copyFileRange
     ) throws(FTPError) -> AtomicFileWriter {
-        var temporaryName: String?
-        var raw: Int32 = -1
-        let openMode = mode ?? 0o644
-        if storage == .unnamedWherePossible && processFileLinksExist {
-            raw = ckg_open_unnamed_file(directory.rawValue, openMode)
+        let pending: PendingFile
+        do {
+            pending = try PendingFile.create(in: directory, prefix: temporaryPrefix, mode: mode ?? 0o644, storage: storage)
+        } catch {
+            throw .from(errno: error.code, call: error.call, path: path)
         }
-        if raw < 0 {
-            for _ in 0..<16 {
-                let name = randomName(prefix: temporaryPrefix)
-                temporaryName = name
-                raw = openat(directory.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, openMode)
-                if raw >= 0 || errno != EEXIST { break }
-            }
-        }
-        guard raw >= 0 else {
-            let code = errno
-            directory.close()
-            throw .from(errno: code, call: "open", path: path)
-        }
-        let upload = AtomicFileWriter(
-            directory: directory, file: FileDescriptor(adopting: raw), temporaryName: temporaryName,
-            temporaryPrefix: temporaryPrefix, targetName: targetName, io: io, path: path)
+        let upload = AtomicFileWriter(pending: pending, targetName: targetName, io: io, path: path)
         do throws(FTPError) {
-            if let mode, fchmod(raw, mode) != 0 {
+            if let mode, fchmod(pending.descriptor.rawValue, mode) != 0 {
                 throw .from(errno: errno, call: "chmod", path: path)
             }
             if let prefixSource, prefixLength > 0 {
@@ -144,13 +102,6 @@ public final class AtomicFileWriter: Sendable {
             throw error
         }
         return upload
-    }
-
-    /// An unnamed file gets its name through its /proc/self/fd link.
-    private static let processFileLinksExist = access("/proc/self/fd", X_OK) == 0
-
-    private static func randomName(prefix: String) -> String {
-        prefix + String(UInt64.random(in: 0...UInt64.max), radix: 16)
     }
 
     /// Starts writing `targetName` in the local folder `directory` (a
@@ -230,8 +181,10 @@ public final class AtomicFileWriter: Sendable {
     // MARK: Blocking parts (on the queue)
 
     private func writeNow(_ buffer: UnsafeRawBufferPointer) throws(FTPError) {
-        if let code = BlockingWrite.all(buffer, to: file.rawValue) {
-            throw .from(errno: code, call: "write", path: path)
+        do {
+            try pending.write(buffer)
+        } catch {
+            throw .from(errno: error.code, call: error.call, path: path)
         }
         length.add(Int64(buffer.count), ordering: .relaxed)
     }
@@ -247,7 +200,7 @@ public final class AtomicFileWriter: Sendable {
             let wanted = Int(min(Int64(Self.kernelCopyPieceLength), prefixLength - copied))
             let count: Int
             do {
-                count = try SystemCall.runNow({ kernelCopy.copy(source.rawValue, &offset, file.rawValue, wanted) }, failure: Errno.init)
+                count = try SystemCall.runNow({ kernelCopy.copy(source.rawValue, &offset, pending.descriptor.rawValue, wanted) }, failure: Errno.init)
             } catch {
                 // The destination's position is where the copy stopped: the
                 // fallback writes on from there.
@@ -298,66 +251,14 @@ public final class AtomicFileWriter: Sendable {
     }
 
     private func commitNow() throws(FTPError) {
-        let mayCommit = phase.withLock { phase in
-            guard phase == .writing else { return false }
-            phase = .committed
-            return true
+        do {
+            try pending.commit(as: targetName)
+        } catch {
+            throw .from(errno: error.code, call: error.call, path: path)
         }
-        guard mayCommit else { throw .system(call: "rename", errno: EBADF, path: path) }
-        var failure: FTPError?
-        var pendingName = temporaryName
-        if fsync(file.rawValue) != 0 {
-            failure = .from(errno: errno, call: "fsync", path: path)
-        } else if pendingName == nil {
-            do throws(FTPError) {
-                pendingName = try linkUnnamedFile()
-            } catch {
-                failure = error
-            }
-        }
-        file.close()
-        if failure == nil, let pendingName, renameat(directory.rawValue, pendingName, directory.rawValue, targetName) != 0 {
-            failure = .from(errno: errno, call: "rename", path: path)
-        }
-        if let failure {
-            if let pendingName { unlinkat(directory.rawValue, pendingName, 0) }
-            directory.close()
-            throw failure
-        }
-        // The rename itself is durable once the folder is flushed.
-        fsync(directory.rawValue)
-        directory.close()
-    }
-
-    /// Gives the unnamed file a hidden name in its folder, for the rename
-    /// over the target (rename(2) needs a name; linkat(2) will not replace
-    /// one). The name exists only for the instant before the rename.
-    private func linkUnnamedFile() throws(FTPError) -> String {
-        let link = "/proc/self/fd/\(file.rawValue)"
-        for _ in 0..<16 {
-            let name = Self.randomName(prefix: temporaryPrefix)
-            if linkat(AT_FDCWD, link, directory.rawValue, name, AT_SYMLINK_FOLLOW) == 0 { return name }
-            if errno != EEXIST { throw .from(errno: errno, call: "link", path: path) }
-        }
-        throw .from(errno: EEXIST, call: "link", path: path)
     }
 
     func discardNow() {
-        let shouldDiscard = phase.withLock { phase in
-            guard phase == .writing else { return false }
-            phase = .discarded
-            return true
-        }
-        guard shouldDiscard else { return }
-        // Closing the last descriptor of an unnamed file frees it.
-        file.close()
-        if let temporaryName { unlinkat(directory.rawValue, temporaryName, 0) }
-        directory.close()
-    }
-
-    deinit {
-        // Every path should discard or commit; if one did not, the
-        // pending file must still not outlive the upload.
-        discardNow()
+        pending.discard()
     }
 }
