@@ -44,6 +44,8 @@ public enum KeyGateWire {
 public enum Timeouts {
     /// Default limit for a whole control-port handshake.
     public static let handshake: Duration = .seconds(10)
+    /// Default client limit for connecting and for each protocol step.
+    public static let clientStep: Duration = .seconds(10)
     /// Section 4.2: a data-port connection must send its first frame within this.
     public static let firstFrameOnDataPort: Duration = .seconds(5)
     /// Section 4.2: a granted session expires if not resumed within this.

@@ -38,7 +38,7 @@ public struct GateClientOptions: Sendable {
     public init(
         host: String, port: UInt16 = KeyGateWire.defaultControlPort, keys: KeyStore, identityName: String = "client",
         algorithm: KeyAlgorithm = .x25519, pinnedServerKey: PublicKey? = nil, service: String,
-        timeout: Duration = .seconds(10), log: Log
+        timeout: Duration = Timeouts.clientStep, log: Log
     ) {
         self.host = host
         self.port = port

@@ -1,4 +1,5 @@
 import KeyGateSystem
+import KeyGateChannel
 import KeyGateClient
 import KeyGateKeys
 import KeyGateServer
@@ -20,7 +21,7 @@ extension CommandSpec.Option {
 extension TypedOption where Value == Duration {
     /// `--timeout` of the client commands: parser, default and help in one.
     static let clientTimeout = TypedOption.seconds(
-        "timeout", help: "Limit for connecting and for each protocol step", default: .seconds(10))
+        "timeout", help: "Limit for connecting and for each protocol step", default: Timeouts.clientStep)
 }
 
 extension ParsedArguments {
