@@ -2,21 +2,27 @@ import Glibc
 import Synchronization
 
 /// The server's allow-list, `authorized_keys`: the client keys let in, each
-/// with the name the client is known by.
+/// with the name the client is known by and what it may do; and beside it
+/// the revocation list, `revoked_keys`.
 ///
-/// Each line is `<algorithm> <base64 public key> [name]` (PROTOCOL.md
-/// section 8); `#` starts a comment line and blank lines are ignored. A line
-/// without a name gets the key's fingerprint as its name. A name is one word
-/// without whitespace or control characters, and names one key per algorithm
-/// (a client may have an X25519 key and an FFDHE key under the same name).
+/// Each line is `[options] <algorithm> <base64 public key> [name]`
+/// (PROTOCOL.md section 8 and "Key options"); `#` starts a comment line and
+/// blank lines are ignored. A line without a name gets the key's
+/// fingerprint as its name. A name is one word without whitespace or
+/// control characters, and names one key per algorithm (a client may have
+/// an X25519 key and an FFDHE key under the same name).
 ///
-/// Every lookup stats the file and reads it again when it has changed, so
-/// edits take effect for new connections without a restart. A line that
-/// cannot be used is reported (`warnings`, `onWarning`) and skipped, never
-/// half-accepted; of two lines with the same key, or the same name for the
-/// same algorithm, the first wins. A missing file is an empty list. A file
-/// that exists but cannot be read also lets nobody in (and is reported):
-/// falling back to an older copy could keep a removed key working.
+/// Every lookup stats the files and reads them again when they have
+/// changed, so edits take effect for new connections without a restart. A
+/// line that cannot be used is reported (`warnings`, `onWarning`) and
+/// skipped, never half-accepted; a line whose options cannot be used denies
+/// its key whatever other lines say (fail closed); of two lines with the
+/// same key, or the same name for the same algorithm, the first wins. A
+/// missing file is an empty list. A file that exists but cannot be read
+/// also lets nobody in (and is reported): falling back to an older copy
+/// could keep a removed key working. A key in `revoked_keys` is denied even
+/// while it is listed, and a `revoked_keys` that exists but cannot be read
+/// denies every key, as sshd's RevokedKeys does.
 public final class AuthorizedKeys: Sendable {
     /// One accepted line.
     public struct Entry: Equatable, Sendable {
@@ -26,6 +32,29 @@ public final class AuthorizedKeys: Sendable {
         public let name: String
         /// The line number in the file, from 1.
         public let line: Int
+        /// What the line lets the key do.
+        public let options: KeyOptions
+
+        public init(key: PublicKey, name: String, line: Int, options: KeyOptions = KeyOptions()) {
+            self.key = key
+            self.name = name
+            self.line = line
+            self.options = options
+        }
+    }
+
+    /// What the lists say about one key.
+    public enum Verdict: Equatable, Sendable {
+        /// Listed and not revoked: let in as `entry` says.
+        case allowed(Entry)
+        /// Not in the allow-list.
+        case notListed
+        /// Listed on `line` with options that cannot be used.
+        case failedClosed(line: Int)
+        /// In `revoked_keys`, on `line`.
+        case revoked(line: Int)
+        /// `revoked_keys` exists but could not be read: nobody is let in.
+        case revocationsUnreadable(KeyFileError)
     }
 
     /// What `add(_:name:)` did.
@@ -50,57 +79,88 @@ public final class AuthorizedKeys: Sendable {
     /// The longest name, in UTF-8 bytes.
     public static let maximumNameLength = 64
 
-    /// The file, as given.
+    /// The allow-list file, as given.
     public let path: String
+    /// The revocation file: `revoked_keys` in the allow-list's folder
+    /// unless given.
+    public let revokedPath: String
     private let onWarning: (@Sendable (KeyFileError) -> Void)?
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     private struct State {
-        /// What was read last; nil before the first load and after `add`.
-        var status: FileSystem.Status?
-        /// The file was modified too recently for its stamp to prove that a
-        /// later write would change it (see `FileStamp.isRecent`).
-        var mustReread = false
-        /// The folder's owner and mode at the last read: a folder made
-        /// writable by others makes the file unsafe, so it is read again.
-        var folder: [UInt32]?
-        var list = AuthorizedKeysList()
+        var allowed: WatchedKeyFile<AuthorizedKeysList>
+        var revoked: WatchedKeyFile<RevokedKeysList>
+
+        /// Both files, read again where they changed (or `force`); the new
+        /// warnings, or nil when there are none new.
+        mutating func refresh(force: Bool) -> [KeyFileError]? {
+            let fromAllowed = allowed.refresh(force: force)
+            let fromRevoked = revoked.refresh(force: force)
+            if fromAllowed == nil && fromRevoked == nil { return nil }
+            return (fromAllowed ?? []) + (fromRevoked ?? [])
+        }
     }
+
+    /// The name of the revocation file beside the allow-list.
+    public static let revokedFileName = "revoked_keys"
 
     /// An allow-list read from `path` on first use.
-    /// - Parameter onWarning: called, outside any lock, with each problem
-    ///   found when a lookup reads the file (again): malformed lines,
-    ///   duplicates, a file that cannot be read. Give it the server's log.
-    public init(path: String, onWarning: (@Sendable (KeyFileError) -> Void)? = nil) {
+    /// - Parameters:
+    ///   - revokedPath: the revocation file; `revoked_keys` beside `path`
+    ///     when nil.
+    ///   - onWarning: called, outside any lock, with each problem found
+    ///     when a lookup reads a file (again): malformed lines, duplicates,
+    ///     options that fail closed, a file that cannot be read. Give it the
+    ///     server's log.
+    public init(path: String, revokedPath: String? = nil, onWarning: (@Sendable (KeyFileError) -> Void)? = nil) {
         self.path = path
+        let revokedPath = revokedPath ?? FileSystem.directoryName(of: path) + "/" + Self.revokedFileName
+        self.revokedPath = revokedPath
         self.onWarning = onWarning
+        state = Mutex(State(allowed: WatchedKeyFile(path: path), revoked: WatchedKeyFile(path: revokedPath)))
     }
 
-    /// The name of `key` if it is allowed, else nil. Reads the file again
-    /// first if it changed since the last read.
+    /// What the lists say about `key`, read again first where they changed.
+    public func verdict(for key: PublicKey) -> Verdict {
+        current { allowed, revoked in
+            if let failure = revoked.failure { return .revocationsUnreadable(failure) }
+            if let line = revoked.lines[key] { return .revoked(line: line) }
+            if let line = allowed.failedClosed[key] { return .failedClosed(line: line) }
+            guard let entry = allowed.entriesByKey[key] else { return .notListed }
+            return .allowed(entry)
+        }
+    }
+
+    /// The name of `key` if it is allowed (listed, not revoked), else nil.
     public func name(for key: PublicKey) -> String? {
-        current { $0.entriesByKey[key]?.name }
+        guard case let .allowed(entry) = verdict(for: key) else { return nil }
+        return entry.name
     }
 
     /// The accepted lines, in file order (read again if the file changed).
     public var entries: [Entry] {
-        current(\.entries)
+        current { allowed, _ in allowed.entries }
     }
 
-    /// The problems found by the latest read of the file (read again if the
-    /// file changed).
+    /// The lines of `revoked_keys`, in file order.
+    public var revokedEntries: [Entry] {
+        current { _, revoked in revoked.entries }
+    }
+
+    /// The problems found by the latest read of the files (read again if
+    /// they changed).
     public var warnings: [KeyFileError] {
-        current(\.warnings)
+        current { allowed, revoked in allowed.warnings + revoked.warnings }
     }
 
-    /// Reads the file now, whether or not it changed, and returns the
+    /// Reads the files now, whether or not they changed, and returns the
     /// problems found (without passing them to `onWarning`): for a server to
     /// log at startup.
     @discardableResult
     public func reload() -> [KeyFileError] {
         state.withLock { state in
-            _ = refresh(&state, force: true)
-            return state.list.warnings
+            _ = state.refresh(force: true)
+            return state.allowed.contents.warnings + state.revoked.contents.warnings
         }
     }
 
@@ -119,7 +179,7 @@ public final class AuthorizedKeys: Sendable {
             } catch .systemCallFailed("link", _, EEXIST) {
                 return false
             }
-            state.status = nil
+            state.allowed.invalidate()
             return true
         }
     }
@@ -134,7 +194,7 @@ public final class AuthorizedKeys: Sendable {
     /// (each rewrite is complete, the last one wins).
     /// - Throws: `KeyFileError.invalidName`, `.nameTaken` when another key of
     ///   the same algorithm has the name, `.systemCallFailed`.
-    public func add(_ key: PublicKey, name: String?) throws(KeyFileError) -> AddResult {
+    public func add(_ key: PublicKey, name: String?, options: KeyOptions = KeyOptions()) throws(KeyFileError) -> AddResult {
         if let name { try AuthorizedKeys.validateName(name) }
         return try state.withLock { (state) throws(KeyFileError) -> AddResult in
             let contents = try FileSystem.read(path, protection: .trusted)
@@ -148,15 +208,32 @@ public final class AuthorizedKeys: Sendable {
             }
             var bytes = contents?.bytes ?? Array(AuthorizedKeys.header.utf8)
             if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
-            bytes += Array((key.line(comment: chosen) + "\n").utf8)
+            bytes += Array((Self.line(for: key, name: chosen, options: options) + "\n").utf8)
             if contents == nil {
                 try FileSystem.makeDirectory(FileSystem.directoryName(of: path), mode: KeyStore.directoryMode)
             }
             try FileSystem.writeAtomically(bytes, to: path, mode: KeyStore.publicFileMode,
                                            existing: .replaceKeepingPermissions)
-            state.status = nil
+            state.allowed.invalidate()
             return .added(name: chosen)
         }
+    }
+
+    /// Runs `body`, which rewrites the files, under the lists' lock, and
+    /// makes the next lookup read both files again.
+    func withFileLock<Value>(_ body: () throws(KeyFileError) -> Value) throws(KeyFileError) -> Value {
+        try state.withLock { (state) throws(KeyFileError) -> Value in
+            defer {
+                state.allowed.invalidate()
+                state.revoked.invalidate()
+            }
+            return try body()
+        }
+    }
+
+    /// The file line for `key`: its options, if any, then the key and name.
+    public static func line(for key: PublicKey, name: String, options: KeyOptions) -> String {
+        options.isEmpty ? key.line(comment: name) : options.description + " " + key.line(comment: name)
     }
 
     /// Checks that `name` can be a client name: not empty, at most
@@ -185,52 +262,12 @@ public final class AuthorizedKeys: Sendable {
         return nil
     }
 
-    /// Reads the file if it changed (or `force`), and returns the warnings
-    /// to report, or nil when nothing new was found.
-    private func refresh(_ state: inout State, force: Bool) -> [KeyFileError]? {
-        let status = FileSystem.status(path)
-        let folder = FileSystem.folderProtection(of: path)
-        if !force, !state.mustReread, let previous = state.status, previous == status, state.folder == folder {
-            return nil
-        }
-        state.folder = folder
-        let wasLoaded = state.status != nil
-        let previousWarnings = state.list.warnings
-        var newStatus = status
-        state.mustReread = false
-        switch status {
-        case .missing:
-            state.list = AuthorizedKeysList()
-        case let .failed(code):
-            state.list = AuthorizedKeysList(failure: .systemCallFailed(call: "stat", path: path, errno: code))
-        case .present:
-            do {
-                if let contents = try FileSystem.read(path, protection: .trusted) {
-                    state.list = AuthorizedKeysList(parsing: contents.bytes, path: path)
-                    newStatus = .present(contents.stamp)
-                    state.mustReread = contents.stamp.isRecent(now: FileSystem.now())
-                } else {
-                    state.list = AuthorizedKeysList()
-                    newStatus = .missing
-                }
-            } catch {
-                state.list = AuthorizedKeysList(failure: error)
-            }
-        }
-        let changed = state.status != newStatus
-        state.status = newStatus
-        // A file read again only because it is recent repeats its warnings:
-        // report them once.
-        if wasLoaded && !changed && state.list.warnings == previousWarnings { return nil }
-        return state.list.warnings
-    }
-
-    /// `read` applied to the list, read again first if the file changed;
+    /// `read` applied to the lists, read again first where they changed;
     /// new warnings go to `onWarning` after the lock is released.
-    private func current<Value: Sendable>(_ read: (AuthorizedKeysList) -> Value) -> Value {
+    private func current<Value: Sendable>(_ read: (AuthorizedKeysList, RevokedKeysList) -> Value) -> Value {
         let (value, warnings) = state.withLock { state in
-            let warnings = refresh(&state, force: false)
-            return (read(state.list), warnings)
+            let warnings = state.refresh(force: false)
+            return (read(state.allowed.contents, state.revoked.contents), warnings)
         }
         if let onWarning, let warnings {
             for warning in warnings { onWarning(warning) }

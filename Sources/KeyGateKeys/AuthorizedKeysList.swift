@@ -1,7 +1,10 @@
 /// The parsed contents of an allow-list file (see `AuthorizedKeys`).
-struct AuthorizedKeysList: Sendable {
+struct AuthorizedKeysList: KeyListContents {
     var entries: [AuthorizedKeys.Entry] = []
     var entriesByKey: [PublicKey: AuthorizedKeys.Entry] = [:]
+    /// Keys on a line whose options cannot be used, and that line: denied
+    /// whatever other lines say.
+    var failedClosed: [PublicKey: Int] = [:]
     var warnings: [KeyFileError] = []
     private var entriesByName: [NameKey: AuthorizedKeys.Entry] = [:]
 
@@ -19,43 +22,29 @@ struct AuthorizedKeysList: Sendable {
     }
 
     init(parsing bytes: [UInt8], path: String) {
-        for line in KeyFileLines.split(bytes) {
-            func skip(_ problem: KeyLineProblem) {
-                warnings.append(.skippedLine(path: path, line: line.number, problem: problem))
+        for line in AllowListLine.parse(bytes, path: path, warnings: &warnings) {
+            switch line {
+            case let .failedClosed(key, number, _):
+                if failedClosed[key] == nil { failedClosed[key] = number }
+            case let .entry(entry):
+                add(entry, path: path)
             }
-            guard let text = line.text else {
-                skip(.invalidUTF8)
-                continue
-            }
-            if KeyLine.isIgnorable(text) { continue }
-            let key: PublicKey
-            let keyLine: KeyLine
-            do {
-                keyLine = try KeyLine(parsing: text)
-                key = try keyLine.publicKey()
-            } catch {
-                skip(error)
-                continue
-            }
-            let name = keyLine.comment ?? key.fingerprint
-            if let reason = AuthorizedKeys.problem(withName: name) {
-                skip(.invalidName(name: name, reason: reason))
-                continue
-            }
-            if let first = entriesByKey[key] {
-                warnings.append(.duplicateKey(path: path, line: line.number, firstLine: first.line, fingerprint: key.fingerprint))
-                continue
-            }
-            let nameKey = NameKey(name: name, algorithm: key.algorithm)
-            if let first = entriesByName[nameKey] {
-                warnings.append(.duplicateName(path: path, line: line.number, firstLine: first.line, name: name))
-                continue
-            }
-            let entry = AuthorizedKeys.Entry(key: key, name: name, line: line.number)
-            entries.append(entry)
-            entriesByKey[key] = entry
-            entriesByName[nameKey] = entry
         }
+    }
+
+    private mutating func add(_ entry: AuthorizedKeys.Entry, path: String) {
+        if let first = entriesByKey[entry.key] {
+            warnings.append(.duplicateKey(path: path, line: entry.line, firstLine: first.line, fingerprint: entry.key.fingerprint))
+            return
+        }
+        let nameKey = NameKey(name: entry.name, algorithm: entry.key.algorithm)
+        if let first = entriesByName[nameKey] {
+            warnings.append(.duplicateName(path: path, line: entry.line, firstLine: first.line, name: entry.name))
+            return
+        }
+        entries.append(entry)
+        entriesByKey[entry.key] = entry
+        entriesByName[nameKey] = entry
     }
 
     /// The entry that gives `name` to a key of `algorithm`.

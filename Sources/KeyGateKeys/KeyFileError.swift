@@ -30,6 +30,9 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidKey(KeyLineProblem)
     /// A line of a list file (authorized_keys, known_hosts) was skipped.
     case skippedLine(path: String, line: Int, problem: KeyLineProblem)
+    /// A line of the allow-list has options that cannot be used: its key
+    /// is denied, whatever other lines say, until the line is fixed.
+    case lineFailedClosed(path: String, line: Int, fingerprint: String, problem: KeyLineProblem)
     /// A line of the allow-list repeats the key of `firstLine`; it was skipped.
     case duplicateKey(path: String, line: Int, firstLine: Int, fingerprint: String)
     /// A line of the allow-list gives a name that `firstLine` already gives
@@ -92,6 +95,8 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid key: \(problem)"
         case let .skippedLine(path, line, problem):
             return "\(path):\(line): \(problem); line skipped"
+        case let .lineFailedClosed(path, line, fingerprint, problem):
+            return "\(path):\(line): \(problem); key \(fingerprint) is denied until the line is fixed"
         case let .duplicateKey(path, line, firstLine, fingerprint):
             return "\(path):\(line): key \(fingerprint) is already on line \(firstLine); line skipped (delete one of the two)"
         case let .duplicateName(path, line, firstLine, name):

@@ -26,6 +26,9 @@ public enum KeyLineProblem: Error, Equatable, Sendable, CustomStringConvertible 
     case controlCharacter(UInt32)
     /// A private or public key file holds a second key line; it must hold one.
     case secondKey
+    /// An allow-list option is unknown, malformed or given twice: the
+    /// line fails closed (its key is denied).
+    case invalidOption(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -51,6 +54,8 @@ public enum KeyLineProblem: Error, Equatable, Sendable, CustomStringConvertible 
             return "the line contains the control character U+\(String(value, radix: 16, uppercase: true)) (key files are plain text)"
         case .secondKey:
             return "a second key line; a key file holds exactly one key"
+        case let .invalidOption(name, reason):
+            return name.isEmpty ? "invalid options: \(reason)" : "invalid option '\(name)': \(reason)"
         }
     }
 }
