@@ -17,6 +17,9 @@ public enum GrantReply: Equatable, Sendable {
     /// cause goes to the server's log only).
     public enum Reason {
         public static let notAllowed = "key not in the allow-list"
+        /// A listed key that its options (`from`, `expiry-time`,
+        /// `services`) or a revocation keep out; which one, only the log says.
+        public static let notPermitted = "not permitted for this key; ask the server's operator"
         public static let unknownService = "unknown service"
         public static let noFreeDataPort = "busy: no free data port"
         public static let tooManySessions = "busy: too many sessions"

@@ -12,12 +12,15 @@ public struct PeerIdentity: Sendable, CustomStringConvertible {
     /// The IP address alone (`127.0.0.1`): data listeners give its
     /// connections a share of their own (PROTOCOL.md section 4.3).
     public let host: String
+    /// What the allow-list lets this client do in file services.
+    public let fileAccess: FileAccess
 
-    public init(name: String, fingerprint: String, address: String, host: String) {
+    public init(name: String, fingerprint: String, address: String, host: String, fileAccess: FileAccess = FileAccess()) {
         self.name = name
         self.fingerprint = fingerprint
         self.address = address
         self.host = host
+        self.fileAccess = fileAccess
     }
 
     public var description: String { "\(name) (\(fingerprint)) from \(address)" }

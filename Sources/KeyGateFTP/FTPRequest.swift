@@ -87,6 +87,16 @@ enum FTPRequest: Equatable, Sendable {
     /// A verb the server does not know (500).
     case unknown
 
+    /// Whether the request changes files or folders: what a read-only key
+    /// (`ftp="read-only"`) may not do.
+    var writes: Bool {
+        switch self {
+        case .makeDirectory, .removeDirectory, .delete, .renameFrom, .renameTo: true
+        case .transfer(.store, _), .transfer(.append, _): true
+        default: false
+        }
+    }
+
     /// The request `command` makes.
     init(_ command: FTPCommand) {
         guard let verb = FTPVerb(named: command.verb) else {

@@ -60,17 +60,20 @@ public final class FTPService: GateService {
         root.close()
     }
 
-    /// Runs one FTP session in the client's root (its home with
-    /// `homePerClient`); a home that cannot be opened gets 421.
+    /// Runs one FTP session in the client's root: the key's `ftp-root`
+    /// if it has one, else its home with `homePerClient`, else the root;
+    /// a folder that cannot be opened gets 421.
     public func serve(_ context: ServiceContext) async {
         // The session's file work, in the order asked for, on a lane of its
         // own: one slow disk operation holds up only this session.
         let io = BlockingExecutor.shared.lane()
         let root = self.root
         let home = homePerClient ? Self.homeName(for: context.peer.name) : nil
+        let keyRoot = context.peer.fileAccess.root
         let sessionRoot: FileDescriptor
         do {
             sessionRoot = try await io.run { () throws(FTPError) -> FileDescriptor in
+                if let keyRoot { return try FileStore.openFolder(keyRoot, in: root) }
                 if let home { return try FileStore.openHome(named: home, in: root) }
                 let raw = dup(root.rawValue)
                 guard raw >= 0 else { throw .from(errno: errno, call: "dup", path: "/") }

@@ -10,6 +10,10 @@ extension FTPSession {
         // TYPE or SIZE between the two) and any transfer uses it up.
         let source = renameSource
         renameSource = nil
+        if request.writes && context.peer.fileAccess.readOnly {
+            await reply(.fileUnavailable, "Permission denied: this key may only read (ftp=\"read-only\" in the allow-list)")
+            return
+        }
         switch request {
         case .login:
             await reply(.loggedIn, "Logged in as \(context.peer.name) (\(context.peer.fingerprint)); no password needed")

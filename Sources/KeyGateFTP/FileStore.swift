@@ -74,6 +74,31 @@ public final class FileStore: Sendable {
         return FileDescriptor(adopting: raw)
     }
 
+    /// Opens the folder `relativePath` below `root` (a key's `ftp-root`),
+    /// creating what is missing, one plain name at a time and never
+    /// following a link: a component that is `.`, `..`, empty or a link
+    /// fails. Blocking: call on the lane.
+    public static func openFolder(_ relativePath: String, in root: FileDescriptor) throws(FTPError) -> FileDescriptor {
+        var current: FileDescriptor?
+        defer { current?.close() }
+        for component in relativePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init) {
+            guard !component.isEmpty, component != ".", component != ".." else {
+                throw .from(errno: EACCES, call: "open", path: relativePath)
+            }
+            let parent = current ?? root
+            if mkdirat(parent.rawValue, component, 0o755) != 0 && errno != EEXIST {
+                throw .from(errno: errno, call: "mkdir", path: relativePath)
+            }
+            let raw = openat(parent.rawValue, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard raw >= 0 else { throw .from(errno: errno, call: "open", path: relativePath) }
+            current?.close()
+            current = FileDescriptor(adopting: raw)
+        }
+        guard let folder = current else { throw .from(errno: ENOENT, call: "open", path: relativePath) }
+        current = nil
+        return folder
+    }
+
     // MARK: Operations
 
     /// What `path` is (links are reported as links, not followed).

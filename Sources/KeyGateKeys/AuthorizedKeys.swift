@@ -131,6 +131,12 @@ public final class AuthorizedKeys: Sendable {
         }
     }
 
+    /// Those of `keys` that `revoked_keys` lists now (one read of the files
+    /// for all of them): for closing the sessions of revoked keys.
+    public func revoked(among keys: [PublicKey]) -> [PublicKey] {
+        current { _, revoked in keys.filter { revoked.lines[$0] != nil } }
+    }
+
     /// The name of `key` if it is allowed (listed, not revoked), else nil.
     public func name(for key: PublicKey) -> String? {
         guard case let .allowed(entry) = verdict(for: key) else { return nil }

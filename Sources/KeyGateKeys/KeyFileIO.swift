@@ -16,6 +16,11 @@ extension AuthorizedKeys {
     public func lookUpName(for key: PublicKey) async -> String? {
         await KeyFileIO.perform { self.name(for: key) }
     }
+
+    /// `verdict(for:)` for async callers, off the cooperative pool.
+    public func lookUpVerdict(for key: PublicKey) async -> Verdict {
+        await KeyFileIO.perform { self.verdict(for: key) }
+    }
 }
 
 extension KnownHosts {

@@ -98,6 +98,7 @@ public final class GateServer: Sendable {
         ])
         await withDiscardingTaskGroup { group in
             group.addTask { await self.reportLimits() }
+            group.addTask { await self.closeRevokedSessions() }
             while let (id, connection) = await handshakes.nextConnection() {
                 group.addTask { await self.serveControlConnection(connection, handshakeID: id) }
             }
@@ -157,6 +158,40 @@ public final class GateServer: Sendable {
             service: grant.service, listener: grant.listener, grantedAt: .now, configuration: configuration,
             dataPorts: handshakeContext.dataPorts, localHost: connection.localAddress.host, log: grant.log,
             failures: failures, onResumeSettled: { limiter.grantSettled(for: source) })
-        await session.run()
+        // Its own task, so a revocation can end this session alone.
+        let running = Task { await session.run() }
+        sessions.started(grant.sessionID, key: grant.clientKey, end: { running.cancel() })
+        await withTaskCancellationHandler {
+            await running.value
+        } onCancel: {
+            running.cancel()
+        }
+        sessions.ended(grant.sessionID)
     }
+
+    /// Twice a second, ends the running sessions of keys that
+    /// `revoked_keys` now lists (the lookup reads it only when it changed).
+    private func closeRevokedSessions() async {
+        let authorizedKeys = handshakeContext.authorizedKeys
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: Self.revocationCheckInterval)
+            } catch {
+                return
+            }
+            let keys = sessions.runningKeys
+            guard !keys.isEmpty else { continue }
+            for key in await KeyFileIO.perform({ authorizedKeys.revoked(among: keys) }) {
+                let ended = sessions.end(sessionsOf: key)
+                guard !ended.isEmpty else { continue }
+                log.warning("sessions closed: key revoked", [
+                    "key": key.fingerprint, "sessions": ended.map(String.init).joined(separator: ","),
+                    "file": authorizedKeys.revokedPath,
+                ])
+            }
+        }
+    }
+
+    /// How often running sessions are checked against `revoked_keys`.
+    static let revocationCheckInterval: Duration = .milliseconds(500)
 }

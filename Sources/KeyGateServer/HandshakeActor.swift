@@ -19,6 +19,8 @@ actor HandshakeActor {
     struct Grant: Sendable {
         let sessionID: Int
         let peer: PeerIdentity
+        /// The client's static key, for closing its sessions on revocation.
+        let clientKey: PublicKey
         let keys: SessionKeys
         let dataKey: SecretBytes?
         let service: any GateService
@@ -45,7 +47,7 @@ actor HandshakeActor {
     func run() async -> Grant? {
         guard let result = await handshake() else { return nil }
         let channel = result.channel
-        guard let (peer, peerLog) = await identify(result, channel: channel) else { return nil }
+        guard let (peer, clientKey, peerLog, options) = await identify(result, channel: channel) else { return nil }
         if let refusal = Self.refusal(for: freshness, limit: context.ikFreshness.skewLimit) {
             peerLog.warning("refused IK message 1", ["reason": refusal.logReason])
             await deny(channel, .denied(reason: refusal.reply, retry: refusal.retry))
@@ -56,12 +58,18 @@ actor HandshakeActor {
             await deny(channel, .denied(reason: GrantReply.Reason.unknownService, retry: false))
             return nil
         }
+        guard options.allows(service: service.name) else {
+            await denyListed(channel, "service '\(service.name)' not in the key's services=\"...\" option", log: peerLog)
+            return nil
+        }
         guard !context.isShuttingDown() else {
             await deny(channel, .denied(reason: GrantReply.Reason.shuttingDown, retry: true))
             return nil
         }
         guard await reserveSession(for: peer, channel: channel, log: peerLog) else { return nil }
-        guard let grant = await grant(service, to: peer, over: channel, suite: result.protocolName, log: peerLog) else {
+        guard let grant = await grant(
+            service, to: peer, key: clientKey, over: channel, suite: result.protocolName, log: peerLog)
+        else {
             context.sessions.release(of: peer.fingerprint)
             return nil
         }
@@ -84,22 +92,57 @@ actor HandshakeActor {
         }
     }
 
-    /// The client's identity from the allow-list; an unknown key is denied.
-    private func identify(_ result: ServerHandshakeResult, channel: SecureChannel) async -> (PeerIdentity, Log)? {
+    /// The client's identity from the allow-list; a key that is not
+    /// listed, is revoked, or whose options keep it out is denied.
+    private func identify(
+        _ result: ServerHandshakeResult, channel: SecureChannel
+    ) async -> (PeerIdentity, PublicKey, Log, KeyOptions)? {
         guard let clientKey = Self.clientKey(protocolName: result.protocolName, bytes: result.clientStaticKey) else {
             context.log.error("handshake produced an unusable client key", ["peer": peerAddress])
             return nil
         }
         let fingerprint = clientKey.fingerprint
-        guard let name = await context.authorizedKeys.lookUpName(for: clientKey) else {
+        let keyLog = context.log.with(["peer": peerAddress, "key": fingerprint])
+        let entry: AuthorizedKeys.Entry
+        switch await context.authorizedKeys.lookUpVerdict(for: clientKey) {
+        case let .allowed(allowed):
+            entry = allowed
+        case .notListed:
             context.log.info("denied", [
                 "peer": peerAddress, "key": fingerprint, "reason": "key not in \(context.authorizedKeys.path)",
             ])
             await deny(channel, .denied(reason: GrantReply.Reason.notAllowed, retry: false))
             return nil
+        case let .failedClosed(line):
+            await denyListed(channel, "\(context.authorizedKeys.path):\(line) has options that cannot be used", log: keyLog)
+            return nil
+        case let .revoked(line):
+            await denyListed(channel, "key revoked (\(context.authorizedKeys.revokedPath):\(line))", log: keyLog)
+            return nil
+        case let .revocationsUnreadable(error):
+            await denyListed(channel, "revocation list unreadable, every key is denied: \(error)", log: keyLog)
+            return nil
         }
-        let peer = PeerIdentity(name: name, fingerprint: fingerprint, address: peerAddress, host: source)
-        return (peer, context.log.with(["peer": peerAddress, "key": fingerprint, "name": name]))
+        let options = entry.options
+        let peerLog = keyLog.with(["name": entry.name])
+        if !options.allows(host: source) {
+            await denyListed(channel, "address \(source) not in the key's from=\"...\" option", log: peerLog)
+            return nil
+        }
+        if options.hasExpired(at: Int64(context.configuration.wallClock.now() / 1_000_000)) {
+            await denyListed(channel, "key expired at \(options.expiry?.text ?? "?") (expiry-time option)", log: peerLog)
+            return nil
+        }
+        let access = FileAccess(readOnly: options.ftpReadOnly, root: options.ftpRoot)
+        let peer = PeerIdentity(name: entry.name, fingerprint: fingerprint, address: peerAddress, host: source, fileAccess: access)
+        return (peer, clientKey, peerLog, options)
+    }
+
+    /// Denies a key the allow-list knows, with the generic reason; the log
+    /// says exactly why.
+    private func denyListed(_ channel: SecureChannel, _ why: String, log: Log) async {
+        log.warning("denied", ["reason": why])
+        await deny(channel, .denied(reason: GrantReply.Reason.notPermitted, retry: false))
     }
 
     /// Takes a place among the server's and the key's sessions, or denies.
@@ -123,7 +166,8 @@ actor HandshakeActor {
     /// Opens the data port and delivers the grant (section 4); nil when
     /// there is no free port or the grant could not be sent.
     private func grant(
-        _ service: any GateService, to peer: PeerIdentity, over channel: SecureChannel, suite: String, log: Log
+        _ service: any GateService, to peer: PeerIdentity, key: PublicKey, over channel: SecureChannel, suite: String,
+        log: Log
     ) async -> Grant? {
         let listener: TCPListener
         do {
@@ -148,7 +192,7 @@ actor HandshakeActor {
         let sessionLog = log.with(["session": "\(sessionID)"])
         sessionLog.info("granted", ["port": "\(port)", "service": service.name, "suite": suite])
         return Grant(
-            sessionID: sessionID, peer: peer, keys: await channel.sessionKeys, dataKey: dataKey, service: service,
+            sessionID: sessionID, peer: peer, clientKey: key, keys: await channel.sessionKeys, dataKey: dataKey, service: service,
             listener: listener, log: sessionLog)
     }
 

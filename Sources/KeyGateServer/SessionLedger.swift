@@ -1,3 +1,4 @@
+import KeyGateKeys
 import Synchronization
 
 /// The server's count of sessions, in all and per client key, and the
@@ -18,6 +19,12 @@ final class SessionLedger: Sendable {
     private let total = Atomic<Int>(0)
     private let byKey = Mutex<[String: Int]>([:])
     private let lastSessionID = Atomic<Int>(0)
+    private let running = Mutex<[Int: RunningSession]>([:])
+
+    private struct RunningSession {
+        let key: PublicKey
+        let end: @Sendable () -> Void
+    }
 
     init(maximumSessions: Int, sessionsPerKey: Int) {
         self.maximumSessions = maximumSessions
@@ -53,6 +60,29 @@ final class SessionLedger: Sendable {
             let remaining = sessions[key, default: 1] - 1
             sessions[key] = remaining > 0 ? remaining : nil
         }
+    }
+
+    /// Records session `id` of `key` as running; `end` ends it.
+    func started(_ id: Int, key: PublicKey, end: @escaping @Sendable () -> Void) {
+        running.withLock { $0[id] = RunningSession(key: key, end: end) }
+    }
+
+    /// Forgets session `id`, which is over.
+    func ended(_ id: Int) {
+        _ = running.withLock { $0.removeValue(forKey: id) }
+    }
+
+    /// The distinct keys of the running sessions.
+    var runningKeys: [PublicKey] {
+        running.withLock { Array(Set($0.values.map(\.key))) }
+    }
+
+    /// Ends every running session of `key`; returns their ids.
+    @discardableResult
+    func end(sessionsOf key: PublicKey) -> [Int] {
+        let ended = running.withLock { sessions in sessions.filter { $0.value.key == key } }
+        for session in ended.values { session.end() }
+        return ended.keys.sorted()
     }
 
     /// A new session number, 1 for the first.

@@ -3,6 +3,7 @@ import Glibc
 import KeyGateChannel
 import KeyGateClient
 import KeyGateFTP
+import KeyGateKeys
 import KeyGateServer
 
 /// A real server on 127.0.0.1 offering the FTP service on a temporary
@@ -32,13 +33,15 @@ public final class FTPTestServer: Sendable {
     public var port: UInt16 { server.port }
 
     /// Options for an allowed client `name` asking for the FTP service.
-    public func options(_ name: String = "alice") async throws -> GateClientOptions {
-        try await server.client(name, service: KeyGateWire.ftpService)
+    public func options(_ name: String = "alice", keyOptions: KeyOptions = KeyOptions()) async throws -> GateClientOptions {
+        try await server.client(name, service: KeyGateWire.ftpService, options: keyOptions)
     }
 
-    /// A session of client `name`, greeting read.
-    public func connect(_ name: String = "alice", pieceByteCount: Int = 1 << 20) async throws -> FTPClient {
-        let session = try await GateClient.connect(try await options(name))
+    /// A session of client `name` (allowed with `keyOptions`), greeting read.
+    public func connect(
+        _ name: String = "alice", keyOptions: KeyOptions = KeyOptions(), pieceByteCount: Int = 1 << 20
+    ) async throws -> FTPClient {
+        let session = try await GateClient.connect(try await options(name, keyOptions: keyOptions))
         return try await FTPClient.start(session, timeout: .seconds(20), mover: DataMover(pieceByteCount: pieceByteCount))
     }
 

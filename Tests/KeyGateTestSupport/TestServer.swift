@@ -63,20 +63,20 @@ public final class TestServer: Sendable {
     }
 
     /// Options for a client called `name` with its own key folder; the key
-    /// is created and, if `allowed`, added to the allow-list.
+    /// is created and, if `allowed`, added to the allow-list with `options`.
     ///
     /// The key files are written on a Dispatch thread: they fsync, which
     /// must not hold up the cooperative threads other tests run on.
     public func client(
         _ name: String, allowed: Bool = true, algorithm: KeyAlgorithm = .x25519, service: String = "chat",
-        pinned: Bool = false
+        pinned: Bool = false, options: KeyOptions = KeyOptions()
     ) async throws -> GateClientOptions {
         let store = KeyStore(directory: directory.appending("client-\(name)"))
         let authorizedKeys = self.authorizedKeys
         try await onFileThread {
             let (identity, _) = try store.loadOrCreateIdentity(name: name, algorithm: algorithm)
             if allowed {
-                _ = try authorizedKeys.add(identity.publicKey, name: name)
+                _ = try authorizedKeys.add(identity.publicKey, name: name, options: options)
             }
         }
         return GateClientOptions(
