@@ -153,6 +153,7 @@ public final class GateServer: Sendable {
             id: admission.sessionID, peer: admission.peer, keys: admission.keys, dataKey: admission.dataKey,
             service: admission.service, listener: admission.listener, grantedAt: .now, configuration: configuration,
             dataPorts: dataPorts, localHost: connection.localAddress.host, log: admission.log, failures: failures,
+            traceSession: admission.traceSession, dataConnectionTrace: admission.dataConnectionTrace,
             onResumeSettled: { limiter.grantSettled(for: source) })
         await session.run()
     }
@@ -166,6 +167,9 @@ public final class GateServer: Sendable {
         let service: any GateService
         let listener: TCPListener
         let log: Log
+        let traceSession: HandshakeTraceSession?
+        /// The trace of the session's NNpsk0 data connections.
+        let dataConnectionTrace: (@Sendable (HandshakeTraceEvent) -> Void)?
     }
 
     /// Handshake, identity, freshness and service checks, data port, grant
@@ -173,10 +177,12 @@ public final class GateServer: Sendable {
     private func admit(_ connection: TCPConnection) async -> Admission? {
         let peerAddress = connection.remoteAddress.description
         let freshness = FreshnessNote()
+        let traceSession = configuration.traceFile.map { HandshakeTraceSession(file: $0, side: .responder, peer: peerAddress) }
         let result: ServerHandshakeResult
         do {
             result = try await SecureChannel.serverHandshake(
-                over: connection, handshakeOptions(peer: peerAddress, source: connection.remoteAddress.host, freshness: freshness))
+                over: connection, handshakeOptions(
+                    peer: peerAddress, source: connection.remoteAddress.host, freshness: freshness, traceSession: traceSession))
         } catch ChannelError.firstMessageRefused {
             return nil  // a replay, logged by the judge
         } catch {
@@ -237,7 +243,10 @@ public final class GateServer: Sendable {
         // connections only.
         let dataKey = service.usesDataConnections ? SecretBytes.random(count: KeyGateWire.dataKeyByteCount) : nil
         do {
-            try await channel.send(GrantReply.granted(port: port, name: name, dataKey: dataKey).json.bytes)
+            let grant = GrantReply.granted(port: port, name: name, dataKey: dataKey).json.bytes
+            try await channel.send(grant)
+            traceSession?.recordGrant(
+                protocolName: result.protocolName, port: port, service: service.name, size: grant.count + CipherState.tagByteCount)
         } catch {
             releaseSession(of: fingerprint)
             await listener.close()
@@ -250,7 +259,8 @@ public final class GateServer: Sendable {
         sessionLog.info("granted", ["port": "\(port)", "service": service.name, "suite": result.protocolName])
         return Admission(
             sessionID: sessionID, peer: peer, keys: keys, dataKey: dataKey, service: service, listener: listener,
-            log: sessionLog)
+            log: sessionLog, traceSession: traceSession,
+            dataConnectionTrace: handshakeTrace(peer: peerAddress, traceSession: traceSession))
     }
 
     /// The client's static key as the suite's key algorithm names it.
@@ -328,11 +338,12 @@ public final class GateServer: Sendable {
         try? await channel.send(reply.json.bytes)
     }
 
-    private func handshakeOptions(peer: String, source: String, freshness: FreshnessNote) -> ServerHandshakeOptions {
+    private func handshakeOptions(
+        peer: String, source: String, freshness: FreshnessNote, traceSession: HandshakeTraceSession?
+    ) -> ServerHandshakeOptions {
         let keyPairs = self.keyPairs
         let authorizedKeys = self.authorizedKeys
         let ikFreshness = self.ikFreshness
-        let log = self.log
         let failures = self.failures
         var options = ServerHandshakeOptions(
             acceptedSuites: configuration.acceptedSuites,
@@ -355,12 +366,23 @@ public final class GateServer: Sendable {
                 return .answer
             },
             workGate: scheduler.gate(for: source))
-        if configuration.traceHandshakes {
-            options.trace = { event in
-                for line in event.lines(peer: peer) { log.info(line) }
-            }
-        }
+        options.trace = handshakeTrace(peer: peer, traceSession: traceSession)
         return options
+    }
+
+    /// Where each handshake message's trace goes: the log
+    /// (`--trace-handshake`) and the trace file (`--trace-file`); nil for neither.
+    private func handshakeTrace(peer: String, traceSession: HandshakeTraceSession?) -> (@Sendable (HandshakeTraceEvent) -> Void)? {
+        guard configuration.traceHandshakes || traceSession != nil else { return nil }
+        let log = self.log
+        let logLines = configuration.traceHandshakes
+        let detail = configuration.traceDetail
+        return { event in
+            if logLines {
+                for line in event.lines(peer: peer, detail: detail) { log.info(line) }
+            }
+            traceSession?.record(event)
+        }
     }
 
     /// A short reason for the log.
