@@ -8,7 +8,8 @@ import KeyGateTestSupport
 import Testing
 
 /// `--trace-file` on both ends of real sessions: a server and clients in
-/// this process, each writing its own file, read back.
+/// this process, each writing its own file, read back as `keygate trace`
+/// reads it.
 @Suite(.exclusiveNetwork)
 struct TraceFileSessionTests {
     /// A server whose trace goes to `server.jsonl` in its folder.
@@ -66,6 +67,10 @@ struct TraceFileSessionTests {
             #expect(move["port"] == grant["port"])
             #expect(move["payload_size"] == .integer(KeyGateWire.resumeMessage.count + 16))
             #expect(values.last?["event"] == .string("data_port"))
+            // keygate trace draws what was written.
+            let diagram = try SessionDiagram(traced, path: path)
+            #expect(diagram.controlMessages.count == tokens.count)
+            #expect(diagram.dataPort == grant["port"]?.intValue)
         }
         let clientHashes = try await Self.session(in: clientPath).records.compactMap { $0.value["handshake_hash"]?.stringValue }
         let serverHashes = try await Self.session(in: server.directory.appending("server.jsonl")).records
