@@ -9,6 +9,8 @@ import KeyGateSockets
 public struct DataConnectionAuthority: Sendable {
     private let dataKey: SecretBytes
     private let diffieHellman: any DiffieHellman
+    /// Receives each NNpsk0 message's trace (`--trace-handshake`, `--trace-file`).
+    public var trace: (@Sendable (HandshakeTraceEvent) -> Void)?
 
     /// For a session whose grant carried `dataKey` (32 bytes) and whose
     /// suite uses the DH function `diffieHellman`.
@@ -62,6 +64,6 @@ public struct DataConnectionAuthority: Sendable {
         defer { SecretBytes.wipe(&psk) }
         return try await SecureChannel.dataConnectionHandshake(
             over: stream, initiator: initiator, diffieHellman: diffieHellman, presharedKey: psk, deadline: deadline,
-            beforeWriting: beforeWriting)
+            trace: trace, beforeWriting: beforeWriting)
     }
 }

@@ -7,11 +7,17 @@ extension HandshakeTraceEvent {
     /// token with its size and, for keys, the fingerprint of the public key
     /// it carried; the DH operations; and the handshake hash afterwards.
     /// Only public values appear: never a private key, DH output or cipher key.
-    public func lines(peer: String) -> [String] {
+    /// With `.explained`, ``HandshakeExplanation/lines(peer:)`` instead.
+    public func lines(peer: String, detail: HandshakeTraceDetail = .tokens) -> [String] {
+        if detail == .explained, let explanation = try? HandshakeExplanation(self) {
+            return explanation.lines(peer: peer)
+        }
         let role = isInitiator ? "client" : "server"
         let direction = message.written ? "sent" : "received"
         var lines = ["handshake \(peer) \(protocolName): \(role) \(direction) message \(message.index + 1) (\(message.byteCount) bytes)"]
-        let keyOwner = message.written == isInitiator ? (isInitiator ? "client" : "server") : (isInitiator ? "server" : "client")
+        // The writer's key: the initiator writes a message when it is its
+        // own (written) or when the responder reads it (not written).
+        let keyOwner = message.written == isInitiator ? "client" : "server"
         for item in message.items {
             switch item.token {
             case .e:

@@ -121,6 +121,12 @@ public struct HandshakeTraceEvent: Sendable {
     public let protocolName: String
     public let isInitiator: Bool
     public let message: HandshakeMessageTrace
+
+    public init(protocolName: String, isInitiator: Bool, message: HandshakeMessageTrace) {
+        self.protocolName = protocolName
+        self.isInitiator = isInitiator
+        self.message = message
+    }
 }
 
 extension SecureChannel {

@@ -24,6 +24,11 @@ public struct GateClientOptions: Sendable {
     public var timeout: Duration
     /// Receives each handshake message's trace lines (`--trace-handshake`).
     public var trace: (@Sendable (String) -> Void)?
+    /// How much `trace` receives (`--trace-handshake=explain`).
+    public var traceDetail: HandshakeTraceDetail = .tokens
+    /// Where each session's handshake, grant and data-port move are
+    /// appended as JSON lines (`--trace-file`).
+    public var traceFile: HandshakeTraceFile?
     /// Receives the server's grant or denial as sent (`--json`).
     public var replyObserver: (@Sendable ([UInt8]) -> Void)?
     /// Where notices go (a key was created, a host was trusted).
@@ -158,17 +163,20 @@ public enum GateClient {
             throw ClientError.from(error, during: "resolving \(options.host)")
         }
         let (control, address) = try await connectFirst(addresses, timeout: options.timeout)
+        let traceSession = options.traceFile.map { HandshakeTraceSession(file: $0, side: .initiator, peer: address.description) }
+        let trace = Self.traceHandler(options, peer: address.description, session: traceSession)
         var handshakeCompleted = false
         let reply: GrantReply
         let channel: SecureChannel
         do {
-            channel = try await handshake(control, options: options, identity: identity, serverAddress: address)
+            channel = try await handshake(control, options: options, identity: identity, trace: trace)
             handshakeCompleted = true
             guard let replyBytes = try await channel.receive(deadline: .now + options.timeout) else {
                 throw ClientError.failed("the server closed the connection without a grant")
             }
             options.replyObserver?(replyBytes)
             reply = try GrantReply(parsing: replyBytes)
+            Self.record(reply, size: replyBytes.count + CipherState.tagByteCount, options: options, in: traceSession)
         } catch {
             await control.close()
             let clientError = classify(error, options: options)
@@ -196,13 +204,19 @@ public enum GateClient {
             session = try await resume(
                 at: dataAddress, frame: resumeFrame, keys: sessionKeys, timeout: options.timeout,
                 reconnection: Reconnection(until: grantedAt + Timeouts.reconnectWindow))
+            // The frame's payload: RESUME and its tag (resumeFrame holds the length too).
+            traceSession?.recordDataPortMove(
+                protocolName: options.protocolName, port: port, service: options.service,
+                size: KeyGateWire.resumeMessage.count + CipherState.tagByteCount)
         } catch {
             throw ClientError.from(error, during: "resuming on the data port \(dataAddress)")
         }
         return GateSession(
             channel: session, name: name, dataPort: port, dataAddress: dataAddress,
             dataConnections: dataKey.map {
-                DataConnectionAuthority(dataKey: $0, diffieHellman: sessionKeys.diffieHellman)
+                var authority = DataConnectionAuthority(dataKey: $0, diffieHellman: sessionKeys.diffieHellman)
+                authority.trace = trace
+                return authority
             },
             setupDuration: .now - started)
     }
@@ -238,8 +252,34 @@ public enum GateClient {
         throw .from(lastError ?? SystemError.closed, during: "connecting")
     }
 
+    /// What each handshake message's trace goes to: the lines of
+    /// `--trace-handshake` and the records of `--trace-file`; nil for neither.
+    private static func traceHandler(
+        _ options: GateClientOptions, peer: String, session: HandshakeTraceSession?
+    ) -> (@Sendable (HandshakeTraceEvent) -> Void)? {
+        let lines = options.trace
+        guard lines != nil || session != nil else { return nil }
+        let detail = options.traceDetail
+        return { event in
+            if let lines { event.lines(peer: peer, detail: detail).forEach(lines) }
+            session?.record(event)
+        }
+    }
+
+    /// Appends the grant or denial to the trace file.
+    private static func record(_ reply: GrantReply, size: Int, options: GateClientOptions, in session: HandshakeTraceSession?) {
+        guard let session else { return }
+        switch reply {
+        case let .granted(port, _, _):
+            session.recordGrant(protocolName: options.protocolName, port: port, service: options.service, size: size)
+        case let .denied(reason, _):
+            session.recordDenial(protocolName: options.protocolName, reason: reason, size: size)
+        }
+    }
+
     private static func handshake(
-        _ control: TCPConnection, options: GateClientOptions, identity: Identity, serverAddress: SocketAddress
+        _ control: TCPConnection, options: GateClientOptions, identity: Identity,
+        trace: (@Sendable (HandshakeTraceEvent) -> Void)?
     ) async throws -> SecureChannel {
         let knownHosts = KnownHosts(path: options.keys.knownHostsPath)
         let host = options.host
@@ -247,7 +287,7 @@ public enum GateClient {
         let algorithm = options.algorithm
         let acceptNewAlgorithm = options.acceptNewHostKeyAlgorithm
         let log = options.log
-        var handshakeOptions = ClientHandshakeOptions(
+        let handshakeOptions = ClientHandshakeOptions(
             protocolName: options.protocolName, staticKeyPair: identity.privateKey.keyPair,
             pinnedServerKey: options.pinnedServerKey?.bytes, service: options.service,
             verifyServerKey: { keyBytes in
@@ -260,11 +300,7 @@ public enum GateClient {
                     ])
                 }
             },
-            deadline: .now + options.timeout, clock: options.clock)
-        if let trace = options.trace {
-            let peer = serverAddress.description
-            handshakeOptions.trace = { event in event.lines(peer: peer).forEach(trace) }
-        }
+            deadline: .now + options.timeout, trace: trace, clock: options.clock)
         return try await SecureChannel.clientHandshake(over: control, handshakeOptions)
     }
 

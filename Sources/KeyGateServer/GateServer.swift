@@ -157,7 +157,8 @@ public final class GateServer: Sendable {
             id: grant.sessionID, peer: grant.peer, keys: grant.keys, dataKey: grant.dataKey,
             service: grant.service, listener: grant.listener, grantedAt: .now, configuration: configuration,
             dataPorts: handshakeContext.dataPorts, localHost: connection.localAddress.host, log: grant.log,
-            failures: failures, onResumeSettled: { limiter.grantSettled(for: source) })
+            failures: failures, traceSession: grant.traceSession, dataConnectionTrace: grant.dataConnectionTrace,
+            onResumeSettled: { limiter.grantSettled(for: source) })
         // Its own task, so a revocation can end this session alone.
         let running = Task { await session.run() }
         sessions.started(grant.sessionID, key: grant.clientKey, end: { running.cancel() })

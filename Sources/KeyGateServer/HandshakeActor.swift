@@ -26,6 +26,10 @@ actor HandshakeActor {
         let service: any GateService
         let listener: TCPListener
         let log: Log
+        /// Where this session's trace goes (`--trace-file`).
+        let traceSession: HandshakeTraceSession?
+        /// The trace of the session's NNpsk0 data connections.
+        let dataConnectionTrace: (@Sendable (HandshakeTraceEvent) -> Void)?
     }
 
     private let connection: TCPConnection
@@ -34,12 +38,17 @@ actor HandshakeActor {
     private let source: String
     /// What the IK judge decided, read once the handshake is over.
     private var freshness: IKFreshness.Verdict?
+    /// This handshake's part of the trace file (`--trace-file`).
+    private let traceSession: HandshakeTraceSession?
 
     init(connection: TCPConnection, context: HandshakeContext) {
         self.connection = connection
         self.context = context
         peerAddress = connection.remoteAddress.description
         source = connection.remoteAddress.host
+        traceSession = context.configuration.traceFile.map {
+            HandshakeTraceSession(file: $0, side: .responder, peer: connection.remoteAddress.description)
+        }
     }
 
     /// Runs the handshake phase to a grant (returned) or a refusal (nil,
@@ -182,7 +191,10 @@ actor HandshakeActor {
         // connections only.
         let dataKey = service.usesDataConnections ? SecretBytes.random(count: KeyGateWire.dataKeyByteCount) : nil
         do {
-            try await channel.send(GrantReply.granted(port: port, name: peer.name, dataKey: dataKey).json.bytes)
+            let grant = GrantReply.granted(port: port, name: peer.name, dataKey: dataKey).json.bytes
+            try await channel.send(grant)
+            traceSession?.recordGrant(
+                protocolName: suite, port: port, service: service.name, size: grant.count + CipherState.tagByteCount)
         } catch {
             await listener.close()
             log.info("grant not delivered", ["reason": Self.describe(error)])
@@ -193,7 +205,7 @@ actor HandshakeActor {
         sessionLog.info("granted", ["port": "\(port)", "service": service.name, "suite": suite])
         return Grant(
             sessionID: sessionID, peer: peer, clientKey: key, keys: await channel.sessionKeys, dataKey: dataKey, service: service,
-            listener: listener, log: sessionLog)
+            listener: listener, log: sessionLog, traceSession: traceSession, dataConnectionTrace: handshakeTrace())
     }
 
     private func deny(_ channel: SecureChannel, _ reply: GrantReply) async {
@@ -230,13 +242,24 @@ actor HandshakeActor {
                 return .answer
             },
             workGate: context.scheduler.gate(for: source))
-        if context.configuration.traceHandshakes {
-            let log = context.log
-            options.trace = { event in
-                for line in event.lines(peer: peer) { log.info(line) }
-            }
-        }
+        options.trace = handshakeTrace()
         return options
+    }
+
+    /// Where each handshake message's trace goes: the log
+    /// (`--trace-handshake`) and the trace file (`--trace-file`); nil for neither.
+    private func handshakeTrace() -> (@Sendable (HandshakeTraceEvent) -> Void)? {
+        let configuration = context.configuration
+        guard configuration.traceHandshakes || traceSession != nil else { return nil }
+        let (log, peer, traceSession) = (context.log, peerAddress, self.traceSession)
+        let logLines = configuration.traceHandshakes
+        let detail = configuration.traceDetail
+        return { event in
+            if logLines {
+                for line in event.lines(peer: peer, detail: detail) { log.info(line) }
+            }
+            traceSession?.record(event)
+        }
     }
 
     // MARK: Pure helpers

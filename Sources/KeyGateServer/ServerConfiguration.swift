@@ -56,6 +56,11 @@ public struct ServerConfiguration: Sendable {
         idle: .seconds(60), interval: .seconds(10), probes: 3)
     /// Print every handshake message token by token (public values only).
     public var traceHandshakes: Bool
+    /// How much `traceHandshakes` logs (`--trace-handshake=explain`).
+    public var traceDetail: HandshakeTraceDetail = .tokens
+    /// Where each session's handshake messages, tokens and grant are
+    /// appended as JSON lines (`--trace-file`); nil for nowhere.
+    public var traceFile: HandshakeTraceFile?
 
     /// The suites accepted by default: XX and IK with X25519 and FFDHE2048.
     public static let defaultSuites: Set<String> = [

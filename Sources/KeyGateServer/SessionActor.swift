@@ -1,6 +1,7 @@
 import KeyGateSystem
 import KeyGateChannel
 import KeyGateCrypto
+import KeyGateNoise
 import KeyGateSockets
 
 /// One granted session: owns its data listener until the client resumes
@@ -25,11 +26,16 @@ actor SessionActor {
     private let failures: FailureLog
     /// Told once the grant is settled: resumed, or expired.
     private let onResumeSettled: @Sendable () -> Void
+    /// Where the move to the data port is traced (`--trace-file`).
+    private let traceSession: HandshakeTraceSession?
+    /// Receives the trace of each NNpsk0 data connection's messages.
+    private let dataConnectionTrace: (@Sendable (HandshakeTraceEvent) -> Void)?
 
     init(
         id: Int, peer: PeerIdentity, keys: SessionKeys, dataKey: SecretBytes?, service: any GateService,
         listener: TCPListener, grantedAt: Deadline, configuration: ServerConfiguration,
         dataPorts: DataPortAllocator, localHost: String, log: Log, failures: FailureLog,
+        traceSession: HandshakeTraceSession? = nil, dataConnectionTrace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil,
         onResumeSettled: @escaping @Sendable () -> Void
     ) {
         self.id = id
@@ -45,6 +51,8 @@ actor SessionActor {
         self.log = log
         self.failures = failures
         self.onResumeSettled = onResumeSettled
+        self.traceSession = traceSession
+        self.dataConnectionTrace = dataConnectionTrace
     }
 
     /// Waits for the client on the data port, then serves it. Returns when
@@ -58,9 +66,14 @@ actor SessionActor {
             return
         }
         log.info("resumed", ["port": "\(port)", "service": service.name])
+        traceSession?.recordDataPortMove(
+            protocolName: keys.suite.description, port: port, service: service.name,
+            size: KeyGateWire.resumeMessage.count + CipherState.tagByteCount)
         let started = Deadline.now
         let dataConnections = dataKey.map {
-            DataConnectionAuthority(dataKey: $0, diffieHellman: keys.diffieHellman)
+            var authority = DataConnectionAuthority(dataKey: $0, diffieHellman: keys.diffieHellman)
+            authority.trace = dataConnectionTrace
+            return authority
         }
         let context = ServiceContext(
             channel: channel, peer: peer, sessionID: id, dataConnections: dataConnections,

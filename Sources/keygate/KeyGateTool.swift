@@ -22,6 +22,7 @@ enum KeyGateTool {
         BenchCommand(),
         ProbeCommand(),
         EchoCommand(),
+        TraceCommand(),
     ]
 
     static func main() async {

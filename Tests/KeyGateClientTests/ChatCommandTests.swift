@@ -56,6 +56,37 @@ struct ChatCommandTests {
         await server.stopAndRemove()
     }
 
+    /// `--trace-handshake=explain` on stderr, `--trace-file` to a file
+    /// `keygate trace` draws.
+    @Test func anExplainedTraceAndATraceFileThatIsDrawn() async throws {
+        let server = try await Self.chatServer()
+        let file = server.directory.appending("client.jsonl"), html = server.directory.appending("client.html")
+        let outcome = try await Self.run(
+            try await Self.arguments(server, "alice", extra: ["--trace-handshake=explain", "--trace-file", file]), input: "hi\n")
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let errors = outcome.stderr.split(separator: "\n").map(String.init)
+        #expect(errors.contains { $0.hasPrefix("handshake 127.0.0.1:") && $0.hasSuffix("client received message 2 of XX (server -> client, 96 bytes)") })
+        #expect(errors.contains("  Noise 7.7 destination 1: Encryption to an ephemeral recipient"), "\(errors)")
+        #expect(errors.contains { $0.hasPrefix("  ee   MixKey(DH(e, re)): DH of our (client's) ephemeral private key") })
+        let drawn = try await Self.run(["trace", file, "--html", html])
+        #expect(drawn.status == 0, "\(drawn.stderr)")
+        #expect(readFile(html).map { String(decoding: $0, as: UTF8.self).contains("XX message 3: s, se") } == true)
+        await server.stopAndRemove()
+    }
+
+    @Test func aTraceOptionWithAWrongValueOrFileIsRefused() async throws {
+        var outcome = try await Self.run(["chat", "127.0.0.1:1", "--trace-handshake=loud"])
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("--trace-handshake takes no value or =explain, got 'loud'"), "\(outcome.stderr)")
+        outcome = try await Self.run(["serve", "--trace-handshake=loud"])
+        #expect(outcome.status == 2, "\(outcome.stderr)")
+        let server = try await Self.chatServer()
+        outcome = try await Self.run(try await Self.arguments(server, "alice", extra: ["--trace-file", "/nonexistent/t.jsonl"]))
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains("/nonexistent/t.jsonl: open failed"), "\(outcome.stderr)")
+        await server.stopAndRemove()
+    }
+
     @Test func anUnknownKeyExitsWith3AndTheDenialIsPrinted() async throws {
         let server = try await Self.chatServer()
         let outcome = try await Self.run(try await Self.arguments(server, "mallory", allowed: false, extra: ["--json"]), input: "hi\n")

@@ -15,7 +15,7 @@ struct ChatCommand: Command {
             Self.receiptTimeout.option,
             .init("timestamps", help: "Show the server's time (UTC) before each message."),
             .init("no-bell", help: "No terminal bell on a private message or a mention of your name."),
-            .timeout, .traceHandshake,
+            .timeout, .traceHandshake, .traceFile,
         ],
         discussion: """
             Interactive when standard input is a terminal: type a line and
@@ -56,6 +56,7 @@ struct ChatCommand: Command {
                                      defaultPort: KeyGateWire.defaultControlPort)
         let log = Log(level: .warning)
         var options = try arguments.gateClientOptions(server: server, service: KeyGateWire.chatService, log: log)
+        options.traceFile = try await arguments.openTraceFile(log: log)
         let json = arguments.flag("json")
         if json {
             options.replyObserver = { Console.shared.out(String(decoding: $0, as: UTF8.self)) }
@@ -75,6 +76,7 @@ struct ChatCommand: Command {
             Console.shared.err("keygate chat: \(error)")
             status = error.exitStatus
         }
+        await options.traceFile?.close()
         await log.flush()
         await Console.shared.flush()
         return status

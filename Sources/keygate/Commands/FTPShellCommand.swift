@@ -13,7 +13,7 @@ struct FTPShellCommand: Command {
         options: [
             .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
             .init("resume", help: "With get or put: continue from the bytes already there (REST)."),
-            .timeout, .traceHandshake,
+            .timeout, .traceHandshake, .traceFile,
         ],
         discussion: """
             The words after the host form one command; without one, commands
@@ -38,7 +38,8 @@ struct FTPShellCommand: Command {
         let server = try HostAndPort(parsing: target, defaultPort: KeyGateWire.defaultControlPort)
         let words = Array(arguments.positionals.dropFirst())
         let log = Log(level: .warning)
-        let options = try arguments.gateClientOptions(server: server, service: KeyGateWire.ftpService, log: log)
+        var options = try arguments.gateClientOptions(server: server, service: KeyGateWire.ftpService, log: log)
+        options.traceFile = try await arguments.openTraceFile(log: log)
         let status: ExitStatus
         do {
             let session = try await GateClient.connect(options)
@@ -57,6 +58,7 @@ struct FTPShellCommand: Command {
             Console.shared.err("keygate ftp: \(error)")
             status = .failure
         }
+        await options.traceFile?.close()
         await log.flush()
         await Console.shared.flush()
         return status

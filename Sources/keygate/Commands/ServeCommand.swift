@@ -44,7 +44,10 @@ struct ServeCommand: Command {
             Self.maximumSourceGrants.option,
             Self.keepalive.option,
             Self.clockSkew.option,
-            .init("trace-handshake", help: "Log each handshake message token by token (public values only)."),
+            .init("trace-handshake", value: "explain", optionalValue: true,
+                  help: "Log each handshake message token by token (public values only); =explain also says what each "
+                      + "token does to the Noise state and the payload's security grades (Noise 7.7)."),
+            .traceFile,
             .init("log-level", value: "LEVEL", help: "debug, info, warning or error (default info)."),
         ],
         discussion: """
@@ -84,13 +87,20 @@ struct ServeCommand: Command {
         if let extra = arguments.positionals.first {
             throw UsageError("unexpected argument '\(extra)'; see 'keygate serve --help'")
         }
-        let configuration = try makeConfiguration(arguments)
+        var configuration = try makeConfiguration(arguments)
         let ftpLimits = try Self.ftpLimits(arguments)
         let chat = try Self.chatConfiguration(arguments)
         guard let level = Log.Level(name: arguments.value("log-level") ?? "info") else {
             throw UsageError("--log-level must be debug, info, warning or error")
         }
         let log = Log(level: level)
+        do {
+            configuration.traceFile = try await arguments.openTraceFile(log: log)
+        } catch {
+            log.error("cannot start", ["problem": "--trace-file: \(error)"])
+            await log.flush()
+            return .failure
+        }
         let store = KeyStore(directory: arguments.keysDirectory())
         let name = arguments.value("name") ?? "server"
         let identities = try await loadIdentities(store: store, name: name, configuration: configuration, log: log)
@@ -155,6 +165,7 @@ struct ServeCommand: Command {
             await server.waitUntilStopped()
             signals.cancel()
         }
+        await configuration.traceFile?.close()
         await log.flush()
         return .success
     }
@@ -236,6 +247,7 @@ struct ServeCommand: Command {
             idle: keepalive, interval: max(.seconds(1), keepalive / 6), probes: 3)
         configuration.clockSkew = try Self.clockSkew.value(in: arguments)
         configuration.traceHandshakes = arguments.flag("trace-handshake")
+        configuration.traceDetail = try arguments.traceDetail()
         return configuration
     }
 

@@ -11,7 +11,13 @@ extension CommandSpec.Option {
     static let clientName = CommandSpec.Option(
         "name", value: "NAME", help: "Client identity: DIR/NAME.key (default client; created if missing).")
     static let traceHandshake = CommandSpec.Option(
-        "trace-handshake", help: "Print each handshake message token by token (public values only).")
+        "trace-handshake", value: "explain", optionalValue: true,
+        help: "Print each handshake message token by token (public values only); =explain also says what each "
+            + "token does to the Noise state and the payload's security grades (Noise 7.7).")
+    static let traceFile = CommandSpec.Option(
+        "trace-file", value: "FILE",
+        help: "Append each handshake message, token, grant and data-port move to FILE as JSON lines (mode 0600), "
+            + "for 'keygate trace FILE --html OUT.html'.")
     static let acceptNewHostKey = CommandSpec.Option(
         "accept-new-host-key",
         help: "Trust a known server's key of an algorithm not seen with it before (never a changed key of a known one).")
@@ -46,7 +52,24 @@ extension ParsedArguments {
         options.acceptNewHostKeyAlgorithm = flag("accept-new-host-key")
         if flag("trace-handshake") {
             options.trace = { Console.shared.err($0) }
+            options.traceDetail = try traceDetail()
         }
         return options
+    }
+
+    /// `--trace-handshake` alone or `--trace-handshake=explain`.
+    func traceDetail() throws(UsageError) -> HandshakeTraceDetail {
+        guard let text = value("trace-handshake") else { return .tokens }
+        guard let detail = HandshakeTraceDetail(rawValue: text), detail == .explained else {
+            throw UsageError("--trace-handshake takes no value or =explain, got '\(text)'")
+        }
+        return detail
+    }
+
+    /// The file of `--trace-file`, opened for appending, or nil.
+    /// - Throws: `TraceFileError` when it cannot be opened.
+    func openTraceFile(log: Log) async throws -> HandshakeTraceFile? {
+        guard let path = value("trace-file") else { return nil }
+        return try await HandshakeTraceFile.open(path: path, log: log)
     }
 }

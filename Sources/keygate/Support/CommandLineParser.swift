@@ -9,12 +9,16 @@ struct CommandSpec: Sendable {
         let help: String
         /// Whether the option may be given several times (values accumulate).
         let repeatable: Bool
+        /// Whether the value is optional: `--name` alone is a flag,
+        /// `--name=VALUE` (only with `=`) also gives a value.
+        let valueIsOptional: Bool
 
-        init(_ name: String, value: String? = nil, repeatable: Bool = false, help: String) {
+        init(_ name: String, value: String? = nil, repeatable: Bool = false, optionalValue: Bool = false, help: String) {
             self.name = name
             self.valueName = value
             self.help = help
             self.repeatable = repeatable
+            self.valueIsOptional = optionalValue
         }
     }
 
@@ -41,7 +45,7 @@ struct CommandSpec: Sendable {
         lines.append("")
         lines.append("Options:")
         let labels = all.map { option in
-            "--\(option.name)" + (option.valueName.map { " \($0)" } ?? "")
+            "--\(option.name)" + (option.valueName.map { option.valueIsOptional ? "[=\($0)]" : " \($0)" } ?? "")
         }
         let width = (labels.map(\.count).max() ?? 0) + 2
         for (label, option) in zip(labels, all) {
@@ -89,6 +93,11 @@ struct CommandSpec: Sendable {
                     throw UsageError("option --\(name) takes no value")
                 }
                 parsed.flags.insert(name)
+                continue
+            }
+            if option.valueIsOptional {
+                parsed.flags.insert(name)
+                if let inlineValue { parsed.values[name, default: []].append(inlineValue) }
                 continue
             }
             let value: String
