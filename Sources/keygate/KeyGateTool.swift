@@ -22,6 +22,7 @@ enum KeyGateTool {
         BenchCommand(),
         ProbeCommand(),
         EchoCommand(),
+        LessonCommand(),
     ]
 
     static func main() async {
