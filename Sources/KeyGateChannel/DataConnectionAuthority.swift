@@ -9,6 +9,9 @@ import KeyGateSockets
 public struct DataConnectionAuthority: Sendable {
     private let dataKey: SecretBytes
     private let diffieHellman: any DiffieHellman
+    /// The lab keylog that receives each data connection's transport keys
+    /// (`--keylog`); nil: none.
+    public var keyLog: SessionKeyLog?
 
     /// For a session whose grant carried `dataKey` (32 bytes) and whose
     /// suite uses the DH function `diffieHellman`.
@@ -62,6 +65,6 @@ public struct DataConnectionAuthority: Sendable {
         defer { SecretBytes.wipe(&psk) }
         return try await SecureChannel.dataConnectionHandshake(
             over: stream, initiator: initiator, diffieHellman: diffieHellman, presharedKey: psk, deadline: deadline,
-            beforeWriting: beforeWriting)
+            keyLog: keyLog, beforeWriting: beforeWriting)
     }
 }

@@ -8,12 +8,14 @@ extension SecureChannel {
     /// negotiation frame. The caller closes `stream` on failure.
     /// - Throws: `ChannelError.handshakeFailed` when the psk differs (a
     ///   stranger, or a connection meant for another passive command).
+    /// - Parameter keyLog: the lab keylog that receives the connection's
+    ///   transport keys (`--keylog`); nil: none.
     /// - Parameter beforeWriting: called before each message this side
     ///   writes once it has read one (the responder's message 2): where a
     ///   server commits to this connection. A throw ends the handshake.
     public static func dataConnectionHandshake(
         over stream: any ByteStream, initiator: Bool, diffieHellman: any DiffieHellman, presharedKey: [UInt8],
-        deadline: Deadline?, beforeWriting: @Sendable @escaping () throws -> Void = {}
+        deadline: Deadline?, keyLog: SessionKeyLog? = nil, beforeWriting: @Sendable @escaping () throws -> Void = {}
     ) async throws -> SecureChannel {
         let name: NoiseProtocolName
         do {
@@ -21,9 +23,10 @@ extension SecureChannel {
         } catch {
             throw ChannelError.handshakeFailed(error)
         }
-        let driver = NoiseHandshakeDriver(
+        var driver = NoiseHandshakeDriver(
             protocolName: name, initiator: initiator, prologue: KeyGateWire.ftpDataPrologue, localStaticKeyPair: nil,
             presharedKeys: [presharedKey], deadline: deadline)
+        driver.keyLog = keyLog
         var frames = FramedStream(stream: stream)
         let keys = try await driver.run(on: &frames, steps: .init(payload: { index, _ in
             if index > 0 { try beforeWriting() }

@@ -34,6 +34,9 @@ public struct GateClientOptions: Sendable {
     /// (`--accept-new-host-key`); a changed key of a known algorithm is
     /// refused whatever this says.
     public var acceptNewHostKeyAlgorithm = false
+    /// The lab keylog that receives the transport keys of the session and
+    /// its data connections (`--keylog`); nil: none.
+    public var keyLog: SessionKeyLog?
 
     public init(
         host: String, port: UInt16 = KeyGateWire.defaultControlPort, keys: KeyStore, identityName: String = "client",
@@ -202,7 +205,9 @@ public enum GateClient {
         return GateSession(
             channel: session, name: name, dataPort: port, dataAddress: dataAddress,
             dataConnections: dataKey.map {
-                DataConnectionAuthority(dataKey: $0, diffieHellman: sessionKeys.diffieHellman)
+                var authority = DataConnectionAuthority(dataKey: $0, diffieHellman: sessionKeys.diffieHellman)
+                authority.keyLog = options.keyLog
+                return authority
             },
             setupDuration: .now - started)
     }
@@ -261,6 +266,7 @@ public enum GateClient {
                 }
             },
             deadline: .now + options.timeout, clock: options.clock)
+        handshakeOptions.keyLog = options.keyLog
         if let trace = options.trace {
             let peer = serverAddress.description
             handshakeOptions.trace = { event in event.lines(peer: peer).forEach(trace) }

@@ -355,6 +355,7 @@ public final class GateServer: Sendable {
                 return .answer
             },
             workGate: scheduler.gate(for: source))
+        options.keyLog = configuration.keyLog
         if configuration.traceHandshakes {
             options.trace = { event in
                 for line in event.lines(peer: peer) { log.info(line) }

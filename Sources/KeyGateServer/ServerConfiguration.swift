@@ -56,6 +56,9 @@ public struct ServerConfiguration: Sendable {
         idle: .seconds(60), interval: .seconds(10), probes: 3)
     /// Print every handshake message token by token (public values only).
     public var traceHandshakes: Bool
+    /// The lab keylog that receives every session's transport keys
+    /// (`--keylog`, for labs only); nil, the default: none.
+    public var keyLog: SessionKeyLog?
 
     /// The suites accepted by default: XX and IK with X25519 and FFDHE2048.
     public static let defaultSuites: Set<String> = [

@@ -60,7 +60,9 @@ actor SessionActor {
         log.info("resumed", ["port": "\(port)", "service": service.name])
         let started = Deadline.now
         let dataConnections = dataKey.map {
-            DataConnectionAuthority(dataKey: $0, diffieHellman: keys.diffieHellman)
+            var authority = DataConnectionAuthority(dataKey: $0, diffieHellman: keys.diffieHellman)
+            authority.keyLog = configuration.keyLog
+            return authority
         }
         let context = ServiceContext(
             channel: channel, peer: peer, sessionID: id, dataConnections: dataConnections,

@@ -43,6 +43,7 @@ extension ParsedArguments {
             algorithm: algorithm, pinnedServerKey: pinned, service: service,
             timeout: try TypedOption.clientTimeout.value(in: self), log: log)
         options.acceptNewHostKeyAlgorithm = flag("accept-new-host-key")
+        options.keyLog = try labKeyLog()
         if flag("trace-handshake") {
             options.trace = { Console.shared.err($0) }
         }
