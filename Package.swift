@@ -131,7 +131,7 @@ let package = Package(
         tests("KeyGateChat", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient"]),
         tests("KeyGateFTP", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient", "KeyGateChannel", "KeyGateSockets", "KeyGateCrypto"]),
         tests("KeyGateBenchmarks", dependencies: []),
-        tests("KeyGateLab", dependencies: ["KeyGateChannel", "KeyGateNoise", "KeyGateCrypto"]),
+        tests("KeyGateLab", dependencies: ["KeyGateTestSupport", "KeyGateChannel", "KeyGateNoise", "KeyGateCrypto"]),
         tests("KeyGateClient", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateKeys", "KeyGateNoise", "KeyGateChannel", "KeyGateSockets", "KeyGateCrypto"]),
     ]
 )

@@ -11,6 +11,8 @@ public enum LabError: Error, Equatable, Sendable, CustomStringConvertible {
     case truncatedCapture(String)
     /// The capture's link type is not one the decoder reads.
     case unsupportedLinkType(UInt32)
+    /// A file cannot be opened or read.
+    case unreadableFile(path: String, reason: String)
     /// A keylog line cannot be read.
     case badKeyLogLine(line: Int, reason: String)
 
@@ -24,6 +26,8 @@ public enum LabError: Error, Equatable, Sendable, CustomStringConvertible {
             return "truncated capture: \(reason) (was the capture stopped before it was written out? stop tcpdump with Ctrl-C, not kill -9)"
         case let .unsupportedLinkType(type):
             return "capture link type \(type) is not supported: capture on an Ethernet or loopback interface (Ethernet 1, null/loopback 0, Linux cooked 113 or 276, raw IP 101)"
+        case let .unreadableFile(path, reason):
+            return "cannot read \(path): \(reason)"
         case let .badKeyLogLine(line, reason):
             return "keylog line \(line): \(reason) (the file must be one written by --keylog)"
         }

@@ -23,6 +23,7 @@ enum KeyGateTool {
         ProbeCommand(),
         EchoCommand(),
         LessonCommand(),
+        DecodeCommand(),
     ]
 
     static func main() async {
