@@ -1,6 +1,7 @@
 import KeyGateChannel
 import KeyGateCrypto
 import KeyGateLab
+import KeyGateNoise
 import KeyGateTestSupport
 import Testing
 
@@ -26,11 +27,12 @@ struct CaptureDecoderTests {
         }
     }
 
-    static func record(_ service: String) async throws -> Recorded {
+    static func record(_ service: String, pattern: String = "XX", dh: any DiffieHellman = Curve25519()) async throws -> Recorded {
         let directory = TemporaryDirectory()
         let clientLog = try SessionKeyLog.open(path: directory.appending("client.keys"))
         let serverLog = try SessionKeyLog.open(path: directory.appending("server.keys"))
-        let session = try await LabSession.run(service: service, clientKeyLog: clientLog, serverKeyLog: serverLog)
+        let session = try await LabSession.run(
+            service: service, pattern: pattern, dh: dh, clientKeyLog: clientLog, serverKeyLog: serverLog)
         return Recorded(
             session: session,
             clientKeyLog: try KeyLogFile.entries(in: try LabFile.read(directory.appending("client.keys"))),
@@ -82,6 +84,39 @@ struct CaptureDecoderTests {
             #expect(report.text.contains(#"chat message: "{"type":"say","text":"hello, Bob"}""#))
             #expect(report.text.contains("decrypted with the keylog: 5, not decrypted: 0"))
         }
+    }
+
+    /// IK: two handshake messages, the clock and service in message 1.
+    @Test func anIKSessionIsDecoded() async throws {
+        let recorded = try await Self.record("chat", pattern: "IK")
+        defer { recorded.directory.remove() }
+        let report = try Self.decode(PcapWriter().capture(recorded.connections()), keyLog: recorded.serverKeyLog)
+        let control = report.connections[0]
+        #expect(control.kind == .control(protocolName: "Noise_IK_25519_ChaChaPoly_SHA256"))
+        #expect(control.frames.map(\.role) == [.negotiation, .handshake(1), .handshake(2), .transport(1)])
+        #expect(control.frames[1].publicKeys == [recorded.serverKeyLog[0].initiatorEphemeralKey])
+        // e (32), s (32 + 16), payload: 8-byte clock + "chat" + 16.
+        let messageOneSize = 32 + 48 + 8 + 4 + 16
+        #expect(control.frames[1].payload.count == messageOneSize)
+        #expect(control.frames[1].details.last == "payload: encrypted (28 bytes: 12 + 16-byte tag); the client's clock (8 bytes) and the service name, 'chat' by its length")
+        #expect(control.frames[3].plaintext == recorded.session.grant)
+        #expect(report.connections[1].frames.compactMap(\.plaintext).count == 1 + recorded.session.messages.count)
+    }
+
+    /// FFDHE2048: 256-byte public values, and its NNpsk0 data connection.
+    @Test func anFFDHEFTPSessionIsDecoded() async throws {
+        let recorded = try await Self.record("ftp", dh: FiniteFieldDH(group: .ffdhe2048))
+        defer { recorded.directory.remove() }
+        let report = try Self.decode(PcapWriter().capture(recorded.connections()), keyLog: recorded.clientKeyLog)
+        #expect(report.connections.map(\.kind) == [
+            .control(protocolName: "Noise_XX_FFDHE2048_ChaChaPoly_SHA256"), .sessionData,
+            .ftpData(protocolName: "Noise_NNpsk0_FFDHE2048_ChaChaPoly_SHA256"),
+        ])
+        #expect(report.connections[0].frames[1].publicKeys.first?.count == 256)
+        let messageTwoSize = 256 + 272 + 16, dataMessageOneSize = 256 + 16
+        #expect(report.connections[0].frames[2].payload.count == messageTwoSize)
+        #expect(report.connections[2].frames[0].payload.count == dataMessageOneSize)
+        #expect(Self.transport(report.connections[2], fromClient: false).map(\.plaintext) == [recorded.session.fileBytes, []])
     }
 
     @Test func withoutAKeylogFramesAreCiphertextWithTheReason() async throws {

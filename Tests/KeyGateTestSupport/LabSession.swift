@@ -24,13 +24,16 @@ public struct LabSession: Sendable {
     /// The client's and the server's static private keys (which no keylog may hold).
     public let staticPrivateKeys: [[UInt8]]
 
-    /// Runs a session of `service` (`chat` or `ftp`); each side appends its
-    /// keys to its keylog when one is given.
-    public static func run(service: String, clientKeyLog: SessionKeyLog?, serverKeyLog: SessionKeyLog?) async throws -> LabSession {
-        let dh = Curve25519()
+    /// Runs a session of `service` (`chat` or `ftp`) with the `pattern`
+    /// (`XX` or `IK`) and DH function `dh`; each side appends its keys to
+    /// its keylog when one is given.
+    public static func run(
+        service: String, pattern: String = "XX", dh: any DiffieHellman = Curve25519(),
+        clientKeyLog: SessionKeyLog?, serverKeyLog: SessionKeyLog?
+    ) async throws -> LabSession {
         let clientStatic = try StaticKeyPair(privateKey: dh.generatePrivateKey(using: SystemRandomSource()), dh: dh)
         let serverStatic = try StaticKeyPair(privateKey: dh.generatePrivateKey(using: SystemRandomSource()), dh: dh)
-        let suite = KeyGateWire.suiteName(pattern: "XX", dh: "25519")
+        let suite = KeyGateWire.suiteName(pattern: pattern, dh: dh.name)
         let session = LabSession(
             grant: Array((service == "ftp"
                 ? #"{"ok":true,"port":21042,"name":"alice","data_key":"\#(Base64.encode(SecureRandom.bytes(count: 32)))"}"#
@@ -47,7 +50,9 @@ public struct LabSession: Sendable {
 
         // The control connection.
         let (clientEnd, serverEnd) = session.control.pair()
-        var clientOptions = ClientHandshakeOptions(protocolName: suite, staticKeyPair: clientStatic, service: service)
+        var clientOptions = ClientHandshakeOptions(
+            protocolName: suite, staticKeyPair: clientStatic, pinnedServerKey: pattern == "IK" ? serverStatic.publicKey : nil,
+            service: service)
         clientOptions.keyLog = clientKeyLog
         var serverOptions = ServerHandshakeOptions(acceptedSuites: [suite], staticKeyPair: { _ in serverStatic })
         serverOptions.keyLog = serverKeyLog
@@ -71,7 +76,7 @@ public struct LabSession: Sendable {
             try await sender.send(message.plaintext)
             _ = try await receiver.receive()
             if service == "ftp" && index == 4 {
-                try await session.transferFile(dataKey: session.grantDataKey, clientKeyLog: clientKeyLog, serverKeyLog: serverKeyLog)
+                try await session.transferFile(dataKey: session.grantDataKey, dh: dh, clientKeyLog: clientKeyLog, serverKeyLog: serverKeyLog)
             }
         }
         await clientData.close()
@@ -87,11 +92,11 @@ public struct LabSession: Sendable {
     }
 
     /// One NNpsk0 data connection (passive command 1), the server sending the file.
-    private func transferFile(dataKey: [UInt8], clientKeyLog: SessionKeyLog?, serverKeyLog: SessionKeyLog?) async throws {
+    private func transferFile(dataKey: [UInt8], dh: any DiffieHellman, clientKeyLog: SessionKeyLog?, serverKeyLog: SessionKeyLog?) async throws {
         let (clientEnd, serverEnd) = ftpData.pair()
-        var clientAuthority = DataConnectionAuthority(dataKey: SecretBytes(dataKey), diffieHellman: Curve25519())
+        var clientAuthority = DataConnectionAuthority(dataKey: SecretBytes(dataKey), diffieHellman: dh)
         clientAuthority.keyLog = clientKeyLog
-        var serverAuthority = DataConnectionAuthority(dataKey: SecretBytes(dataKey), diffieHellman: Curve25519())
+        var serverAuthority = DataConnectionAuthority(dataKey: SecretBytes(dataKey), diffieHellman: dh)
         serverAuthority.keyLog = serverKeyLog
         async let clientSide = clientAuthority.connect(clientEnd, passiveNumber: 1, deadline: nil)
         let server = try await serverAuthority.accept(serverEnd, passiveNumber: 1, deadline: nil)
