@@ -12,6 +12,9 @@ public struct DataConnectionAuthority: Sendable {
     /// The lab keylog that receives each data connection's transport keys
     /// (`--keylog`); nil: none.
     public var keyLog: SessionKeyLog?
+    /// The source of this side's ephemeral keys: the kernel's, except with
+    /// `--lab-fixed-ephemeral`.
+    public var random: any RandomSource = SystemRandomSource()
 
     /// For a session whose grant carried `dataKey` (32 bytes) and whose
     /// suite uses the DH function `diffieHellman`.
@@ -65,6 +68,6 @@ public struct DataConnectionAuthority: Sendable {
         defer { SecretBytes.wipe(&psk) }
         return try await SecureChannel.dataConnectionHandshake(
             over: stream, initiator: initiator, diffieHellman: diffieHellman, presharedKey: psk, deadline: deadline,
-            keyLog: keyLog, beforeWriting: beforeWriting)
+            keyLog: keyLog, random: random, beforeWriting: beforeWriting)
     }
 }

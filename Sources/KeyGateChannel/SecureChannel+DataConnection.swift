@@ -1,5 +1,6 @@
 import KeyGateSystem
 import KeyGateNoise
+import KeyGateCrypto
 
 extension SecureChannel {
     /// Runs the NNpsk0 handshake of an FTP data connection (PROTOCOL.md
@@ -10,12 +11,14 @@ extension SecureChannel {
     ///   stranger, or a connection meant for another passive command).
     /// - Parameter keyLog: the lab keylog that receives the connection's
     ///   transport keys (`--keylog`); nil: none.
+    /// - Parameter random: the source of this side's ephemeral key (the
+    ///   kernel's, except with `--lab-fixed-ephemeral`).
     /// - Parameter beforeWriting: called before each message this side
     ///   writes once it has read one (the responder's message 2): where a
     ///   server commits to this connection. A throw ends the handshake.
     public static func dataConnectionHandshake(
         over stream: any ByteStream, initiator: Bool, diffieHellman: any DiffieHellman, presharedKey: [UInt8],
-        deadline: Deadline?, keyLog: SessionKeyLog? = nil, beforeWriting: @Sendable @escaping () throws -> Void = {}
+        deadline: Deadline?, keyLog: SessionKeyLog? = nil, random: any RandomSource = SystemRandomSource(), beforeWriting: @Sendable @escaping () throws -> Void = {}
     ) async throws -> SecureChannel {
         let name: NoiseProtocolName
         do {
@@ -25,7 +28,7 @@ extension SecureChannel {
         }
         var driver = NoiseHandshakeDriver(
             protocolName: name, initiator: initiator, prologue: KeyGateWire.ftpDataPrologue, localStaticKeyPair: nil,
-            presharedKeys: [presharedKey], deadline: deadline)
+            presharedKeys: [presharedKey], random: random, deadline: deadline)
         driver.keyLog = keyLog
         var frames = FramedStream(stream: stream)
         let keys = try await driver.run(on: &frames, steps: .init(payload: { index, _ in

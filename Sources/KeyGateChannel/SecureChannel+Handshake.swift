@@ -23,6 +23,9 @@ public struct ClientHandshakeOptions: Sendable {
     public var clock: WallClock
     /// The lab keylog that receives the session's transport keys (`--keylog`); nil: none.
     public var keyLog: SessionKeyLog?
+    /// The source of the client's ephemeral key: the kernel's, except in
+    /// tests and with `--lab-fixed-ephemeral`.
+    public var random: any RandomSource = SystemRandomSource()
 
     public init(
         protocolName: String, staticKeyPair: StaticKeyPair, pinnedServerKey: [UInt8]? = nil, service: String,
@@ -152,7 +155,7 @@ extension SecureChannel {
             protocolName: name, initiator: true, prologue: KeyGateWire.prologue(for: options.protocolName),
             localStaticKeyPair: options.staticKeyPair,
             remoteStaticKey: name.pattern.responderPreMessage.contains(.s) ? options.pinnedServerKey : nil,
-            deadline: options.deadline, trace: options.trace)
+            random: options.random, deadline: options.deadline, trace: options.trace)
         driver.keyLog = options.keyLog
         let service = Array(options.service.utf8)
         let clock = options.clock

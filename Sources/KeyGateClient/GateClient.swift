@@ -37,6 +37,8 @@ public struct GateClientOptions: Sendable {
     /// The lab keylog that receives the transport keys of the session and
     /// its data connections (`--keylog`); nil: none.
     public var keyLog: SessionKeyLog?
+    /// `--lab-fixed-ephemeral`: reproducible ephemeral keys, for labs only; nil: the kernel's.
+    public var labFixedEphemeral: LabFixedEphemeral?
 
     public init(
         host: String, port: UInt16 = KeyGateWire.defaultControlPort, keys: KeyStore, identityName: String = "client",
@@ -207,6 +209,9 @@ public enum GateClient {
             dataConnections: dataKey.map {
                 var authority = DataConnectionAuthority(dataKey: $0, diffieHellman: sessionKeys.diffieHellman)
                 authority.keyLog = options.keyLog
+                if let lab = options.labFixedEphemeral {
+                    authority.random = lab.source(for: .initiator) { options.log.warning(LabFixedEphemeral.warning) }
+                }
                 return authority
             },
             setupDuration: .now - started)
@@ -267,6 +272,9 @@ public enum GateClient {
             },
             deadline: .now + options.timeout, clock: options.clock)
         handshakeOptions.keyLog = options.keyLog
+        if let lab = options.labFixedEphemeral {
+            handshakeOptions.random = lab.source(for: .initiator) { options.log.warning(LabFixedEphemeral.warning) }
+        }
         if let trace = options.trace {
             let peer = serverAddress.description
             handshakeOptions.trace = { event in event.lines(peer: peer).forEach(trace) }

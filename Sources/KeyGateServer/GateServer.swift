@@ -235,7 +235,9 @@ public final class GateServer: Sendable {
         let port = listener.localAddress.port
         // Section 3.5: fresh from the kernel, for this session's data
         // connections only.
-        let dataKey = service.usesDataConnections ? SecretBytes.random(count: KeyGateWire.dataKeyByteCount) : nil
+        let dataKey = service.usesDataConnections
+            ? configuration.labFixedEphemeral.map { SecretBytes($0.dataKey) } ?? SecretBytes.random(count: KeyGateWire.dataKeyByteCount)
+            : nil
         do {
             try await channel.send(GrantReply.granted(port: port, name: name, dataKey: dataKey).json.bytes)
         } catch {
@@ -356,6 +358,9 @@ public final class GateServer: Sendable {
             },
             workGate: scheduler.gate(for: source))
         options.keyLog = configuration.keyLog
+        if let lab = configuration.labFixedEphemeral {
+            options.random = lab.source(for: .responder) { log.warning(LabFixedEphemeral.warning, ["peer": peer]) }
+        }
         if configuration.traceHandshakes {
             options.trace = { event in
                 for line in event.lines(peer: peer) { log.info(line) }

@@ -59,6 +59,9 @@ public struct ServerConfiguration: Sendable {
     /// The lab keylog that receives every session's transport keys
     /// (`--keylog`, for labs only); nil, the default: none.
     public var keyLog: SessionKeyLog?
+    /// `--lab-fixed-ephemeral`: reproducible ephemeral keys and data keys,
+    /// for labs only; nil, the default: the kernel's random source.
+    public var labFixedEphemeral: LabFixedEphemeral?
 
     /// The suites accepted by default: XX and IK with X25519 and FFDHE2048.
     public static let defaultSuites: Set<String> = [

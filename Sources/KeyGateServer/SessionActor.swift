@@ -62,6 +62,9 @@ actor SessionActor {
         let dataConnections = dataKey.map {
             var authority = DataConnectionAuthority(dataKey: $0, diffieHellman: keys.diffieHellman)
             authority.keyLog = configuration.keyLog
+            if let lab = configuration.labFixedEphemeral {
+                authority.random = lab.source(for: .responder) { [log] in log.warning(LabFixedEphemeral.warning) }
+            }
             return authority
         }
         let context = ServiceContext(

@@ -43,6 +43,7 @@ struct ServeCommand: Command {
             Self.sourceHandshakeBurst.option,
             Self.maximumSourceGrants.option,
             .keyLog,
+            .labFixedEphemeral,
             Self.keepalive.option,
             Self.clockSkew.option,
             .init("trace-handshake", help: "Log each handshake message token by token (public values only)."),
@@ -233,6 +234,7 @@ struct ServeCommand: Command {
             handshakeBurst: try Self.sourceHandshakeBurst.value(in: arguments),
             unresumedGrants: try Self.maximumSourceGrants.value(in: arguments))
         configuration.keyLog = try arguments.labKeyLog()
+        configuration.labFixedEphemeral = try arguments.labFixedEphemeral()
         let keepalive = try Self.keepalive.value(in: arguments)
         configuration.deadPeerDetection = keepalive == .zero ? nil : TCPConnection.DeadPeerDetection(
             idle: keepalive, interval: max(.seconds(1), keepalive / 6), probes: 3)

@@ -44,6 +44,7 @@ extension ParsedArguments {
             timeout: try TypedOption.clientTimeout.value(in: self), log: log)
         options.acceptNewHostKeyAlgorithm = flag("accept-new-host-key")
         options.keyLog = try labKeyLog()
+        options.labFixedEphemeral = try labFixedEphemeral()
         if flag("trace-handshake") {
             options.trace = { Console.shared.err($0) }
         }
