@@ -31,12 +31,15 @@
 //                   connections, file store confined to its root
 //   KeyGateClient   gate client, chat client, FTP client and gateway,
 //                   console and terminal
+//   KeyGateLab      the learning tools, on Channel and below: the
+//                   Diffie-Hellman lesson, and the capture decoder (libpcap
+//                   files, TCP reassembly, KeyGate frames, keylog decryption)
 //   KeyGateBenchmarks  what `keygate speed` and `keygate bench` measure: the
 //                   primitives, handshakes and sockets in this process, and
 //                   many real clients against a running server
 //   keygate         the command-line tool: argument parsing and wiring only
 //
-// Server, Chat and FTP build on Channel and the layers below it; nothing
+// Server, Chat, FTP and Lab build on Channel and the layers below it; nothing
 // but the command-line tool imports KeyGateServer. SwiftPM lets a
 // module import whatever its dependencies depend on, so LayeringTests reads
 // every import in Sources and fails when one breaks this graph.
@@ -67,7 +70,7 @@ func tests(_ name: String, dependencies: [Target.Dependency], resources: [Resour
 
 /// Every library layer is also a product of the same name, so other
 /// packages can depend on any of them.
-let layers = ["CKeyGateSystem", "KeyGateSystem", "CKeyGateCrypto", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient", "KeyGateBenchmarks"]
+let layers = ["CKeyGateSystem", "KeyGateSystem", "CKeyGateCrypto", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient", "KeyGateLab", "KeyGateBenchmarks"]
 
 let package = Package(
     name: "KeyGate",
@@ -94,10 +97,11 @@ let package = Package(
         layer("KeyGateChat", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateChannel"]),
         layer("KeyGateFTP", dependencies: ["KeyGateSystem", "CKeyGateSystem", "KeyGateChannel", "KeyGateSockets"]),
         layer("KeyGateClient", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateChat", "KeyGateFTP"]),
+        layer("KeyGateLab", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateChannel"]),
         layer("KeyGateBenchmarks", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]),
         .executableTarget(
             name: "keygate",
-            dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient", "KeyGateBenchmarks"],
+            dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets", "KeyGateChannel", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient", "KeyGateLab", "KeyGateBenchmarks"],
             swiftSettings: swiftSettings
         ),
         // Built with the valgrind client requests compiled in
@@ -130,6 +134,7 @@ let package = Package(
         tests("KeyGateChat", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient"]),
         tests("KeyGateFTP", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateClient", "KeyGateChannel", "KeyGateSockets", "KeyGateCrypto"]),
         tests("KeyGateBenchmarks", dependencies: []),
+        tests("KeyGateLab", dependencies: ["KeyGateTestSupport", "KeyGateChannel", "KeyGateNoise", "KeyGateCrypto"]),
         tests("KeyGateClient", dependencies: ["KeyGateTestSupport", "KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateKeys", "KeyGateNoise", "KeyGateChannel", "KeyGateSockets", "KeyGateCrypto"]),
     ]
 )

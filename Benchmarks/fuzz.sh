@@ -19,7 +19,7 @@ out="$root/.build-fuzz"
 # The library modules in dependency order: each may import only the ones
 # before it. A module missing from Sources/ (not written yet) is skipped,
 # and so is every target that needs it.
-modules=(CKeyGateSystem KeyGateSystem CKeyGateCrypto KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer KeyGateChat KeyGateFTP)
+modules=(CKeyGateSystem KeyGateSystem CKeyGateCrypto KeyGateCrypto KeyGateNoise KeyGateKeys KeyGateSockets KeyGateChannel KeyGateServer KeyGateChat KeyGateFTP KeyGateLab)
 
 usage() {
     sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2

@@ -11,6 +11,12 @@ public struct DataConnectionAuthority: Sendable {
     private let diffieHellman: any DiffieHellman
     /// Receives each NNpsk0 message's trace (`--trace-handshake`, `--trace-file`).
     public var trace: (@Sendable (HandshakeTraceEvent) -> Void)?
+    /// The lab keylog that receives each data connection's transport keys
+    /// (`--keylog`); nil: none.
+    public var keyLog: SessionKeyLog?
+    /// The source of this side's ephemeral keys: the kernel's, except with
+    /// `--lab-fixed-ephemeral`.
+    public var random: any RandomSource = SystemRandomSource()
 
     /// For a session whose grant carried `dataKey` (32 bytes) and whose
     /// suite uses the DH function `diffieHellman`.
@@ -64,6 +70,6 @@ public struct DataConnectionAuthority: Sendable {
         defer { SecretBytes.wipe(&psk) }
         return try await SecureChannel.dataConnectionHandshake(
             over: stream, initiator: initiator, diffieHellman: diffieHellman, presharedKey: psk, deadline: deadline,
-            trace: trace, beforeWriting: beforeWriting)
+            trace: trace, keyLog: keyLog, random: random, beforeWriting: beforeWriting)
     }
 }

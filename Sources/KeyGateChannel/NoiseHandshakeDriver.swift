@@ -32,6 +32,9 @@ public struct NoiseHandshakeDriver: Sendable {
     public var trace: (@Sendable (HandshakeTraceEvent) -> Void)?
     /// Admits each message's Diffie-Hellman work; nil computes at once.
     public var workGate: (any HandshakeWorkGate)?
+    /// The lab keylog that receives the session's transport keys; nil
+    /// (the default) writes none.
+    public var keyLog: SessionKeyLog?
 
     public init(
         protocolName: NoiseProtocolName, initiator: Bool, prologue: [UInt8], localStaticKeyPair: StaticKeyPair?,
@@ -115,6 +118,14 @@ public struct NoiseHandshakeDriver: Sendable {
             }
         }
         let (initiatorToResponder, responderToInitiator) = try Self.noise { try handshake.split() }
+        if let keyLog {
+            await keyLog.record(SessionKeyLog.Entry(
+                protocolName: protocolName.description,
+                initiatorEphemeralKey: (initiator ? handshake.localEphemeralPublicKey : handshake.remoteEphemeralPublicKey) ?? [],
+                handshakeHash: handshake.handshakeHash,
+                initiatorToResponderKey: initiatorToResponder.keyForLabKeyLog() ?? [],
+                responderToInitiatorKey: responderToInitiator.keyForLabKeyLog() ?? []))
+        }
         return SessionKeys(
             suite: protocolName, handshakeHash: handshake.handshakeHash,
             sending: initiator ? initiatorToResponder : responderToInitiator,

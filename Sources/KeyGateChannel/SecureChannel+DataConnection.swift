@@ -1,5 +1,6 @@
 import KeyGateSystem
 import KeyGateNoise
+import KeyGateCrypto
 
 extension SecureChannel {
     /// Runs the NNpsk0 handshake of an FTP data connection (PROTOCOL.md
@@ -9,13 +10,17 @@ extension SecureChannel {
     /// - Throws: `ChannelError.handshakeFailed` when the psk differs (a
     ///   stranger, or a connection meant for another passive command).
     /// - Parameter trace: receives each message's trace.
+    /// - Parameter keyLog: the lab keylog that receives the connection's
+    ///   transport keys (`--keylog`); nil: none.
+    /// - Parameter random: the source of this side's ephemeral key (the
+    ///   kernel's, except with `--lab-fixed-ephemeral`).
     /// - Parameter beforeWriting: called before each message this side
     ///   writes once it has read one (the responder's message 2): where a
     ///   server commits to this connection. A throw ends the handshake.
     public static func dataConnectionHandshake(
         over stream: any ByteStream, initiator: Bool, diffieHellman: any DiffieHellman, presharedKey: [UInt8],
-        deadline: Deadline?, trace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil,
-        beforeWriting: @Sendable @escaping () throws -> Void = {}
+        deadline: Deadline?, trace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil, keyLog: SessionKeyLog? = nil,
+        random: any RandomSource = SystemRandomSource(), beforeWriting: @Sendable @escaping () throws -> Void = {}
     ) async throws -> SecureChannel {
         let name: NoiseProtocolName
         do {
@@ -23,9 +28,10 @@ extension SecureChannel {
         } catch {
             throw ChannelError.handshakeFailed(error)
         }
-        let driver = NoiseHandshakeDriver(
+        var driver = NoiseHandshakeDriver(
             protocolName: name, initiator: initiator, prologue: KeyGateWire.ftpDataPrologue, localStaticKeyPair: nil,
-            presharedKeys: [presharedKey], deadline: deadline, trace: trace)
+            presharedKeys: [presharedKey], random: random, deadline: deadline, trace: trace)
+        driver.keyLog = keyLog
         var frames = FramedStream(stream: stream)
         let keys = try await driver.run(on: &frames, steps: .init(payload: { index, _ in
             if index > 0 { try beforeWriting() }

@@ -21,6 +21,11 @@ public struct ClientHandshakeOptions: Sendable {
     public var trace: (@Sendable (HandshakeTraceEvent) -> Void)?
     /// The clock an IK message 1 carries (section 3.3).
     public var clock: WallClock
+    /// The lab keylog that receives the session's transport keys (`--keylog`); nil: none.
+    public var keyLog: SessionKeyLog?
+    /// The source of the client's ephemeral key: the kernel's, except in
+    /// tests and with `--lab-fixed-ephemeral`.
+    public var random: any RandomSource = SystemRandomSource()
 
     public init(
         protocolName: String, staticKeyPair: StaticKeyPair, pinnedServerKey: [UInt8]? = nil, service: String,
@@ -80,6 +85,8 @@ public struct ServerHandshakeOptions: Sendable {
     public var judgeIKFirstMessage: @Sendable (IKFirstMessage) async -> IKFirstMessageVerdict
     /// Admits each message's Diffie-Hellman work; nil computes at once.
     public var workGate: (any HandshakeWorkGate)?
+    /// The lab keylog that receives each session's transport keys (`--keylog`); nil: none.
+    public var keyLog: SessionKeyLog?
 
     public init(
         acceptedSuites: Set<String>, staticKeyPair: @escaping @Sendable (String) -> StaticKeyPair?,
@@ -150,11 +157,12 @@ extension SecureChannel {
         }
         var frames = FramedStream(stream: stream)
         try await frames.writeFrame(Array(options.protocolName.utf8))
-        let driver = NoiseHandshakeDriver(
+        var driver = NoiseHandshakeDriver(
             protocolName: name, initiator: true, prologue: KeyGateWire.prologue(for: options.protocolName),
             localStaticKeyPair: options.staticKeyPair,
             remoteStaticKey: name.pattern.responderPreMessage.contains(.s) ? options.pinnedServerKey : nil,
-            deadline: options.deadline, trace: options.trace)
+            random: options.random, deadline: options.deadline, trace: options.trace)
+        driver.keyLog = options.keyLog
         let service = Array(options.service.utf8)
         let clock = options.clock
         let keys = try await driver.run(on: &frames, steps: .init(
@@ -189,10 +197,11 @@ extension SecureChannel {
         else {
             throw ChannelError.unsupportedSuite(String(decoding: proposal.prefix(80), as: UTF8.self))
         }
-        let driver = NoiseHandshakeDriver(
+        var driver = NoiseHandshakeDriver(
             protocolName: name, initiator: false, prologue: KeyGateWire.prologue(for: protocolName),
             localStaticKeyPair: staticKey, random: options.random, deadline: options.deadline, trace: options.trace,
             workGate: options.workGate)
+        driver.keyLog = options.keyLog
         var servicePayload: [UInt8] = []
         var timestamp: UInt64?
         let judge = options.judgeIKFirstMessage

@@ -39,6 +39,11 @@ public struct GateClientOptions: Sendable {
     /// (`--accept-new-host-key`); a changed key of a known algorithm is
     /// refused whatever this says.
     public var acceptNewHostKeyAlgorithm = false
+    /// The lab keylog that receives the transport keys of the session and
+    /// its data connections (`--keylog`); nil: none.
+    public var keyLog: SessionKeyLog?
+    /// `--lab-fixed-ephemeral`: reproducible ephemeral keys, for labs only; nil: the kernel's.
+    public var labFixedEphemeral: LabFixedEphemeral?
 
     public init(
         host: String, port: UInt16 = KeyGateWire.defaultControlPort, keys: KeyStore, identityName: String = "client",
@@ -216,6 +221,10 @@ public enum GateClient {
             dataConnections: dataKey.map {
                 var authority = DataConnectionAuthority(dataKey: $0, diffieHellman: sessionKeys.diffieHellman)
                 authority.trace = trace
+                authority.keyLog = options.keyLog
+                if let lab = options.labFixedEphemeral {
+                    authority.random = lab.source(for: .initiator) { options.log.warning(LabFixedEphemeral.warning) }
+                }
                 return authority
             },
             setupDuration: .now - started)
@@ -287,7 +296,7 @@ public enum GateClient {
         let algorithm = options.algorithm
         let acceptNewAlgorithm = options.acceptNewHostKeyAlgorithm
         let log = options.log
-        let handshakeOptions = ClientHandshakeOptions(
+        var handshakeOptions = ClientHandshakeOptions(
             protocolName: options.protocolName, staticKeyPair: identity.privateKey.keyPair,
             pinnedServerKey: options.pinnedServerKey?.bytes, service: options.service,
             verifyServerKey: { keyBytes in
@@ -301,6 +310,10 @@ public enum GateClient {
                 }
             },
             deadline: .now + options.timeout, trace: trace, clock: options.clock)
+        handshakeOptions.keyLog = options.keyLog
+        if let lab = options.labFixedEphemeral {
+            handshakeOptions.random = lab.source(for: .initiator) { options.log.warning(LabFixedEphemeral.warning) }
+        }
         return try await SecureChannel.clientHandshake(over: control, handshakeOptions)
     }
 

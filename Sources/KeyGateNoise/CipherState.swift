@@ -41,6 +41,13 @@ public struct CipherState: Sendable {
     /// Whether a key is set.
     public var hasKey: Bool { key != nil }
 
+    /// A copy of the key, for the lab keylog only (`--keylog`, which writes
+    /// transport keys to a file so that a capture can be decrypted): any
+    /// other use defeats the wiping above. Nil without a key.
+    public func keyForLabKeyLog() -> [UInt8]? {
+        key?.withTemporaryArray { Array($0) }
+    }
+
     /// The cipher's key words for one operation, built from the stored key.
     @inline(__always)
     private var cipherKey: ChaCha20.Key? {

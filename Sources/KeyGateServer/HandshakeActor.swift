@@ -189,7 +189,10 @@ actor HandshakeActor {
         let port = listener.localAddress.port
         // Section 3.5: fresh from the kernel, for this session's data
         // connections only.
-        let dataKey = service.usesDataConnections ? SecretBytes.random(count: KeyGateWire.dataKeyByteCount) : nil
+        let dataKey = service.usesDataConnections
+            ? context.configuration.labFixedEphemeral.map { SecretBytes($0.dataKey) }
+                ?? SecretBytes.random(count: KeyGateWire.dataKeyByteCount)
+            : nil
         do {
             let grant = GrantReply.granted(port: port, name: peer.name, dataKey: dataKey).json.bytes
             try await channel.send(grant)
@@ -243,6 +246,11 @@ actor HandshakeActor {
             },
             workGate: context.scheduler.gate(for: source))
         options.trace = handshakeTrace()
+        options.keyLog = context.configuration.keyLog
+        if let lab = context.configuration.labFixedEphemeral {
+            let log = context.log
+            options.random = lab.source(for: .responder) { log.warning(LabFixedEphemeral.warning, ["peer": peer]) }
+        }
         return options
     }
 

@@ -61,6 +61,12 @@ public struct ServerConfiguration: Sendable {
     /// Where each session's handshake messages, tokens and grant are
     /// appended as JSON lines (`--trace-file`); nil for nowhere.
     public var traceFile: HandshakeTraceFile?
+    /// The lab keylog that receives every session's transport keys
+    /// (`--keylog`, for labs only); nil, the default: none.
+    public var keyLog: SessionKeyLog?
+    /// `--lab-fixed-ephemeral`: reproducible ephemeral keys and data keys,
+    /// for labs only; nil, the default: the kernel's random source.
+    public var labFixedEphemeral: LabFixedEphemeral?
 
     /// The suites accepted by default: XX and IK with X25519 and FFDHE2048.
     public static let defaultSuites: Set<String> = [

@@ -73,6 +73,10 @@ actor SessionActor {
         let dataConnections = dataKey.map {
             var authority = DataConnectionAuthority(dataKey: $0, diffieHellman: keys.diffieHellman)
             authority.trace = dataConnectionTrace
+            authority.keyLog = configuration.keyLog
+            if let lab = configuration.labFixedEphemeral {
+                authority.random = lab.source(for: .responder) { [log] in log.warning(LabFixedEphemeral.warning) }
+            }
             return authority
         }
         let context = ServiceContext(

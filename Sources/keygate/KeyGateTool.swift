@@ -23,6 +23,8 @@ enum KeyGateTool {
         ProbeCommand(),
         EchoCommand(),
         TraceCommand(),
+        LessonCommand(),
+        DecodeCommand(),
     ]
 
     static func main() async {

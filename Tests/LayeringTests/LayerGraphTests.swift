@@ -29,8 +29,9 @@ struct LayerGraphTests {
             "KeyGateChat": services,
             "KeyGateFTP": services,
             "KeyGateClient": services.union(["KeyGateChat", "KeyGateFTP"]),
+            "KeyGateLab": services,
             "KeyGateBenchmarks": services.union(["KeyGateChat", "KeyGateFTP", "KeyGateClient"]),
-            "keygate": services.union(["KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient", "KeyGateBenchmarks"]),
+            "keygate": services.union(["KeyGateServer", "KeyGateChat", "KeyGateFTP", "KeyGateClient", "KeyGateLab", "KeyGateBenchmarks"]),
             "keygate-ct-check": ["KeyGateCrypto", "KeyGateNoise", "KeyGateKeys"],
         ]
     }()

@@ -11,6 +11,7 @@ struct ChatCommand: Command {
         usage: "HOST[:PORT] [--keys DIR] [--name NAME] [--server-key PUBFILE] [--dh DH] [--json] [--timestamps] [--timeout SECONDS]",
         options: [
             .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
+            .keyLog, .labFixedEphemeral,
             .init("json", help: "Print every message from the server as one JSON line (the grant or denial first)."),
             Self.receiptTimeout.option,
             .init("timestamps", help: "Show the server's time (UTC) before each message."),

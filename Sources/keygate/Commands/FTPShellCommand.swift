@@ -12,6 +12,7 @@ struct FTPShellCommand: Command {
         usage: "HOST[:PORT] [--keys DIR] [--name NAME] [--server-key PUBFILE] [--dh DH] [COMMAND ARGS...]",
         options: [
             .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
+            .keyLog, .labFixedEphemeral,
             .init("resume", help: "With get or put: continue from the bytes already there (REST)."),
             .timeout, .traceHandshake, .traceFile,
         ],

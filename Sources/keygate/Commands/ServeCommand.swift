@@ -42,6 +42,8 @@ struct ServeCommand: Command {
             Self.sourceHandshakeRate.option,
             Self.sourceHandshakeBurst.option,
             Self.maximumSourceGrants.option,
+            .keyLog,
+            .labFixedEphemeral,
             Self.keepalive.option,
             Self.clockSkew.option,
             .init("trace-handshake", value: "explain", optionalValue: true,
@@ -242,6 +244,8 @@ struct ServeCommand: Command {
             handshakeRate: Double(try Self.sourceHandshakeRate.value(in: arguments)),
             handshakeBurst: try Self.sourceHandshakeBurst.value(in: arguments),
             unresumedGrants: try Self.maximumSourceGrants.value(in: arguments))
+        configuration.keyLog = try arguments.labKeyLog()
+        configuration.labFixedEphemeral = try arguments.labFixedEphemeral()
         let keepalive = try Self.keepalive.value(in: arguments)
         configuration.deadPeerDetection = keepalive == .zero ? nil : TCPConnection.DeadPeerDetection(
             idle: keepalive, interval: max(.seconds(1), keepalive / 6), probes: 3)

@@ -50,6 +50,8 @@ extension ParsedArguments {
             algorithm: algorithm, pinnedServerKey: pinned, service: service,
             timeout: try TypedOption.clientTimeout.value(in: self), log: log)
         options.acceptNewHostKeyAlgorithm = flag("accept-new-host-key")
+        options.keyLog = try labKeyLog()
+        options.labFixedEphemeral = try labFixedEphemeral()
         if flag("trace-handshake") {
             options.trace = { Console.shared.err($0) }
             options.traceDetail = try traceDetail()
