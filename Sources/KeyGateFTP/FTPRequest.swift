@@ -31,8 +31,9 @@ enum FTPRequest: Equatable, Sendable {
     case system
     /// FEAT.
     case features
-    /// OPTS: whether the option is UTF8 ON, the only one there is.
-    case options(utf8: Bool)
+    /// OPTS: UTF8 ON, or HASH with the algorithm asked for (nil: which one
+    /// is selected), or an option not offered (nil).
+    case options(FTPOption?)
     /// NOOP.
     case noop
     /// HELP (any argument is ignored).
@@ -57,6 +58,8 @@ enum FTPRequest: Equatable, Sendable {
     case size(String)
     /// MDTM.
     case modificationTime(String)
+    /// HASH (draft-bryan-ftpext-hash): the file's digest.
+    case hash(String)
     /// MLST; an empty path means the current folder.
     case facts(String)
     /// STAT: of the session (nil) or of a path.
@@ -114,7 +117,7 @@ enum FTPRequest: Equatable, Sendable {
         case .user, .pass: self = .login
         case .syst: self = .system
         case .feat: self = .features
-        case .opts: self = .options(utf8: ["UTF8 ON", "UTF8", "UTF-8 ON"].contains(argument.uppercased()))
+        case .opts: self = .options(FTPOption(argument))
         case .noop: self = .noop
         case .help: self = .help
         case .quit: self = .quit
@@ -128,6 +131,7 @@ enum FTPRequest: Equatable, Sendable {
         case .rnto: self = .renameTo(argument)
         case .size: self = .size(argument)
         case .mdtm: self = .modificationTime(argument)
+        case .hash: self = .hash(argument)
         case .mlst: self = .facts(argument)
         case .stat: self = .status(path: argument.isEmpty ? nil : argument)
         case .type: self = .type(Self.dataType(argument))

@@ -79,6 +79,12 @@ public final class FileReader: Sendable {
         }
     }
 
+    /// The SHA-256 of the file's bytes from its start to its end as it is
+    /// now, and how many bytes that is (`FileDigest`).
+    public func sha256() async throws(FTPError) -> (digest: [UInt8], byteCount: Int64) {
+        try await FileDigest.sha256(of: descriptor, io: io, path: path)
+    }
+
     /// Closes the file. Idempotent.
     public func close() {
         descriptor.close()

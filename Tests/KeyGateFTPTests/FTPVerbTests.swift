@@ -36,7 +36,7 @@ struct FTPVerbTests {
     /// eight to a line.
     @Test func helpListsTheOfferedVerbsAndAliases() {
         #expect(FTPVerb.helpNames == [
-            "ABOR", "ALLO", "APPE", "CDUP", "CWD", "DELE", "EPSV", "FEAT", "HELP", "LIST", "MDTM", "MKD", "MLSD",
+            "ABOR", "ALLO", "APPE", "CDUP", "CWD", "DELE", "EPSV", "FEAT", "HASH", "HELP", "LIST", "MDTM", "MKD", "MLSD",
             "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PWD", "QUIT", "REST", "RETR", "RMD", "RNFR",
             "RNTO", "SIZE", "STAT", "STOR", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD", "XMKD", "XPWD", "XRMD",
         ])
@@ -57,7 +57,7 @@ struct FTPVerbTests {
         let reply = FTPVerb.featuresReply
         #expect(reply.code == .systemStatus)
         #expect(reply.lines == [
-            "Extensions supported:", " EPSV", " MDTM", " MLST type*;size*;modify*;perm*;", " PASV", " REST STREAM",
+            "Extensions supported:", " EPSV", " HASH SHA-256*", " MDTM", " MLST type*;size*;modify*;perm*;", " PASV", " REST STREAM",
             " SIZE", " TVFS", " UTF8", "End",
         ])
     }
