@@ -19,11 +19,15 @@ public final class FTPShell {
         public var showProgress: Bool
         /// `--resume` given on the command line: applies to get and put.
         public var resume: Bool
+        /// Compare each file's SHA-256 with the server's (HASH) after its
+        /// transfer; `--no-verify` turns it off.
+        public var verify: Bool
 
-        public init(interactive: Bool = false, showProgress: Bool = false, resume: Bool = false) {
+        public init(interactive: Bool = false, showProgress: Bool = false, resume: Bool = false, verify: Bool = true) {
             self.interactive = interactive
             self.showProgress = showProgress
             self.resume = resume
+            self.verify = verify
         }
     }
 
@@ -38,14 +42,19 @@ public final class FTPShell {
           ls [PATH]                      list a folder (the server's LIST lines)
           cd PATH                        change the remote folder
           pwd                            print the remote folder
-          get [--resume] REMOTE [LOCAL]  download (LOCAL may be a folder)
-          put [--resume] LOCAL [REMOTE]  upload
+          get [--resume] [--no-verify] REMOTE [LOCAL]
+                                         download (LOCAL may be a folder)
+          put [--resume] [--no-verify] LOCAL [REMOTE]
+                                         upload
           mkdir PATH | rmdir PATH | rm PATH
           mv FROM TO                     rename on the server
           size PATH                      print a file's size in bytes
           help | quit
         --resume continues from the bytes already there (REST): for get the
-        local file's, for put the remote file's.
+        local file's, for put the remote file's. After each transfer the
+        file's SHA-256 is compared with the server's (HASH): a download
+        that differs is not kept, and either way the command fails;
+        --no-verify skips the check.
         """
 
     let client: FTPClient
@@ -119,7 +128,8 @@ public final class FTPShell {
     func execute(_ words: [String]) async throws {
         var arguments = Array(words.dropFirst())
         let resume = options.resume || arguments.contains("--resume")
-        arguments.removeAll { $0 == "--resume" }
+        let verify = options.verify && !arguments.contains("--no-verify")
+        arguments.removeAll { $0 == "--resume" || $0 == "--no-verify" }
         func expect(_ range: ClosedRange<Int>, _ usage: String) throws {
             guard range.contains(arguments.count) else { throw UsageProblem(description: "usage: \(usage)") }
         }
@@ -154,10 +164,10 @@ public final class FTPShell {
             Console.shared.out("\(try await client.size(of: arguments[0]))")
         case "get":
             try expect(1...2, "get [--resume] REMOTE [LOCAL]")
-            try await get(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume)
+            try await get(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume, verify: verify)
         case "put":
             try expect(1...2, "put [--resume] LOCAL [REMOTE]")
-            try await put(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume)
+            try await put(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume, verify: verify)
         case "help", "?":
             Console.shared.out(Self.helpText)
         default:
@@ -168,8 +178,11 @@ public final class FTPShell {
     // MARK: Transfers
 
     /// Downloads `remote` into `local` (a file path, or an existing folder
-    /// to save into under the remote name).
-    public func get(_ remote: String, to local: String?, resume: Bool = false) async throws {
+    /// to save into under the remote name). With `verify`, the file takes
+    /// its name only if its SHA-256 is the server's (HASH).
+    /// - Throws: `FTPClient.Failure.checksumMismatch` when it is not:
+    ///   nothing is kept, and a resumed file keeps its earlier bytes.
+    public func get(_ remote: String, to local: String?, resume: Bool = false, verify: Bool = true) async throws {
         let remoteName = Self.lastName(of: remote)
         guard !remoteName.isEmpty else { throw UsageProblem(description: "get: '\(remote)' names no file") }
         var (folder, name) = Self.split(local ?? remoteName)
@@ -195,6 +208,13 @@ public final class FTPShell {
                     }
                 }
             }
+            if verify {
+                let target = folder == "." ? name : folder + "/" + name
+                let (digest, _) = try await upload.sha256()
+                try await check(digest, of: remote, command: "get", kept: resume
+                    ? "Nothing was kept: \(target) still holds its earlier bytes."
+                    : "Nothing was kept: \(target) was not written.")
+            }
             try await upload.commit()
         } catch {
             await upload.discard()
@@ -202,8 +222,11 @@ public final class FTPShell {
         }
     }
 
-    /// Uploads the local file `local` to `remote` (default: its name).
-    public func put(_ local: String, to remote: String?, resume: Bool = false) async throws {
+    /// Uploads the local file `local` to `remote` (default: its name); with
+    /// `verify`, then compares its SHA-256 with the server's (HASH).
+    /// - Throws: `FTPClient.Failure.checksumMismatch` when they differ
+    ///   (the server keeps what it stored).
+    public func put(_ local: String, to remote: String?, resume: Bool = false, verify: Bool = true) async throws {
         let target = remote ?? Self.lastName(of: local)
         let reader = try await FileReader.open(localPath: local, io: io)
         defer { reader.close() }
@@ -213,18 +236,39 @@ public final class FTPShell {
                 throw UsageProblem(description: "put --resume: \(target) on the server is larger than \(local)")
             }
             offset = existing
-            if offset == reader.size { return }
         }
-        let progress = TransferProgress()
-        progress.add(Int(offset))
-        let mover = client.mover
-        let start = offset
-        try await withProgress(progress, total: reader.size, label: Self.lastName(of: local)) {
-            try await self.client.transfer(
-                FTPCommand(verb: "STOR", argument: target), restart: start > 0 ? start : nil
-            ) { data in
-                try await mover.send(reader, from: start, over: data, progress: progress)
+        if offset < reader.size || offset == 0 {
+            let progress = TransferProgress()
+            progress.add(Int(offset))
+            let mover = client.mover
+            let start = offset
+            try await withProgress(progress, total: reader.size, label: Self.lastName(of: local)) {
+                try await self.client.transfer(
+                    FTPCommand(verb: "STOR", argument: target), restart: start > 0 ? start : nil
+                ) { data in
+                    try await mover.send(reader, from: start, over: data, progress: progress)
+                }
             }
+        }
+        if verify {
+            let (digest, _) = try await reader.sha256()
+            try await check(digest, of: target, command: "put",
+                            kept: "The server keeps what it stored; upload \(local) again without --resume.")
+        }
+    }
+
+    /// Compares `digest`, of the local copy, with the server's SHA-256 of
+    /// `remote`; a server without HASH gets a warning, not a failure.
+    /// - Throws: `FTPClient.Failure.checksumMismatch` when they differ.
+    private func check(_ digest: [UInt8], of remote: String, command: String, kept: String) async throws {
+        guard let server = try await client.sha256(of: remote) else {
+            Console.shared.err("keygate ftp: \(command) \(remote): the server does not offer HASH; not verified")
+            return
+        }
+        guard server.digest == digest else {
+            throw FTPClient.Failure.checksumMismatch(
+                command: command, path: remote, local: HexText.encode(digest), remote: HexText.encode(server.digest),
+                kept: kept)
         }
     }
 

@@ -14,6 +14,7 @@ struct FTPShellCommand: Command {
             .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
             .keyLog, .labFixedEphemeral,
             .init("resume", help: "With get or put: continue from the bytes already there (REST)."),
+            .init("no-verify", help: "Do not compare each file's SHA-256 with the server's (HASH) after its transfer."),
             .timeout, .traceHandshake, .traceFile,
         ],
         discussion: """
@@ -50,7 +51,8 @@ struct FTPShellCommand: Command {
                 Console.shared.err("connected to \(server) as \(session.name); type help for the commands")
             }
             let shell = FTPShell(client: client, options: FTPShell.Options(
-                interactive: interactive, showProgress: isatty(STDERR_FILENO) == 1, resume: arguments.flag("resume")))
+                interactive: interactive, showProgress: isatty(STDERR_FILENO) == 1, resume: arguments.flag("resume"),
+                verify: !arguments.flag("no-verify")))
             status = await shell.run(words: words)
         } catch let error as ClientError {
             Console.shared.err("keygate ftp: \(error)")
