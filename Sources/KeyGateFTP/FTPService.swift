@@ -30,6 +30,9 @@ public final class FTPService: GateService {
         /// (0777 & ~umask) do not get, whatever the process's umask
         /// (`--ftp-umask`).
         public var umask = FileModeMask.standard
+        /// The most bytes per second one session's file transfers move,
+        /// each way (`--ftp-max-rate`); nil for no limit.
+        public var maximumRate: Int64?
 
         /// The defaults.
         public init() {}

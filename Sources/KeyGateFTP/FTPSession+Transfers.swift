@@ -286,7 +286,8 @@ extension FTPSession {
     static func move(
         _ payload: TransferJob.Payload, over data: SecureChannel, progress: TransferProgress, limits: FTPService.Limits
     ) async -> TransferJob.Outcome {
-        let mover = DataMover(pieceByteCount: limits.pieceByteCount, timeout: limits.dataTimeout)
+        let mover = DataMover(
+            pieceByteCount: limits.pieceByteCount, timeout: limits.dataTimeout, bytesPerSecond: limits.maximumRate)
         var outcome: TransferJob.Outcome
         do {
             switch payload {

@@ -145,6 +145,28 @@ struct FTPCommandTests {
         await server.stopAndRemove()
     }
 
+    @Test func limitRateHoldsADownloadBackAndBadRatesAreUsageErrors() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try Self.localFolder(server)
+        let bytes = SecureRandom.bytes(count: 256 << 10)
+        try await server.write(bytes, to: "a.bin")
+        let started = ContinuousClock.now
+        let outcome = try await KeygateBinary.run(
+            try await Self.arguments(server) + ["--limit-rate", "256K", "get", "a.bin"], in: local)
+        let elapsed = ContinuousClock.now - started
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(readFile(local + "/a.bin") == bytes)
+        // 256 KiB at 256 KiB/s: at least 0.9 s (the process's own start
+        // makes any upper bound meaningless here).
+        #expect(elapsed >= .milliseconds(900), "\(elapsed)")
+        for bad in ["10X", "0", "-5", "", "1e6"] {
+            let refused = try await KeygateBinary.run(try await Self.arguments(server) + ["--limit-rate", bad, "ls"])
+            #expect(refused.status == 2, "\(bad): \(refused.stderr)")
+            #expect(refused.stderr.contains("--limit-rate must be a positive number of bytes"), "\(refused.stderr)")
+        }
+        await server.stopAndRemove()
+    }
+
     @Test func usageDenialAndUnknownCommandsHaveTheirExitStatuses() async throws {
         let server = try await FTPTestServer.start()
         #expect(try await KeygateBinary.run(["ftp"]).status == 2)

@@ -2,6 +2,7 @@ import KeyGateSystem
 import Glibc
 import KeyGateChannel
 import KeyGateClient
+import KeyGateFTP
 import KeyGateServer
 
 /// `keygate ftp`: the FTP client.
@@ -14,6 +15,8 @@ struct FTPShellCommand: Command {
             .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
             .keyLog, .labFixedEphemeral,
             .init("resume", help: "With get or put: continue from the bytes already there (REST)."),
+            .init("limit-rate", value: "RATE",
+                  help: "Move at most RATE bytes per second each transfer; K, M, G are powers of 1024 as in curl (10M)."),
             .init("no-verify", help: "Do not compare each file's SHA-256 with the server's (HASH) after its transfer."),
             .timeout, .traceHandshake, .traceFile,
         ],
@@ -40,12 +43,14 @@ struct FTPShellCommand: Command {
         let server = try HostAndPort(parsing: target, defaultPort: KeyGateWire.defaultControlPort)
         let words = Array(arguments.positionals.dropFirst())
         let log = Log(level: .warning)
+        let rate = try arguments.byteSize("limit-rate")
         var options = try arguments.gateClientOptions(server: server, service: KeyGateWire.ftpService, log: log)
         options.traceFile = try await arguments.openTraceFile(log: log)
         let status: ExitStatus
         do {
             let session = try await GateClient.connect(options)
-            let client = try await FTPClient.start(session, timeout: options.timeout)
+            let client = try await FTPClient.start(
+                session, timeout: options.timeout, mover: DataMover(bytesPerSecond: rate))
             let interactive = words.isEmpty && StandardInput.isTerminal
             if interactive {
                 Console.shared.err("connected to \(server) as \(session.name); type help for the commands")

@@ -27,6 +27,8 @@ struct ServeCommand: Command {
             Self.chatBurst.option,
             .init("ftp-root", value: "DIR", help: "Folder the FTP service serves, created if missing (default ./ftp-root)."),
             .init("ftp-home-per-client", help: "Give each client its own folder under the FTP root, named after it."),
+            .init("ftp-max-rate", value: "RATE",
+                  help: "Move at most RATE bytes per second in each FTP session's transfers, each way; K, M, G are powers of 1024 (10M)."),
             .init("ftp-umask", value: "MASK",
                   help: "Octal permission bits uploaded files and new FTP folders do not get, whatever the server's own umask (default 022: files 0644, folders 0755)."),
             .init("suites", value: "LIST",
@@ -280,8 +282,8 @@ struct ServeCommand: Command {
         return suites
     }
 
-    /// The FTP service's limits from the flags (`--ftp-umask`), checked
-    /// before anything is done.
+    /// The FTP service's limits from the flags (`--ftp-umask`,
+    /// `--ftp-max-rate`), checked before anything is done.
     static func ftpLimits(_ arguments: ParsedArguments) throws(UsageError) -> FTPService.Limits {
         var limits = FTPService.Limits()
         if let text = arguments.value("ftp-umask") {
@@ -291,6 +293,7 @@ struct ServeCommand: Command {
                 throw UsageError("--ftp-umask: \(error)")
             }
         }
+        limits.maximumRate = try arguments.byteSize("ftp-max-rate")
         return limits
     }
 
