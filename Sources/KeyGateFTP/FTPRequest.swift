@@ -58,6 +58,9 @@ enum FTPRequest: Equatable, Sendable {
     case size(String)
     /// MDTM.
     case modificationTime(String)
+    /// MFMT (draft-somers-ftp-mfxx): set a modification time, seconds since
+    /// 1970 (nil when the time is not `YYYYMMDDHHMMSS` in UTC).
+    case setModificationTime(Int?, path: String)
     /// HASH (draft-bryan-ftpext-hash): the file's digest.
     case hash(String)
     /// MLST; an empty path means the current folder.
@@ -94,7 +97,7 @@ enum FTPRequest: Equatable, Sendable {
     /// (`ftp="read-only"`) may not do.
     var writes: Bool {
         switch self {
-        case .makeDirectory, .removeDirectory, .delete, .renameFrom, .renameTo: true
+        case .makeDirectory, .removeDirectory, .delete, .renameFrom, .renameTo, .setModificationTime: true
         case .transfer(.store, _), .transfer(.append, _): true
         default: false
         }
@@ -132,6 +135,10 @@ enum FTPRequest: Equatable, Sendable {
         case .size: self = .size(argument)
         case .mdtm: self = .modificationTime(argument)
         case .hash: self = .hash(argument)
+        case .mfmt:
+            let time = argument.prefix { $0 != " " }
+            let path = argument.dropFirst(time.count).drop { $0 == " " }
+            self = .setModificationTime(FileInfo.seconds(fromTimestamp: String(time)), path: String(path))
         case .mlst: self = .facts(argument)
         case .stat: self = .status(path: argument.isEmpty ? nil : argument)
         case .type: self = .type(Self.dataType(argument))
@@ -150,7 +157,7 @@ enum FTPRequest: Equatable, Sendable {
         case .mlsd: self = .transfer(.machineList, path: command.listingArguments.path)
         case .port, .eprt: self = .activeMode
         case .acct, .smnt, .rein, .stou, .site, .lprt, .lpsv, .auth, .adat, .pbsz, .prot, .ccc, .mic, .conf, .enc,
-             .lang, .mfmt, .mff, .host:
+             .lang, .mff, .host:
             self = .notImplemented(verb)
         }
     }

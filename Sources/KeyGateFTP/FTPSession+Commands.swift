@@ -50,6 +50,8 @@ extension FTPSession {
             await modificationTime(of: argument)
         case let .hash(argument):
             await hash(of: argument)
+        case let .setModificationTime(seconds, argument):
+            await setModificationTime(of: argument, to: seconds)
         case let .facts(argument):
             await facts(of: argument)
         case .status(path: nil):
@@ -193,6 +195,19 @@ extension FTPSession {
             let info = try await self.store.info(path)
             guard info.kind == .file else { throw .notARegularFile(path.description) }
             return FTPReply(.fileStatus, FileInfo.timestamp(info.modified))
+        }
+    }
+
+    /// MFMT (draft-somers-ftp-mfxx section 3): `213 Modify=YYYYMMDDHHMMSS; path`.
+    private func setModificationTime(of argument: String, to seconds: Int?) async {
+        guard let seconds else {
+            await reply(.argumentSyntaxError, "MFMT needs a time YYYYMMDDHHMMSS (UTC) and a path")
+            return
+        }
+        await withPath(argument) { path throws(FTPError) in
+            guard path != .root else { throw .permissionDenied("/") }
+            try await self.store.setModificationTime(path, to: seconds)
+            return FTPReply(.fileStatus, "Modify=\(FileInfo.timestamp(seconds)); \(path)")
         }
     }
 

@@ -166,6 +166,24 @@ public final class FileStore: Sendable {
         }
     }
 
+    /// Sets the modification time of the file or folder `path` (MFMT),
+    /// never of a link or through one.
+    public func setModificationTime(_ path: FTPPath, to seconds: Int) async throws(FTPError) {
+        try await io.run { () throws(FTPError) in
+            let (parent, name) = try self.openParent(of: path)
+            defer { parent.close() }
+            _ = try Self.status(of: name, in: parent, path: path)
+            var times = [timespec(tv_sec: 0, tv_nsec: Self.timeOmitted), timespec(tv_sec: seconds, tv_nsec: 0)]
+            try SystemCall.runNow({ utimensat(parent.rawValue, name, &times, AT_SYMLINK_NOFOLLOW) }) {
+                FTPError.from(errno: $0, call: "utimensat", path: path.description)
+            }
+        }
+    }
+
+    /// UTIME_OMIT of utimensat(2) (a macro Swift does not import): leave
+    /// that time as it is.
+    static let timeOmitted = (1 << 30) - 2
+
     /// Starts an upload to `path` (see `AtomicFileWriter`): refuses a target
     /// that is a link, a folder or anything but a regular file.
     /// - Throws: `FTPError.invalidRestartPosition` when a restart offset
