@@ -2,6 +2,7 @@ import KeyGateSystem
 import Glibc
 import KeyGateChannel
 import KeyGateFTP
+import Synchronization
 
 /// The commands of `keygate ftp`: `ls`, `cd`, `pwd`, `get`, `put`, `mkdir`,
 /// `rmdir`, `rm`, `mv`, `size`, run one at a time over an `FTPClient`.
@@ -22,12 +23,18 @@ public final class FTPShell {
         /// Compare each file's SHA-256 with the server's (HASH) after its
         /// transfer; `--no-verify` turns it off.
         public var verify: Bool
+        /// Print one JSON event per file on standard output (`TransferTally`).
+        public var json: Bool
 
-        public init(interactive: Bool = false, showProgress: Bool = false, resume: Bool = false, verify: Bool = true) {
+        public init(
+            interactive: Bool = false, showProgress: Bool = false, resume: Bool = false, verify: Bool = true,
+            json: Bool = false
+        ) {
             self.interactive = interactive
             self.showProgress = showProgress
             self.resume = resume
             self.verify = verify
+            self.json = json
         }
     }
 
@@ -39,14 +46,22 @@ public final class FTPShell {
     /// The commands, as `help` prints them.
     public static let helpText = """
         Commands:
-          ls [PATH]                      list a folder (the server's LIST lines)
+          ls [PATH | PATTERN]            list a folder (the server's LIST lines),
+                                         or the entries a pattern matches
           cd PATH                        change the remote folder
           pwd                            print the remote folder
           get [--resume] [--no-verify] REMOTE [LOCAL]
                                          download (LOCAL may be a folder)
           put [--resume] [--no-verify] LOCAL [REMOTE]
                                          upload
-          mkdir PATH | rmdir PATH | rm PATH
+          get -r REMOTE [DIR]            download a folder's tree into DIR
+                                         (default: its name)
+          put -r DIR [REMOTE]            upload a folder's tree into REMOTE
+                                         (default: its name)
+          mget PATTERN...                download the files patterns match
+          mput PATTERN...                upload the local files patterns match
+          rm PATH | PATTERN...           remove files
+          mkdir PATH | rmdir PATH
           mv FROM TO                     rename on the server
           size PATH                      print a file's size in bytes
           help | quit
@@ -55,11 +70,19 @@ public final class FTPShell {
         file's SHA-256 is compared with the server's (HASH): a download
         that differs is not kept, and either way the command fails;
         --no-verify skips the check.
+        Patterns are glob(7): * ? [...] in the last name of a path (dir/*.txt),
+        matched here against the server's MLSD listing; a leading dot must
+        be matched by a dot. Trees keep files' modification times (MFMT);
+        links are skipped and reported, never followed. A multi-file
+        command goes on past a failed file, reports each, ends with a
+        summary line, and fails (exit 1) if any file did.
         """
 
     let client: FTPClient
     let options: Options
     let io = BlockingExecutor.shared.lane()
+    /// Set once the server has answered MFMT with 500 or 502.
+    let mfmtMissing = Mutex(false)
 
     public init(client: FTPClient, options: Options) {
         self.client = client
@@ -117,6 +140,9 @@ public final class FTPShell {
         case let failure as FTPError:
             Console.shared.err("keygate ftp: \(failure)")
             return .failure
+        case let failure as BatchFailure:
+            Console.shared.err("keygate ftp: \(failure)")
+            return .failure
         default:
             let clientError = ClientError.from(error, during: "ftp")
             Console.shared.err("keygate ftp: \(clientError)")
@@ -129,13 +155,18 @@ public final class FTPShell {
         var arguments = Array(words.dropFirst())
         let resume = options.resume || arguments.contains("--resume")
         let verify = options.verify && !arguments.contains("--no-verify")
-        arguments.removeAll { $0 == "--resume" || $0 == "--no-verify" }
+        let recursive = ["get", "put"].contains(words[0]) && arguments.contains { $0 == "-r" || $0 == "-R" }
+        arguments.removeAll { $0 == "--resume" || $0 == "--no-verify" || (recursive && ($0 == "-r" || $0 == "-R")) }
         func expect(_ range: ClosedRange<Int>, _ usage: String) throws {
             guard range.contains(arguments.count) else { throw UsageProblem(description: "usage: \(usage)") }
         }
         switch words[0] {
         case "ls", "dir":
-            try expect(0...1, "ls [PATH]")
+            try expect(0...1, "ls [PATH | PATTERN]")
+            if let pattern = arguments.first, GlobPattern.hasWildcards(pattern) {
+                try await listMatching(pattern)
+                return
+            }
             let text = try await client.listing(path: arguments.first ?? "")
             if !text.isEmpty {
                 for line in FTPReply.lines(of: text) { Console.shared.out(line) }
@@ -153,8 +184,8 @@ public final class FTPShell {
             try expect(1...1, "rmdir PATH")
             try await client.require(FTPCommand(verb: "RMD", argument: arguments[0]), .fileActionOkay)
         case "rm", "delete":
-            try expect(1...1, "rm PATH")
-            try await client.require(FTPCommand(verb: "DELE", argument: arguments[0]), .fileActionOkay)
+            try expect(1...Int.max, "rm PATH | PATTERN...")
+            try await remove(arguments)
         case "mv", "rename":
             try expect(2...2, "mv FROM TO")
             try await client.require(FTPCommand(verb: "RNFR", argument: arguments[0]), .pendingFurtherInformation)
@@ -162,6 +193,18 @@ public final class FTPShell {
         case "size":
             try expect(1...1, "size PATH")
             Console.shared.out("\(try await client.size(of: arguments[0]))")
+        case "get" where recursive:
+            try expect(1...2, "get -r [--resume] [--no-verify] REMOTE [DIR]")
+            try await getTree(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume, verify: verify)
+        case "put" where recursive:
+            try expect(1...2, "put -r [--resume] [--no-verify] DIR [REMOTE]")
+            try await putTree(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume, verify: verify)
+        case "mget":
+            try expect(1...Int.max, "mget [--resume] [--no-verify] PATTERN...")
+            try await multipleGet(arguments, resume: resume, verify: verify)
+        case "mput":
+            try expect(1...Int.max, "mput [--resume] [--no-verify] PATTERN...")
+            try await multiplePut(arguments, resume: resume, verify: verify)
         case "get":
             try expect(1...2, "get [--resume] REMOTE [LOCAL]")
             try await get(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume, verify: verify)
@@ -189,8 +232,72 @@ public final class FTPShell {
         if let local, await isDirectory(local) {
             (folder, name) = (local, remoteName)
         }
-        let total = try? await client.size(of: remote)
+        let tally = TransferTally(command: "get", json: options.json)
+        try await fetch(remote, folder: folder, name: name, resume: resume, verify: verify, tally: tally,
+                        showProgress: options.showProgress)
+    }
+
+    /// Uploads the local file `local` to `remote` (default: its name); with
+    /// `verify`, then compares its SHA-256 with the server's (HASH).
+    /// - Throws: `FTPClient.Failure.checksumMismatch` when they differ
+    ///   (the server keeps what it stored).
+    public func put(_ local: String, to remote: String?, resume: Bool = false, verify: Bool = true) async throws {
+        let tally = TransferTally(command: "put", json: options.json)
+        try await send(local, to: remote ?? Self.lastName(of: local), resume: resume, verify: verify, tally: tally,
+                       showProgress: options.showProgress)
+    }
+
+    /// One download into `folder`/`name`, recorded in `tally`; `size` when
+    /// the listing gave it (else SIZE asks), `modified` to set afterwards.
+    func fetch(
+        _ remote: String, folder: String, name: String, resume: Bool, verify: Bool, tally: TransferTally,
+        showProgress: Bool, size: Int64? = nil, modified: Int? = nil
+    ) async throws {
+        let target = folder == "." ? name : folder + "/" + name
+        let started = ContinuousClock.now
+        var moved: Int64 = 0
+        do {
+            moved = try await download(
+                remote, folder: folder, name: name, resume: resume, verify: verify, showProgress: showProgress, size: size)
+            if let modified { try await LocalTree.setModificationTime(target, to: modified, io: io) }
+        } catch {
+            tally.file("get", remote: remote, local: target, bytes: moved, seconds: TransferTally.seconds(since: started),
+                       verified: nil, error: error)
+            throw error
+        }
+        tally.file("get", remote: remote, local: target, bytes: moved, seconds: TransferTally.seconds(since: started),
+                   verified: verify ? true : nil, error: nil)
+    }
+
+    /// One upload, recorded in `tally`; `modified` is given to the server
+    /// afterwards (MFMT).
+    func send(
+        _ local: String, to target: String, resume: Bool, verify: Bool, tally: TransferTally, showProgress: Bool,
+        followingLinks: Bool = true, modified: Int? = nil
+    ) async throws {
+        let started = ContinuousClock.now
+        var moved: Int64 = 0
+        do {
+            moved = try await upload(
+                local, to: target, resume: resume, verify: verify, showProgress: showProgress, followingLinks: followingLinks)
+            if let modified { try await setRemoteModificationTime(target, to: modified) }
+        } catch {
+            tally.file("put", remote: target, local: local, bytes: moved, seconds: TransferTally.seconds(since: started),
+                       verified: nil, error: error)
+            throw error
+        }
+        tally.file("put", remote: target, local: local, bytes: moved, seconds: TransferTally.seconds(since: started),
+                   verified: verify ? true : nil, error: nil)
+    }
+
+    /// Downloads `remote` to `folder`/`name`; returns the bytes moved.
+    private func download(
+        _ remote: String, folder: String, name: String, resume: Bool, verify: Bool, showProgress: Bool, size: Int64?
+    ) async throws -> Int64 {
+        let total: Int64?
+        if let size { total = size } else { total = try? await client.size(of: remote) }
         let upload = try await AtomicFileWriter.beginLocal(directory: folder, targetName: name, keepExisting: resume, io: io)
+        var moved: Int64 = 0
         do {
             let offset = upload.byteCount
             if let total, offset > total {
@@ -200,13 +307,14 @@ public final class FTPShell {
                 let progress = TransferProgress()
                 progress.add(Int(offset))
                 let mover = client.mover
-                try await withProgress(progress, total: total, label: remoteName) {
+                try await withProgress(progress, total: total, label: Self.lastName(of: remote), showing: showProgress) {
                     try await self.client.transfer(
                         FTPCommand(verb: "RETR", argument: remote), restart: offset > 0 ? offset : nil
                     ) { data in
                         try await mover.receive(into: upload, over: data, progress: progress)
                     }
                 }
+                moved = progress.bytes - offset
             }
             if verify {
                 let target = folder == "." ? name : folder + "/" + name
@@ -220,15 +328,14 @@ public final class FTPShell {
             await upload.discard()
             throw error
         }
+        return moved
     }
 
-    /// Uploads the local file `local` to `remote` (default: its name); with
-    /// `verify`, then compares its SHA-256 with the server's (HASH).
-    /// - Throws: `FTPClient.Failure.checksumMismatch` when they differ
-    ///   (the server keeps what it stored).
-    public func put(_ local: String, to remote: String?, resume: Bool = false, verify: Bool = true) async throws {
-        let target = remote ?? Self.lastName(of: local)
-        let reader = try await FileReader.open(localPath: local, io: io)
+    /// Uploads the local file `local` to `target`; returns the bytes moved.
+    private func upload(
+        _ local: String, to target: String, resume: Bool, verify: Bool, showProgress: Bool, followingLinks: Bool
+    ) async throws -> Int64 {
+        let reader = try await FileReader.open(localPath: local, io: io, followingLinks: followingLinks)
         defer { reader.close() }
         var offset: Int64 = 0
         if resume, let existing = try? await client.size(of: target) {
@@ -237,24 +344,27 @@ public final class FTPShell {
             }
             offset = existing
         }
+        var moved: Int64 = 0
         if offset < reader.size || offset == 0 {
             let progress = TransferProgress()
             progress.add(Int(offset))
             let mover = client.mover
             let start = offset
-            try await withProgress(progress, total: reader.size, label: Self.lastName(of: local)) {
+            try await withProgress(progress, total: reader.size, label: Self.lastName(of: local), showing: showProgress) {
                 try await self.client.transfer(
                     FTPCommand(verb: "STOR", argument: target), restart: start > 0 ? start : nil
                 ) { data in
                     try await mover.send(reader, from: start, over: data, progress: progress)
                 }
             }
+            moved = progress.bytes - offset
         }
         if verify {
             let (digest, _) = try await reader.sha256()
             try await check(digest, of: target, command: "put",
                             kept: "The server keeps what it stored; upload \(local) again without --resume.")
         }
+        return moved
     }
 
     /// Compares `digest`, of the local copy, with the server's SHA-256 of
@@ -274,9 +384,9 @@ public final class FTPShell {
 
     /// Runs `transfer` with a progress bar beside it when enabled.
     private func withProgress(
-        _ progress: TransferProgress, total: Int64?, label: String, _ transfer: () async throws -> Void
+        _ progress: TransferProgress, total: Int64?, label: String, showing: Bool, _ transfer: () async throws -> Void
     ) async throws {
-        guard options.showProgress else { return try await transfer() }
+        guard showing else { return try await transfer() }
         let bar = ProgressBar(label: label, total: total, progress: progress)
         var failure: (any Error)?
         await withTaskGroup(of: Void.self) { group in

@@ -83,6 +83,12 @@ public enum FTPError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The error for `errno` after `call` on the client's own `path`
+    /// (a local file of `keygate ftp`).
+    public static func localFailure(errno code: Int32, call: String, path: String) -> FTPError {
+        from(errno: code, call: call, path: path)
+    }
+
     /// The error for `errno` after `call` on `path`.
     static func from(errno code: Int32, call: String, path: String) -> FTPError {
         switch code {

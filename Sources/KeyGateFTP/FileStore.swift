@@ -182,7 +182,7 @@ public final class FileStore: Sendable {
 
     /// UTIME_OMIT of utimensat(2) (a macro Swift does not import): leave
     /// that time as it is.
-    static let timeOmitted = (1 << 30) - 2
+    public static let timeOmitted = (1 << 30) - 2
 
     /// Starts an upload to `path` (see `AtomicFileWriter`): refuses a target
     /// that is a link, a folder or anything but a regular file.

@@ -17,6 +17,7 @@ struct FTPShellCommand: Command {
             .init("resume", help: "With get or put: continue from the bytes already there (REST)."),
             .init("limit-rate", value: "RATE",
                   help: "Move at most RATE bytes per second each transfer; K, M, G are powers of 1024 as in curl (10M)."),
+            .init("json", help: "Print one JSON event per file transferred or skipped on standard output, and a summary event after each multi-file command."),
             .init("no-verify", help: "Do not compare each file's SHA-256 with the server's (HASH) after its transfer."),
             .timeout, .traceHandshake, .traceFile,
         ],
@@ -57,7 +58,7 @@ struct FTPShellCommand: Command {
             }
             let shell = FTPShell(client: client, options: FTPShell.Options(
                 interactive: interactive, showProgress: isatty(STDERR_FILENO) == 1, resume: arguments.flag("resume"),
-                verify: !arguments.flag("no-verify")))
+                verify: !arguments.flag("no-verify"), json: arguments.flag("json")))
             status = await shell.run(words: words)
         } catch let error as ClientError {
             Console.shared.err("keygate ftp: \(error)")
