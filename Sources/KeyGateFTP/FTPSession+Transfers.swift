@@ -276,6 +276,12 @@ extension FTPSession {
             "command": ended.verb.rawValue, "path": ended.path, "bytes": "\(bytes)",
             "seconds": String(format3: seconds), "mb_per_s": String(format3: rate), "outcome": outcome,
         ])
+        if let transferLog, !ended.verb.isListing {
+            transferLog.append(TransferLog.Record(
+                ended: Self.now, seconds: seconds, remoteHost: context.peer.host, byteCount: bytes, path: ended.path,
+                binary: binaryType, incoming: ended.payload.isUpload, user: context.peer.name,
+                complete: outcome == "complete"))
+        }
     }
 
     // MARK: Moving bytes (child tasks)

@@ -23,4 +23,10 @@ struct ServeFTPOptionsTests {
         #expect(status == 2, "\(stderr)")
         #expect(stderr.contains("--ftp-max-rate must be a positive number of bytes"), "\(stderr)")
     }
+
+    @Test func aTransferLogThatCannotBeOpenedStopsTheStart() async throws {
+        let (status, stderr) = try await Self.serve(["--xferlog", "/nonexistent-folder/xferlog"])
+        #expect(status == 1, "\(stderr)")
+        #expect(stderr.contains("cannot start") && stderr.contains("/nonexistent-folder/xferlog"), "\(stderr)")
+    }
 }

@@ -29,6 +29,8 @@ struct ServeCommand: Command {
             .init("ftp-home-per-client", help: "Give each client its own folder under the FTP root, named after it."),
             .init("ftp-max-rate", value: "RATE",
                   help: "Move at most RATE bytes per second in each FTP session's transfers, each way; K, M, G are powers of 1024 (10M)."),
+            .init("xferlog", value: "FILE",
+                  help: "Append a line per FTP file transfer, completed or failed, to FILE in the wu-ftpd xferlog format (created 0640)."),
             .init("ftp-umask", value: "MASK",
                   help: "Octal permission bits uploaded files and new FTP folders do not get, whatever the server's own umask (default 022: files 0644, folders 0755)."),
             .init("suites", value: "LIST",
@@ -326,7 +328,10 @@ struct ServeCommand: Command {
             return try await ChatService.start(configuration: chat, log: log.with(["service": "chat"]))
         case KeyGateWire.ftpService:
             let root = arguments.value("ftp-root") ?? "ftp-root"
-            let service = try FTPService(root: root, homePerClient: arguments.flag("ftp-home-per-client"), limits: ftpLimits)
+            var transferLog: TransferLog?
+            if let path = arguments.value("xferlog") { transferLog = try await TransferLog.open(path: path, log: log) }
+            let service = try FTPService(
+                root: root, homePerClient: arguments.flag("ftp-home-per-client"), limits: ftpLimits, transferLog: transferLog)
             log.info("ftp root", [
                 "folder": root, "home_per_client": "\(arguments.flag("ftp-home-per-client"))",
                 "umask": ftpLimits.umask.description,
