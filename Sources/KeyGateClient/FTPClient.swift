@@ -233,6 +233,11 @@ public final class FTPClient: Sendable {
         }
         await data.close()
         let final = try await readReply()
+        // A server that stopped the transfer (552: over quota) says why
+        // better than the connection it closed.
+        if case .failure = result, final.code.isFailure {
+            throw Failure.refused(command: command.description, reply: final)
+        }
         let value = try result.get()
         guard final.code == .transferComplete else { throw Failure.refused(command: command.description, reply: final) }
         return value

@@ -86,8 +86,18 @@ public struct DataMover: Sendable {
     /// caller commits or discards the upload.
     /// - Throws: `ChannelError.missingEndOfData` when the connection ends
     ///   first, `FTPError` from writing, other connection errors.
-    public func receive(into upload: AtomicFileWriter, over data: SecureChannel, progress: TransferProgress) async throws {
-        try await receive(over: data, progress: progress) { bytes in try await upload.write(bytes) }
+    /// - Parameter byteLimit: the size the file may reach (a quota): a
+    ///   batch that would take it further is not written, and the receive
+    ///   fails with `FTPError.quotaExceeded`.
+    public func receive(
+        into upload: AtomicFileWriter, over data: SecureChannel, progress: TransferProgress, byteLimit: Int64? = nil
+    ) async throws {
+        try await receive(over: data, progress: progress) { bytes in
+            if let byteLimit, upload.byteCount + Int64(bytes.count) > byteLimit {
+                throw FTPError.quotaExceeded(path: upload.path, quota: byteLimit)
+            }
+            try await upload.write(bytes)
+        }
     }
 
     /// Receives until end-of-data, handing `consume` batches of about

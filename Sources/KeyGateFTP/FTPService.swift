@@ -33,6 +33,10 @@ public final class FTPService: GateService {
         /// The most bytes per second one session's file transfers move,
         /// each way (`--ftp-max-rate`); nil for no limit.
         public var maximumRate: Int64?
+        /// The most bytes of regular files a session's root (each client's
+        /// home with `homePerClient`) may hold (`--ftp-quota`); an upload
+        /// that would pass it gets 552 and is not kept. nil for no quota.
+        public var quota: Int64?
 
         /// The defaults.
         public init() {}

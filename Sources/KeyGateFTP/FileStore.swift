@@ -180,6 +180,46 @@ public final class FileStore: Sendable {
         }
     }
 
+    /// The bytes of the regular files under the root, links not followed
+    /// (each folder opened with `O_NOFOLLOW` from its parent): what a quota
+    /// counts. Walks the whole tree on the lane.
+    public func usage() async throws(FTPError) -> Int64 {
+        try await io.run { () throws(FTPError) -> Int64 in try Self.usage(of: try self.openDirectory(.root), path: "/") }
+    }
+
+    /// The bytes of the regular files in the open folder `folder` and
+    /// below; closes it. Blocking.
+    private static func usage(of folder: FileDescriptor, path: String) throws(FTPError) -> Int64 {
+        defer { folder.close() }
+        let copy = openat(folder.rawValue, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard copy >= 0 else { throw .from(errno: errno, call: "open", path: path) }
+        guard let stream = fdopendir(copy) else {
+            let code = errno
+            Glibc.close(copy)
+            throw .from(errno: code, call: "opendir", path: path)
+        }
+        defer { closedir(stream) }
+        var total: Int64 = 0
+        while let entry = readdir(stream) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." { continue }
+            var status = stat()
+            guard fstatat(folder.rawValue, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            switch status.st_mode & S_IFMT {
+            case S_IFREG:
+                total += Int64(status.st_size)
+            case S_IFDIR:
+                let raw = openat(folder.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if raw >= 0 { total += try usage(of: FileDescriptor(adopting: raw), path: path + name + "/") }
+            default:
+                break
+            }
+        }
+        return total
+    }
+
     /// UTIME_OMIT of utimensat(2) (a macro Swift does not import): leave
     /// that time as it is.
     public static let timeOmitted = (1 << 30) - 2

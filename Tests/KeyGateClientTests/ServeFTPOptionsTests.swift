@@ -29,4 +29,12 @@ struct ServeFTPOptionsTests {
         #expect(status == 1, "\(stderr)")
         #expect(stderr.contains("cannot start") && stderr.contains("/nonexistent-folder/xferlog"), "\(stderr)")
     }
+
+    @Test func aQuotaNeedsAHomePerClientAndASize() async throws {
+        let (status, stderr) = try await Self.serve(["--ftp-quota", "10M"])
+        #expect(status == 2, "\(stderr)")
+        #expect(stderr.contains("--ftp-quota limits each client's own home, so it needs --ftp-home-per-client"), "\(stderr)")
+        let (badStatus, badStderr) = try await Self.serve(["--ftp-quota", "lots", "--ftp-home-per-client"])
+        #expect(badStatus == 2 && badStderr.contains("--ftp-quota must be a positive number of bytes"), "\(badStderr)")
+    }
 }

@@ -29,6 +29,8 @@ struct ServeCommand: Command {
             .init("ftp-home-per-client", help: "Give each client its own folder under the FTP root, named after it."),
             .init("ftp-max-rate", value: "RATE",
                   help: "Move at most RATE bytes per second in each FTP session's transfers, each way; K, M, G are powers of 1024 (10M)."),
+            .init("ftp-quota", value: "SIZE",
+                  help: "Most bytes each client's home may hold (needs --ftp-home-per-client); an upload past it gets 552 and is not kept; K, M, G powers of 1024."),
             .init("xferlog", value: "FILE",
                   help: "Append a line per FTP file transfer, completed or failed, to FILE in the wu-ftpd xferlog format (created 0640)."),
             .init("ftp-umask", value: "MASK",
@@ -285,7 +287,7 @@ struct ServeCommand: Command {
     }
 
     /// The FTP service's limits from the flags (`--ftp-umask`,
-    /// `--ftp-max-rate`), checked before anything is done.
+    /// `--ftp-max-rate`, `--ftp-quota`), checked before anything is done.
     static func ftpLimits(_ arguments: ParsedArguments) throws(UsageError) -> FTPService.Limits {
         var limits = FTPService.Limits()
         if let text = arguments.value("ftp-umask") {
@@ -296,6 +298,13 @@ struct ServeCommand: Command {
             }
         }
         limits.maximumRate = try arguments.byteSize("ftp-max-rate")
+        if let quota = try arguments.byteSize("ftp-quota") {
+            guard arguments.flag("ftp-home-per-client") else {
+                throw UsageError("--ftp-quota limits each client's own home, so it needs --ftp-home-per-client "
+                    + "(without it every client shares the one FTP root)")
+            }
+            limits.quota = quota
+        }
         return limits
     }
 
