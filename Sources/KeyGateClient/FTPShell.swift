@@ -2,6 +2,7 @@ import KeyGateSystem
 import Glibc
 import KeyGateChannel
 import KeyGateFTP
+import KeyGateSockets
 import Synchronization
 
 /// The commands of `keygate ftp`: `ls`, `cd`, `pwd`, `get`, `put`, `mkdir`,
@@ -25,11 +26,15 @@ public final class FTPShell {
         public var verify: Bool
         /// Print one JSON event per file on standard output (`TransferTally`).
         public var json: Bool
+        /// How many times a transfer whose data connection broke is
+        /// resumed (`--retries`).
+        public var retries: Int
 
         public init(
             interactive: Bool = false, showProgress: Bool = false, resume: Bool = false, verify: Bool = true,
-            json: Bool = false
+            json: Bool = false, retries: Int = 3
         ) {
+            self.retries = retries
             self.interactive = interactive
             self.showProgress = showProgress
             self.resume = resume
@@ -69,7 +74,8 @@ public final class FTPShell {
         local file's, for put the remote file's. After each transfer the
         file's SHA-256 is compared with the server's (HASH): a download
         that differs is not kept, and either way the command fails;
-        --no-verify skips the check.
+        --no-verify skips the check. A transfer whose data connection breaks
+        is resumed (--retries, default 3).
         Patterns are glob(7): * ? [...] in the last name of a path (dir/*.txt),
         matched here against the server's MLSD listing; a leading dot must
         be matched by a dot. Trees keep files' modification times (MFMT);
@@ -304,17 +310,22 @@ public final class FTPShell {
                 throw UsageProblem(description: "get --resume: the local file is larger (\(offset) bytes) than \(remote) (\(total))")
             }
             if offset == 0 || offset != total {
-                let progress = TransferProgress()
-                progress.add(Int(offset))
                 let mover = client.mover
-                try await withProgress(progress, total: total, label: Self.lastName(of: remote), showing: showProgress) {
-                    try await self.client.transfer(
-                        FTPCommand(verb: "RETR", argument: remote), restart: offset > 0 ? offset : nil
-                    ) { data in
-                        try await mover.receive(into: upload, over: data, progress: progress)
+                try await retrying("get \(remote)") {
+                    // Each attempt goes on from the bytes already written.
+                    let start = upload.byteCount
+                    let progress = TransferProgress()
+                    progress.add(Int(start))
+                    defer { moved += progress.bytes - start }
+                    try await withProgress(progress, total: total, label: Self.lastName(of: remote), showing: showProgress) {
+                        try await self.client.transfer(
+                            FTPCommand(verb: "RETR", argument: remote), restart: start > 0 ? start : nil
+                        ) { data in
+                            try await mover.receive(into: upload, over: data, progress: progress)
+                        }
                     }
+                    return upload.byteCount
                 }
-                moved = progress.bytes - offset
             }
             if verify {
                 let target = folder == "." ? name : folder + "/" + name
@@ -346,18 +357,23 @@ public final class FTPShell {
         }
         var moved: Int64 = 0
         if offset < reader.size || offset == 0 {
-            let progress = TransferProgress()
-            progress.add(Int(offset))
             let mover = client.mover
             let start = offset
-            try await withProgress(progress, total: reader.size, label: Self.lastName(of: local), showing: showProgress) {
-                try await self.client.transfer(
-                    FTPCommand(verb: "STOR", argument: target), restart: start > 0 ? start : nil
-                ) { data in
-                    try await mover.send(reader, from: start, over: data, progress: progress)
+            try await retrying("put \(target)") {
+                // The server keeps nothing of a broken upload: each attempt
+                // starts where the first did.
+                let progress = TransferProgress()
+                progress.add(Int(start))
+                defer { moved += progress.bytes - start }
+                try await withProgress(progress, total: reader.size, label: Self.lastName(of: local), showing: showProgress) {
+                    try await self.client.transfer(
+                        FTPCommand(verb: "STOR", argument: target), restart: start > 0 ? start : nil
+                    ) { data in
+                        try await mover.send(reader, from: start, over: data, progress: progress)
+                    }
                 }
+                return progress.bytes
             }
-            moved = progress.bytes - offset
         }
         if verify {
             let (digest, _) = try await reader.sha256()
@@ -365,6 +381,37 @@ public final class FTPShell {
                             kept: "The server keeps what it stored; upload \(local) again without --resume.")
         }
         return moved
+    }
+
+    /// Runs `attempt` (a transfer; it returns how far it got) again while
+    /// its data connection breaks, at most `options.retries` more times,
+    /// saying so on standard error each time.
+    private func retrying(_ what: String, _ attempt: () async throws -> Int64) async throws {
+        var failures = 0
+        while true {
+            do {
+                _ = try await attempt()
+                return
+            } catch where failures < options.retries && Self.isBrokenDataConnection(error) {
+                failures += 1
+                Console.shared.err("keygate ftp: \(what): the data connection broke (\(error)); "
+                    + "resuming (retry \(failures) of \(options.retries))")
+            }
+        }
+    }
+
+    /// Whether `error` says that a transfer's data connection broke while
+    /// the control connection still works: the server's 426 or 425, or the
+    /// data connection's own failure.
+    static func isBrokenDataConnection(_ error: any Error) -> Bool {
+        switch error {
+        case let FTPClient.Failure.refused(_, reply):
+            return reply.code == .transferAborted || reply.code == .cannotOpenDataConnection
+        case is ChannelError, is TimedOut, is SystemError:
+            return true
+        default:
+            return false
+        }
     }
 
     /// Compares `digest`, of the local copy, with the server's SHA-256 of

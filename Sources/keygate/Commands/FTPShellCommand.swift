@@ -18,6 +18,8 @@ struct FTPShellCommand: Command {
             .init("limit-rate", value: "RATE",
                   help: "Move at most RATE bytes per second each transfer; K, M, G are powers of 1024 as in curl (10M)."),
             .init("json", help: "Print one JSON event per file transferred or skipped on standard output, and a summary event after each multi-file command."),
+            .init("retries", value: "N",
+                  help: "Resume a transfer whose data connection breaks up to N times (default 3; 0: never)."),
             .init("no-verify", help: "Do not compare each file's SHA-256 with the server's (HASH) after its transfer."),
             .timeout, .traceHandshake, .traceFile,
         ],
@@ -45,6 +47,7 @@ struct FTPShellCommand: Command {
         let words = Array(arguments.positionals.dropFirst())
         let log = Log(level: .warning)
         let rate = try arguments.byteSize("limit-rate")
+        let retries = try arguments.integer("retries", default: 3, in: 0...100)
         var options = try arguments.gateClientOptions(server: server, service: KeyGateWire.ftpService, log: log)
         options.traceFile = try await arguments.openTraceFile(log: log)
         let status: ExitStatus
@@ -58,7 +61,8 @@ struct FTPShellCommand: Command {
             }
             let shell = FTPShell(client: client, options: FTPShell.Options(
                 interactive: interactive, showProgress: isatty(STDERR_FILENO) == 1, resume: arguments.flag("resume"),
-                verify: !arguments.flag("no-verify"), json: arguments.flag("json")))
+                verify: !arguments.flag("no-verify"), json: arguments.flag("json"),
+                retries: retries))
             status = await shell.run(words: words)
         } catch let error as ClientError {
             Console.shared.err("keygate ftp: \(error)")
