@@ -73,15 +73,27 @@ extension FTPShell {
     /// the remote folder REMOTE (default: DIR's name), created as needed;
     /// files keep their modification times (MFMT), links and special files
     /// are skipped and reported.
-    func putTree(_ local: String, to remote: String?, resume: Bool, verify: Bool) async throws {
+    /// With `mirroring`, a file whose remote copy has its size and time is
+    /// left alone (`mirror -R`).
+    func putTree(_ local: String, to remote: String?, resume: Bool, verify: Bool, mirroring: Bool = false) async throws {
         let top = remote ?? Self.lastName(of: local)
-        guard !top.isEmpty else { throw UsageProblem(description: "put -r: '\(local)' names no folder; give REMOTE") }
+        let command = mirroring ? "mirror -R" : "put -r"
+        guard !top.isEmpty else { throw UsageProblem(description: "\(command): '\(local)' names no folder; give REMOTE") }
         let tree = try await LocalTree.walk(local, io: io)
-        try await batch("put -r") { tally in
-            tally.expect(tree.entries.count { !$0.isDirectory })
+        try await batch(command) { tally in
             for path in tree.skipped { tally.skip(local + "/" + path, reason: "a link or special file, not followed") }
             try await makeRemoteDirectory(top)
-            for entry in tree.entries {
+            let existing = mirroring ? try await remoteFiles(under: top, tally: tally) : [:]
+            let files = tree.entries.filter { entry in
+                guard !entry.isDirectory else { return false }
+                guard let there = existing[entry.relativePath], there.size == entry.size, there.modified == entry.modified
+                else { return true }
+                tally.unchanged()
+                return false
+            }
+            tally.expect(files.count)
+            let sending = Set(files.map(\.relativePath))
+            for entry in tree.entries where entry.isDirectory || sending.contains(entry.relativePath) {
                 let target = top + "/" + entry.relativePath
                 if entry.isDirectory {
                     try await makeRemoteDirectory(target)
@@ -103,10 +115,13 @@ extension FTPShell {
     /// into the local folder DIR (default: REMOTE's name), created as
     /// needed; files keep their modification times, links are skipped and
     /// reported, and names a listing should not hold are refused.
-    func getTree(_ remote: String, to local: String?, resume: Bool, verify: Bool) async throws {
+    /// With `mirroring`, a file whose local copy has its size and time is
+    /// left alone (`mirror`).
+    func getTree(_ remote: String, to local: String?, resume: Bool, verify: Bool, mirroring: Bool = false) async throws {
         let top = local ?? Self.lastName(of: remote)
-        guard !top.isEmpty else { throw UsageProblem(description: "get -r: '\(remote)' names no folder; give DIR") }
-        try await batch("get -r") { tally in
+        let command = mirroring ? "mirror" : "get -r"
+        guard !top.isEmpty else { throw UsageProblem(description: "\(command): '\(remote)' names no folder; give DIR") }
+        try await batch(command) { tally in
             try await LocalTree.makeDirectory(top, io: io)
             // The whole tree is listed first, so the progress line knows the total.
             var files: [(remote: String, folder: String, entry: RemoteEntry)] = []
@@ -117,6 +132,10 @@ extension FTPShell {
                     let remotePath = Self.join(folder.remote, entry.name), localPath = folder.local + "/" + entry.name
                     switch entry.kind {
                     case .file:
+                        if mirroring, await LocalTree.hasSizeAndTime(localPath, size: entry.size, modified: entry.modified, io: io) {
+                            tally.unchanged()
+                            continue
+                        }
                         files.append((remotePath, folder.local, entry))
                     case .directory:
                         try await LocalTree.makeDirectory(localPath, io: io)
@@ -142,6 +161,24 @@ extension FTPShell {
                 }
             }
         }
+    }
+
+    /// The regular files of the remote tree `top` by path relative to it,
+    /// with size and time (MLSD); empty when `top` has none.
+    func remoteFiles(under top: String, tally: TransferTally) async throws -> [String: (size: Int64?, modified: Int?)] {
+        var files: [String: (size: Int64?, modified: Int?)] = [:]
+        var pending = [""]
+        while let relative = pending.popLast() {
+            for entry in try await remoteEntries(relative.isEmpty ? top : top + "/" + relative, tally: tally) {
+                let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
+                switch entry.kind {
+                case .file: files[path] = (entry.size, entry.modified)
+                case .directory: pending.append(path)
+                default: break
+                }
+            }
+        }
+        return files
     }
 
     // MARK: Patterns

@@ -63,6 +63,9 @@ public final class FTPShell {
                                          (default: its name)
           put -r DIR [REMOTE]            upload a folder's tree into REMOTE
                                          (default: its name)
+          mirror REMOTE LOCAL            get -r, but only files whose size or time
+                                         differ from the local copy's
+          mirror -R LOCAL REMOTE         the same the other way (put -r)
           mget PATTERN...                download the files patterns match
           mput PATTERN...                upload the local files patterns match
           rm PATH | PATTERN...           remove files
@@ -162,7 +165,10 @@ public final class FTPShell {
         let resume = options.resume || arguments.contains("--resume")
         let verify = options.verify && !arguments.contains("--no-verify")
         let recursive = ["get", "put"].contains(words[0]) && arguments.contains { $0 == "-r" || $0 == "-R" }
-        arguments.removeAll { $0 == "--resume" || $0 == "--no-verify" || (recursive && ($0 == "-r" || $0 == "-R")) }
+        let reverse = words[0] == "mirror" && arguments.contains("-R")
+        arguments.removeAll {
+            $0 == "--resume" || $0 == "--no-verify" || (recursive && ($0 == "-r" || $0 == "-R")) || (reverse && $0 == "-R")
+        }
         func expect(_ range: ClosedRange<Int>, _ usage: String) throws {
             guard range.contains(arguments.count) else { throw UsageProblem(description: "usage: \(usage)") }
         }
@@ -205,6 +211,12 @@ public final class FTPShell {
         case "put" where recursive:
             try expect(1...2, "put -r [--resume] [--no-verify] DIR [REMOTE]")
             try await putTree(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume, verify: verify)
+        case "mirror" where reverse:
+            try expect(2...2, "mirror -R LOCAL REMOTE")
+            try await putTree(arguments[0], to: arguments[1], resume: false, verify: verify, mirroring: true)
+        case "mirror":
+            try expect(2...2, "mirror REMOTE LOCAL")
+            try await getTree(arguments[0], to: arguments[1], resume: false, verify: verify, mirroring: true)
         case "mget":
             try expect(1...Int.max, "mget [--resume] [--no-verify] PATTERN...")
             try await multipleGet(arguments, resume: resume, verify: verify)

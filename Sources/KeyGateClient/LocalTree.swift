@@ -118,6 +118,17 @@ struct LocalTree: Sendable {
         }
     }
 
+    /// Whether `path` is a regular file (not a link) of `size` bytes
+    /// modified at `modified`: what a mirror leaves alone.
+    static func hasSizeAndTime(_ path: String, size: Int64?, modified: Int?, io: BlockingLane) async -> Bool {
+        guard let size, let modified else { return false }
+        return await io.run {
+            var status = stat()
+            return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG && Int64(status.st_size) == size
+                && Int(status.st_mtim.tv_sec) == modified
+        }
+    }
+
     /// The local paths `pattern` matches (glob(3), sorted), for mput.
     static func glob(_ pattern: String, io: BlockingLane) async -> [String] {
         await io.run {

@@ -15,12 +15,13 @@ import Synchronization
 ///     {"event":"file","command":"put",...,"ok":false,"error":"..."}
 ///     {"event":"skipped","path":"dir/link","reason":"a link or special file, not followed"}
 ///     {"event":"unmatched","pattern":"*.pdf","ok":false}
-///     {"event":"summary","command":"put -r","files":1000,"failed":0,"skipped":1,"bytes":123456,"seconds":2.5}
+///     {"event":"summary","command":"put -r","files":1000,"failed":0,"skipped":1,"unchanged":0,"bytes":123456,"seconds":2.5}
 final class TransferTally: Sendable {
     private struct State {
         var done = 0
         var failed = 0
         var skipped = 0
+        var unchanged = 0
         var bytes: Int64 = 0
         var total = 0
     }
@@ -78,6 +79,11 @@ final class TransferTally: Sendable {
         }
     }
 
+    /// Records a file a mirror left alone: the same size and time on both sides.
+    func unchanged() {
+        state.withLock { $0.unchanged += 1 }
+    }
+
     /// Records a pattern that matched nothing: a failure.
     func nothingMatched(_ pattern: String) {
         state.withLock { $0.failed += 1 }
@@ -98,11 +104,12 @@ final class TransferTally: Sendable {
             Console.shared.out(JSONValue.object([
                 ("event", .string("summary")), ("command", .string(command)), ("files", .integer(state.done)),
                 ("failed", .integer(state.failed)), ("skipped", .integer(state.skipped)),
-                ("bytes", .integer(Int(state.bytes))), ("seconds", .double(Self.rounded(seconds))),
+                ("unchanged", .integer(state.unchanged)), ("bytes", .integer(Int(state.bytes))), ("seconds", .double(Self.rounded(seconds))),
             ]).description)
         } else {
             let rate = seconds > 0 ? Int64(Double(state.bytes) / seconds) : 0
-            Console.shared.err("\(command): \(state.done) files (\(state.failed) failed, \(state.skipped) skipped), "
+            let unchanged = state.unchanged > 0 ? ", \(state.unchanged) unchanged" : ""
+            Console.shared.err("\(command): \(state.done) files (\(state.failed) failed, \(state.skipped) skipped\(unchanged)), "
                 + "\(ProgressBar.megabytes(state.bytes)) in \(Self.rounded(seconds)) s, \(ProgressBar.megabytes(rate))/s")
         }
     }

@@ -90,6 +90,36 @@ struct FTPTreeCommandTests {
         await server.stopAndRemove()
     }
 
+    @Test func mirrorMovesOnlyWhatDiffersBySizeOrTime() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try FTPCommandTests.localFolder(server)
+        try Self.makeTree(at: local + "/tree", count: 20)
+        let arguments = try await FTPCommandTests.arguments(server)
+        // Local to remote: everything the first time, nothing the second.
+        let first = try await KeygateBinary.run(arguments + ["mirror", "-R", "tree", "remote"], in: local)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("mirror -R: 20 files (0 failed, 2 skipped)"), "\(first.stderr)")
+        let again = try await KeygateBinary.run(arguments + ["mirror", "-R", "tree", "remote"], in: local)
+        #expect(again.stderr.contains("mirror -R: 0 files (0 failed, 2 skipped, 20 unchanged)"), "\(again.stderr)")
+        // One file changed (same size, new time): only it moves.
+        try writeFile(local + "/tree/d3/file 3.bin", SecureRandom.bytes(count: 4))
+        let changed = try await KeygateBinary.run(arguments + ["--json", "mirror", "-R", "tree", "remote"], in: local)
+        let events = try changed.lines.map { try JSONValue.parse(Array($0.utf8)) }
+        #expect(events.filter { $0["event"]?.stringValue == "file" }.map { $0["remote"]?.stringValue } == ["remote/d3/file 3.bin"])
+        #expect(events.last?["unchanged"]?.intValue == 19)
+        let root = server.root
+        #expect(try await onFileThread { Snapshot.of(root + "/remote") } == Snapshot.of(local + "/tree"))
+        // Remote to local, the same way.
+        let down = try await KeygateBinary.run(arguments + ["mirror", "remote", "copy"], in: local)
+        #expect(down.stderr.contains("mirror: 20 files (0 failed, 0 skipped)"), "\(down.stderr)")
+        try await server.write(Array("new".utf8), to: "remote/d0/file 0.bin")
+        let downAgain = try await KeygateBinary.run(arguments + ["mirror", "remote", "copy"], in: local)
+        #expect(downAgain.status == 0, "\(downAgain.stderr)")
+        #expect(downAgain.stderr.contains("mirror: 1 files (0 failed, 0 skipped, 19 unchanged)"), "\(downAgain.stderr)")
+        #expect(try await onFileThread { Snapshot.of(root + "/remote") } == Snapshot.of(local + "/copy"))
+        await server.stopAndRemove()
+    }
+
     @Test func jsonPrintsOneEventPerFileAndASummary() async throws {
         let server = try await FTPTestServer.start()
         let local = try FTPCommandTests.localFolder(server)
