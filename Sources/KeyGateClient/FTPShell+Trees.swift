@@ -4,6 +4,27 @@ import KeyGateFTP
 import Synchronization
 
 extension FTPShell {
+    /// A remote file a batch downloads.
+    struct FileToFetch: Sendable {
+        let remote: String
+        let folder: String
+        let name: String
+        let size: Int64?
+        let modified: Int?
+
+        init(remote: String, folder: String, entry: RemoteEntry) {
+            self.init(remote: remote, folder: folder, name: entry.name, size: entry.size, modified: entry.modified)
+        }
+
+        init(remote: String, folder: String, name: String, size: Int64?, modified: Int? = nil) {
+            self.remote = remote
+            self.folder = folder
+            self.name = name
+            self.size = size
+            self.modified = modified
+        }
+    }
+
     /// Some files of a multi-file command failed (each was reported as it
     /// failed); the rest were moved.
     struct BatchFailure: Error, CustomStringConvertible {
@@ -63,6 +84,47 @@ extension FTPShell {
         }
     }
 
+    /// Runs `body` for each item as one file of a batch (`eachFile`): in
+    /// order on this session, or with `options.parallel` above 1 on that
+    /// many sessions at once (this one and new ones, each in the same
+    /// remote folder), each taking the next item as it is free.
+    func forEachFile<Item: Sendable>(
+        _ items: [Item], _ body: @escaping @Sendable (Item, FTPClient) async throws -> Void
+    ) async throws {
+        let workers = min(options.parallel, items.count)
+        guard workers > 1, let openSession else {
+            for item in items { try await eachFile { try await body(item, client) } }
+            return
+        }
+        let folder = try await client.currentDirectory()
+        var sessions = [client]
+        do {
+            for _ in 1..<workers {
+                let session = try await openSession()
+                sessions.append(session)
+                try await session.require(FTPCommand(verb: "CWD", argument: folder), .fileActionOkay)
+            }
+            let cursor = BatchCursor()
+            let all = sessions
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for session in all {
+                    group.addTask {
+                        while true {
+                            let index = cursor.take()
+                            guard index < items.count else { return }
+                            try await self.eachFile { try await body(items[index], session) }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        } catch {
+            for session in sessions.dropFirst() { await session.quit() }
+            throw error
+        }
+        for session in sessions.dropFirst() { await session.quit() }
+    }
+
     private func report(_ error: any Error, fatal: Bool) {
         if !options.json { Console.shared.err("keygate ftp: \(error)") }
     }
@@ -92,17 +154,13 @@ extension FTPShell {
                 return false
             }
             tally.expect(files.count)
-            let sending = Set(files.map(\.relativePath))
-            for entry in tree.entries where entry.isDirectory || sending.contains(entry.relativePath) {
-                let target = top + "/" + entry.relativePath
-                if entry.isDirectory {
-                    try await makeRemoteDirectory(target)
-                    continue
-                }
-                try await eachFile {
-                    try await send(local + "/" + entry.relativePath, to: target, resume: resume, verify: verify,
-                                   tally: tally, showProgress: false, followingLinks: false, modified: entry.modified)
-                }
+            for entry in tree.entries where entry.isDirectory {
+                try await makeRemoteDirectory(top + "/" + entry.relativePath)
+            }
+            try await forEachFile(files) { entry, session in
+                try await self.send(local + "/" + entry.relativePath, to: top + "/" + entry.relativePath, resume: resume,
+                                    verify: verify, tally: tally, showProgress: false, followingLinks: false,
+                                    modified: entry.modified, on: session)
             }
             // Folders last, deepest first: their contents no longer change them.
             for entry in tree.entries.reversed() where entry.isDirectory {
@@ -149,11 +207,10 @@ extension FTPShell {
                 }
             }
             tally.expect(files.count)
-            for file in files {
-                try await eachFile {
-                    try await fetch(file.remote, folder: file.folder, name: file.entry.name, resume: resume, verify: verify,
-                                    tally: tally, showProgress: false, size: file.entry.size, modified: file.entry.modified)
-                }
+            try await forEachFile(files.map { FileToFetch(remote: $0.remote, folder: $0.folder, entry: $0.entry) }) { file, session in
+                try await self.fetch(file.remote, folder: file.folder, name: file.name, resume: resume, verify: verify,
+                                     tally: tally, showProgress: false, size: file.size, modified: file.modified,
+                                     on: session)
             }
             for folder in folders.reversed() {
                 if let modified = folder.modified {
@@ -198,12 +255,10 @@ extension FTPShell {
                 matched += files.map { ($0.path, $0.entry.name, $0.entry.size) }
             }
             tally.expect(matched.count)
-            for file in matched {
-                try await eachFile {
-                    guard !file.name.isEmpty else { throw UsageProblem(description: "mget: '\(file.remote)' names no file") }
-                    try await fetch(file.remote, folder: ".", name: file.name, resume: resume, verify: verify, tally: tally,
-                                    showProgress: false, size: file.size)
-                }
+            try await forEachFile(matched.map { FileToFetch(remote: $0.remote, folder: ".", name: $0.name, size: $0.size) }) { file, session in
+                guard !file.name.isEmpty else { throw UsageProblem(description: "mget: '\(file.remote)' names no file") }
+                try await self.fetch(file.remote, folder: ".", name: file.name, resume: resume, verify: verify, tally: tally,
+                                     showProgress: false, size: file.size, on: session)
             }
         }
     }
@@ -219,11 +274,9 @@ extension FTPShell {
                 matched += paths
             }
             tally.expect(matched.count)
-            for path in matched {
-                try await eachFile {
-                    try await send(path, to: Self.lastName(of: path), resume: resume, verify: verify, tally: tally,
-                                   showProgress: false)
-                }
+            try await forEachFile(matched) { path, session in
+                try await self.send(path, to: Self.lastName(of: path), resume: resume, verify: verify, tally: tally,
+                                    showProgress: false, on: session)
             }
         }
     }
@@ -312,13 +365,16 @@ extension FTPShell {
     }
 
     /// MFMT; a server without it gets one warning per session.
-    func setRemoteModificationTime(_ path: String, to seconds: Int) async throws {
+    func setRemoteModificationTime(_ path: String, to seconds: Int, on session: FTPClient? = nil) async throws {
         guard !mfmtMissing.withLock({ $0 }) else { return }
         let command = FTPCommand(verb: "MFMT", argument: "\(FileInfo.timestamp(seconds)) \(path)")
-        let reply = try await client.request(command)
+        let reply = try await (session ?? client).request(command)
         if reply.code == .syntaxError || reply.code == .notImplemented {
-            mfmtMissing.withLock { $0 = true }
-            Console.shared.err("keygate ftp: the server does not offer MFMT; modification times are not kept")
+            let first = mfmtMissing.withLock { missing in
+                defer { missing = true }
+                return !missing
+            }
+            if first { Console.shared.err("keygate ftp: the server does not offer MFMT; modification times are not kept") }
             return
         }
         guard reply.code == .fileStatus else { throw FTPClient.Failure.refused(command: command.description, reply: reply) }
@@ -327,5 +383,15 @@ extension FTPShell {
     /// `folder/name`, without doubling a `/`.
     static func join(_ folder: String, _ name: String) -> String {
         folder.isEmpty ? name : folder.hasSuffix("/") ? folder + name : folder + "/" + name
+    }
+}
+
+/// The next item of a batch for whichever session is free.
+private final class BatchCursor: Sendable {
+    private let next = Atomic<Int>(0)
+
+    /// The index of the next item (counting on past the end).
+    func take() -> Int {
+        next.add(1, ordering: .relaxed).oldValue
     }
 }

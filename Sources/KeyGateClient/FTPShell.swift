@@ -13,7 +13,7 @@ import Synchronization
 /// prompts, reports failures and goes on. Local files are read and written
 /// on a `BlockingLane`; downloads land atomically (a `AtomicFileWriter` in the
 /// target folder, renamed when complete).
-public final class FTPShell {
+public final class FTPShell: Sendable {
     public struct Options: Sendable {
         /// Prompt, keep going after failures.
         public var interactive: Bool
@@ -29,12 +29,16 @@ public final class FTPShell {
         /// How many times a transfer whose data connection broke is
         /// resumed (`--retries`).
         public var retries: Int
+        /// Sessions that move the files of a multi-file command at once
+        /// (`-P N`, `--parallel N`); more than one needs `openSession`.
+        public var parallel: Int
 
         public init(
             interactive: Bool = false, showProgress: Bool = false, resume: Bool = false, verify: Bool = true,
-            json: Bool = false, retries: Int = 3
+            json: Bool = false, retries: Int = 3, parallel: Int = 1
         ) {
             self.retries = retries
+            self.parallel = parallel
             self.interactive = interactive
             self.showProgress = showProgress
             self.resume = resume
@@ -78,7 +82,8 @@ public final class FTPShell {
         file's SHA-256 is compared with the server's (HASH): a download
         that differs is not kept, and either way the command fails;
         --no-verify skips the check. A transfer whose data connection breaks
-        is resumed (--retries, default 3).
+        is resumed (--retries, default 3). -P N (in a tree, mirror, mget or
+        mput command) moves its files over N sessions at once.
         Patterns are glob(7): * ? [...] in the last name of a path (dir/*.txt),
         matched here against the server's MLSD listing; a leading dot must
         be matched by a dot. Trees keep files' modification times (MFMT);
@@ -92,10 +97,15 @@ public final class FTPShell {
     let io = BlockingExecutor.shared.lane()
     /// Set once the server has answered MFMT with 500 or 502.
     let mfmtMissing = Mutex(false)
+    /// Opens one more session (greeting read) for parallel transfers.
+    let openSession: (@Sendable () async throws -> FTPClient)?
 
-    public init(client: FTPClient, options: Options) {
+    /// A shell on `client`; `openSession` opens the further sessions of
+    /// `-P N`.
+    public init(client: FTPClient, options: Options, openSession: (@Sendable () async throws -> FTPClient)? = nil) {
         self.client = client
         self.options = options
+        self.openSession = openSession
     }
 
     /// Runs `words` as one command, or else the lines of standard input,
@@ -166,6 +176,19 @@ public final class FTPShell {
         let verify = options.verify && !arguments.contains("--no-verify")
         let recursive = ["get", "put"].contains(words[0]) && arguments.contains { $0 == "-r" || $0 == "-R" }
         let reverse = words[0] == "mirror" && arguments.contains("-R")
+        var parallel = options.parallel
+        if let flag = arguments.firstIndex(of: "-P") {
+            guard flag + 1 < arguments.count, let count = Int(arguments[flag + 1]), (1...64).contains(count) else {
+                throw UsageProblem(description: "-P takes a number of sessions from 1 to 64")
+            }
+            parallel = count
+            arguments.removeSubrange(flag...(flag + 1))
+        }
+        let shell = parallel == options.parallel ? self : FTPShell(client: client, options: {
+            var changed = options
+            changed.parallel = parallel
+            return changed
+        }(), openSession: openSession)
         arguments.removeAll {
             $0 == "--resume" || $0 == "--no-verify" || (recursive && ($0 == "-r" || $0 == "-R")) || (reverse && $0 == "-R")
         }
@@ -207,22 +230,22 @@ public final class FTPShell {
             Console.shared.out("\(try await client.size(of: arguments[0]))")
         case "get" where recursive:
             try expect(1...2, "get -r [--resume] [--no-verify] REMOTE [DIR]")
-            try await getTree(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume, verify: verify)
+            try await shell.getTree(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume, verify: verify)
         case "put" where recursive:
             try expect(1...2, "put -r [--resume] [--no-verify] DIR [REMOTE]")
-            try await putTree(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume, verify: verify)
+            try await shell.putTree(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume, verify: verify)
         case "mirror" where reverse:
             try expect(2...2, "mirror -R LOCAL REMOTE")
-            try await putTree(arguments[0], to: arguments[1], resume: false, verify: verify, mirroring: true)
+            try await shell.putTree(arguments[0], to: arguments[1], resume: false, verify: verify, mirroring: true)
         case "mirror":
             try expect(2...2, "mirror REMOTE LOCAL")
-            try await getTree(arguments[0], to: arguments[1], resume: false, verify: verify, mirroring: true)
+            try await shell.getTree(arguments[0], to: arguments[1], resume: false, verify: verify, mirroring: true)
         case "mget":
             try expect(1...Int.max, "mget [--resume] [--no-verify] PATTERN...")
-            try await multipleGet(arguments, resume: resume, verify: verify)
+            try await shell.multipleGet(arguments, resume: resume, verify: verify)
         case "mput":
             try expect(1...Int.max, "mput [--resume] [--no-verify] PATTERN...")
-            try await multiplePut(arguments, resume: resume, verify: verify)
+            try await shell.multiplePut(arguments, resume: resume, verify: verify)
         case "get":
             try expect(1...2, "get [--resume] REMOTE [LOCAL]")
             try await get(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume, verify: verify)
@@ -269,14 +292,16 @@ public final class FTPShell {
     /// the listing gave it (else SIZE asks), `modified` to set afterwards.
     func fetch(
         _ remote: String, folder: String, name: String, resume: Bool, verify: Bool, tally: TransferTally,
-        showProgress: Bool, size: Int64? = nil, modified: Int? = nil
+        showProgress: Bool, size: Int64? = nil, modified: Int? = nil, on session: FTPClient? = nil
     ) async throws {
+        let client = session ?? self.client
         let target = folder == "." ? name : folder + "/" + name
         let started = ContinuousClock.now
         var moved: Int64 = 0
         do {
             moved = try await download(
-                remote, folder: folder, name: name, resume: resume, verify: verify, showProgress: showProgress, size: size)
+                remote, folder: folder, name: name, resume: resume, verify: verify, showProgress: showProgress, size: size,
+                on: client)
             if let modified { try await LocalTree.setModificationTime(target, to: modified, io: io) }
         } catch {
             tally.file("get", remote: remote, local: target, bytes: moved, seconds: TransferTally.seconds(since: started),
@@ -291,14 +316,16 @@ public final class FTPShell {
     /// afterwards (MFMT).
     func send(
         _ local: String, to target: String, resume: Bool, verify: Bool, tally: TransferTally, showProgress: Bool,
-        followingLinks: Bool = true, modified: Int? = nil
+        followingLinks: Bool = true, modified: Int? = nil, on session: FTPClient? = nil
     ) async throws {
+        let client = session ?? self.client
         let started = ContinuousClock.now
         var moved: Int64 = 0
         do {
             moved = try await upload(
-                local, to: target, resume: resume, verify: verify, showProgress: showProgress, followingLinks: followingLinks)
-            if let modified { try await setRemoteModificationTime(target, to: modified) }
+                local, to: target, resume: resume, verify: verify, showProgress: showProgress, followingLinks: followingLinks,
+                on: client)
+            if let modified { try await setRemoteModificationTime(target, to: modified, on: client) }
         } catch {
             tally.file("put", remote: target, local: local, bytes: moved, seconds: TransferTally.seconds(since: started),
                        verified: nil, error: error)
@@ -310,7 +337,8 @@ public final class FTPShell {
 
     /// Downloads `remote` to `folder`/`name`; returns the bytes moved.
     private func download(
-        _ remote: String, folder: String, name: String, resume: Bool, verify: Bool, showProgress: Bool, size: Int64?
+        _ remote: String, folder: String, name: String, resume: Bool, verify: Bool, showProgress: Bool, size: Int64?,
+        on client: FTPClient
     ) async throws -> Int64 {
         let total: Int64?
         if let size { total = size } else { total = try? await client.size(of: remote) }
@@ -330,7 +358,7 @@ public final class FTPShell {
                     progress.add(Int(start))
                     defer { moved += progress.bytes - start }
                     try await withProgress(progress, total: total, label: Self.lastName(of: remote), showing: showProgress) {
-                        try await self.client.transfer(
+                        try await client.transfer(
                             FTPCommand(verb: "RETR", argument: remote), restart: start > 0 ? start : nil
                         ) { data in
                             try await mover.receive(into: upload, over: data, progress: progress)
@@ -342,7 +370,7 @@ public final class FTPShell {
             if verify {
                 let target = folder == "." ? name : folder + "/" + name
                 let (digest, _) = try await upload.sha256()
-                try await check(digest, of: remote, command: "get", kept: resume
+                try await check(digest, of: remote, command: "get", on: client, kept: resume
                     ? "Nothing was kept: \(target) still holds its earlier bytes."
                     : "Nothing was kept: \(target) was not written.")
             }
@@ -356,7 +384,8 @@ public final class FTPShell {
 
     /// Uploads the local file `local` to `target`; returns the bytes moved.
     private func upload(
-        _ local: String, to target: String, resume: Bool, verify: Bool, showProgress: Bool, followingLinks: Bool
+        _ local: String, to target: String, resume: Bool, verify: Bool, showProgress: Bool, followingLinks: Bool,
+        on client: FTPClient
     ) async throws -> Int64 {
         let reader = try await FileReader.open(localPath: local, io: io, followingLinks: followingLinks)
         defer { reader.close() }
@@ -378,7 +407,7 @@ public final class FTPShell {
                 progress.add(Int(start))
                 defer { moved += progress.bytes - start }
                 try await withProgress(progress, total: reader.size, label: Self.lastName(of: local), showing: showProgress) {
-                    try await self.client.transfer(
+                    try await client.transfer(
                         FTPCommand(verb: "STOR", argument: target), restart: start > 0 ? start : nil
                     ) { data in
                         try await mover.send(reader, from: start, over: data, progress: progress)
@@ -389,7 +418,7 @@ public final class FTPShell {
         }
         if verify {
             let (digest, _) = try await reader.sha256()
-            try await check(digest, of: target, command: "put",
+            try await check(digest, of: target, command: "put", on: client,
                             kept: "The server keeps what it stored; upload \(local) again without --resume.")
         }
         return moved
@@ -429,7 +458,7 @@ public final class FTPShell {
     /// Compares `digest`, of the local copy, with the server's SHA-256 of
     /// `remote`; a server without HASH gets a warning, not a failure.
     /// - Throws: `FTPClient.Failure.checksumMismatch` when they differ.
-    private func check(_ digest: [UInt8], of remote: String, command: String, kept: String) async throws {
+    private func check(_ digest: [UInt8], of remote: String, command: String, on client: FTPClient, kept: String) async throws {
         guard let server = try await client.sha256(of: remote) else {
             Console.shared.err("keygate ftp: \(command) \(remote): the server does not offer HASH; not verified")
             return

@@ -120,6 +120,34 @@ struct FTPTreeCommandTests {
         await server.stopAndRemove()
     }
 
+    /// The sessions (`session=N`) that ran the transfer log lines with `text`.
+    static func sessions(_ server: FTPTestServer, _ text: String) -> Set<String> {
+        Set(server.server.logLines(containing: text).compactMap { line in
+            line.firstMatch(of: /session=(\d+)/).map { String($0.1) }
+        })
+    }
+
+    @Test func parallelSessionsMoveATreeEachWay() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try FTPCommandTests.localFolder(server)
+        try Self.makeTree(at: local + "/tree", count: 60)
+        let arguments = try await FTPCommandTests.arguments(server)
+        // In a folder of the session's: the other sessions start there too.
+        let up = try await KeygateBinary.run(arguments, input: "mkdir in\ncd in\nput -r -P 4 tree up\n", in: local)
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(up.stderr.contains("put -r: 60 files (0 failed, 2 skipped)"), "\(up.stderr)")
+        #expect(Self.sessions(server, "transfer command=STOR path=\"/in/up/").count == 4)
+        let root = server.root, original = Snapshot.of(local + "/tree")
+        #expect(try await onFileThread { Snapshot.of(root + "/in/up") } == original)
+        let down = try await KeygateBinary.run(arguments + ["--parallel", "3", "get", "-r", "in/up", "copy"], in: local)
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(Self.sessions(server, "transfer command=RETR path=\"/in/up/").count == 3)
+        #expect(Snapshot.of(local + "/copy") == original)
+        let bad = try await KeygateBinary.run(arguments + ["put", "-r", "-P", "0", "tree"], in: local)
+        #expect(bad.status == 2 && bad.stderr.contains("-P takes a number of sessions"), "\(bad.stderr)")
+        await server.stopAndRemove()
+    }
+
     @Test func jsonPrintsOneEventPerFileAndASummary() async throws {
         let server = try await FTPTestServer.start()
         let local = try FTPCommandTests.localFolder(server)

@@ -18,6 +18,8 @@ struct FTPShellCommand: Command {
             .init("limit-rate", value: "RATE",
                   help: "Move at most RATE bytes per second each transfer; K, M, G are powers of 1024 as in curl (10M)."),
             .init("json", help: "Print one JSON event per file transferred or skipped on standard output, and a summary event after each multi-file command."),
+            .init("parallel", value: "N",
+                  help: "Move the files of put -r, get -r, mirror, mget and mput over N sessions at once (default 1; -P N in a command)."),
             .init("retries", value: "N",
                   help: "Resume a transfer whose data connection breaks up to N times (default 3; 0: never)."),
             .init("no-verify", help: "Do not compare each file's SHA-256 with the server's (HASH) after its transfer."),
@@ -48,13 +50,19 @@ struct FTPShellCommand: Command {
         let log = Log(level: .warning)
         let rate = try arguments.byteSize("limit-rate")
         let retries = try arguments.integer("retries", default: 3, in: 0...100)
+        let parallel = try arguments.integer("parallel", default: 1, in: 1...64)
         var options = try arguments.gateClientOptions(server: server, service: KeyGateWire.ftpService, log: log)
         options.traceFile = try await arguments.openTraceFile(log: log)
         let status: ExitStatus
         do {
             let session = try await GateClient.connect(options)
-            let client = try await FTPClient.start(
-                session, timeout: options.timeout, mover: DataMover(bytesPerSecond: rate))
+            let mover = DataMover(bytesPerSecond: rate)
+            let client = try await FTPClient.start(session, timeout: options.timeout, mover: mover)
+            let sessionOptions = options
+            let openSession: @Sendable () async throws -> FTPClient = {
+                let more = try await GateClient.connect(sessionOptions)
+                return try await FTPClient.start(more, timeout: sessionOptions.timeout, mover: mover)
+            }
             let interactive = words.isEmpty && StandardInput.isTerminal
             if interactive {
                 Console.shared.err("connected to \(server) as \(session.name); type help for the commands")
@@ -62,7 +70,7 @@ struct FTPShellCommand: Command {
             let shell = FTPShell(client: client, options: FTPShell.Options(
                 interactive: interactive, showProgress: isatty(STDERR_FILENO) == 1, resume: arguments.flag("resume"),
                 verify: !arguments.flag("no-verify"), json: arguments.flag("json"),
-                retries: retries))
+                retries: retries, parallel: parallel), openSession: openSession)
             status = await shell.run(words: words)
         } catch let error as ClientError {
             Console.shared.err("keygate ftp: \(error)")
