@@ -74,13 +74,13 @@ extension FTPShell {
             try await body()
         } catch let failure as FTPClient.Failure {
             switch failure {
-            case .refused, .checksumMismatch: report(failure, fatal: false)
+            case .refused, .checksumMismatch: reportFile(failure)
             case .protocolViolation, .closed: throw failure
             }
         } catch let failure as FTPError {
-            report(failure, fatal: false)
+            reportFile(failure)
         } catch let problem as UsageProblem {
-            report(problem, fatal: false)
+            reportFile(problem)
         }
     }
 
@@ -125,7 +125,8 @@ extension FTPShell {
         for session in sessions.dropFirst() { await session.quit() }
     }
 
-    private func report(_ error: any Error, fatal: Bool) {
+    /// Says why one file of a batch failed (its JSON event says it with --json).
+    private func reportFile(_ error: any Error) {
         if !options.json { Console.shared.err("keygate ftp: \(error)") }
     }
 

@@ -38,58 +38,35 @@ struct LocalTree: Sendable {
         }
     }
 
-    /// Walks the open folder `folder` (closed on return). Blocking.
+    /// Walks the open folder `folder` (closed on return), names in byte
+    /// order. Blocking.
     private static func walk(
         _ folder: FileDescriptor, prefix: String, top: String, into entries: inout [Entry], skipped: inout [String]
     ) throws(FTPError) {
         defer { folder.close() }
-        let names = try names(in: folder, path: top + "/" + prefix)
-        for name in names {
-            let relative = prefix + name
-            var status = stat()
-            guard fstatat(folder.rawValue, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
-                throw FTPError.localFailure(errno: errno, call: "stat", path: top + "/" + relative)
-            }
-            switch status.st_mode & S_IFMT {
-            case S_IFREG:
-                entries.append(Entry(relativePath: relative, isDirectory: false, size: Int64(status.st_size),
-                                     modified: Int(status.st_mtim.tv_sec)))
-            case S_IFDIR:
-                let raw = openat(folder.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        let found = try DirectoryListing.allEntries(of: folder, path: top + "/" + prefix)
+            .sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        for entry in found {
+            let relative = prefix + entry.name
+            switch entry.kind {
+            case .file:
+                entries.append(Entry(relativePath: relative, isDirectory: false, size: entry.size, modified: entry.modified))
+            case .directory:
+                let raw = openat(folder.rawValue, entry.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 guard raw >= 0 else {
-                    // Swapped for a link since fstatat: skipped, not followed.
+                    // Swapped for a link since it was listed: skipped, not followed.
                     if errno == ELOOP || errno == ENOTDIR {
                         skipped.append(relative)
                         continue
                     }
                     throw FTPError.localFailure(errno: errno, call: "open", path: top + "/" + relative)
                 }
-                entries.append(Entry(relativePath: relative, isDirectory: true, size: 0, modified: Int(status.st_mtim.tv_sec)))
+                entries.append(Entry(relativePath: relative, isDirectory: true, size: 0, modified: entry.modified))
                 try walk(FileDescriptor(adopting: raw), prefix: relative + "/", top: top, into: &entries, skipped: &skipped)
-            default:
+            case .symbolicLink, .other:
                 skipped.append(relative)
             }
         }
-    }
-
-    /// The names in `folder` without `.` and `..`, sorted. Blocking.
-    private static func names(in folder: FileDescriptor, path: String) throws(FTPError) -> [String] {
-        // fdopendir takes the descriptor it is given: a new one, so that
-        // the walk's own stays open.
-        let copy = openat(folder.rawValue, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard copy >= 0, let stream = fdopendir(copy) else {
-            let code = errno
-            throw FTPError.localFailure(errno: code, call: "opendir", path: path)
-        }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     // MARK: Local changes for get -r

@@ -191,29 +191,15 @@ public final class FileStore: Sendable {
     /// below; closes it. Blocking.
     private static func usage(of folder: FileDescriptor, path: String) throws(FTPError) -> Int64 {
         defer { folder.close() }
-        let copy = openat(folder.rawValue, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard copy >= 0 else { throw .from(errno: errno, call: "open", path: path) }
-        guard let stream = fdopendir(copy) else {
-            let code = errno
-            Glibc.close(copy)
-            throw .from(errno: code, call: "opendir", path: path)
-        }
-        defer { closedir(stream) }
         var total: Int64 = 0
-        while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-            }
-            if name == "." || name == ".." { continue }
-            var status = stat()
-            guard fstatat(folder.rawValue, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            switch status.st_mode & S_IFMT {
-            case S_IFREG:
-                total += Int64(status.st_size)
-            case S_IFDIR:
-                let raw = openat(folder.rawValue, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if raw >= 0 { total += try usage(of: FileDescriptor(adopting: raw), path: path + name + "/") }
-            default:
+        for entry in try DirectoryListing.allEntries(of: folder, path: path) {
+            switch entry.kind {
+            case .file:
+                total += entry.size
+            case .directory:
+                let raw = openat(folder.rawValue, entry.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if raw >= 0 { total += try usage(of: FileDescriptor(adopting: raw), path: path + entry.name + "/") }
+            case .symbolicLink, .other:
                 break
             }
         }
