@@ -180,6 +180,9 @@ extension FTPShell {
         let top = local ?? Self.lastName(of: remote)
         let command = mirroring ? "mirror" : "get -r"
         guard !top.isEmpty else { throw UsageProblem(description: "\(command): '\(remote)' names no folder; give DIR") }
+        guard try await isRemoteDirectory(remote) else {
+            throw UsageProblem(description: "\(command): '\(remote)' is not a folder on the server; use get for a file")
+        }
         try await batch(command) { tally in
             try await LocalTree.makeDirectory(top, io: io)
             // The whole tree is listed first, so the progress line knows the total.
@@ -299,18 +302,16 @@ extension FTPShell {
         }
     }
 
-    /// `ls PATTERN`: the LIST lines of the folder whose names match.
+    /// `ls PATTERN`: the LIST lines of the entries whose names match, the
+    /// names matched against the folder's MLSD listing.
     func listMatching(_ argument: String) async throws {
-        let (folder, pattern) = GlobPattern.split(argument)
-        let glob = GlobPattern(pattern)
-        let text = try await client.listing(path: folder ?? "")
-        var any = false
+        let matched = Set(try await remoteMatches(argument, tally: nil).map(\.entry.name))
+        guard !matched.isEmpty else { throw UsageProblem(description: "ls: nothing matches '\(argument)'") }
+        let text = try await client.listing(path: GlobPattern.split(argument).folder ?? "")
         for line in FTPReply.lines(of: text) {
-            guard let name = Self.nameInListLine(line), glob.matches(name) else { continue }
+            guard let name = Self.nameInListLine(line), matched.contains(name) else { continue }
             Console.shared.out(line)
-            any = true
         }
-        if !any { throw UsageProblem(description: "ls: nothing matches '\(argument)'") }
     }
 
     /// The name at the end of an `ls -l` line (the server's LIST format:
@@ -359,10 +360,13 @@ extension FTPShell {
     func makeRemoteDirectory(_ path: String) async throws {
         let reply = try await client.request(FTPCommand(verb: "MKD", argument: path))
         guard reply.code != .pathCreated else { return }
+        guard try await isRemoteDirectory(path) else { throw FTPClient.Failure.refused(command: "MKD \(path)", reply: reply) }
+    }
+
+    /// Whether `path` is a folder on the server (MLST).
+    func isRemoteDirectory(_ path: String) async throws -> Bool {
         let facts = try await client.request(FTPCommand(verb: "MLST", argument: path))
-        guard facts.code == .fileActionOkay, facts.lines.count > 1, facts.lines[1].lowercased().contains("type=dir;") else {
-            throw FTPClient.Failure.refused(command: "MKD \(path)", reply: reply)
-        }
+        return facts.code == .fileActionOkay && facts.lines.count > 1 && facts.lines[1].lowercased().contains("type=dir;")
     }
 
     /// MFMT; a server without it gets one warning per session.

@@ -14,7 +14,7 @@ struct FTPShellCommand: Command {
         options: [
             .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
             .keyLog, .labFixedEphemeral,
-            .init("resume", help: "With get or put: continue from the bytes already there (REST)."),
+            .init("resume", help: "With get, put and their -r, mget and mput: continue from the bytes already there (REST)."),
             .init("limit-rate", value: "RATE",
                   help: "Move at most RATE bytes per second each transfer; K, M, G are powers of 1024 as in curl (10M)."),
             .init("json", help: "Print one JSON event per file transferred or skipped on standard output, and a summary event after each multi-file command."),
