@@ -50,6 +50,18 @@ struct EnrolmentTests {
         await server.stopAndRemove()
     }
 
+    @Test func aClientThatPinsTheServerKeyEnrolsOverIK() async throws {
+        let server = try await Self.server()
+        let token = try await Self.invite(server, name: "ike")
+        let ike = try await server.client("ike", allowed: false, pinned: true)
+        #expect(ike.protocolName.contains("_IK_"))
+        #expect(try await GateClient.enroll(ike, token: token) == "ike")
+        let session = try await GateClient.connect(ike)
+        #expect(session.name == "ike")
+        await session.channel.close()
+        await server.stopAndRemove()
+    }
+
     @Test func anInviteWorksOnceASecondKeyWithTheSameTokenIsDenied() async throws {
         let server = try await Self.server()
         let token = try await Self.invite(server, name: "bob")
