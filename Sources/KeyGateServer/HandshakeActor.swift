@@ -56,6 +56,10 @@ actor HandshakeActor {
     func run() async -> Grant? {
         guard let result = await handshake() else { return nil }
         let channel = result.channel
+        if result.service == KeyGateWire.enrollService {
+            await enroll(result, channel: channel)
+            return nil
+        }
         guard let (peer, clientKey, peerLog, options) = await identify(result, channel: channel) else { return nil }
         if let refusal = Self.refusal(for: freshness, limit: context.ikFreshness.skewLimit) {
             peerLog.warning("refused IK message 1", ["reason": refusal.logReason])
@@ -145,6 +149,16 @@ actor HandshakeActor {
         let access = FileAccess(readOnly: options.ftpReadOnly, root: options.ftpRoot)
         let peer = PeerIdentity(name: entry.name, fingerprint: fingerprint, address: peerAddress, host: source, fileAccess: access)
         return (peer, clientKey, peerLog, options)
+    }
+
+    /// The `enroll` service: one invite redeemed (or refused), no data port.
+    private func enroll(_ result: ServerHandshakeResult, channel: SecureChannel) async {
+        guard let clientKey = Self.clientKey(protocolName: result.protocolName, bytes: result.clientStaticKey) else {
+            context.log.error("handshake produced an unusable client key", ["peer": peerAddress])
+            return
+        }
+        let log = context.log.with(["peer": peerAddress, "key": clientKey.fingerprint, "service": KeyGateWire.enrollService])
+        await context.enrolment.serve(channel, key: clientKey, source: source, log: log)
     }
 
     /// Denies a key the allow-list knows, with the generic reason; the log

@@ -19,6 +19,8 @@ struct HandshakeContext: Sendable {
     let dataPorts: DataPortAllocator
     let sessions: SessionLedger
     let failures: FailureLog
+    /// The `enroll` service: invites redeemed by unknown keys.
+    let enrolment: EnrolmentDesk
     let log: Log
     /// True once the server is shutting down: no more grants.
     let isShuttingDown: @Sendable () -> Bool

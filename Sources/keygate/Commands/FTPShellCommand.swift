@@ -12,7 +12,7 @@ struct FTPShellCommand: Command {
         summary: "Transfer files with the FTP service of a KeyGate server.",
         usage: "HOST[:PORT] [--keys DIR] [--name NAME] [--server-key PUBFILE] [--dh DH] [COMMAND ARGS...]",
         options: [
-            .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
+            .keys, .clientName, .serverKey, .dh, .acceptNewHostKey, .invite,
             .keyLog, .labFixedEphemeral,
             .init("resume", help: "With get, put and their -r, mget and mput: continue from the bytes already there (REST)."),
             .init("limit-rate", value: "RATE",
@@ -55,6 +55,7 @@ struct FTPShellCommand: Command {
         options.traceFile = try await arguments.openTraceFile(log: log)
         let status: ExitStatus
         do {
+            try await arguments.redeemInvite(options)
             let session = try await GateClient.connect(options)
             let mover = DataMover(bytesPerSecond: rate)
             let client = try await FTPClient.start(session, timeout: options.timeout, mover: mover)
