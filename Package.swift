@@ -95,7 +95,7 @@ let package = Package(
         layer("KeyGateChannel", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateKeys", "KeyGateSockets"]),
         layer("KeyGateServer", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel"]),
         layer("KeyGateChat", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateChannel"]),
-        layer("KeyGateFTP", dependencies: ["KeyGateSystem", "CKeyGateSystem", "KeyGateChannel", "KeyGateSockets"]),
+        layer("KeyGateFTP", dependencies: ["KeyGateSystem", "CKeyGateSystem", "KeyGateCrypto", "KeyGateChannel", "KeyGateSockets"]),
         layer("KeyGateClient", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateChat", "KeyGateFTP"]),
         layer("KeyGateLab", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateNoise", "KeyGateChannel"]),
         layer("KeyGateBenchmarks", dependencies: ["KeyGateSystem", "KeyGateCrypto", "KeyGateKeys", "KeyGateNoise", "KeyGateSockets", "KeyGateChannel", "KeyGateChat", "KeyGateFTP", "KeyGateClient"]),

@@ -9,7 +9,7 @@
 #include "CKeyGateSystem.h"
 
 int ckg_open_unnamed_file(int directory, mode_t mode) {
-    return openat(directory, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    return openat(directory, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
 }
 
 // MARK: - Signals

@@ -33,12 +33,19 @@ public final class FTPClient: Sendable {
         case protocolViolation(String)
         /// The control connection ended.
         case closed
+        /// After a transfer the SHA-256 of the local file and the server's
+        /// (HASH) differ; `kept` says what became of the local side.
+        case checksumMismatch(command: String, path: String, local: String, remote: String, kept: String)
 
         public var description: String {
             switch self {
             case let .refused(command, reply): return "\(command): \(reply)"
             case let .protocolViolation(what): return "unexpected reply from the server: \(what)"
             case .closed: return "the server closed the connection"
+            case let .checksumMismatch(command, path, local, remote, kept):
+                return "\(command) \(path): verification failed: the SHA-256 here is \(local) but the server's is "
+                    + "\(remote); the copies differ (changed during the transfer, or a resumed part that does not "
+                    + "match). \(kept)"
             }
         }
     }
@@ -114,6 +121,49 @@ public final class FTPClient: Sendable {
         return size
     }
 
+    /// What HASH answered (draft-bryan-ftpext-hash): the digest and the
+    /// number of bytes it covers.
+    public struct RemoteDigest: Sendable, Equatable {
+        public let digest: [UInt8]
+        public let byteCount: Int64
+    }
+
+    /// The server's SHA-256 of the file `path` (`OPTS HASH` is not sent:
+    /// SHA-256 is the default); nil when the server does not offer HASH
+    /// (500 or 502).
+    /// - Throws: `Failure.refused` for any other refusal (550: no such
+    ///   file), `Failure.protocolViolation` for a reply not of the form
+    ///   `213 SHA-256 0-SIZE HEX PATH`.
+    public func sha256(of path: String) async throws -> RemoteDigest? {
+        let command = FTPCommand(verb: "HASH", argument: path)
+        let reply = try await request(command)
+        if reply.code == .syntaxError || reply.code == .notImplemented { return nil }
+        guard reply.code == .fileStatus else { throw Failure.refused(command: command.description, reply: reply) }
+        guard let digest = Self.parseDigest(reply.text) else {
+            throw Failure.protocolViolation("HASH answered '\(reply.text)'")
+        }
+        return digest
+    }
+
+    /// `SHA-256 0-SIZE HEX PATH` → the digest; nil when it is not that.
+    static func parseDigest(_ text: String) -> RemoteDigest? {
+        let words = text.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+        guard words.count >= 3, words[0].uppercased() == "SHA-256" else { return nil }
+        let range = words[1].split(separator: "-", omittingEmptySubsequences: false)
+        guard range.count == 2, range[0] == "0", let byteCount = Int64(range[1]), byteCount >= 0 else { return nil }
+        let hex = words[2].lowercased()
+        guard hex.count == 64, HexText.isHex(hex) else { return nil }
+        var digest: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            digest.append(byte)
+            index = next
+        }
+        return RemoteDigest(digest: digest, byteCount: byteCount)
+    }
+
     /// The path inside the first pair of quotes of a 257 reply, with
     /// doubled quotes undone (RFC 959 section 7).
     static func quotedPath(in text: String) -> String? {
@@ -183,6 +233,11 @@ public final class FTPClient: Sendable {
         }
         await data.close()
         let final = try await readReply()
+        // A server that stopped the transfer (552: over quota) says why
+        // better than the connection it closed.
+        if case .failure = result, final.code.isFailure {
+            throw Failure.refused(command: command.description, reply: final)
+        }
         let value = try result.get()
         guard final.code == .transferComplete else { throw Failure.refused(command: command.description, reply: final) }
         return value

@@ -165,6 +165,12 @@ public final class AtomicFileWriter: Sendable {
         }
     }
 
+    /// The SHA-256 of the pending file's bytes, kept prefix included (to
+    /// verify a download before it takes the target name).
+    public func sha256() async throws(FTPError) -> (digest: [UInt8], byteCount: Int64) {
+        try await FileDigest.sha256(of: pending.descriptor, io: io, path: path)
+    }
+
     /// Flushes the file to disk and renames it over the target name (an
     /// unnamed file is first linked under a hidden name, for the rename).
     /// - Throws: the error of fsync, link or rename; the pending file is

@@ -13,11 +13,21 @@ public struct DataMover: Sendable {
     public var pieceByteCount: Int
     /// A peer that neither sends nor takes data for this long fails the transfer.
     public var timeout: Duration
+    /// The most bytes per second a file transfer moves (`TransferPacer`),
+    /// either way; nil for no limit. Listings are not held back.
+    public var bytesPerSecond: Int64?
 
-    /// Pieces of 1 MiB and a 60 s stall limit unless told otherwise.
-    public init(pieceByteCount: Int = 1 << 20, timeout: Duration = .seconds(60)) {
+    /// Pieces of 1 MiB, a 60 s stall limit and no rate limit unless told
+    /// otherwise.
+    public init(pieceByteCount: Int = 1 << 20, timeout: Duration = .seconds(60), bytesPerSecond: Int64? = nil) {
         self.pieceByteCount = pieceByteCount
         self.timeout = timeout
+        self.bytesPerSecond = bytesPerSecond
+    }
+
+    /// A pacer for a transfer beginning now, when there is a limit.
+    private func pacer() -> TransferPacer? {
+        bytesPerSecond.map { TransferPacer(bytesPerSecond: max(1, $0)) }
     }
 
     /// Sends the file from `offset` to its end, then end-of-data. The next
@@ -27,6 +37,8 @@ public struct DataMover: Sendable {
     public func send(
         _ reader: FileReader, from offset: Int64, over data: SecureChannel, progress: TransferProgress
     ) async throws {
+        var pacer = self.pacer()
+        let pieceByteCount = pacer?.pieceByteCount(atMost: self.pieceByteCount) ?? self.pieceByteCount
         var position = offset
         var piece = try await reader.read(at: position, count: pieceByteCount)
         while !piece.isEmpty {
@@ -35,6 +47,7 @@ public struct DataMover: Sendable {
             async let next = reader.read(at: nextPosition, count: pieceByteCount)
             try await data.sendData(piece, deadline: .now + timeout)
             progress.add(piece.count)
+            try await pacer?.pace(piece.count)
             piece = try await next
         }
         try await data.sendEndOfData(deadline: .now + timeout)
@@ -73,8 +86,18 @@ public struct DataMover: Sendable {
     /// caller commits or discards the upload.
     /// - Throws: `ChannelError.missingEndOfData` when the connection ends
     ///   first, `FTPError` from writing, other connection errors.
-    public func receive(into upload: AtomicFileWriter, over data: SecureChannel, progress: TransferProgress) async throws {
-        try await receive(over: data, progress: progress) { bytes in try await upload.write(bytes) }
+    /// - Parameter byteLimit: the size the file may reach (a quota): a
+    ///   batch that would take it further is not written, and the receive
+    ///   fails with `FTPError.quotaExceeded`.
+    public func receive(
+        into upload: AtomicFileWriter, over data: SecureChannel, progress: TransferProgress, byteLimit: Int64? = nil
+    ) async throws {
+        try await receive(over: data, progress: progress) { bytes in
+            if let byteLimit, upload.byteCount + Int64(bytes.count) > byteLimit {
+                throw FTPError.quotaExceeded(path: upload.path, quota: byteLimit)
+            }
+            try await upload.write(bytes)
+        }
     }
 
     /// Receives until end-of-data, handing `consume` batches of about
@@ -88,7 +111,8 @@ public struct DataMover: Sendable {
         over data: SecureChannel, progress: TransferProgress,
         consume: @escaping @Sendable ([UInt8]) async throws -> Void
     ) async throws {
-        let pieceByteCount = self.pieceByteCount
+        var pacer = self.pacer()
+        let pieceByteCount = pacer?.pieceByteCount(atMost: self.pieceByteCount) ?? self.pieceByteCount
         let timeout = self.timeout
         // Room for a full batch plus the messages of one more receive.
         let capacity = pieceByteCount + 2 * 65536
@@ -102,6 +126,7 @@ public struct DataMover: Sendable {
                 let before = batch.count
                 more = try await data.receiveData(into: &batch, deadline: .now + timeout)
                 progress.add(batch.count - before)
+                try await pacer?.pace(batch.count - before)
                 guard batch.count >= pieceByteCount else { continue }
                 if writing { spare = try await writes.next() }
                 let full = batch

@@ -99,6 +99,27 @@ public final class DirectoryListing: Sendable {
         return DirectoryListing(stream: nil, pending: first.sorted { $0.name < $1.name }, io: io, path: path)
     }
 
+    /// Every entry of the folder `folder` (a fresh descriptor at position
+    /// 0, which stays open and the caller's), links not followed, `.`,
+    /// `..` and upload files left out: for walks that run whole inside one
+    /// job of a lane (a quota's sum, a local tree). Blocking.
+    public static func allEntries(of folder: FileDescriptor, path: String) throws(FTPError) -> [FileInfo] {
+        let duplicate = dup(folder.rawValue)
+        guard duplicate >= 0 else { throw .from(errno: errno, call: "dup", path: path) }
+        guard let stream = fdopendir(duplicate) else {
+            let code = errno
+            Glibc.close(duplicate)
+            throw .from(errno: code, call: "opendir", path: path)
+        }
+        defer { closedir(stream) }
+        var entries: [FileInfo] = []
+        var atEnd = false
+        while !atEnd {
+            entries += try readBatch(from: stream, path: path, atEnd: &atEnd)
+        }
+        return entries
+    }
+
     /// The next entries, at most `batchEntryCount`; empty at the end.
     /// - Throws: `FTPError` when the folder cannot be read.
     public func next() async throws(FTPError) -> [FileInfo] {

@@ -22,6 +22,8 @@ public enum FTPError: Error, Equatable, Sendable, CustomStringConvertible {
     case directoryNotEmpty(String)
     case permissionDenied(String)
     case noSpace(String)
+    /// An upload would take the client's home past its quota (`--ftp-quota`).
+    case quotaExceeded(path: String, quota: Int64)
     /// REST beyond the end of the file.
     case invalidRestartPosition(path: String, offset: Int64, size: Int64)
     /// Any other failed system call on `path`.
@@ -39,6 +41,7 @@ public enum FTPError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidName: return .fileNameNotAllowed
         case .invalidRestartPosition: return .invalidRestartPosition
         case .noSpace: return .insufficientStorage
+        case .quotaExceeded: return .exceededStorage
         case .system, .unusableRoot, .invalidUmask: return .localError
         case .malformedReply: return .syntaxError
         default: return .fileUnavailable
@@ -70,6 +73,9 @@ public enum FTPError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): permission denied by the server's file system"
         case let .noSpace(path):
             return "\(path): no space left on the server; free some space and try again"
+        case let .quotaExceeded(path, quota):
+            return "\(path): not stored: it would take your home past its quota of \(ByteSize.format(quota)) bytes; "
+                + "remove files first (nothing of this upload was kept)"
         case let .invalidRestartPosition(path, offset, size):
             return "\(path): restart position \(offset) is past the end of the file (\(size) bytes); use SIZE first"
         case let .system(call, code, path):
@@ -81,6 +87,12 @@ public enum FTPError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .malformedReply(text):
             return "malformed FTP reply '\(text)'; is this a KeyGate FTP service?"
         }
+    }
+
+    /// The error for `errno` after `call` on the client's own `path`
+    /// (a local file of `keygate ftp`).
+    public static func localFailure(errno code: Int32, call: String, path: String) -> FTPError {
+        from(errno: code, call: call, path: path)
     }
 
     /// The error for `errno` after `call` on `path`.

@@ -31,8 +31,9 @@ enum FTPRequest: Equatable, Sendable {
     case system
     /// FEAT.
     case features
-    /// OPTS: whether the option is UTF8 ON, the only one there is.
-    case options(utf8: Bool)
+    /// OPTS: UTF8 ON, or HASH with the algorithm asked for (nil: which one
+    /// is selected), or an option not offered (nil).
+    case options(FTPOption?)
     /// NOOP.
     case noop
     /// HELP (any argument is ignored).
@@ -57,6 +58,11 @@ enum FTPRequest: Equatable, Sendable {
     case size(String)
     /// MDTM.
     case modificationTime(String)
+    /// MFMT (draft-somers-ftp-mfxx): set a modification time, seconds since
+    /// 1970 (nil when the time is not `YYYYMMDDHHMMSS` in UTC).
+    case setModificationTime(Int?, path: String)
+    /// HASH (draft-bryan-ftpext-hash): the file's digest.
+    case hash(String)
     /// MLST; an empty path means the current folder.
     case facts(String)
     /// STAT: of the session (nil) or of a path.
@@ -91,7 +97,7 @@ enum FTPRequest: Equatable, Sendable {
     /// (`ftp="read-only"`) may not do.
     var writes: Bool {
         switch self {
-        case .makeDirectory, .removeDirectory, .delete, .renameFrom, .renameTo: true
+        case .makeDirectory, .removeDirectory, .delete, .renameFrom, .renameTo, .setModificationTime: true
         case .transfer(.store, _), .transfer(.append, _): true
         default: false
         }
@@ -114,7 +120,7 @@ enum FTPRequest: Equatable, Sendable {
         case .user, .pass: self = .login
         case .syst: self = .system
         case .feat: self = .features
-        case .opts: self = .options(utf8: ["UTF8 ON", "UTF8", "UTF-8 ON"].contains(argument.uppercased()))
+        case .opts: self = .options(FTPOption(argument))
         case .noop: self = .noop
         case .help: self = .help
         case .quit: self = .quit
@@ -128,6 +134,11 @@ enum FTPRequest: Equatable, Sendable {
         case .rnto: self = .renameTo(argument)
         case .size: self = .size(argument)
         case .mdtm: self = .modificationTime(argument)
+        case .hash: self = .hash(argument)
+        case .mfmt:
+            let time = argument.prefix { $0 != " " }
+            let path = argument.dropFirst(time.count).drop { $0 == " " }
+            self = .setModificationTime(FileInfo.seconds(fromTimestamp: String(time)), path: String(path))
         case .mlst: self = .facts(argument)
         case .stat: self = .status(path: argument.isEmpty ? nil : argument)
         case .type: self = .type(Self.dataType(argument))
@@ -146,7 +157,7 @@ enum FTPRequest: Equatable, Sendable {
         case .mlsd: self = .transfer(.machineList, path: command.listingArguments.path)
         case .port, .eprt: self = .activeMode
         case .acct, .smnt, .rein, .stou, .site, .lprt, .lpsv, .auth, .adat, .pbsz, .prot, .ccc, .mic, .conf, .enc,
-             .lang, .mfmt, .mff, .host:
+             .lang, .mff, .host:
             self = .notImplemented(verb)
         }
     }

@@ -30,6 +30,13 @@ public final class FTPService: GateService {
         /// (0777 & ~umask) do not get, whatever the process's umask
         /// (`--ftp-umask`).
         public var umask = FileModeMask.standard
+        /// The most bytes per second one session's file transfers move,
+        /// each way (`--ftp-max-rate`); nil for no limit.
+        public var maximumRate: Int64?
+        /// The most bytes of regular files a session's root (each client's
+        /// home with `homePerClient`) may hold (`--ftp-quota`); an upload
+        /// that would pass it gets 552 and is not kept. nil for no quota.
+        public var quota: Int64?
 
         /// The defaults.
         public init() {}
@@ -43,17 +50,23 @@ public final class FTPService: GateService {
     private let root: FileDescriptor
     private let homePerClient: Bool
     private let limits: Limits
+    /// The xferlog, if any (`--xferlog`).
+    public let transferLog: TransferLog?
 
     /// Opens (creating if missing) the root folder.
     /// - Parameters:
     ///   - homePerClient: each client works in its own folder under the
     ///     root, named after its allow-list name.
+    ///   - transferLog: where each file transfer is recorded (xferlog).
     /// - Throws: `FTPError.unusableRoot`.
-    public init(root: String, homePerClient: Bool = false, limits: Limits = Limits()) throws(FTPError) {
+    public init(
+        root: String, homePerClient: Bool = false, limits: Limits = Limits(), transferLog: TransferLog? = nil
+    ) throws(FTPError) {
         rootPath = root
         self.root = try FileStore.openRoot(path: root)
         self.homePerClient = homePerClient
         self.limits = limits
+        self.transferLog = transferLog
     }
 
     deinit {
@@ -85,13 +98,16 @@ public final class FTPService: GateService {
             return
         }
         let store = FileStore(root: sessionRoot, io: io, umask: limits.umask)
-        await FTPSession(context: context, store: store, limits: limits).run()
+        await FTPSession(context: context, store: store, limits: limits, transferLog: transferLog).run()
         store.close()
     }
 
     /// Nothing to announce: sessions end with their tasks, and every
-    /// unfinished upload is discarded on the way out.
-    public func prepareForShutdown() async {}
+    /// unfinished upload is discarded on the way out. The transfer log's
+    /// lines so far are written.
+    public func prepareForShutdown() async {
+        await transferLog?.flush()
+    }
 
     /// The folder name for a client: its allow-list name with `%`, `/`,
     /// control characters and a leading dot percent-encoded, so that every

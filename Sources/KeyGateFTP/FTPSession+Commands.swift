@@ -21,8 +21,8 @@ extension FTPSession {
             await reply(.systemType, "UNIX Type: L8")
         case .features:
             await send(FTPVerb.featuresReply)
-        case let .options(utf8):
-            await setOptions(utf8: utf8)
+        case let .options(option):
+            await setOption(option)
         case .noop:
             await reply(.commandOkay, "NOOP ok")
         case .help:
@@ -48,6 +48,10 @@ extension FTPSession {
             await size(of: argument)
         case let .modificationTime(argument):
             await modificationTime(of: argument)
+        case let .hash(argument):
+            await hash(of: argument)
+        case let .setModificationTime(seconds, argument):
+            await setModificationTime(of: argument, to: seconds)
         case let .facts(argument):
             await facts(of: argument)
         case .status(path: nil):
@@ -83,11 +87,23 @@ extension FTPSession {
 
     // MARK: Settings
 
-    private func setOptions(utf8: Bool) async {
-        if utf8 {
+    private func setOption(_ option: FTPOption?) async {
+        switch option {
+        case .utf8:
             await reply(.commandOkay, "UTF8 is always on")
-        } else {
-            await reply(.argumentSyntaxError, "Option not understood; only UTF8 ON")
+        // draft-bryan-ftpext-hash section 3.3: 200 with the algorithm
+        // selected, 504 for one not offered.
+        case .hash(nil):
+            await reply(.commandOkay, FileHashAlgorithm.sha256.name)
+        case let .hash(name?):
+            if let algorithm = FileHashAlgorithm(named: name) {
+                await reply(.commandOkay, algorithm.name)
+            } else {
+                let offered = FileHashAlgorithm.allCases.map(\.name).joined(separator: ", ")
+                await reply(.parameterNotImplemented, "Unknown or unsupported hash algorithm; offered: \(offered)")
+            }
+        case nil:
+            await reply(.argumentSyntaxError, "Option not understood; only UTF8 ON and HASH")
         }
     }
 
@@ -179,6 +195,30 @@ extension FTPSession {
             let info = try await self.store.info(path)
             guard info.kind == .file else { throw .notARegularFile(path.description) }
             return FTPReply(.fileStatus, FileInfo.timestamp(info.modified))
+        }
+    }
+
+    /// MFMT (draft-somers-ftp-mfxx section 3): `213 Modify=YYYYMMDDHHMMSS; path`.
+    private func setModificationTime(of argument: String, to seconds: Int?) async {
+        guard let seconds else {
+            await reply(.argumentSyntaxError, "MFMT needs a time YYYYMMDDHHMMSS (UTC) and a path")
+            return
+        }
+        await withPath(argument) { path throws(FTPError) in
+            guard path != .root else { throw .permissionDenied("/") }
+            try await self.store.setModificationTime(path, to: seconds)
+            return FTPReply(.fileStatus, "Modify=\(FileInfo.timestamp(seconds)); \(path)")
+        }
+    }
+
+    /// HASH (draft-bryan-ftpext-hash section 3.2): `213 SHA-256 0-SIZE HEX
+    /// path`, the digest of the whole file read on the session's lane.
+    private func hash(of argument: String) async {
+        await withPath(argument) { path throws(FTPError) in
+            let reader = try await self.store.openForReading(path)
+            defer { reader.close() }
+            let (digest, byteCount) = try await reader.sha256()
+            return FTPReply(.fileStatus, "\(FileHashAlgorithm.sha256.name) 0-\(byteCount) \(HexText.encode(digest)) \(path)")
         }
     }
 

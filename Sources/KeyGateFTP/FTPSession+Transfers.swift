@@ -118,7 +118,7 @@ extension FTPSession {
             await reply(.cannotOpenDataConnection, "Use EPSV or PASV first")
             return
         }
-        let prepared: (FTPPath, TransferJob.Payload, String)
+        let prepared: (FTPPath, TransferJob.Payload, String, Int64?)
         do {
             prepared = try await prepare(verb, argument, restart: restart)
         } catch {
@@ -128,9 +128,10 @@ extension FTPSession {
             await send(error.reply)
             return
         }
-        let (path, payload, announcement) = prepared
+        let (path, payload, announcement, byteLimit) = prepared
         lastTransferID += 1
-        let transfer = TransferJob(id: lastTransferID, verb: verb, path: path.description, payload: payload)
+        var transfer = TransferJob(id: lastTransferID, verb: verb, path: path.description, payload: payload)
+        transfer.byteLimit = byteLimit
         switch phase.begin(transfer) {
         case .waits:
             await reply(.openingDataConnection, announcement)
@@ -144,10 +145,11 @@ extension FTPSession {
         }
     }
 
-    /// Opens what a transfer command moves, and the text of its 150.
+    /// Opens what a transfer command moves, the text of its 150, and the
+    /// size an upload may reach under the quota.
     private func prepare(
         _ verb: FTPRequest.TransferVerb, _ argument: String, restart: Int64
-    ) async throws(FTPError) -> (FTPPath, TransferJob.Payload, String) {
+    ) async throws(FTPError) -> (FTPPath, TransferJob.Payload, String, Int64?) {
         let mode = binaryType ? "BINARY" : "ASCII"
         switch verb {
         case .retrieve:
@@ -158,10 +160,11 @@ extension FTPSession {
                 throw .invalidRestartPosition(path: path.description, offset: restart, size: reader.size)
             }
             return (path, .download(reader, offset: restart),
-                    "Opening \(mode) mode data connection for \(path) (\(reader.size - restart) bytes)")
+                    "Opening \(mode) mode data connection for \(path) (\(reader.size - restart) bytes)", nil)
         case .store, .append:
             let path = try resolve(argument)
             let start: FileStore.UploadStart = verb == .append ? .append : restart > 0 ? .restart(at: restart) : .empty
+            let byteLimit = try await uploadAllowance(path)
             let upload = try await store.beginUpload(path, start: start)
             let prefix = upload.prefixCopied
             if prefix.inKernel + prefix.throughUserSpace > 0 {
@@ -170,7 +173,7 @@ extension FTPSession {
                     "through_user_space": "\(prefix.throughUserSpace)",
                 ])
             }
-            return (path, .upload(upload), "Ready to receive \(path) in \(mode) mode")
+            return (path, .upload(upload), "Ready to receive \(path) in \(mode) mode", byteLimit)
         case .list, .nameList, .machineList:
             let path = argument.isEmpty ? currentDirectory : try resolve(argument)
             let format: DirectoryListing.Format = switch verb {
@@ -181,8 +184,26 @@ extension FTPSession {
             // Read and sent a batch at a time: a folder of any size is
             // listed with bounded memory.
             let listing = try await store.openListing(path)
-            return (path, .listing(listing, format), "Here comes the listing of \(path)")
+            return (path, .listing(listing, format), "Here comes the listing of \(path)", nil)
         }
+    }
+
+    /// With a quota, the size an upload to `path` may reach: what the
+    /// quota leaves once the file it replaces is freed. Refused at once
+    /// (552) when that is nothing.
+    private func uploadAllowance(_ path: FTPPath) async throws(FTPError) -> Int64? {
+        guard let quota = limits.quota else { return nil }
+        let used = try await store.usage()
+        var replaced: Int64 = 0
+        do {
+            let info = try await store.info(path)
+            if info.kind == .file { replaced = info.size }
+        } catch {
+            guard case .notFound = error else { throw error }
+        }
+        let allowance = quota - (used - replaced)
+        guard allowance > 0 else { throw .quotaExceeded(path: path.description, quota: quota) }
+        return allowance
     }
 
     private func resolve(_ argument: String) throws(FTPError) -> FTPPath {
@@ -196,8 +217,10 @@ extension FTPSession {
         let progress = transfer.progress
         let limits = self.limits
         let id = transfer.id
+        let byteLimit = transfer.byteLimit
         group.addTask {
-            let outcome = await FTPSession.move(payload, over: channel, progress: progress, limits: limits)
+            let outcome = await FTPSession.move(
+                payload, over: channel, progress: progress, limits: limits, byteLimit: byteLimit)
             return .transferEnded(id: id, outcome)
         }
     }
@@ -276,6 +299,12 @@ extension FTPSession {
             "command": ended.verb.rawValue, "path": ended.path, "bytes": "\(bytes)",
             "seconds": String(format3: seconds), "mb_per_s": String(format3: rate), "outcome": outcome,
         ])
+        if let transferLog, !ended.verb.isListing {
+            transferLog.append(TransferLog.Record(
+                ended: Self.now, seconds: seconds, remoteHost: context.peer.host, byteCount: bytes, path: ended.path,
+                binary: binaryType, incoming: ended.payload.isUpload, user: context.peer.name,
+                complete: outcome == "complete"))
+        }
     }
 
     // MARK: Moving bytes (child tasks)
@@ -284,9 +313,11 @@ extension FTPSession {
     /// An upload is committed only after the authenticated end-of-data,
     /// and discarded on any failure.
     static func move(
-        _ payload: TransferJob.Payload, over data: SecureChannel, progress: TransferProgress, limits: FTPService.Limits
+        _ payload: TransferJob.Payload, over data: SecureChannel, progress: TransferProgress, limits: FTPService.Limits,
+        byteLimit: Int64? = nil
     ) async -> TransferJob.Outcome {
-        let mover = DataMover(pieceByteCount: limits.pieceByteCount, timeout: limits.dataTimeout)
+        let mover = DataMover(
+            pieceByteCount: limits.pieceByteCount, timeout: limits.dataTimeout, bytesPerSecond: limits.maximumRate)
         var outcome: TransferJob.Outcome
         do {
             switch payload {
@@ -303,7 +334,7 @@ extension FTPSession {
                 await listing.close()
             case let .upload(upload):
                 do {
-                    try await mover.receive(into: upload, over: data, progress: progress)
+                    try await mover.receive(into: upload, over: data, progress: progress, byteLimit: byteLimit)
                     try await upload.commit()
                 } catch {
                     await upload.discard()

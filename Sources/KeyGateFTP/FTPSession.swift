@@ -26,6 +26,8 @@ final class FTPSession {
     let store: FileStore
     let limits: FTPService.Limits
     let log: Log
+    /// `--xferlog`: one line per file transfer, if given.
+    let transferLog: TransferLog?
 
     /// The data phase of this session.
     typealias Phase = DataPhase<PassiveListener, SecureChannel, TransferJob>
@@ -46,10 +48,11 @@ final class FTPSession {
     /// Set by QUIT, a failed reply or a closed control connection.
     var finished = false
 
-    init(context: ServiceContext, store: FileStore, limits: FTPService.Limits) {
+    init(context: ServiceContext, store: FileStore, limits: FTPService.Limits, transferLog: TransferLog? = nil) {
         self.context = context
         self.store = store
         self.limits = limits
+        self.transferLog = transferLog
         log = context.log
     }
 

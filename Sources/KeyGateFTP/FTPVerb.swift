@@ -6,11 +6,11 @@
 /// cases of their own but other names of one (`aliases`).
 enum FTPVerb: String, CaseIterable, Sendable {
     // Offered: HELP lists these.
-    case abor, allo, appe, cdup, cwd, dele, epsv, feat, help, list, mdtm, mkd, mlsd, mlst, mode, nlst, noop, opts,
-        pass, pasv, pwd, quit, rest, retr, rmd, rnfr, rnto, size, stat, stor, stru, syst, type, user
+    case abor, allo, appe, cdup, cwd, dele, epsv, feat, hash, help, list, mdtm, mfmt, mkd, mlsd, mlst, mode, nlst,
+        noop, opts, pass, pasv, pwd, quit, rest, retr, rmd, rnfr, rnto, size, stat, stor, stru, syst, type, user
     // Recognised but not offered: 502.
     case acct, smnt, rein, stou, site, port, eprt, lprt, lpsv, auth, adat, pbsz, prot, ccc, mic, conf, enc, lang,
-        mfmt, mff, host
+        mff, host
 
     /// The RFC 775 names of the directory commands, still sent by some clients.
     static let aliases: [String: FTPVerb] = [
@@ -40,7 +40,11 @@ enum FTPVerb: String, CaseIterable, Sendable {
     var feature: String? {
         switch self {
         case .epsv: "EPSV"  // RFC 2428
+        // draft-bryan-ftpext-hash section 3.1: the algorithms, the
+        // selected one marked with `*`.
+        case .hash: "HASH \(FileHashAlgorithm.sha256.name)*"
         case .mdtm: "MDTM"  // RFC 3659 section 3
+        case .mfmt: "MFMT"  // draft-somers-ftp-mfxx section 3
         case .mlst: "MLST type*;size*;modify*;perm*;"  // RFC 3659 section 7, the facts `FileInfo` gives
         case .pasv: "PASV"
         case .rest: "REST STREAM"  // RFC 3659 section 5

@@ -89,6 +89,34 @@ public struct FileInfo: Sendable, Equatable {
             + "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
     }
 
+    /// The seconds since 1970 of `YYYYMMDDHHMMSS` in UTC, with optional
+    /// fractions (`.sss`, ignored) as RFC 3659 section 2.3 allows; nil for
+    /// anything else or an impossible date.
+    public static func seconds(fromTimestamp text: String) -> Int? {
+        let whole = text.prefix { $0 != "." }
+        let fraction = text.dropFirst(whole.count)
+        guard whole.count == 14, whole.allSatisfy({ $0.isASCII && $0.isNumber }),
+              fraction.isEmpty || (fraction.count > 1 && fraction.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }))
+        else { return nil }
+        let digits = Array(whole)
+        func number(_ range: Range<Int>) -> Int32 { Int32(String(digits[range]))! }
+        var parts = tm()
+        parts.tm_year = number(0..<4) - 1900
+        parts.tm_mon = number(4..<6) - 1
+        parts.tm_mday = number(6..<8)
+        parts.tm_hour = number(8..<10)
+        parts.tm_min = number(10..<12)
+        parts.tm_sec = number(12..<14)
+        let checked = parts
+        let seconds = timegm(&parts)
+        // timegm normalises 20260231 into March: refuse what it changed.
+        guard seconds != -1 || checked.tm_year == 69,
+              parts.tm_year == checked.tm_year, parts.tm_mon == checked.tm_mon, parts.tm_mday == checked.tm_mday,
+              parts.tm_hour == checked.tm_hour, parts.tm_min == checked.tm_min, parts.tm_sec == checked.tm_sec
+        else { return nil }
+        return Int(seconds)
+    }
+
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     private static func utc(_ seconds: Int) -> tm {

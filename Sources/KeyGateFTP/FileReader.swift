@@ -42,9 +42,11 @@ public final class FileReader: Sendable {
 
     /// Opens a local file by its path (the client's own files, not
     /// confined): it must be a regular file.
-    public static func open(localPath: String, io: BlockingLane) async throws(FTPError) -> FileReader {
+    /// With `followingLinks` false, a link in the file's place is refused
+    /// (a tree's files, walked without following links).
+    public static func open(localPath: String, io: BlockingLane, followingLinks: Bool = true) async throws(FTPError) -> FileReader {
         try await io.run { () throws(FTPError) -> FileReader in
-            let raw = Glibc.open(localPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+            let raw = Glibc.open(localPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followingLinks ? 0 : O_NOFOLLOW))
             guard raw >= 0 else { throw .from(errno: errno, call: "open", path: localPath) }
             return try adopt(FileDescriptor(adopting: raw), io: io, path: localPath)
         }
@@ -77,6 +79,12 @@ public final class FileReader: Sendable {
             guard failure == 0 else { throw .from(errno: failure, call: "read", path: path) }
             return bytes
         }
+    }
+
+    /// The SHA-256 of the file's bytes from its start to its end as it is
+    /// now, and how many bytes that is (`FileDigest`).
+    public func sha256() async throws(FTPError) -> (digest: [UInt8], byteCount: Int64) {
+        try await FileDigest.sha256(of: descriptor, io: io, path: path)
     }
 
     /// Closes the file. Idempotent.

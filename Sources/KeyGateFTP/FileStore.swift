@@ -166,6 +166,50 @@ public final class FileStore: Sendable {
         }
     }
 
+    /// Sets the modification time of the file or folder `path` (MFMT),
+    /// never of a link or through one.
+    public func setModificationTime(_ path: FTPPath, to seconds: Int) async throws(FTPError) {
+        try await io.run { () throws(FTPError) in
+            let (parent, name) = try self.openParent(of: path)
+            defer { parent.close() }
+            _ = try Self.status(of: name, in: parent, path: path)
+            var times = [timespec(tv_sec: 0, tv_nsec: Self.timeOmitted), timespec(tv_sec: seconds, tv_nsec: 0)]
+            try SystemCall.runNow({ utimensat(parent.rawValue, name, &times, AT_SYMLINK_NOFOLLOW) }) {
+                FTPError.from(errno: $0, call: "utimensat", path: path.description)
+            }
+        }
+    }
+
+    /// The bytes of the regular files under the root, links not followed
+    /// (each folder opened with `O_NOFOLLOW` from its parent): what a quota
+    /// counts. Walks the whole tree on the lane.
+    public func usage() async throws(FTPError) -> Int64 {
+        try await io.run { () throws(FTPError) -> Int64 in try Self.usage(of: try self.openDirectory(.root), path: "/") }
+    }
+
+    /// The bytes of the regular files in the open folder `folder` and
+    /// below; closes it. Blocking.
+    private static func usage(of folder: FileDescriptor, path: String) throws(FTPError) -> Int64 {
+        defer { folder.close() }
+        var total: Int64 = 0
+        for entry in try DirectoryListing.allEntries(of: folder, path: path) {
+            switch entry.kind {
+            case .file:
+                total += entry.size
+            case .directory:
+                let raw = openat(folder.rawValue, entry.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if raw >= 0 { total += try usage(of: FileDescriptor(adopting: raw), path: path + entry.name + "/") }
+            case .symbolicLink, .other:
+                break
+            }
+        }
+        return total
+    }
+
+    /// UTIME_OMIT of utimensat(2) (a macro Swift does not import): leave
+    /// that time as it is.
+    public static let timeOmitted = (1 << 30) - 2
+
     /// Starts an upload to `path` (see `AtomicFileWriter`): refuses a target
     /// that is a link, a folder or anything but a regular file.
     /// - Throws: `FTPError.invalidRestartPosition` when a restart offset

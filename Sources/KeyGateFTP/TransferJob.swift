@@ -42,6 +42,8 @@ struct TransferJob: Sendable, Identifiable {
     /// The path for replies and logs.
     let path: String
     let payload: Payload
+    /// The size an upload may reach before it is stopped (a quota).
+    var byteLimit: Int64?
     let progress = TransferProgress()
     /// When the 150 was sent.
     let started = ContinuousClock.now

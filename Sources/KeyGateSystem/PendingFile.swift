@@ -86,7 +86,7 @@ public final class PendingFile: Sendable {
             for _ in 0..<16 {
                 let name = randomName(prefix: prefix)
                 temporaryName = name
-                raw = openat(directory.rawValue, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+                raw = openat(directory.rawValue, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
                 if raw >= 0 || errno != EEXIST { break }
             }
         }

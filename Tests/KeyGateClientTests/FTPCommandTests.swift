@@ -95,6 +95,78 @@ struct FTPCommandTests {
         await server.stopAndRemove()
     }
 
+    @Test func everyGetAndPutIsVerifiedWithTheServersHash() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try Self.localFolder(server)
+        let bytes = SecureRandom.bytes(count: 200_000)
+        try writeFile(local + "/a.bin", bytes)
+        let outcome = try await KeygateBinary.run(
+            try await Self.arguments(server), input: "put a.bin\nget a.bin b.bin\nput --no-verify a.bin c.bin\n", in: local)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(readFile(local + "/b.bin") == bytes)
+        // One HASH after the put and one after the get; none for --no-verify.
+        #expect(server.server.logLines(containing: "ftp command command=\"HASH a.bin\"").count == 2)
+        #expect(server.server.logLines(containing: "HASH c.bin").isEmpty)
+        await server.stopAndRemove()
+    }
+
+    /// The server's copy changed behind the client's back: the first part
+    /// of a file is not what the client holds, so a resumed transfer makes
+    /// a file that is neither; its hash tells.
+    @Test func aFileChangedOnTheServerFailsVerificationWithExit1() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try Self.localFolder(server)
+        let bytes = SecureRandom.bytes(count: 1 << 20)
+        // Download: the server's first 300000 bytes are no longer the
+        // ones the local part came from.
+        var changed = bytes
+        changed[1000] ^= 0xff
+        try await server.write(changed, to: "whole.bin")
+        try writeFile(local + "/whole.bin", Array(bytes[..<300_000]))
+        let download = try await KeygateBinary.run(try await Self.arguments(server) + ["get", "--resume", "whole.bin"], in: local)
+        #expect(download.status == 1, "\(download.stderr)")
+        #expect(download.stderr.contains("get whole.bin: verification failed: the SHA-256 here is "), "\(download.stderr)")
+        #expect(download.stderr.contains("Nothing was kept"), "\(download.stderr)")
+        #expect(readFile(local + "/whole.bin") == Array(bytes[..<300_000]), "the local part is as it was")
+        #expect(directoryEntries(local) == ["whole.bin"], "no temporary file left")
+        // Upload: the server's partial file was changed behind the client's back.
+        var partial = Array(bytes[..<500_000])
+        partial[7] ^= 0x01
+        try await server.write(partial, to: "up.bin")
+        try writeFile(local + "/up.bin", bytes)
+        let upload = try await KeygateBinary.run(try await Self.arguments(server) + ["put", "--resume", "up.bin"], in: local)
+        #expect(upload.status == 1, "\(upload.stderr)")
+        #expect(upload.stderr.contains("put up.bin: verification failed"), "\(upload.stderr)")
+        // --no-verify takes the server's word.
+        let unverified = try await KeygateBinary.run(
+            try await Self.arguments(server) + ["get", "--resume", "--no-verify", "whole.bin"], in: local)
+        #expect(unverified.status == 0, "\(unverified.stderr)")
+        #expect(readFile(local + "/whole.bin")?.count == 1 << 20)
+        await server.stopAndRemove()
+    }
+
+    @Test func limitRateHoldsADownloadBackAndBadRatesAreUsageErrors() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try Self.localFolder(server)
+        let bytes = SecureRandom.bytes(count: 256 << 10)
+        try await server.write(bytes, to: "a.bin")
+        let started = ContinuousClock.now
+        let outcome = try await KeygateBinary.run(
+            try await Self.arguments(server) + ["--limit-rate", "256K", "get", "a.bin"], in: local)
+        let elapsed = ContinuousClock.now - started
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(readFile(local + "/a.bin") == bytes)
+        // 256 KiB at 256 KiB/s: at least 0.9 s (the process's own start
+        // makes any upper bound meaningless here).
+        #expect(elapsed >= .milliseconds(900), "\(elapsed)")
+        for bad in ["10X", "0", "-5", "", "1e6"] {
+            let refused = try await KeygateBinary.run(try await Self.arguments(server) + ["--limit-rate", bad, "ls"])
+            #expect(refused.status == 2, "\(bad): \(refused.stderr)")
+            #expect(refused.stderr.contains("--limit-rate must be a positive number of bytes"), "\(refused.stderr)")
+        }
+        await server.stopAndRemove()
+    }
+
     @Test func usageDenialAndUnknownCommandsHaveTheirExitStatuses() async throws {
         let server = try await FTPTestServer.start()
         #expect(try await KeygateBinary.run(["ftp"]).status == 2)

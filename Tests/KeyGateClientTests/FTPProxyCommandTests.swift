@@ -1,6 +1,7 @@
 import KeyGateSystem
 import Foundation
 import Glibc
+import KeyGateChannel
 import KeyGateCrypto
 import KeyGateSockets
 import KeyGateTestSupport
@@ -133,6 +134,48 @@ struct FTPProxyCommandTests {
         #expect(lines.dropFirst().elementsEqual(["NLST a.bin|b.bin", "SIZE 1048576"]), "\(output)")
         #expect(readFile(local + "/down.bin") == bytes)
         #expect(try await server.read("b.bin") == bytes)
+        await gateway.stop()
+        await server.stopAndRemove()
+    }
+
+    static let ftplibHashScript = """
+        import ftplib, sys
+        ftp = ftplib.FTP()
+        ftp.connect('127.0.0.1', int(sys.argv[1]), timeout=20)
+        ftp.login()
+        print('FEAT', '|'.join(l.strip() for l in ftp.sendcmd('FEAT').splitlines()[1:-1]))
+        print('OPTS', ftp.sendcmd('OPTS HASH SHA-256'))
+        try:
+            ftp.sendcmd('OPTS HASH MD5')
+        except ftplib.error_perm as e:
+            print('MD5', str(e)[:3])
+        print('HASH', ftp.sendcmd('HASH a.bin'))
+        try:
+            ftp.sendcmd('HASH missing.bin')
+        except ftplib.error_perm as e:
+            print('MISSING', str(e)[:3])
+        ftp.quit()
+        """
+
+    /// HASH and OPTS HASH pass through the gateway, and FEAT shows HASH, so
+    /// standard clients can verify their transfers.
+    @Test(.enabled(if: KeygateBinary.toolExists("python3"), "python3 is not installed"))
+    func pythonFtplibAsksForHashesThroughTheGateway() async throws {
+        let server = try await FTPTestServer.start()
+        let gateway = try await Self.gateway(server)
+        let local = Self.localFolder(server)
+        let bytes = SecureRandom.bytes(count: 200_000)
+        try await server.write(bytes, to: "a.bin")
+        try writeFile(local + "/script.py", Array(Self.ftplibHashScript.utf8))
+        let (status, output, error) = try await Self.run("python3", ["script.py", "\(gateway.port)"], in: local)
+        #expect(status == 0, "\(error)")
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 5, "\(output)")
+        #expect(lines.first?.hasPrefix("FEAT ") == true && lines[0].split(separator: "|").contains("HASH SHA-256*"), "\(output)")
+        #expect(lines.dropFirst().elementsEqual([
+            "OPTS 200 SHA-256", "MD5 504",
+            "HASH 213 SHA-256 0-200000 \(HexText.encode(SHA256.hash(bytes))) /a.bin", "MISSING 550",
+        ]), "\(output)")
         await gateway.stop()
         await server.stopAndRemove()
     }

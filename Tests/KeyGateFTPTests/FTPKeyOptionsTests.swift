@@ -15,7 +15,7 @@ struct FTPKeyOptionsTests {
         #expect(try await FTPServiceTests.download("notes.txt", with: client) == Array("hello".utf8))
         for (verb, argument) in [
             ("STOR", "new.txt"), ("APPE", "notes.txt"), ("DELE", "notes.txt"), ("MKD", "folder"), ("RMD", "folder"),
-            ("RNFR", "notes.txt"), ("RNTO", "renamed.txt"),
+            ("RNFR", "notes.txt"), ("RNTO", "renamed.txt"), ("MFMT", "20200101000000 notes.txt"),
         ] {
             let reply = try await client.request(FTPCommand(verb: verb, argument: argument))
             #expect(reply.code == .fileUnavailable, "\(verb) got \(reply.code)")

@@ -63,8 +63,11 @@ struct FTPRequestTests {
         ("TYPE A", .type(.ascii)), ("TYPE A N", .type(.ascii)), ("TYPE E", .type(nil)), ("TYPE", .type(nil)),
         ("MODE S", .mode(isStream: true)), ("MODE s", .mode(isStream: true)), ("MODE B", .mode(isStream: false)),
         ("STRU F", .structure(isFile: true)), ("STRU R", .structure(isFile: false)),
-        ("OPTS UTF8 ON", .options(utf8: true)), ("OPTS utf8", .options(utf8: true)),
-        ("OPTS UTF-8 ON", .options(utf8: true)), ("OPTS MLST type;", .options(utf8: false)),
+        ("OPTS UTF8 ON", .options(.utf8)), ("OPTS utf8", .options(.utf8)),
+        ("OPTS UTF-8 ON", .options(.utf8)), ("OPTS MLST type;", .options(nil)),
+        ("OPTS HASH", .options(.hash(nil))), ("OPTS hash SHA-256", .options(.hash("SHA-256"))),
+        ("OPTS HASH MD5", .options(.hash("MD5"))), ("OPTS HASH SHA-256 SHA-1", .options(nil)),
+        ("HASH a b.txt", .hash("a b.txt")), ("HASH", .hash("")),
     ])
     func settingsAreParsedIntoWhatTheyChoose(line: String, expected: FTPRequest) throws {
         #expect(try Self.request(line) == expected)

@@ -28,7 +28,7 @@ struct FTPVerbTests {
         let notOffered = Set(FTPVerb.allCases.filter { !$0.isOffered }.map(\.name))
         #expect(notOffered == [
             "ACCT", "SMNT", "REIN", "STOU", "SITE", "PORT", "EPRT", "LPRT", "LPSV", "AUTH", "ADAT", "PBSZ", "PROT",
-            "CCC", "MIC", "CONF", "ENC", "LANG", "MFMT", "MFF", "HOST",
+            "CCC", "MIC", "CONF", "ENC", "LANG", "MFF", "HOST",
         ])
     }
 
@@ -36,7 +36,8 @@ struct FTPVerbTests {
     /// eight to a line.
     @Test func helpListsTheOfferedVerbsAndAliases() {
         #expect(FTPVerb.helpNames == [
-            "ABOR", "ALLO", "APPE", "CDUP", "CWD", "DELE", "EPSV", "FEAT", "HELP", "LIST", "MDTM", "MKD", "MLSD",
+            "ABOR", "ALLO", "APPE", "CDUP", "CWD", "DELE", "EPSV", "FEAT", "HASH", "HELP", "LIST", "MDTM", "MFMT", "MKD",
+            "MLSD",
             "MLST", "MODE", "NLST", "NOOP", "OPTS", "PASS", "PASV", "PWD", "QUIT", "REST", "RETR", "RMD", "RNFR",
             "RNTO", "SIZE", "STAT", "STOR", "STRU", "SYST", "TYPE", "USER", "XCUP", "XCWD", "XMKD", "XPWD", "XRMD",
         ])
@@ -45,7 +46,7 @@ struct FTPVerbTests {
         #expect(reply.lines.first == "The following commands are recognized:")
         #expect(reply.lines.last == "Help OK")
         let listed = reply.lines.dropFirst().dropLast()
-        #expect(listed.count == 5)
+        #expect(listed.count == 6)
         #expect(listed.first == " ABOR ALLO APPE CDUP CWD DELE EPSV FEAT")
         #expect(listed.flatMap { $0.split(separator: " ").map(String.init) } == FTPVerb.helpNames)
         for verb in FTPVerb.allCases where !verb.isOffered {
@@ -57,7 +58,7 @@ struct FTPVerbTests {
         let reply = FTPVerb.featuresReply
         #expect(reply.code == .systemStatus)
         #expect(reply.lines == [
-            "Extensions supported:", " EPSV", " MDTM", " MLST type*;size*;modify*;perm*;", " PASV", " REST STREAM",
+            "Extensions supported:", " EPSV", " HASH SHA-256*", " MDTM", " MFMT", " MLST type*;size*;modify*;perm*;", " PASV", " REST STREAM",
             " SIZE", " TVFS", " UTF8", "End",
         ])
     }

@@ -19,18 +19,24 @@ public final class FTPTestServer: Sendable {
     }
 
     /// Starts a server whose FTP root is `ftp-root` in its temporary folder.
+    /// With `transferLog`, the service writes `xferlog` in its temporary
+    /// folder (`transferLogPath`).
     public static func start(
-        homePerClient: Bool = false, limits: FTPService.Limits = FTPService.Limits(),
+        homePerClient: Bool = false, limits: FTPService.Limits = FTPService.Limits(), transferLog: Bool = false,
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> FTPTestServer {
         let directory = TemporaryDirectory("keygate-ftp-test")
         let root = directory.appending("ftp-root")
-        let service = try FTPService(root: root, homePerClient: homePerClient, limits: limits)
+        let log = transferLog ? try await TransferLog.open(path: directory.appending("xferlog"), log: Log(level: .error, destination: .memory)) : nil
+        let service = try FTPService(root: root, homePerClient: homePerClient, limits: limits, transferLog: log)
         let server = try await TestServer.start(services: [service], directory: directory, configure: configure)
         return FTPTestServer(server: server, root: root)
     }
 
     public var port: UInt16 { server.port }
+
+    /// Where the transfer log is written when asked for.
+    public var transferLogPath: String { server.directory.appending("xferlog") }
 
     /// Options for an allowed client `name` asking for the FTP service.
     public func options(_ name: String = "alice", keyOptions: KeyOptions = KeyOptions()) async throws -> GateClientOptions {

@@ -116,7 +116,7 @@ static inline ssize_t ckg_copy_file_range(int source, int64_t *source_offset, in
 }
 
 /// openat(2) of an unnamed regular file in the folder `directory`
-/// (O_TMPFILE | O_WRONLY | O_CLOEXEC): it has no name until linked, and
+/// (O_TMPFILE | O_RDWR | O_CLOEXEC, readable to verify it): it has no name until linked, and
 /// the kernel frees it when its last descriptor closes, even if the process
 /// is killed. Fails (EOPNOTSUPP, EISDIR) where the file system lacks
 /// support. Defined in CKeyGateSystem.c, which sees the GNU flag.

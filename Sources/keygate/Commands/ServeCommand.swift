@@ -27,6 +27,12 @@ struct ServeCommand: Command {
             Self.chatBurst.option,
             .init("ftp-root", value: "DIR", help: "Folder the FTP service serves, created if missing (default ./ftp-root)."),
             .init("ftp-home-per-client", help: "Give each client its own folder under the FTP root, named after it."),
+            .init("ftp-max-rate", value: "RATE",
+                  help: "Move at most RATE bytes per second in each FTP session's transfers, each way; K, M, G are powers of 1024 (10M)."),
+            .init("ftp-quota", value: "SIZE",
+                  help: "Most bytes each client's home may hold (needs --ftp-home-per-client); an upload past it gets 552 and is not kept; K, M, G powers of 1024."),
+            .init("xferlog", value: "FILE",
+                  help: "Append a line per FTP file transfer, completed or failed, to FILE in the wu-ftpd xferlog format (created 0640)."),
             .init("ftp-umask", value: "MASK",
                   help: "Octal permission bits uploaded files and new FTP folders do not get, whatever the server's own umask (default 022: files 0644, folders 0755)."),
             .init("suites", value: "LIST",
@@ -285,8 +291,8 @@ struct ServeCommand: Command {
         return suites
     }
 
-    /// The FTP service's limits from the flags (`--ftp-umask`), checked
-    /// before anything is done.
+    /// The FTP service's limits from the flags (`--ftp-umask`,
+    /// `--ftp-max-rate`, `--ftp-quota`), checked before anything is done.
     static func ftpLimits(_ arguments: ParsedArguments) throws(UsageError) -> FTPService.Limits {
         var limits = FTPService.Limits()
         if let text = arguments.value("ftp-umask") {
@@ -295,6 +301,14 @@ struct ServeCommand: Command {
             } catch {
                 throw UsageError("--ftp-umask: \(error)")
             }
+        }
+        limits.maximumRate = try arguments.byteSize("ftp-max-rate")
+        if let quota = try arguments.byteSize("ftp-quota") {
+            guard arguments.flag("ftp-home-per-client") else {
+                throw UsageError("--ftp-quota limits each client's own home, so it needs --ftp-home-per-client "
+                    + "(without it every client shares the one FTP root)")
+            }
+            limits.quota = quota
         }
         return limits
     }
@@ -328,7 +342,10 @@ struct ServeCommand: Command {
             return try await ChatService.start(configuration: chat, log: log.with(["service": "chat"]))
         case KeyGateWire.ftpService:
             let root = arguments.value("ftp-root") ?? "ftp-root"
-            let service = try FTPService(root: root, homePerClient: arguments.flag("ftp-home-per-client"), limits: ftpLimits)
+            var transferLog: TransferLog?
+            if let path = arguments.value("xferlog") { transferLog = try await TransferLog.open(path: path, log: log) }
+            let service = try FTPService(
+                root: root, homePerClient: arguments.flag("ftp-home-per-client"), limits: ftpLimits, transferLog: transferLog)
             log.info("ftp root", [
                 "folder": root, "home_per_client": "\(arguments.flag("ftp-home-per-client"))",
                 "umask": ftpLimits.umask.description,
