@@ -14,7 +14,7 @@ struct ServeCommand: Command {
         name: "serve",
         summary: "Run the KeyGate server: handshakes on the control port, sessions on data ports.",
         usage: "[--keys DIR] [--name NAME] [--listen HOST:PORT] [--data-ports LO-HI] [--services chat,ftp] [options]",
-        options: [
+        options: Self.withChecks([
             .keys,
             .init("name", value: "NAME", help: "Server identity: DIR/NAME.key and one NAME-ffdheN.key per FFDHE group (default server)."),
             .init("listen", value: "HOST:PORT", help: "Control port address (default 0.0.0.0:\(KeyGateWire.defaultControlPort))."),
@@ -51,7 +51,7 @@ struct ServeCommand: Command {
                       + "token does to the Noise state and the payload's security grades (Noise 7.7)."),
             .traceFile,
             .init("log-level", value: "LEVEL", help: "debug, info, warning or error (default info)."),
-        ],
+        ] + Self.configurationOptions),
         discussion: """
             On its first start the server creates its keys in the key folder
             (one per DH function it accepts) and an empty allow-list,
@@ -85,17 +85,36 @@ struct ServeCommand: Command {
             """
     )
 
-    func run(_ arguments: ParsedArguments) async throws -> ExitStatus {
-        if let extra = arguments.positionals.first {
+    func run(_ commandLine: ParsedArguments) async throws -> ExitStatus {
+        if let extra = commandLine.positionals.first {
             throw UsageError("unexpected argument '\(extra)'; see 'keygate serve --help'")
         }
-        var configuration = try makeConfiguration(arguments)
-        let ftpLimits = try Self.ftpLimits(arguments)
-        let chat = try Self.chatConfiguration(arguments)
-        guard let level = Log.Level(name: arguments.value("log-level") ?? "info") else {
-            throw UsageError("--log-level must be debug, info, warning or error")
+        let (arguments, file, fileProblems) = await Self.applyingConfigFile(commandLine, spec: spec)
+        if arguments.flag("check") {
+            return await check(arguments, file: file, fileProblems: fileProblems)
         }
+        guard fileProblems.isEmpty else { throw ConfigFileError(problems: fileProblems) }
+        if arguments.flag("print-config") {
+            var shown = arguments
+            shown.values["keylog"] = nil
+            let configuration = try located(in: arguments) { try makeConfiguration(shown) }
+            _ = try located(in: arguments) { try Self.ftpLimits(arguments) }
+            _ = try located(in: arguments) { try Self.chatConfiguration(arguments) }
+            _ = try located(in: arguments) { try Self.parseLogLevel(arguments.value("log-level") ?? "info") }
+            var lines = file.map { ["# effective configuration: command line, then \($0), then defaults"] }
+                ?? ["# effective configuration: command line, then defaults"]
+            lines += effectiveSettings(arguments, configuration: configuration)
+            Console.shared.out(lines.joined(separator: "\n"))
+            return .success
+        }
+        var configuration = try located(in: arguments) { try makeConfiguration(arguments) }
+        let ftpLimits = try located(in: arguments) { try Self.ftpLimits(arguments) }
+        let chat = try located(in: arguments) { try Self.chatConfiguration(arguments) }
+        let level = try located(in: arguments) { try Self.parseLogLevel(arguments.value("log-level") ?? "info") }
         let log = Log(level: level)
+        if let file {
+            log.info("configuration", ["file": file])
+        }
         do {
             configuration.traceFile = try await arguments.openTraceFile(log: log)
         } catch {
@@ -126,7 +145,7 @@ struct ServeCommand: Command {
         do {
             services = try await makeServices(arguments, ftpLimits: ftpLimits, chat: chat, log: log)
         } catch let error as UsageError {
-            throw error
+            throw arguments.locating(error)
         } catch {
             log.error("cannot start", ["problem": "\(error)"])
             await log.flush()
@@ -213,14 +232,8 @@ struct ServeCommand: Command {
         "clock-skew", help: "Largest accepted difference between an IK client's clock and the server's",
         default: defaults.clockSkew)
 
-    private func makeConfiguration(_ arguments: ParsedArguments) throws -> ServerConfiguration {
-        let listen = arguments.value("listen") ?? "0.0.0.0:\(KeyGateWire.defaultControlPort)"
-        let address: SocketAddress
-        do {
-            address = try SocketAddress(parsing: listen, defaultPort: KeyGateWire.defaultControlPort)
-        } catch {
-            throw UsageError("--listen: \(error)")
-        }
+    func makeConfiguration(_ arguments: ParsedArguments) throws -> ServerConfiguration {
+        let address = try Self.parseListen(arguments.value("listen") ?? "0.0.0.0:\(KeyGateWire.defaultControlPort)")
         var configuration = ServerConfiguration(listenAddress: address)
         if let range = arguments.value("data-ports") {
             configuration.dataPorts = try Self.parsePortRange(range)
@@ -231,13 +244,11 @@ struct ServeCommand: Command {
         configuration.handshakeTimeout = try Self.handshakeTimeout.value(in: arguments)
         configuration.maximumHandshakes = try Self.maximumHandshakes.value(in: arguments)
         configuration.maximumSessions = try Self.maximumSessions.value(in: arguments)
-        if arguments.value("max-key-sessions") != nil {
-            configuration.maximumSessionsPerKey = try arguments.integer(
-                "max-key-sessions", default: configuration.sessionsPerKey, in: 1...1_000_000)
+        if let text = arguments.value("max-key-sessions") {
+            configuration.maximumSessionsPerKey = try Self.wholeNumber(text, option: "max-key-sessions", in: Self.keySessionRange)
         }
-        if arguments.value("max-key-data-ports") != nil {
-            configuration.maximumDataPortsPerKey = try arguments.integer(
-                "max-key-data-ports", default: configuration.dataPortsPerKey, in: 1...65535)
+        if let text = arguments.value("max-key-data-ports") {
+            configuration.maximumDataPortsPerKey = try Self.wholeNumber(text, option: "max-key-data-ports", in: Self.keyDataPortRange)
         }
         configuration.sourceLimits = SourceLimits(
             handshakesInProgress: try Self.maximumSourceHandshakes.value(in: arguments),
@@ -285,11 +296,7 @@ struct ServeCommand: Command {
     static func ftpLimits(_ arguments: ParsedArguments) throws(UsageError) -> FTPService.Limits {
         var limits = FTPService.Limits()
         if let text = arguments.value("ftp-umask") {
-            do {
-                limits.umask = try FileModeMask(octal: text)
-            } catch {
-                throw UsageError("--ftp-umask: \(error)")
-            }
+            limits.umask = try parseUmask(text)
         }
         return limits
     }
@@ -307,7 +314,7 @@ struct ServeCommand: Command {
     private func makeServices(
         _ arguments: ParsedArguments, ftpLimits: FTPService.Limits, chat: ChatConfiguration, log: Log
     ) async throws -> [any GateService] {
-        let names = (arguments.value("services") ?? "chat,ftp").split(separator: ",").map { String($0.trimmed()) }
+        let names = try Self.parseServiceNames(arguments.value("services") ?? "chat,ftp")
         var services: [any GateService] = []
         for name in names {
             services.append(try await makeService(name, arguments, ftpLimits: ftpLimits, chat: chat, log: log))
@@ -356,6 +363,31 @@ struct ServeCommand: Command {
             }
             return identity
         }
+    }
+
+    /// The value of `body`, or its `UsageError` said where the value was
+    /// written when the configuration file set it.
+    private func located<T>(in arguments: ParsedArguments, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as UsageError {
+            throw arguments.locating(error)
+        }
+    }
+
+    /// `--check`: every problem, or a line saying all is well.
+    private func check(_ arguments: ParsedArguments, file: String?, fileProblems: [String]) async -> ExitStatus {
+        // The file's bad lines are not in `arguments`: the rest is checked as well.
+        var (found, notes) = await problems(arguments)
+        found = fileProblems + found
+        for note in notes { Console.shared.out("note: \(note)") }
+        guard found.isEmpty else {
+            for problem in found { Console.shared.err(problem) }
+            Console.shared.err("keygate serve --check: \(found.count) problem\(found.count == 1 ? "" : "s") found")
+            return .failure
+        }
+        Console.shared.out("keygate serve --check: no problem found (configuration \(file ?? "none, defaults and command line"), keys \(arguments.keysDirectory()))")
+        return .success
     }
 
     private func printWelcome(identities: [Identity], store: KeyStore, allowed: Int, log: Log) {

@@ -1,0 +1,208 @@
+import KeyGateSystem
+import KeyGateChannel
+import KeyGateFTP
+import KeyGateKeys
+import KeyGateServer
+import KeyGateSockets
+
+/// `keygate serve`'s configuration file, `--check` and `--print-config`.
+extension ServeCommand {
+    /// The options about the configuration itself; none of them can be set
+    /// in the file.
+    static let configurationOptions: [CommandSpec.Option] = [
+        .init("config", value: "FILE", configurable: false,
+              help: "Read settings from FILE: one 'key value' per line, keys named as these options without --, "
+                  + "# comment lines, yes/no for switches, durations as 2, 2s or 500ms; options given here win "
+                  + "(default: DIR/\(Self.configFileName) if it exists, DIR being --keys)."),
+        .init("check", configurable: false,
+              help: "Check the configuration, the server's key files and the allow-list, print every problem found "
+                  + "and exit: 0 when there is none, 1 otherwise."),
+        .init("print-config", configurable: false,
+              help: "Print the effective configuration, every setting and its value with defaults included, "
+                  + "in the file's syntax, and exit."),
+    ]
+
+    /// The configuration file looked for in the key folder.
+    static let configFileName = "keygate.conf"
+
+    /// `options` with the checks of `valueChecks` attached, so that a
+    /// configuration file's bad value is reported at its line.
+    static func withChecks(_ options: [CommandSpec.Option]) -> [CommandSpec.Option] {
+        options.map { option in valueChecks[option.name].map { option.checked(by: $0) } ?? option }
+    }
+
+    /// The readers of the options that are not `TypedOption`s: the same
+    /// functions `makeConfiguration` reads them with.
+    static let valueChecks: [String: @Sendable (String) throws(UsageError) -> Void] = [
+        "name": { text throws(UsageError) in
+            do { try KeyStore.validateIdentityName(text) } catch { throw UsageError("--name: \(error)") }
+        },
+        "listen": { text throws(UsageError) in _ = try parseListen(text) },
+        "data-ports": { text throws(UsageError) in _ = try parsePortRange(text) },
+        "services": { text throws(UsageError) in _ = try parseServiceNames(text) },
+        "ftp-umask": { text throws(UsageError) in _ = try parseUmask(text) },
+        "suites": { text throws(UsageError) in _ = try parseSuites(text) },
+        "max-key-sessions": { text throws(UsageError) in _ = try wholeNumber(text, option: "max-key-sessions", in: keySessionRange) },
+        "max-key-data-ports": { text throws(UsageError) in _ = try wholeNumber(text, option: "max-key-data-ports", in: keyDataPortRange) },
+        "trace-handshake": { text throws(UsageError) in
+            var arguments = ParsedArguments()
+            arguments.values["trace-handshake"] = [text]
+            _ = try arguments.traceDetail()
+        },
+        "lab-fixed-ephemeral": { text throws(UsageError) in
+            guard UInt64(text) != nil else {
+                throw UsageError("--lab-fixed-ephemeral must be a decimal integer from 0 to \(UInt64.max), got '\(text)'")
+            }
+        },
+        "log-level": { text throws(UsageError) in _ = try parseLogLevel(text) },
+    ]
+
+    static let keySessionRange = 1...1_000_000
+    static let keyDataPortRange = 1...65535
+
+    /// `--listen HOST:PORT`.
+    static func parseListen(_ text: String) throws(UsageError) -> SocketAddress {
+        do {
+            return try SocketAddress(parsing: text, defaultPort: KeyGateWire.defaultControlPort)
+        } catch {
+            throw UsageError("--listen: \(error)")
+        }
+    }
+
+    /// `--services chat,ftp`: known names, at least one.
+    static func parseServiceNames(_ text: String) throws(UsageError) -> [String] {
+        let names = text.split(separator: ",").map { String($0.trimmed()) }
+        let known = [KeyGateWire.chatService, KeyGateWire.ftpService]
+        for name in names where !known.contains(name) {
+            throw UsageError("--services: unknown service '\(name)'; available: \(known.joined(separator: ", "))")
+        }
+        guard !names.isEmpty else { throw UsageError("--services is empty; available: \(known.joined(separator: ", "))") }
+        return names
+    }
+
+    /// `--ftp-umask 022`.
+    static func parseUmask(_ text: String) throws(UsageError) -> FileModeMask {
+        do {
+            return try FileModeMask(octal: text)
+        } catch {
+            throw UsageError("--ftp-umask: \(error)")
+        }
+    }
+
+    /// `--log-level info`.
+    static func parseLogLevel(_ text: String) throws(UsageError) -> Log.Level {
+        guard let level = Log.Level(name: text) else {
+            throw UsageError("--log-level must be debug, info, warning or error, got '\(text)'")
+        }
+        return level
+    }
+
+    /// A whole number of `--option` within `range`.
+    static func wholeNumber(_ text: String, option: String, in range: ClosedRange<Int>) throws(UsageError) -> Int {
+        guard let number = Int(text), range.contains(number) else {
+            throw UsageError("--\(option) must be a whole number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+        }
+        return number
+    }
+
+    // MARK: Reading the file
+
+    /// The configuration file to read: `--config`, else `DIR/keygate.conf`
+    /// when it exists; nil for none.
+    static func configFilePath(_ commandLine: ParsedArguments) -> (path: String, explicit: Bool)? {
+        if let path = commandLine.value("config") { return (path, true) }
+        let path = commandLine.keysDirectory() + "/" + configFileName
+        return TrustedTextFile.exists(path: path) ? (path, false) : nil
+    }
+
+    /// The command line with the configuration file's settings added under
+    /// it, and every problem of the file (none when there is no file).
+    static func applyingConfigFile(
+        _ commandLine: ParsedArguments, spec: CommandSpec
+    ) async -> (arguments: ParsedArguments, file: String?, problems: [String]) {
+        guard let (path, explicit) = configFilePath(commandLine) else { return (commandLine, nil, []) }
+        let text: String?
+        do {
+            text = try await KeyFileIO.perform { () throws(KeyFileError) in try TrustedTextFile.read(path: path) }
+        } catch {
+            return (commandLine, path, ["\(path): \(error)"])
+        }
+        guard let text else {
+            let problem = explicit ? "\(path): no such file; give an existing file to --config" : "\(path): vanished while being read"
+            return (commandLine, path, [problem])
+        }
+        let (arguments, problems) = spec.applying(ConfigFile(path: path, text: text), to: commandLine)
+        return (arguments, path, problems)
+    }
+
+    // MARK: --print-config
+
+    /// Every configurable option and its effective value, in option order,
+    /// as configuration lines: a setting without a value (a file not
+    /// given) is a comment saying what happens without it.
+    func effectiveSettings(_ arguments: ParsedArguments, configuration: ServerConfiguration) -> [String] {
+        let computed: [String: String] = [
+            "keys": arguments.keysDirectory(),
+            "suites": configuration.acceptedSuites.sorted().joined(separator: ","),
+            "max-key-sessions": "\(configuration.sessionsPerKey)",
+            "max-key-data-ports": "\(configuration.dataPortsPerKey)",
+        ]
+        return spec.options.filter(\.isConfigurable).map { option in
+            if option.valueName == nil { return "\(option.name) \(arguments.flag(option.name) ? "yes" : "no")" }
+            if option.valueIsOptional {
+                return "\(option.name) \(arguments.value(option.name) ?? (arguments.flag(option.name) ? "yes" : "no"))"
+            }
+            if let value = arguments.value(option.name) ?? computed[option.name] ?? option.literalDefault {
+                return "\(option.name) \(value)"
+            }
+            let without = option.help.firstRange(of: "(default: ").map { range in
+                String(option.help[range.upperBound...].prefix { $0 != ")" })
+            }
+            return "# \(option.name) not set" + (without.map { " (\($0))" } ?? "")
+        }
+    }
+
+    // MARK: --check
+
+    /// Every problem of the configuration, the server's key files and the
+    /// allow-list, without creating or changing anything.
+    func problems(_ arguments: ParsedArguments) async -> (problems: [String], notes: [String]) {
+        var problems: [String] = []
+        var notes: [String] = []
+        // The keylog is opened (created) only when serving.
+        var checked = arguments
+        checked.values["keylog"] = nil
+        let configuration: ServerConfiguration
+        do {
+            configuration = try makeConfiguration(checked)
+            _ = try Self.ftpLimits(checked)
+            _ = try Self.chatConfiguration(checked)
+        } catch let error as UsageError {
+            let located = checked.locating(error)
+            problems.append((located as? ConfigFileError)?.problems.joined(separator: "\n") ?? "\(error)")
+            return (problems, notes)
+        } catch {
+            return (["\(error)"], notes)
+        }
+        let store = KeyStore(directory: arguments.keysDirectory())
+        let name = arguments.value("name") ?? "server"
+        for algorithm in configuration.keyAlgorithms {
+            let path = store.privateKeyPath(name: name, algorithm: algorithm)
+            do {
+                let exists = try await KeyFileIO.perform { () throws(KeyFileError) in
+                    try store.verifyIdentity(name: name, algorithm: algorithm)
+                }
+                if !exists { notes.append("\(path) does not exist yet: it is created at the first start") }
+            } catch {
+                problems.append("\(error)")
+            }
+        }
+        let allowList = AuthorizedKeys(path: store.authorizedKeysPath)
+        let (warnings, present) = await KeyFileIO.perform {
+            (allowList.reload().map(\.description), TrustedTextFile.exists(path: allowList.path))
+        }
+        problems += warnings
+        if !present { notes.append("\(allowList.path) does not exist yet: it is created empty at the first start") }
+        return (problems, notes)
+    }
+}
