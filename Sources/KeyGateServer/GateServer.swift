@@ -84,6 +84,23 @@ public final class GateServer: Sendable {
             log: log)
     }
 
+    /// The per-source limits in force: `configuration.sourceLimits` until
+    /// `updateSourceLimits(_:)`.
+    public var sourceLimits: SourceLimits { limiter.limits }
+
+    /// Puts new per-source limits in force for the connections that come
+    /// next (a configuration reload); nothing running is cut.
+    public func updateSourceLimits(_ limits: SourceLimits) {
+        limiter.update(limits)
+        log.info("source limits changed", [
+            "max_source_handshakes": "\(limits.handshakesInProgress)", "source_handshake_rate": "\(limits.handshakeRate)",
+            "source_handshake_burst": "\(limits.handshakeBurst)", "max_source_grants": "\(limits.unresumedGrants)",
+        ])
+    }
+
+    /// The allow-list and revocations the server consults.
+    public var authorizedKeys: AuthorizedKeys { handshakeContext.authorizedKeys }
+
     /// The number of sessions granted and not yet over.
     public var activeSessions: Int { sessions.count }
 

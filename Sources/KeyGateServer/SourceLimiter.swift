@@ -18,18 +18,28 @@ final class SourceLimiter: Sendable {
         var refilled: ContinuousClock.Instant
     }
 
-    private let limits: SourceLimits
+    private let currentLimits: Mutex<SourceLimits>
     private let failures: FailureLog
     private let sources = Mutex<[String: Source]>([:])
 
     init(limits: SourceLimits, failures: FailureLog) {
-        self.limits = limits
+        currentLimits = Mutex(limits)
         self.failures = failures
+    }
+
+    /// The limits in force.
+    var limits: SourceLimits { currentLimits.withLock { $0 } }
+
+    /// Puts `limits` in force for the next connections (a configuration
+    /// reload); what sources hold now is kept and counted against them.
+    func update(_ limits: SourceLimits) {
+        currentLimits.withLock { $0 = limits }
     }
 
     /// Admits a new handshake from `source`, or names the limit it meets.
     /// An admitted handshake must be ended with `handshakeEnded`.
     func admitHandshake(from source: String, now: ContinuousClock.Instant = .now) -> SourceLimits.Limit? {
+        let limits = self.limits
         let refusal = sources.withLock { sources -> SourceLimits.Limit? in
             var entry = sources[source] ?? Source(tokens: Double(limits.handshakeBurst), refilled: now)
             defer { sources[source] = entry }
@@ -74,6 +84,7 @@ final class SourceLimiter: Sendable {
     /// Forgets the sources with nothing counted and a full bucket. Called
     /// every `FailureLog.interval`.
     func forgetIdleSources(now: ContinuousClock.Instant = .now) {
+        let limits = self.limits
         sources.withLock { sources in
             sources = sources.filter { _, entry in
                 entry.handshakes > 0 || entry.grants > 0
@@ -91,6 +102,7 @@ final class SourceLimiter: Sendable {
     }
 
     private func value(of limit: SourceLimits.Limit) -> String {
+        let limits = self.limits
         switch limit {
         case .handshakesInProgress: return "\(limits.handshakesInProgress)"
         case .handshakeRate: return "\(limits.handshakeRate)/s, burst \(limits.handshakeBurst)"

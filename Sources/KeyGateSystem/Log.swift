@@ -56,35 +56,43 @@ public final class Log: Sendable {
         case discard
     }
 
-    public let level: Level
+    /// The lowest level written; shared by this log and those derived from
+    /// it, and changed for all of them by `setLevel(_:)`.
+    public var level: Level { Level(rawValue: output.level.load(ordering: .relaxed)) ?? .info }
     private let output: Output
     /// Fields added to every line of this log (`peer=... name=...`).
     private let context: [(String, String)]
 
     public init(level: Level = .info, destination: Destination = .standardError) {
-        self.level = level
-        output = Output(destination: destination)
+        output = Output(destination: destination, level: level)
         context = []
     }
 
-    private init(level: Level, output: Output, context: [(String, String)]) {
-        self.level = level
+    private init(output: Output, context: [(String, String)]) {
         self.output = output
         self.context = context
     }
 
     /// A log writing to the same place whose lines also carry `fields`.
     public func with(_ fields: KeyValuePairs<String, String>) -> Log {
-        Log(level: level, output: output, context: context + fields.map { ($0.key, $0.value) })
+        Log(output: output, context: context + fields.map { ($0.key, $0.value) })
     }
 
-    /// The shared destination of a log and the logs derived from it.
+    /// Writes lines of `level` and above from now on, in this log and
+    /// every log derived from it or it from (a configuration reload).
+    public func setLevel(_ level: Level) {
+        output.level.store(level.rawValue, ordering: .relaxed)
+    }
+
+    /// The shared destination and level of a log and the logs derived from it.
     private final class Output: Sendable {
         let destination: Destination
+        let level: Atomic<Int>
         let captured = Mutex<[String]>([])
 
-        init(destination: Destination) {
+        init(destination: Destination, level: Level) {
             self.destination = destination
+            self.level = Atomic(level.rawValue)
         }
     }
 

@@ -80,6 +80,14 @@ struct ServeCommand: Command {
             and one core stays free of it, so a flood from one address slows
             nobody else's setup much.
 
+            SIGHUP reloads: the configuration file is read again (a broken
+            one is reported and the running configuration kept), and so are
+            the allow-list, revoked_keys and the key files' permissions;
+            log-level and the per-source limits (max-source-handshakes,
+            source-handshake-rate, source-handshake-burst, max-source-grants)
+            change at once, any other changed setting is logged as needing a
+            restart. Running sessions go on.
+
             SIGINT or SIGTERM stops the server: no new connections, chat
             members are told, sessions are closed, exit 0 within 2 seconds.
             """
@@ -95,15 +103,17 @@ struct ServeCommand: Command {
         }
         guard fileProblems.isEmpty else { throw ConfigFileError(problems: fileProblems) }
         if arguments.flag("print-config") {
-            var shown = arguments
-            shown.values["keylog"] = nil
-            let configuration = try located(in: arguments) { try makeConfiguration(shown) }
-            _ = try located(in: arguments) { try Self.ftpLimits(arguments) }
-            _ = try located(in: arguments) { try Self.chatConfiguration(arguments) }
-            _ = try located(in: arguments) { try Self.parseLogLevel(arguments.value("log-level") ?? "info") }
+            let configuration = try located(in: arguments) { () throws -> ServerConfiguration in
+                var shown = arguments
+                shown.values["keylog"] = nil
+                _ = try Self.ftpLimits(arguments)
+                _ = try Self.chatConfiguration(arguments)
+                _ = try Self.parseLogLevel(arguments.value("log-level") ?? "info")
+                return try makeConfiguration(shown)
+            }
             var lines = file.map { ["# effective configuration: command line, then \($0), then defaults"] }
                 ?? ["# effective configuration: command line, then defaults"]
-            lines += effectiveSettings(arguments, configuration: configuration)
+            lines += effectiveSettings(arguments, configuration: configuration).map(\.line)
             Console.shared.out(lines.joined(separator: "\n"))
             return .success
         }
@@ -162,13 +172,25 @@ struct ServeCommand: Command {
             return .failure
         }
         printWelcome(identities: identities, store: store, allowed: authorizedKeys.entries.count, log: log)
-        let signals = try SignalWatcher([SIGINT, SIGTERM])
+        let firstReloader = ServeReloader(
+            command: self, commandLine: commandLine, running: effectiveSettings(arguments, configuration: configuration),
+            server: server, store: store, name: name, log: log)
+        let signals = try SignalWatcher([SIGINT, SIGTERM, SIGHUP])
         await withDiscardingTaskGroup { group in
             group.addTask { await server.run() }
             group.addTask {
-                // The first SIGINT or SIGTERM starts the shutdown; run()
-                // returns once the sessions are closed.
-                guard let signal = await signals.first() else { return }
+                // SIGHUP reloads; the first SIGINT or SIGTERM starts the
+                // shutdown, and run() returns once the sessions are closed.
+                var reloader = firstReloader
+                var stopping: Int32?
+                for await signal in signals.received {
+                    guard signal == SIGHUP else {
+                        stopping = signal
+                        break
+                    }
+                    await reloader.reload()
+                }
+                guard let signal = stopping else { return }
                 log.info("signal received", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
                 // Whatever clients do, the process ends within two seconds.
                 // A thread of its own, so that it fires even if every

@@ -140,7 +140,7 @@ extension ServeCommand {
     /// Every configurable option and its effective value, in option order,
     /// as configuration lines: a setting without a value (a file not
     /// given) is a comment saying what happens without it.
-    func effectiveSettings(_ arguments: ParsedArguments, configuration: ServerConfiguration) -> [String] {
+    func effectiveSettings(_ arguments: ParsedArguments, configuration: ServerConfiguration) -> [(name: String, line: String)] {
         let computed: [String: String] = [
             "keys": arguments.keysDirectory(),
             "suites": configuration.acceptedSuites.sorted().joined(separator: ","),
@@ -148,18 +148,47 @@ extension ServeCommand {
             "max-key-data-ports": "\(configuration.dataPortsPerKey)",
         ]
         return spec.options.filter(\.isConfigurable).map { option in
-            if option.valueName == nil { return "\(option.name) \(arguments.flag(option.name) ? "yes" : "no")" }
-            if option.valueIsOptional {
-                return "\(option.name) \(arguments.value(option.name) ?? (arguments.flag(option.name) ? "yes" : "no"))"
-            }
-            if let value = arguments.value(option.name) ?? computed[option.name] ?? option.literalDefault {
-                return "\(option.name) \(value)"
-            }
-            let without = option.help.firstRange(of: "(default: ").map { range in
-                String(option.help[range.upperBound...].prefix { $0 != ")" })
-            }
-            return "# \(option.name) not set" + (without.map { " (\($0))" } ?? "")
+            (option.name, Self.effectiveLine(option, arguments, computed: computed[option.name]))
         }
+    }
+
+    private static func effectiveLine(_ option: CommandSpec.Option, _ arguments: ParsedArguments, computed: String?) -> String {
+        if option.valueName == nil { return "\(option.name) \(arguments.flag(option.name) ? "yes" : "no")" }
+        if option.valueIsOptional {
+            return "\(option.name) \(arguments.value(option.name) ?? (arguments.flag(option.name) ? "yes" : "no"))"
+        }
+        if let value = arguments.value(option.name) ?? computed ?? option.literalDefault {
+            return "\(option.name) \(value)"
+        }
+        let without = option.help.firstRange(of: "(default: ").map { range in
+            String(option.help[range.upperBound...].prefix { $0 != ")" })
+        }
+        return "# \(option.name) not set" + (without.map { " (\($0))" } ?? "")
+    }
+
+    /// Reads the configuration as `run` does, without opening anything:
+    /// the server's configuration, or the first problem found.
+    func readConfiguration(_ arguments: ParsedArguments) -> Result<ServerConfiguration, ConfigurationProblem> {
+        // The keylog is opened (created) only when serving.
+        var checked = arguments
+        checked.values["keylog"] = nil
+        do {
+            let configuration = try makeConfiguration(checked)
+            _ = try Self.ftpLimits(checked)
+            _ = try Self.chatConfiguration(checked)
+            _ = try Self.parseLogLevel(checked.value("log-level") ?? "info")
+            return .success(configuration)
+        } catch let error as UsageError {
+            let located = checked.locating(error)
+            return .failure(ConfigurationProblem(text: (located as? ConfigFileError)?.problems.joined(separator: "\n") ?? "\(error)"))
+        } catch {
+            return .failure(ConfigurationProblem(text: "\(error)"))
+        }
+    }
+
+    /// What `readConfiguration` found wrong.
+    struct ConfigurationProblem: Error {
+        let text: String
     }
 
     // MARK: --check
@@ -169,20 +198,10 @@ extension ServeCommand {
     func problems(_ arguments: ParsedArguments) async -> (problems: [String], notes: [String]) {
         var problems: [String] = []
         var notes: [String] = []
-        // The keylog is opened (created) only when serving.
-        var checked = arguments
-        checked.values["keylog"] = nil
         let configuration: ServerConfiguration
-        do {
-            configuration = try makeConfiguration(checked)
-            _ = try Self.ftpLimits(checked)
-            _ = try Self.chatConfiguration(checked)
-        } catch let error as UsageError {
-            let located = checked.locating(error)
-            problems.append((located as? ConfigFileError)?.problems.joined(separator: "\n") ?? "\(error)")
-            return (problems, notes)
-        } catch {
-            return (["\(error)"], notes)
+        switch readConfiguration(arguments) {
+        case let .success(read): configuration = read
+        case let .failure(problem): return ([problem.text], notes)
         }
         let store = KeyStore(directory: arguments.keysDirectory())
         let name = arguments.value("name") ?? "server"
