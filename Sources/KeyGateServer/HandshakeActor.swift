@@ -58,7 +58,7 @@ actor HandshakeActor {
         let channel = result.channel
         guard let (peer, clientKey, peerLog, options) = await identify(result, channel: channel) else { return nil }
         if let refusal = Self.refusal(for: freshness, limit: context.ikFreshness.skewLimit) {
-            peerLog.warning("refused IK message 1", ["reason": refusal.logReason])
+            peerLog.write(.warning, RefusalKind.event, fields: refusal.kind.fields(source: source, detail: refusal.logReason))
             await deny(channel, .denied(reason: refusal.reply, retry: refusal.retry))
             return nil
         }
@@ -95,8 +95,8 @@ actor HandshakeActor {
         } catch ChannelError.firstMessageRefused {
             return nil
         } catch {
-            context.failures.record(.handshakeFailed, from: source, "handshake failed",
-                                    [("peer", peerAddress), ("reason", Self.describe(error))])
+            context.failures.record(.handshakeFailed, from: source, RefusalKind.event,
+                                    RefusalKind.handshakeFailed.fields(source: source, detail: Self.describe(error)) + [("peer", peerAddress)])
             return nil
         }
     }
@@ -117,16 +117,15 @@ actor HandshakeActor {
         case let .allowed(allowed):
             entry = allowed
         case .notListed:
-            context.log.info("denied", [
-                "peer": peerAddress, "key": fingerprint, "reason": "key not in \(context.authorizedKeys.path)",
-            ])
+            context.log.write(.warning, RefusalKind.event, fields: RefusalKind.unknownKey.fields(
+                source: source, detail: "key not in \(context.authorizedKeys.path)") + [("peer", peerAddress), ("key", fingerprint)])
             await deny(channel, .denied(reason: GrantReply.Reason.notAllowed, retry: false))
             return nil
         case let .failedClosed(line):
             await denyListed(channel, "\(context.authorizedKeys.path):\(line) has options that cannot be used", log: keyLog)
             return nil
         case let .revoked(line):
-            await denyListed(channel, "key revoked (\(context.authorizedKeys.revokedPath):\(line))", log: keyLog)
+            await denyListed(channel, "key revoked (\(context.authorizedKeys.revokedPath):\(line))", log: keyLog, kind: .revoked)
             return nil
         case let .revocationsUnreadable(error):
             await denyListed(channel, "revocation list unreadable, every key is denied: \(error)", log: keyLog)
@@ -149,8 +148,8 @@ actor HandshakeActor {
 
     /// Denies a key the allow-list knows, with the generic reason; the log
     /// says exactly why.
-    private func denyListed(_ channel: SecureChannel, _ why: String, log: Log) async {
-        log.warning("denied", ["reason": why])
+    private func denyListed(_ channel: SecureChannel, _ why: String, log: Log, kind: RefusalKind = .notPermitted) async {
+        log.write(.warning, RefusalKind.event, fields: kind.fields(source: source, detail: why))
         await deny(channel, .denied(reason: GrantReply.Reason.notPermitted, retry: false))
     }
 
@@ -238,8 +237,9 @@ actor HandshakeActor {
                     keyID: key.fingerprint, ephemeralKey: first.clientEphemeralKey, timestamp: first.timestamp)
                 await self.note(verdict)
                 guard verdict != .replayed else {
-                    context.failures.record(.refusedIKMessage, from: source, level: .warning, "refused IK message 1",
-                                            [("peer", peer), ("key", key.fingerprint), ("reason", "replayed")])
+                    context.failures.record(.refusedIKMessage, from: source, level: .warning, RefusalKind.event,
+                                            RefusalKind.ikReplayed.fields(source: source, detail: "IK message 1 seen before")
+                                                + [("peer", peer), ("key", key.fingerprint)])
                     return .close
                 }
                 return .answer
@@ -285,6 +285,8 @@ actor HandshakeActor {
         let reply: String
         let retry: Bool
         let logReason: String
+        /// The refusal's stable name in the log.
+        let kind: RefusalKind
     }
 
     private static func refusal(for verdict: IKFreshness.Verdict?, limit: Duration) -> Refusal? {
@@ -294,15 +296,15 @@ actor HandshakeActor {
         case let .clockSkew(seconds)?:
             return Refusal(
                 reply: GrantReply.Reason.clockSkew(seconds: seconds, limit: limit), retry: false,
-                logReason: "clock skew of \(seconds) s (limit \(limit))")
+                logReason: "IK message 1 with a clock skew of \(seconds) s (limit \(limit))", kind: .ikStale)
         case .memoryFull?:
             return Refusal(
                 reply: GrantReply.Reason.replayMemoryFull, retry: true,
-                logReason: "the memory of recent IK messages is full for this key or in all")
+                logReason: "the memory of recent IK messages is full for this key or in all", kind: .ikBusy)
         case let .datedBeforeStart(secondsAgo)?:
             return Refusal(
                 reply: GrantReply.Reason.restarted(secondsAgo: Int(secondsAgo)), retry: true,
-                logReason: "dated before the server started \(secondsAgo) s ago")
+                logReason: "IK message 1 dated before the server started \(secondsAgo) s ago", kind: .ikStale)
         }
     }
 

@@ -1,4 +1,5 @@
 import KeyGateSystem
+import KeyGateChannel
 import KeyGateSockets
 import Synchronization
 
@@ -54,8 +55,9 @@ final class SourceLimiter: Sendable {
         }
         if let refusal {
             failures.record(
-                refusal.failureKind, from: source, level: .warning, "source over limit, closing its connections",
-                [("source", source), ("limit", refusal.rawValue), ("value", value(of: refusal))])
+                refusal.failureKind, from: source, level: .warning, RefusalKind.event,
+                RefusalKind.sourceLimit.fields(source: source, detail: "over a per-source limit, its connections are closed")
+                    + [("limit", refusal.rawValue), ("value", value(of: refusal))])
         }
         return refusal
     }

@@ -46,6 +46,16 @@ public final class Log: Sendable {
         }
     }
 
+    /// How a line is written.
+    public enum Format: String, Sendable, CaseIterable {
+        /// `2026-11-26T19:40:00.123Z INFO  event key=value ...`, the default.
+        case text
+        /// One JSON object per line, for log pipelines:
+        /// `{"time":"2026-11-26T19:40:00.123Z","level":"info","event":"granted","peer":"..."}`;
+        /// fields in the order of the text form, every value a string.
+        case json
+    }
+
     /// Where lines go.
     public enum Destination: Sendable {
         /// File descriptor 2.
@@ -63,8 +73,8 @@ public final class Log: Sendable {
     /// Fields added to every line of this log (`peer=... name=...`).
     private let context: [(String, String)]
 
-    public init(level: Level = .info, destination: Destination = .standardError) {
-        output = Output(destination: destination, level: level)
+    public init(level: Level = .info, destination: Destination = .standardError, format: Format = .text) {
+        output = Output(destination: destination, level: level, format: format)
         context = []
     }
 
@@ -87,11 +97,13 @@ public final class Log: Sendable {
     /// The shared destination and level of a log and the logs derived from it.
     private final class Output: Sendable {
         let destination: Destination
+        let format: Format
         let level: Atomic<Int>
         let captured = Mutex<[String]>([])
 
-        init(destination: Destination, level: Level) {
+        init(destination: Destination, level: Level, format: Format) {
             self.destination = destination
+            self.format = format
             self.level = Atomic(level.rawValue)
         }
     }
@@ -144,12 +156,21 @@ public final class Log: Sendable {
     }
 
     private func emit(_ level: Level, _ event: String, _ fields: [(String, String)]) {
-        var line = Log.timestamp() + " " + level.label + " " + event
-        for (key, value) in fields {
-            line += " \(key)=\(Log.quoted(value))"
-        }
-        for (key, value) in context {
-            line += " \(key)=\(Log.quoted(value))"
+        let line: String
+        switch output.format {
+        case .text:
+            var text = Log.timestamp() + " " + level.label + " " + event
+            for (key, value) in fields + context {
+                text += " \(key)=\(Log.quoted(value))"
+            }
+            line = text
+        case .json:
+            var members = [("time", Log.timestamp()), ("level", level.description), ("event", event)]
+            // A field named like one of those three keeps its value under a prefixed name.
+            for (key, value) in fields + context {
+                members.append((["time", "level", "event"].contains(key) ? "field_" + key : key, value))
+            }
+            line = "{" + members.map { "\(Log.jsonString($0.0)):\(Log.jsonString($0.1))" }.joined(separator: ",") + "}"
         }
         switch output.destination {
         case .memory:
@@ -179,6 +200,29 @@ public final class Log: Sendable {
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7f {
                     result += "\\x" + String(scalar.value, radix: 16)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+
+    /// `value` as a JSON string (RFC 8259 section 7): quotes, backslashes
+    /// and control characters escaped.
+    static func jsonString(_ value: String) -> String {
+        var result = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    let hex = String(scalar.value, radix: 16)
+                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
                     result.unicodeScalars.append(scalar)
                 }

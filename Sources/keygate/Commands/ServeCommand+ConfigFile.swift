@@ -7,9 +7,11 @@ import KeyGateSockets
 
 /// `keygate serve`'s configuration file, `--check` and `--print-config`.
 extension ServeCommand {
-    /// The options about the configuration itself; none of them can be set
-    /// in the file.
-    static let configurationOptions: [CommandSpec.Option] = [
+    /// The options for running the server as a service: the log's form,
+    /// then the configuration itself (which the file cannot set).
+    static let operatingOptions: [CommandSpec.Option] = [
+        .init("log-format", value: "FORMAT",
+              help: "text: one 'time LEVEL event key=value...' line per event; json: one JSON object per line (default text)."),
         .init("config", value: "FILE", configurable: false,
               help: "Read settings from FILE: one 'key value' per line, keys named as these options without --, "
                   + "# comment lines, yes/no for switches, durations as 2, 2s or 500ms; options given here win "
@@ -55,6 +57,7 @@ extension ServeCommand {
             }
         },
         "log-level": { text throws(UsageError) in _ = try parseLogLevel(text) },
+        "log-format": { text throws(UsageError) in _ = try parseLogFormat(text) },
     ]
 
     static let keySessionRange = 1...1_000_000
@@ -95,6 +98,14 @@ extension ServeCommand {
             throw UsageError("--log-level must be debug, info, warning or error, got '\(text)'")
         }
         return level
+    }
+
+    /// `--log-format text|json`.
+    static func parseLogFormat(_ text: String) throws(UsageError) -> Log.Format {
+        guard let format = Log.Format(rawValue: text) else {
+            throw UsageError("--log-format must be text or json, got '\(text)'")
+        }
+        return format
     }
 
     /// A whole number of `--option` within `range`.
@@ -177,6 +188,7 @@ extension ServeCommand {
             _ = try Self.ftpLimits(checked)
             _ = try Self.chatConfiguration(checked)
             _ = try Self.parseLogLevel(checked.value("log-level") ?? "info")
+            _ = try Self.parseLogFormat(checked.value("log-format") ?? "text")
             return .success(configuration)
         } catch let error as UsageError {
             let located = checked.locating(error)

@@ -51,7 +51,7 @@ struct ServeCommand: Command {
                       + "token does to the Noise state and the payload's security grades (Noise 7.7)."),
             .traceFile,
             .init("log-level", value: "LEVEL", help: "debug, info, warning or error (default info)."),
-        ] + Self.configurationOptions),
+        ] + Self.operatingOptions),
         discussion: """
             On its first start the server creates its keys in the key folder
             (one per DH function it accepts) and an empty allow-list,
@@ -109,6 +109,7 @@ struct ServeCommand: Command {
                 _ = try Self.ftpLimits(arguments)
                 _ = try Self.chatConfiguration(arguments)
                 _ = try Self.parseLogLevel(arguments.value("log-level") ?? "info")
+                _ = try Self.parseLogFormat(arguments.value("log-format") ?? "text")
                 return try makeConfiguration(shown)
             }
             var lines = file.map { ["# effective configuration: command line, then \($0), then defaults"] }
@@ -121,7 +122,8 @@ struct ServeCommand: Command {
         let ftpLimits = try located(in: arguments) { try Self.ftpLimits(arguments) }
         let chat = try located(in: arguments) { try Self.chatConfiguration(arguments) }
         let level = try located(in: arguments) { try Self.parseLogLevel(arguments.value("log-level") ?? "info") }
-        let log = Log(level: level)
+        let format = try located(in: arguments) { try Self.parseLogFormat(arguments.value("log-format") ?? "text") }
+        let log = Log(level: level, format: format)
         if let file {
             log.info("configuration", ["file": file])
         }
