@@ -21,6 +21,8 @@ public final class GateServer: Sendable {
     private let limiter: SourceLimiter
     private let failures: FailureLog
     private let sessions: SessionLedger
+    /// What the server counts (`--metrics`); nil for nothing.
+    public let metrics: ServerMetrics?
     private let log: Log
     /// Opened when `shutdown()` begins.
     private let shuttingDown: Latch
@@ -29,15 +31,17 @@ public final class GateServer: Sendable {
 
     private init(
         configuration: ServerConfiguration, listener: TCPListener, identities: [String: Identity],
-        authorizedKeys: AuthorizedKeys, services: [String: any GateService], log: Log
+        authorizedKeys: AuthorizedKeys, services: [String: any GateService], metrics: ServerMetrics?, log: Log
     ) {
         self.configuration = configuration
         controlAddress = listener.localAddress
         self.services = services
-        let failures = FailureLog(log: log)
+        self.metrics = metrics
+        let failures = FailureLog(log: log) { kind in metrics?.recorded(kind) }
         self.failures = failures
         limiter = SourceLimiter(limits: configuration.sourceLimits, failures: failures)
-        handshakes = HandshakeAdmission(listener: listener, configuration: configuration, limiter: limiter, log: log)
+        handshakes = HandshakeAdmission(
+            listener: listener, configuration: configuration, limiter: limiter, metrics: metrics, log: log)
         let sessions = SessionLedger(maximumSessions: configuration.maximumSessions, sessionsPerKey: configuration.sessionsPerKey)
         self.sessions = sessions
         let shuttingDown = Latch()
@@ -52,7 +56,7 @@ public final class GateServer: Sendable {
             dataPorts: DataPortAllocator(
                 range: configuration.dataPorts, patience: configuration.dataPortWait,
                 perKeyLimit: configuration.dataPortsPerKey),
-            sessions: sessions, failures: failures, log: log,
+            sessions: sessions, failures: failures, metrics: metrics, log: log,
             isShuttingDown: { [shuttingDown] in shuttingDown.isOpen })
         self.log = log
     }
@@ -64,10 +68,11 @@ public final class GateServer: Sendable {
     ///     accepts (suites whose DH function has no key are not offered).
     ///   - authorizedKeys: the allow-list of client keys.
     ///   - services: the services clients may request.
+    ///   - metrics: where the server counts what it does (`--metrics`).
     /// - Throws: `SystemError` when the port cannot be bound.
     public static func start(
         configuration: ServerConfiguration, identities: [Identity], authorizedKeys: AuthorizedKeys,
-        services: [any GateService], log: Log
+        services: [any GateService], metrics: ServerMetrics? = nil, log: Log
     ) async throws -> GateServer {
         let listener = try TCPListener.bind(to: configuration.listenAddress, backlog: 4096)
         var byDiffieHellman: [String: Identity] = [:]
@@ -81,7 +86,7 @@ public final class GateServer: Sendable {
         return GateServer(
             configuration: configuration, listener: listener, identities: byDiffieHellman,
             authorizedKeys: authorizedKeys, services: Dictionary(uniqueKeysWithValues: services.map { ($0.name, $0) }),
-            log: log)
+            metrics: metrics, log: log)
     }
 
     /// The per-source limits in force: `configuration.sourceLimits` until
@@ -100,6 +105,15 @@ public final class GateServer: Sendable {
 
     /// The allow-list and revocations the server consults.
     public var authorizedKeys: AuthorizedKeys { handshakeContext.authorizedKeys }
+
+    /// The metrics in the Prometheus text format, with the server's gauges
+    /// and `gauges`; nil without metrics.
+    public func metricsText(adding gauges: [ServerMetrics.Gauge] = []) -> String? {
+        metrics?.render(gauges: [
+            .init(name: "keygate_sessions", help: "Sessions granted and not yet over.", value: activeSessions),
+            .init(name: "keygate_data_ports_in_use", help: "Data and passive ports open now.", value: handshakeContext.dataPorts.inUse),
+        ] + gauges)
+    }
 
     /// The number of sessions granted and not yet over.
     public var activeSessions: Int { sessions.count }
@@ -174,7 +188,7 @@ public final class GateServer: Sendable {
             id: grant.sessionID, peer: grant.peer, keys: grant.keys, dataKey: grant.dataKey,
             service: grant.service, listener: grant.listener, grantedAt: .now, configuration: configuration,
             dataPorts: handshakeContext.dataPorts, localHost: connection.localAddress.host, log: grant.log,
-            failures: failures, traceSession: grant.traceSession, dataConnectionTrace: grant.dataConnectionTrace,
+            failures: failures, metrics: metrics, traceSession: grant.traceSession, dataConnectionTrace: grant.dataConnectionTrace,
             onResumeSettled: { limiter.grantSettled(for: source) })
         // Its own task, so a revocation can end this session alone.
         let running = Task { await session.run() }

@@ -40,6 +40,12 @@ actor HandshakeActor {
     private var freshness: IKFreshness.Verdict?
     /// This handshake's part of the trace file (`--trace-file`).
     private let traceSession: HandshakeTraceSession?
+    /// When the connection was accepted (the handshake histogram).
+    private let accepted = ContinuousClock.now
+    /// The suite agreed, once the Noise handshake is done.
+    private var suite: String?
+    /// Whether a denial was sent.
+    private var denied = false
 
     init(connection: TCPConnection, context: HandshakeContext) {
         self.connection = connection
@@ -54,17 +60,28 @@ actor HandshakeActor {
     /// Runs the handshake phase to a grant (returned) or a refusal (nil,
     /// already logged and, where the protocol allows, told to the client).
     func run() async -> Grant? {
+        let grant = await decide()
+        if let metrics = context.metrics {
+            metrics.handshakeEnded(suite: suite ?? "none", outcome: grant != nil ? "granted" : denied ? "denied" : "failed")
+            if grant != nil { metrics.handshakeGranted(after: ContinuousClock.now - accepted) }
+        }
+        return grant
+    }
+
+    /// The handshake phase, to a grant or nil.
+    private func decide() async -> Grant? {
         guard let result = await handshake() else { return nil }
+        suite = result.protocolName
         let channel = result.channel
         guard let (peer, clientKey, peerLog, options) = await identify(result, channel: channel) else { return nil }
         if let refusal = Self.refusal(for: freshness, limit: context.ikFreshness.skewLimit) {
             peerLog.write(.warning, RefusalKind.event, fields: refusal.kind.fields(source: source, detail: refusal.logReason))
-            await deny(channel, .denied(reason: refusal.reply, retry: refusal.retry))
+            await deny(channel, .denied(reason: refusal.reply, retry: refusal.retry), counted: refusal.kind.rawValue)
             return nil
         }
         guard let service = context.services[result.service] else {
             peerLog.info("denied", ["reason": "unknown service '\(result.service.prefix(40))'"])
-            await deny(channel, .denied(reason: GrantReply.Reason.unknownService, retry: false))
+            await deny(channel, .denied(reason: GrantReply.Reason.unknownService, retry: false), counted: "unknown-service")
             return nil
         }
         guard options.allows(service: service.name) else {
@@ -72,7 +89,7 @@ actor HandshakeActor {
             return nil
         }
         guard !context.isShuttingDown() else {
-            await deny(channel, .denied(reason: GrantReply.Reason.shuttingDown, retry: true))
+            await deny(channel, .denied(reason: GrantReply.Reason.shuttingDown, retry: true), counted: "shutting-down")
             return nil
         }
         guard await reserveSession(for: peer, channel: channel, log: peerLog) else { return nil }
@@ -119,7 +136,7 @@ actor HandshakeActor {
         case .notListed:
             context.log.write(.warning, RefusalKind.event, fields: RefusalKind.unknownKey.fields(
                 source: source, detail: "key not in \(context.authorizedKeys.path)") + [("peer", peerAddress), ("key", fingerprint)])
-            await deny(channel, .denied(reason: GrantReply.Reason.notAllowed, retry: false))
+            await deny(channel, .denied(reason: GrantReply.Reason.notAllowed, retry: false), counted: RefusalKind.unknownKey.rawValue)
             return nil
         case let .failedClosed(line):
             await denyListed(channel, "\(context.authorizedKeys.path):\(line) has options that cannot be used", log: keyLog)
@@ -150,7 +167,7 @@ actor HandshakeActor {
     /// says exactly why.
     private func denyListed(_ channel: SecureChannel, _ why: String, log: Log, kind: RefusalKind = .notPermitted) async {
         log.write(.warning, RefusalKind.event, fields: kind.fields(source: source, detail: why))
-        await deny(channel, .denied(reason: GrantReply.Reason.notPermitted, retry: false))
+        await deny(channel, .denied(reason: GrantReply.Reason.notPermitted, retry: false), counted: kind.rawValue)
     }
 
     /// Takes a place among the server's and the key's sessions, or denies.
@@ -162,10 +179,10 @@ actor HandshakeActor {
             switch error {
             case .serverFull:
                 log.warning("denied", ["reason": "session limit \(context.sessions.maximumSessions) reached"])
-                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessions, retry: true))
+                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessions, retry: true), counted: "session-limit", limit: "max_sessions")
             case .keyFull:
                 log.warning("denied", ["reason": "this key's session limit \(context.sessions.sessionsPerKey) reached"])
-                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessionsForKey, retry: true))
+                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessionsForKey, retry: true), counted: "key-session-limit", limit: "max_key_sessions")
             }
         }
         return false
@@ -182,7 +199,7 @@ actor HandshakeActor {
             listener = try await context.dataPorts.listener(on: connection.localAddress.host, for: peer.fingerprint)
         } catch {
             log.warning("denied", ["reason": "no data port: \(error)"])
-            await deny(channel, .denied(reason: GrantReply.Reason.noFreeDataPort, retry: true))
+            await deny(channel, .denied(reason: GrantReply.Reason.noFreeDataPort, retry: true), counted: "no-data-port", limit: "data_ports")
             return nil
         }
         let port = listener.localAddress.port
@@ -210,7 +227,12 @@ actor HandshakeActor {
             listener: listener, log: sessionLog, traceSession: traceSession, dataConnectionTrace: handshakeTrace())
     }
 
-    private func deny(_ channel: SecureChannel, _ reply: GrantReply) async {
+    /// Sends the denial `reply`, counted in the metrics as `reason` (and as
+    /// a hit of `limit`).
+    private func deny(_ channel: SecureChannel, _ reply: GrantReply, counted reason: String, limit: String? = nil) async {
+        denied = true
+        context.metrics?.denied(reason)
+        if let limit { context.metrics?.limitHit(limit) }
         try? await channel.send(reply.json.bytes)
     }
 

@@ -19,6 +19,8 @@ struct HandshakeContext: Sendable {
     let dataPorts: DataPortAllocator
     let sessions: SessionLedger
     let failures: FailureLog
+    /// What the server counts (`--metrics`); nil for nothing.
+    let metrics: ServerMetrics?
     let log: Log
     /// True once the server is shutting down: no more grants.
     let isShuttingDown: @Sendable () -> Bool

@@ -1,5 +1,6 @@
 import KeyGateSystem
 import KeyGateChannel
+import KeyGateChat
 import KeyGateFTP
 import KeyGateKeys
 import KeyGateServer
@@ -12,6 +13,9 @@ extension ServeCommand {
     static let operatingOptions: [CommandSpec.Option] = [
         .init("log-format", value: "FORMAT",
               help: "text: one 'time LEVEL event key=value...' line per event; json: one JSON object per line (default text)."),
+        .init("metrics", value: "HOST:PORT",
+              help: "Serve Prometheus metrics on http://HOST:PORT/metrics; a port alone listens on 127.0.0.1 (default: no metrics)."),
+        .init("metrics-names", help: "Label the byte and transfer metrics with each client's allow-list name (one series per client)."),
         .init("config", value: "FILE", configurable: false,
               help: "Read settings from FILE: one 'key value' per line, keys named as these options without --, "
                   + "# comment lines, yes/no for switches, durations as 2, 2s or 500ms; options given here win "
@@ -58,6 +62,7 @@ extension ServeCommand {
         },
         "log-level": { text throws(UsageError) in _ = try parseLogLevel(text) },
         "log-format": { text throws(UsageError) in _ = try parseLogFormat(text) },
+        "metrics": { text throws(UsageError) in _ = try parseMetricsAddress(text) },
     ]
 
     static let keySessionRange = 1...1_000_000
@@ -106,6 +111,19 @@ extension ServeCommand {
             throw UsageError("--log-format must be text or json, got '\(text)'")
         }
         return format
+    }
+
+    /// `--metrics HOST:PORT` or `--metrics PORT` (on 127.0.0.1).
+    static func parseMetricsAddress(_ text: String) throws(UsageError) -> SocketAddress {
+        let full = !text.isEmpty && text.allSatisfy(\.isNumber) ? "127.0.0.1:\(text)" : text
+        guard full.contains(":") || full.hasPrefix("[") else {
+            throw UsageError("--metrics must be HOST:PORT or PORT, got '\(text)'")
+        }
+        do {
+            return try SocketAddress(parsing: full, defaultPort: 0)
+        } catch {
+            throw UsageError("--metrics: \(error)")
+        }
     }
 
     /// A whole number of `--option` within `range`.
@@ -189,6 +207,7 @@ extension ServeCommand {
             _ = try Self.chatConfiguration(checked)
             _ = try Self.parseLogLevel(checked.value("log-level") ?? "info")
             _ = try Self.parseLogFormat(checked.value("log-format") ?? "text")
+            if let metrics = checked.value("metrics") { _ = try Self.parseMetricsAddress(metrics) }
             return .success(configuration)
         } catch let error as UsageError {
             let located = checked.locating(error)
@@ -235,5 +254,21 @@ extension ServeCommand {
         problems += warnings
         if !present { notes.append("\(allowList.path) does not exist yet: it is created empty at the first start") }
         return (problems, notes)
+    }
+}
+
+extension ServeCommand {
+    /// The `--metrics` endpoint: the server's metrics and the chat's members.
+    static func metricsEndpoint(
+        on address: SocketAddress, server: GateServer, services: [any GateService], log: Log
+    ) throws -> MetricsEndpoint {
+        let chat = services.compactMap { $0 as? ChatService }.first
+        return try MetricsEndpoint.start(on: address, log: log) {
+            var gauges: [ServerMetrics.Gauge] = []
+            if let chat {
+                gauges.append(.init(name: "keygate_chat_members", help: "Chat members connected now.", value: await chat.memberCount))
+            }
+            return server.metricsText(adding: gauges) ?? ""
+        }
     }
 }

@@ -110,6 +110,7 @@ struct ServeCommand: Command {
                 _ = try Self.chatConfiguration(arguments)
                 _ = try Self.parseLogLevel(arguments.value("log-level") ?? "info")
                 _ = try Self.parseLogFormat(arguments.value("log-format") ?? "text")
+                if let metrics = arguments.value("metrics") { _ = try Self.parseMetricsAddress(metrics) }
                 return try makeConfiguration(shown)
             }
             var lines = file.map { ["# effective configuration: command line, then \($0), then defaults"] }
@@ -123,6 +124,7 @@ struct ServeCommand: Command {
         let chat = try located(in: arguments) { try Self.chatConfiguration(arguments) }
         let level = try located(in: arguments) { try Self.parseLogLevel(arguments.value("log-level") ?? "info") }
         let format = try located(in: arguments) { try Self.parseLogFormat(arguments.value("log-format") ?? "text") }
+        let metricsAddress = try located(in: arguments) { try arguments.value("metrics").map(Self.parseMetricsAddress) }
         let log = Log(level: level, format: format)
         if let file {
             log.info("configuration", ["file": file])
@@ -165,11 +167,27 @@ struct ServeCommand: Command {
         }
         let server: GateServer
         do {
+            let metrics = metricsAddress.map { _ in
+                ServerMetrics(
+                    version: KeyGateTool.version, protocolVersion: KeyGateWire.protocolVersion, services: services.map(\.name),
+                    perName: arguments.flag("metrics-names"))
+            }
             server = try await GateServer.start(
                 configuration: configuration, identities: identities, authorizedKeys: authorizedKeys,
-                services: services, log: log)
+                services: services, metrics: metrics, log: log)
         } catch {
             log.error("cannot start", ["reason": "\(error)"])
+            await log.flush()
+            return .failure
+        }
+        let endpoint: MetricsEndpoint?
+        do {
+            endpoint = try metricsAddress.map { address in
+                try Self.metricsEndpoint(on: address, server: server, services: services, log: log)
+            }
+        } catch {
+            log.error("cannot start", ["reason": "--metrics: \(error)"])
+            await server.shutdown()
             await log.flush()
             return .failure
         }
@@ -180,6 +198,9 @@ struct ServeCommand: Command {
         let signals = try SignalWatcher([SIGINT, SIGTERM, SIGHUP])
         await withDiscardingTaskGroup { group in
             group.addTask { await server.run() }
+            if let endpoint {
+                group.addTask { await endpoint.run() }
+            }
             group.addTask {
                 // SIGHUP reloads; the first SIGINT or SIGTERM starts the
                 // shutdown, and run() returns once the sessions are closed.
@@ -209,6 +230,7 @@ struct ServeCommand: Command {
             // When the server stops for another reason, stop waiting for signals.
             await server.waitUntilStopped()
             signals.cancel()
+            await endpoint?.stop()
         }
         await configuration.traceFile?.close()
         await log.flush()
