@@ -88,6 +88,10 @@ struct ServeCommand: Command {
             change at once, any other changed setting is logged as needing a
             restart. Running sessions go on.
 
+            Under systemd (Type=notify) the server says READY=1 once it
+            listens, RELOADING=1 and READY=1 around a reload, and STOPPING=1
+            when it stops, on the socket $NOTIFY_SOCKET names.
+
             SIGINT or SIGTERM stops the server: no new connections, chat
             members are told, sessions are closed, exit 0 within 2 seconds.
             """
@@ -192,6 +196,9 @@ struct ServeCommand: Command {
             return .failure
         }
         printWelcome(identities: identities, store: store, allowed: authorizedKeys.entries.count, log: log)
+        let notifier = ServiceNotifier()
+        let status = "serving on \(server.controlAddress)"
+        Self.notify(log) { () throws(ServiceNotifier.Failure) in try notifier.ready(status: status) }
         let firstReloader = ServeReloader(
             command: self, commandLine: commandLine, running: effectiveSettings(arguments, configuration: configuration),
             server: server, store: store, name: name, log: log)
@@ -211,10 +218,13 @@ struct ServeCommand: Command {
                         stopping = signal
                         break
                     }
+                    Self.notify(log) { () throws(ServiceNotifier.Failure) in try notifier.reloading() }
                     await reloader.reload()
+                    Self.notify(log) { () throws(ServiceNotifier.Failure) in try notifier.ready(status: status) }
                 }
                 guard let signal = stopping else { return }
                 log.info("signal received", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
+                Self.notify(log) { () throws(ServiceNotifier.Failure) in try notifier.stopping() }
                 // Whatever clients do, the process ends within two seconds.
                 // A thread of its own, so that it fires even if every
                 // thread of the cooperative pool is stuck.
@@ -408,6 +418,16 @@ struct ServeCommand: Command {
                 ])
             }
             return identity
+        }
+    }
+
+    /// Sends a message to the service manager (`$NOTIFY_SOCKET`); a
+    /// failure is logged, and the server goes on.
+    private static func notify(_ log: Log, _ send: () throws(ServiceNotifier.Failure) -> Void) {
+        do {
+            try send()
+        } catch {
+            log.warning("service manager", ["problem": error.description])
         }
     }
 
