@@ -189,28 +189,21 @@ public final class Log: Sendable {
             scalar == " " || scalar == "\"" || scalar == "=" || scalar.value < 0x20 || scalar.value == 0x7f
         }
         guard needsQuotes else { return value }
-        var result = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    result += "\\x" + String(scalar.value, radix: 16)
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
+        return escaped(value) { "\\x" + String($0.value, radix: 16) }
     }
 
     /// `value` as a JSON string (RFC 8259 section 7): quotes, backslashes
     /// and control characters escaped.
     static func jsonString(_ value: String) -> String {
+        escaped(value) { scalar in
+            let hex = String(scalar.value, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }
+    }
+
+    /// `value` in double quotes with quotes, backslashes, line ends and
+    /// tabs escaped, and each other control character as `control` writes it.
+    private static func escaped(_ value: String, control: (Unicode.Scalar) -> String) -> String {
         var result = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -221,8 +214,7 @@ public final class Log: Sendable {
             case "\t": result += "\\t"
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7f {
-                    let hex = String(scalar.value, radix: 16)
-                    result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    result += control(scalar)
                 } else {
                     result.unicodeScalars.append(scalar)
                 }
