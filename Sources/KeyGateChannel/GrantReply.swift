@@ -94,6 +94,11 @@ public enum GrantReply: Equatable, Sendable {
     /// A reply that is JSON but not a grant or denial.
     public struct Malformed: Error, CustomStringConvertible {
         public let text: String
+
+        public init(text: String) {
+            self.text = text
+        }
+
         public var description: String { "the server's reply is not a grant or denial: \(text.prefix(200))" }
     }
 }

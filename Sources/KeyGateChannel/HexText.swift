@@ -1,15 +1,10 @@
+import KeyGateSystem
+
 /// Lowercase hexadecimal, the form traces give public values in.
 public enum HexText {
     /// `bytes` as lowercase hex, two digits each.
     public static func encode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        Hex.encode(bytes)
     }
 
     /// The first and last 4 bytes, for a line a person reads: `8520f009...882b4f42`.

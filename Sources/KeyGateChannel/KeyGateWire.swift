@@ -20,6 +20,9 @@ public enum KeyGateWire {
     /// Section 3.3: service names.
     public static let chatService = "chat"
     public static let ftpService = "ftp"
+    /// The service an unknown key uses to redeem an invite (PROTOCOL.md
+    /// "Enrolment"); it gets no data port.
+    public static let enrollService = "enroll"
     /// Section 3.3: the IK message 1 payload starts with the client's clock,
     /// microseconds since 1970 as 8 bytes big-endian.
     public static let timestampByteCount = 8

@@ -31,6 +31,19 @@ public enum RefusalKind: String, Sendable, CaseIterable {
     /// A handshake that failed (garbage, another protocol, a peer that
     /// vanished mid-way).
     case handshakeFailed = "handshake-failed"
+    /// A service the server does not offer.
+    case unknownService = "unknown-service"
+    /// The server's session limit (`--max-sessions`) reached.
+    case sessionLimit = "session-limit"
+    /// The key's session limit (`--max-key-sessions`) reached.
+    case keySessionLimit = "key-session-limit"
+    /// No free data port in the range in time.
+    case noDataPort = "no-data-port"
+    /// An enrolment with an unknown, used or expired invite, or a
+    /// malformed request.
+    case badInvite = "bad-invite"
+    /// An address with too many failed enrolments.
+    case enrolmentLimit = "enrolment-limit"
 
     /// The event of every refusal line.
     public static let event = "refused"

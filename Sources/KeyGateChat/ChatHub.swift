@@ -226,7 +226,7 @@ actor ChatHub {
     private func verify(_ requested: String?, for id: Int) {
         guard let name = roomName(requested, for: id) else { return }
         let room = rooms[name]
-        send(.head(room: name, hash: Hex.lowercase(room?.head ?? ChatMessage.emptyHead), count: room?.lastSeq ?? 0), to: id)
+        send(.head(room: name, hash: Hex.encode(room?.head ?? ChatMessage.emptyHead), count: room?.lastSeq ?? 0), to: id)
     }
 
     /// The canonical name of `requested` (the default room if nil), or nil

@@ -136,7 +136,7 @@ final class ChatLog: Sendable {
         guard !line.isEmpty else { return }
         guard let value = try? JSONValue.parse(line), value["type"]?.stringValue == "msg",
               let message = ChatMessage(json: value), value["room"] != nil,
-              let stored = Hex.bytes(message.hash), stored.count == ChatMessage.emptyHead.count
+              let stored = Hex.decode(message.hash), stored.count == ChatMessage.emptyHead.count
         else {
             contents.skippedLines += 1
             return

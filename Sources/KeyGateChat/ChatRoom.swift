@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateCrypto
 
 /// One room's state: its members in join order, its transcript (sequence
@@ -51,7 +52,7 @@ struct ChatRoom: Sendable {
         message.room = name
         message.seq = lastSeq + 1
         let newHead = message.chained(after: head)
-        message.hash = Hex.lowercase(newHead)
+        message.hash = Hex.encode(newHead)
         lastSeq = message.seq
         head = newHead
         if historyCapacity > 0 {

@@ -108,6 +108,11 @@ public struct GateSession: Sendable {
 public enum GateClient {
     /// - Throws: `ClientError`, whose `exitStatus` is what the command exits with.
     public static func connect(_ options: GateClientOptions) async throws(ClientError) -> GateSession {
+        try await connect(options, identity: try await loadIdentity(options, enrolling: false))
+    }
+
+    /// The client's identity, created if missing (and said so in the log).
+    static func loadIdentity(_ options: GateClientOptions, enrolling: Bool) async throws(ClientError) -> Identity {
         let identity: Identity
         do {
             let keys = options.keys, name = options.identityName, algorithm = options.algorithm
@@ -121,15 +126,19 @@ public enum GateClient {
                 ])
             }
             if created {
-                options.log.warning("created a new client key", [
-                    "file": loaded.privateKeyPath, "fingerprint": loaded.fingerprint,
-                    "next": "ask the server's operator to run: keygate allow \(loaded.publicKeyPath)",
-                ])
+                if enrolling {
+                    options.log.warning("created a new client key", ["file": loaded.privateKeyPath, "fingerprint": loaded.fingerprint])
+                } else {
+                    options.log.warning("created a new client key", [
+                        "file": loaded.privateKeyPath, "fingerprint": loaded.fingerprint,
+                        "next": "ask the server's operator to run: keygate allow \(loaded.publicKeyPath)",
+                    ])
+                }
             }
         } catch {
             throw .failed("client key: \(error)")
         }
-        return try await connect(options, identity: identity)
+        return identity
     }
 
     /// Connection attempts when the server closes the control connection
@@ -161,13 +170,7 @@ public enum GateClient {
 
     private static func attempt(_ options: GateClientOptions, identity: Identity) async throws -> GateSession {
         let started = Deadline.now
-        let addresses: [SocketAddress]
-        do {
-            addresses = try await SocketAddress.resolve(host: options.host, port: options.port)
-        } catch {
-            throw ClientError.from(error, during: "resolving \(options.host)")
-        }
-        let (control, address) = try await connectFirst(addresses, timeout: options.timeout)
+        let (control, address) = try await dialControl(options)
         let traceSession = options.traceFile.map { HandshakeTraceSession(file: $0, side: .initiator, peer: address.description) }
         let trace = Self.traceHandler(options, peer: address.description, session: traceSession)
         var handshakeCompleted = false
@@ -247,6 +250,18 @@ public enum GateClient {
         }
     }
 
+    /// A connection to the server's control port: the first of its
+    /// addresses that answers.
+    static func dialControl(_ options: GateClientOptions) async throws(ClientError) -> (TCPConnection, SocketAddress) {
+        let addresses: [SocketAddress]
+        do {
+            addresses = try await SocketAddress.resolve(host: options.host, port: options.port)
+        } catch {
+            throw ClientError.from(error, during: "resolving \(options.host)")
+        }
+        return try await connectFirst(addresses, timeout: options.timeout)
+    }
+
     private static func connectFirst(
         _ addresses: [SocketAddress], timeout: Duration
     ) async throws(ClientError) -> (TCPConnection, SocketAddress) {
@@ -286,7 +301,7 @@ public enum GateClient {
         }
     }
 
-    private static func handshake(
+    static func handshake(
         _ control: TCPConnection, options: GateClientOptions, identity: Identity,
         trace: (@Sendable (HandshakeTraceEvent) -> Void)?
     ) async throws -> SecureChannel {
@@ -323,7 +338,7 @@ public enum GateClient {
         return false
     }
 
-    private static func classify(_ error: any Error, options: GateClientOptions) -> ClientError {
+    static func classify(_ error: any Error, options: GateClientOptions) -> ClientError {
         let version = KeyGateWire.protocolVersion
         if let error = error as? ChannelError, case .unexpectedEndOfStream = error {
             if options.pinnedServerKey != nil {

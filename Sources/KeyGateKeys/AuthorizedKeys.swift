@@ -196,46 +196,53 @@ public final class AuthorizedKeys: Sendable {
     /// with `header`, if it does not exist.
     ///
     /// Adding a key that is already allowed changes nothing, whatever name is
-    /// given. Two processes adding at the same moment may lose one addition
-    /// (each rewrite is complete, the last one wins).
+    /// given. Processes adding at the same moment take turns (`flock`).
     /// - Throws: `KeyFileError.invalidName`, `.nameTaken` when another key of
     ///   the same algorithm has the name, `.systemCallFailed`.
     public func add(_ key: PublicKey, name: String?, options: KeyOptions = KeyOptions()) throws(KeyFileError) -> AddResult {
         if let name { try AuthorizedKeys.validateName(name) }
-        return try state.withLock { (state) throws(KeyFileError) -> AddResult in
-            let contents = try FileSystem.read(path, protection: .trusted)
-            let list = AuthorizedKeysList(parsing: contents?.bytes ?? [], path: path)
-            if let existing = list.entriesByKey[key] {
-                return .alreadyPresent(name: existing.name)
-            }
-            let chosen = name ?? key.fingerprint
-            if let other = list.entry(named: chosen, algorithm: key.algorithm) {
-                throw .nameTaken(name: chosen, path: path, line: other.line, fingerprint: other.key.fingerprint)
-            }
-            var bytes = contents?.bytes ?? Array(AuthorizedKeys.header.utf8)
-            if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
-            bytes += Array((Self.line(for: key, name: chosen, options: options) + "\n").utf8)
-            if contents == nil {
-                try FileSystem.makeDirectory(FileSystem.directoryName(of: path), mode: KeyStore.directoryMode)
-            }
-            try FileSystem.writeAtomically(bytes, to: path, mode: KeyStore.publicFileMode,
-                                           existing: .replaceKeepingPermissions)
-            state.allowed.invalidate()
-            return .added(name: chosen)
+        return try withFileLock { () throws(KeyFileError) -> AddResult in try addWhileLocked(key, name: name, options: options) }
+    }
+
+    /// `add` for a caller that holds the lists' lock.
+    func addWhileLocked(_ key: PublicKey, name: String?, options: KeyOptions) throws(KeyFileError) -> AddResult {
+        let contents = try FileSystem.read(path, protection: .trusted)
+        let list = AuthorizedKeysList(parsing: contents?.bytes ?? [], path: path)
+        if let existing = list.entriesByKey[key] {
+            return .alreadyPresent(name: existing.name)
         }
+        let chosen = name ?? key.fingerprint
+        if let other = list.entry(named: chosen, algorithm: key.algorithm) {
+            throw .nameTaken(name: chosen, path: path, line: other.line, fingerprint: other.key.fingerprint)
+        }
+        var bytes = contents?.bytes ?? Array(AuthorizedKeys.header.utf8)
+        if let last = bytes.last, last != UInt8(ascii: "\n") { bytes.append(UInt8(ascii: "\n")) }
+        bytes += Array((Self.line(for: key, name: chosen, options: options) + "\n").utf8)
+        try FileSystem.writeAtomically(bytes, to: path, mode: KeyStore.publicFileMode, existing: .replaceKeepingPermissions)
+        return .added(name: chosen)
     }
 
     /// Runs `body`, which rewrites the files, under the lists' lock, and
     /// makes the next lookup read both files again.
+    /// The lock is held within this process and, through `flock` on
+    /// `DIR/.keygate.lock`, against other processes (`keygate allow`,
+    /// `revoke`, `invite` and a server redeeming an invite), so that no
+    /// rewrite undoes another's.
     func withFileLock<Value>(_ body: () throws(KeyFileError) -> Value) throws(KeyFileError) -> Value {
         try state.withLock { (state) throws(KeyFileError) -> Value in
             defer {
                 state.allowed.invalidate()
                 state.revoked.invalidate()
             }
+            try FileSystem.makeDirectory(FileSystem.directoryName(of: path), mode: KeyStore.directoryMode)
+            let lock = try FileSystem.lockExclusively(lockPath)
+            defer { FileSystem.unlock(lock) }
             return try body()
         }
     }
+
+    /// The lock file of the key lists in the allow-list's folder.
+    var lockPath: String { FileSystem.directoryName(of: path) + "/.keygate.lock" }
 
     /// The file line for `key`: its options, if any, then the key and name.
     public static func line(for key: PublicKey, name: String, options: KeyOptions) -> String {

@@ -186,3 +186,29 @@ enum FileSystem {
         info.st_mode & S_IFMT == S_IFREG
     }
 }
+
+extension FileSystem {
+    /// Takes an exclusive `flock` on `lockPath` (created 0600 if missing),
+    /// so that two processes rewriting the same key lists (a server
+    /// redeeming an invite, `keygate allow`) take turns instead of one
+    /// undoing the other's change. Blocking: call it off the cooperative
+    /// pool. Give the result to `unlock(_:)`.
+    /// - Returns: the descriptor holding the lock.
+    static func lockExclusively(_ lockPath: String) throws(KeyFileError) -> Int32 {
+        let descriptor = try call("open", lockPath) {
+            open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0o600)
+        }
+        do {
+            _ = try call("flock", lockPath) { flock(descriptor, LOCK_EX) }
+        } catch {
+            _ = close(descriptor)
+            throw error
+        }
+        return descriptor
+    }
+
+    /// Releases a lock from `lockExclusively(_:)`.
+    static func unlock(_ descriptor: Int32) {
+        _ = close(descriptor)
+    }
+}

@@ -41,6 +41,14 @@ public struct KeyOptions: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Sets option `name` to `value` as if it were written `name="value"`
+    /// on a line: the same checks, the same errors (a tool that writes
+    /// options uses this, so what it writes always parses).
+    /// - Throws: `KeyLineProblem.invalidOption` saying which and why.
+    public mutating func set(_ name: String, to value: String) throws(KeyLineProblem) {
+        try apply(name: name, value: value)
+    }
+
     private mutating func apply(name: String, value: String) throws(KeyLineProblem) {
         func invalid(_ reason: String) -> KeyLineProblem { .invalidOption(name: name, reason: reason) }
         switch name {

@@ -53,6 +53,9 @@ public struct KeyStore: Sendable {
     /// `DIR/authorized_keys`: the server's allow-list.
     public var authorizedKeysPath: String { path("authorized_keys") }
 
+    /// `DIR/last_seen`: when each client key last logged in (`LastSeenFile`).
+    public var lastSeenPath: String { path("last_seen") }
+
     /// `DIR/known_hosts`: the server keys a client has seen.
     public var knownHostsPath: String { path("known_hosts") }
 

@@ -1,3 +1,4 @@
+import KeyGateSystem
 import KeyGateChannel
 
 extension DHLesson {

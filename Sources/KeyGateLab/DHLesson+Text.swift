@@ -1,3 +1,4 @@
+import KeyGateSystem
 extension DHLesson {
     /// The lesson as text: the small numbers step by step, then the real groups.
     public var text: String {

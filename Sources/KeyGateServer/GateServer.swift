@@ -21,6 +21,7 @@ public final class GateServer: Sendable {
     private let limiter: SourceLimiter
     private let failures: FailureLog
     private let sessions: SessionLedger
+    private let lastSeen: LastSeenRecorder?
     /// What the server counts (`--metrics`); nil for nothing.
     public let metrics: ServerMetrics?
     private let log: Log
@@ -56,8 +57,13 @@ public final class GateServer: Sendable {
             dataPorts: DataPortAllocator(
                 range: configuration.dataPorts, patience: configuration.dataPortWait,
                 perKeyLimit: configuration.dataPortsPerKey),
-            sessions: sessions, failures: failures, metrics: metrics, log: log,
+            sessions: sessions, failures: failures,
+            enrolment: EnrolmentDesk(
+                authorizedKeys: authorizedKeys, limiter: EnrolmentLimiter(), wallClock: configuration.wallClock,
+                requestTimeout: configuration.handshakeTimeout, metrics: metrics),
+            metrics: metrics, log: log,
             isShuttingDown: { [shuttingDown] in shuttingDown.isOpen })
+        lastSeen = configuration.lastSeenPath.map { LastSeenRecorder(file: LastSeenFile(path: $0), log: log) }
         self.log = log
     }
 
@@ -130,6 +136,7 @@ public final class GateServer: Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.reportLimits() }
             group.addTask { await self.closeRevokedSessions() }
+            if let lastSeen { group.addTask { await lastSeen.run() } }
             while let (id, connection) = await handshakes.nextConnection() {
                 group.addTask { await self.serveControlConnection(connection, handshakeID: id) }
             }
@@ -137,6 +144,7 @@ public final class GateServer: Sendable {
             group.cancelAll()
         }
         failures.report()
+        await lastSeen?.flush()
         log.info("stopped")
         stopped.open()
     }
@@ -182,6 +190,7 @@ public final class GateServer: Sendable {
         limiter.handshakeEnded(from: source)
         guard let grant else { return }
         limiter.grantIssued(to: source)
+        lastSeen?.recordLogin(grant.peer.fingerprint, at: Int64(configuration.wallClock.now() / 1_000_000))
         defer { sessions.release(of: grant.peer.fingerprint) }
         let limiter = self.limiter
         let session = SessionActor(

@@ -73,6 +73,10 @@ actor HandshakeActor {
         guard let result = await handshake() else { return nil }
         suite = result.protocolName
         let channel = result.channel
+        if result.service == KeyGateWire.enrollService {
+            await enroll(result, channel: channel)
+            return nil
+        }
         guard let (peer, clientKey, peerLog, options) = await identify(result, channel: channel) else { return nil }
         if let refusal = Self.refusal(for: freshness, limit: context.ikFreshness.skewLimit) {
             peerLog.write(.warning, RefusalKind.event, fields: refusal.kind.fields(source: source, detail: refusal.logReason))
@@ -80,8 +84,9 @@ actor HandshakeActor {
             return nil
         }
         guard let service = context.services[result.service] else {
-            peerLog.info("denied", ["reason": "unknown service '\(result.service.prefix(40))'"])
-            await deny(channel, .denied(reason: GrantReply.Reason.unknownService, retry: false), counted: "unknown-service")
+            peerLog.write(.info, RefusalKind.event, fields: RefusalKind.unknownService.fields(
+                source: source, detail: "unknown service '\(result.service.prefix(40))'"))
+            await deny(channel, .denied(reason: GrantReply.Reason.unknownService, retry: false), counted: RefusalKind.unknownService.rawValue)
             return nil
         }
         guard options.allows(service: service.name) else {
@@ -163,6 +168,16 @@ actor HandshakeActor {
         return (peer, clientKey, peerLog, options)
     }
 
+    /// The `enroll` service: one invite redeemed (or refused), no data port.
+    private func enroll(_ result: ServerHandshakeResult, channel: SecureChannel) async {
+        guard let clientKey = Self.clientKey(protocolName: result.protocolName, bytes: result.clientStaticKey) else {
+            context.log.error("handshake produced an unusable client key", ["peer": peerAddress])
+            return
+        }
+        let log = context.log.with(["peer": peerAddress, "key": clientKey.fingerprint, "service": KeyGateWire.enrollService])
+        await context.enrolment.serve(channel, key: clientKey, source: source, log: log)
+    }
+
     /// Denies a key the allow-list knows, with the generic reason; the log
     /// says exactly why.
     private func denyListed(_ channel: SecureChannel, _ why: String, log: Log, kind: RefusalKind = .notPermitted) async {
@@ -178,11 +193,15 @@ actor HandshakeActor {
         } catch {
             switch error {
             case .serverFull:
-                log.warning("denied", ["reason": "session limit \(context.sessions.maximumSessions) reached"])
-                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessions, retry: true), counted: "session-limit", limit: "max_sessions")
+                log.write(.warning, RefusalKind.event, fields: RefusalKind.sessionLimit.fields(
+                    source: source, detail: "session limit \(context.sessions.maximumSessions) reached"))
+                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessions, retry: true),
+                           counted: RefusalKind.sessionLimit.rawValue, limit: "max_sessions")
             case .keyFull:
-                log.warning("denied", ["reason": "this key's session limit \(context.sessions.sessionsPerKey) reached"])
-                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessionsForKey, retry: true), counted: "key-session-limit", limit: "max_key_sessions")
+                log.write(.warning, RefusalKind.event, fields: RefusalKind.keySessionLimit.fields(
+                    source: source, detail: "this key's session limit \(context.sessions.sessionsPerKey) reached"))
+                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessionsForKey, retry: true),
+                           counted: RefusalKind.keySessionLimit.rawValue, limit: "max_key_sessions")
             }
         }
         return false
@@ -198,8 +217,9 @@ actor HandshakeActor {
         do {
             listener = try await context.dataPorts.listener(on: connection.localAddress.host, for: peer.fingerprint)
         } catch {
-            log.warning("denied", ["reason": "no data port: \(error)"])
-            await deny(channel, .denied(reason: GrantReply.Reason.noFreeDataPort, retry: true), counted: "no-data-port", limit: "data_ports")
+            log.write(.warning, RefusalKind.event, fields: RefusalKind.noDataPort.fields(source: source, detail: "no data port: \(error)"))
+            await deny(channel, .denied(reason: GrantReply.Reason.noFreeDataPort, retry: true),
+                       counted: RefusalKind.noDataPort.rawValue, limit: "data_ports")
             return nil
         }
         let port = listener.localAddress.port

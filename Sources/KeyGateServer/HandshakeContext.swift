@@ -19,6 +19,8 @@ struct HandshakeContext: Sendable {
     let dataPorts: DataPortAllocator
     let sessions: SessionLedger
     let failures: FailureLog
+    /// The `enroll` service: invites redeemed by unknown keys.
+    let enrolment: EnrolmentDesk
     /// What the server counts (`--metrics`); nil for nothing.
     let metrics: ServerMetrics?
     let log: Log

@@ -68,6 +68,10 @@ public struct ServerConfiguration: Sendable {
     /// for labs only; nil, the default: the kernel's random source.
     public var labFixedEphemeral: LabFixedEphemeral?
 
+    /// Where the time of each key's latest login is kept for `keygate
+    /// keys` (`DIR/last_seen`); nil, the default: not kept.
+    public var lastSeenPath: String?
+
     /// The suites accepted by default: XX and IK with X25519 and FFDHE2048.
     public static let defaultSuites: Set<String> = [
         KeyGateWire.suiteName(pattern: "XX", dh: "25519"), KeyGateWire.suiteName(pattern: "IK", dh: "25519"),

@@ -9,8 +9,7 @@ import Synchronization
 ///   outcome `granted`, `denied` or `failed` (suite `none` when the
 ///   handshake failed before one was agreed).
 /// - `keygate_denials_total{reason}`: refusals, by the `reason=` of their
-///   log line (`RefusalKind`) or `unknown-service`, `session-limit`,
-///   `key-session-limit`, `no-data-port`, `shutting-down`.
+///   log line (`RefusalKind`), and `shutting-down`.
 /// - `keygate_limit_hits_total{limit}`: the limits met.
 /// - `keygate_bytes_total{service, direction}`: payload bytes of the
 ///   sessions and their FTP data connections, `sent` or `received` by the
@@ -26,7 +25,7 @@ import Synchronization
 /// - `keygate_build_info{version, protocol}`: always 1.
 public final class ServerMetrics: Sendable {
     /// The reasons of `keygate_denials_total` besides the refusals.
-    public static let otherDenials = ["unknown-service", "session-limit", "key-session-limit", "no-data-port", "shutting-down"]
+    public static let otherDenials = ["shutting-down"]
     /// The limits of `keygate_limit_hits_total`.
     public static let limits = [
         "source_handshakes_in_progress", "source_handshake_rate", "source_unresumed_grants", "max_handshakes",

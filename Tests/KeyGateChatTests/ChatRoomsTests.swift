@@ -236,7 +236,7 @@ struct ChatRoomsTests {
                         guard let bytes = try await session.channel.receive(deadline: .now + .seconds(30)) else { break }
                         guard let message = Self.message(try ChatEvent(parsing: bytes)) else { continue }
                         let head = message.chained(after: chains[message.room]!)
-                        #expect(Hex.lowercase(head) == message.hash, "the hash follows from the previous head and the message")
+                        #expect(Hex.encode(head) == message.hash, "the hash follows from the previous head and the message")
                         chains[message.room] = head
                         received += 1
                     }
@@ -246,7 +246,7 @@ struct ChatRoomsTests {
                     while reported.count < rooms.count {
                         guard let bytes = try await session.channel.receive(deadline: .now + .seconds(30)) else { break }
                         if case let .head(room, hash, _)? = try ChatEvent(parsing: bytes) {
-                            #expect(hash == Hex.lowercase(chains[room]!), "the server's head is the one computed here")
+                            #expect(hash == Hex.encode(chains[room]!), "the server's head is the one computed here")
                             reported[room] = hash
                         }
                     }

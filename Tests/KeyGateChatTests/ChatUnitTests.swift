@@ -1,3 +1,4 @@
+import KeyGateSystem
 @testable import KeyGateChat
 import Testing
 
@@ -44,7 +45,7 @@ struct ChatMessageChainTests {
         #expect(message.canonicalBytes == [0, 0, 0, 5] + Array("lobby".utf8) + [0, 0, 0, 1] + Array("1".utf8)
             + [0, 0, 0, 24] + Array("2026-12-03T09:00:00.000Z".utf8) + [0, 0, 0, 5] + Array("alice".utf8)
             + [0, 0, 0, 3] + Array("msg".utf8) + [0, 0, 0, 2] + Array("hi".utf8))
-        #expect(Hex.lowercase(message.chained(after: ChatMessage.emptyHead)) == ChatMessageChainTests.expectedFirstHead)
+        #expect(Hex.encode(message.chained(after: ChatMessage.emptyHead)) == ChatMessageChainTests.expectedFirstHead)
     }
 
     static let expectedFirstHead = "a2c3a5de3dde939cf40dc74e81dee69f926ce252e4f31068747a8252bff0c114"
@@ -65,8 +66,8 @@ struct ChatMessageChainTests {
 
     @Test func hexRoundTrips() {
         let bytes: [UInt8] = [0, 1, 0xab, 0xff]
-        #expect(Hex.lowercase(bytes) == "0001abff")
-        #expect(Hex.bytes("0001ABff") == bytes)
-        #expect(Hex.bytes("abc") == nil && Hex.bytes("zz") == nil)
+        #expect(Hex.encode(bytes) == "0001abff")
+        #expect(Hex.decode("0001ABff") == bytes)
+        #expect(Hex.decode("abc") == nil && Hex.decode("zz") == nil)
     }
 }

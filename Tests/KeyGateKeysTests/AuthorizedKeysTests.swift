@@ -166,7 +166,8 @@ struct AuthorizedKeysTests {
             #expect(try readFile(path) == afterFirstAdd)
             // The administrator's permissions survive the rewrite.
             #expect(try permissions(of: path) == 0o600)
-            #expect(try directoryEntries(directory) == ["authorized_keys"])
+            // No pending file is left; the lock file that serialises writers stays.
+            #expect(try directoryEntries(directory) == [".keygate.lock", "authorized_keys"])
         }
     }
 

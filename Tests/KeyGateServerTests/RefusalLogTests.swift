@@ -20,7 +20,15 @@ struct RefusalLogTests {
         .deletingLastPathComponent().appendingPathComponent("contrib").path
 
     /// The refusals the filter bans for; the others an honest client can meet.
-    static let banned: Set<RefusalKind> = [.unknownKey, .revoked, .sourceLimit, .ikReplayed, .dataPortStranger, .handshakeFailed]
+    static let banned: Set<RefusalKind> = [
+        .unknownKey, .revoked, .sourceLimit, .ikReplayed, .dataPortStranger, .handshakeFailed, .badInvite, .enrolmentLimit,
+    ]
+    /// The refusals this test makes (the others have tests of their own:
+    /// ik-busy needs a full memory, the limits many sessions).
+    static let made: [RefusalKind] = [
+        .unknownKey, .revoked, .notPermitted, .ikStale, .ikReplayed, .handshakeFailed, .dataPortStranger, .sourceLimit,
+        .unknownService, .badInvite,
+    ]
 
     /// A server that has refused one connection of each kind (two bad
     /// handshakes, for a summary line); its log lines once stopped.
@@ -42,6 +50,14 @@ struct RefusalLogTests {
         // not-permitted: the key may use ftp only.
         let ftpOnly = try await server.client("frank", options: try KeyOptions(parsing: "services=\"ftp\""))
         await #expect(throws: ClientError.self) { try await GateClient.connect(ftpOnly) }
+        // unknown-service
+        var nowhere = try await server.client("uma")
+        nowhere.service = "telnet"
+        await #expect(throws: ClientError.self) { try await GateClient.connect(nowhere) }
+        // bad-invite: an enrolment with a token nobody issued.
+        await #expect(throws: ClientError.self) {
+            try await GateClient.enroll(try await server.client("ivan", allowed: false), token: "kg-invite-not-a-real-token")
+        }
         // ik-stale: a client whose clock is five minutes off.
         var late = try await server.client("lena", pinned: true)
         late.clock = WallClock.system.shifted(by: .seconds(300))
@@ -90,7 +106,7 @@ struct RefusalLogTests {
     @Test(arguments: [Log.Format.text, .json])
     func everyRefusalIsOneLineTheFilterMatches(format: Log.Format) async throws {
         let lines = try await Self.refusals(format: format)
-        for kind in RefusalKind.allCases where kind != .ikBusy {
+        for kind in Self.made {
             let shape = format == .text
                 ? "^\\S+Z (INFO |WARN ) refused source=127\\.0\\.0\\.1 reason=\(kind.rawValue) detail="
                 : "^\\{\"time\":\"[^\"]+Z\",\"level\":\"(info|warning)\",\"event\":\"refused\",\"source\":\"127\\.0\\.0\\.1\",\"reason\":\"\(kind.rawValue)\",\"detail\":"

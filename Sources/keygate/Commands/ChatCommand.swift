@@ -10,7 +10,7 @@ struct ChatCommand: Command {
         summary: "Chat on a KeyGate server: rooms, private messages, history.",
         usage: "HOST[:PORT] [--keys DIR] [--name NAME] [--server-key PUBFILE] [--dh DH] [--json] [--timestamps] [--timeout SECONDS]",
         options: [
-            .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
+            .keys, .clientName, .serverKey, .dh, .acceptNewHostKey, .invite,
             .keyLog, .labFixedEphemeral,
             .init("json", help: "Print every message from the server as one JSON line (the grant or denial first)."),
             Self.receiptTimeout.option,
@@ -65,6 +65,7 @@ struct ChatCommand: Command {
         let receiptTimeout = try Self.receiptTimeout.value(in: arguments)
         let status: ExitStatus
         do {
+            try await arguments.redeemInvite(options)
             let session = try await GateClient.connect(options)
             if !json {
                 Console.shared.err("connected to \(server) as \(session.name)")

@@ -11,7 +11,7 @@ struct FTPShellCommand: Command {
         summary: "Transfer files with the FTP service of a KeyGate server.",
         usage: "HOST[:PORT] [--keys DIR] [--name NAME] [--server-key PUBFILE] [--dh DH] [COMMAND ARGS...]",
         options: [
-            .keys, .clientName, .serverKey, .dh, .acceptNewHostKey,
+            .keys, .clientName, .serverKey, .dh, .acceptNewHostKey, .invite,
             .keyLog, .labFixedEphemeral,
             .init("resume", help: "With get or put: continue from the bytes already there (REST)."),
             .timeout, .traceHandshake, .traceFile,
@@ -43,6 +43,7 @@ struct FTPShellCommand: Command {
         options.traceFile = try await arguments.openTraceFile(log: log)
         let status: ExitStatus
         do {
+            try await arguments.redeemInvite(options)
             let session = try await GateClient.connect(options)
             let client = try await FTPClient.start(session, timeout: options.timeout)
             let interactive = words.isEmpty && StandardInput.isTerminal

@@ -56,8 +56,12 @@ struct ServeCommand: Command {
             On its first start the server creates its keys in the key folder
             (one per DH function it accepts) and an empty allow-list,
             DIR/authorized_keys, and prints its fingerprints. Clients are let
-            in with 'keygate allow CLIENT.pub --name NAME'; edits to the
-            allow-list apply to new connections without a restart.
+            in with 'keygate allow CLIENT.pub --name NAME', or invited with
+            'keygate invite --name NAME' (they enrol their own key with the
+            token); 'keygate revoke NAME' takes a key away and ends its
+            sessions; 'keygate keys' lists them with their last login (kept
+            in DIR/last_seen). Edits to the allow-list apply to new
+            connections without a restart.
 
             Key files are trusted as sshd's StrictModes trusts them: the
             server refuses to start on a private key or allow-list that is a
@@ -141,6 +145,7 @@ struct ServeCommand: Command {
             return .failure
         }
         let store = KeyStore(directory: arguments.keysDirectory())
+        configuration.lastSeenPath = store.lastSeenPath
         let name = arguments.value("name") ?? "server"
         let identities = try await loadIdentities(store: store, name: name, configuration: configuration, log: log)
         let authorizedKeys = AuthorizedKeys(path: store.authorizedKeysPath) { warning in

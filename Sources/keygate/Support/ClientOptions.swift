@@ -22,6 +22,10 @@ extension CommandSpec.Option {
         "accept-new-host-key",
         help: "Trust a known server's key of an algorithm not seen with it before (never a changed key of a known one).")
     static var timeout: CommandSpec.Option { TypedOption.clientTimeout.option }
+    static let invite = CommandSpec.Option(
+        "invite", value: "TOKEN",
+        help: "Redeem an invite from the server's operator ('keygate invite') first: the server adds this client's key "
+            + "(created if missing) to its allow-list, then the session starts as usual.")
 }
 
 extension TypedOption where Value == Duration {
@@ -57,6 +61,14 @@ extension ParsedArguments {
             options.traceDetail = try traceDetail()
         }
         return options
+    }
+
+    /// With `--invite TOKEN`, redeems the invite before the session's own
+    /// connection (said on standard error); without it, nothing.
+    func redeemInvite(_ options: GateClientOptions) async throws(ClientError) {
+        guard let token = value("invite") else { return }
+        let name = try await GateClient.enroll(options, token: token)
+        Console.shared.err("enrolled on \(options.host):\(options.port) as \(name)")
     }
 
     /// `--trace-handshake` alone or `--trace-handshake=explain`.
