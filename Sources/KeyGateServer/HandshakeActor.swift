@@ -61,8 +61,10 @@ actor HandshakeActor {
     /// already logged and, where the protocol allows, told to the client).
     func run() async -> Grant? {
         let grant = await decide()
-        if let metrics = context.metrics {
-            metrics.handshakeEnded(suite: suite ?? "none", outcome: grant != nil ? "granted" : denied ? "denied" : "failed")
+        // A denial is counted before it is sent (`deny`), so that a client
+        // that has read it finds it in the metrics.
+        if let metrics = context.metrics, !denied {
+            metrics.handshakeEnded(suite: suite ?? "none", outcome: grant != nil ? "granted" : "failed")
             if grant != nil { metrics.handshakeGranted(after: ContinuousClock.now - accepted) }
         }
         return grant
@@ -252,6 +254,7 @@ actor HandshakeActor {
     private func deny(_ channel: SecureChannel, _ reply: GrantReply, counted reason: String, limit: String? = nil) async {
         denied = true
         context.metrics?.denied(reason)
+        context.metrics?.handshakeEnded(suite: suite ?? "none", outcome: "denied")
         if let limit { context.metrics?.limitHit(limit) }
         try? await channel.send(reply.json.bytes)
     }

@@ -157,6 +157,28 @@ struct ServeMetricsTests {
         #expect(await server.stop() == 0)
     }
 
+    @Test func anFTPUploadIsATransferAndItsBytesAreCounted() async throws {
+        let server = try await ServeProcess.start(config: Self.config.replacingOccurrences(of: "services chat", with: "services ftp"))
+        defer { server.remove() }
+        let port = try await Self.metricsPort(server)
+        let alice = try await server.client("alice")
+        let local = server.directory.appending("local")
+        #expect(mkdir(local, 0o755) == 0)
+        let bytes = [UInt8](repeating: 0x5a, count: 50_000)
+        #expect(FileManager.default.createFile(atPath: local + "/up.bin", contents: Data(bytes)))
+        let outcome = try await KeygateBinary.run(
+            ["ftp", "127.0.0.1:\(server.port)", "--keys", alice.keys.directory, "--name", "alice", "put", "up.bin"], in: local)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let samples = try Self.samples(try await Self.scrape(port))
+        #expect(samples["keygate_transfers_total{outcome=\"complete\"}"] == 1)
+        #expect(samples["keygate_transfers_total{outcome=\"failed\"}"] == 0)
+        // The file's bytes came in on the data connection, the commands on the session.
+        let received = try #require(samples["keygate_bytes_total{direction=\"received\",service=\"ftp\"}"])
+        #expect(received > 50_000 && received < 51_000, "\(received)")
+        #expect((samples["keygate_bytes_total{direction=\"sent\",service=\"ftp\"}"] ?? 0) > 0)
+        #expect(await server.stop() == 0)
+    }
+
     @Test func perNameLabelsOnlyWithMetricsNames() async throws {
         let server = try await ServeProcess.start(config: Self.config + "metrics-names yes\n")
         defer { server.remove() }
