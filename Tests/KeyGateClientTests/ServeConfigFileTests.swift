@@ -157,6 +157,21 @@ struct ServeConfigFileTests {
         #expect(served.stderr.contains("\(file):6: chat-rate must be a whole number"))
     }
 
+    @Test func logFormatJSONWritesOneObjectPerLine() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let keys = try Self.keyFolder(directory, config: "log-format json\nservices chat\nsuites Noise_XX_25519_ChaChaPoly_SHA256\n")
+        let (process, stderr) = try KeygateBinary.start(["serve", "--keys", keys, "--listen", "127.0.0.1:0", "--data-ports", "23190-23199"])
+        let line = try #require(await KeygateBinary.firstLine(containing: #""event":"listening""#, in: stderr))
+        process.terminate()
+        await KeygateBinary.waitForExit(process)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["level"] == "info")
+        #expect(object["control"]?.hasPrefix("127.0.0.1:") == true)
+        #expect(object["data_ports"] == "23190-23199")
+        #expect(process.terminationStatus == 0)
+    }
+
     @Test func aBadValueOnTheCommandLineIsStillAUsageError() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

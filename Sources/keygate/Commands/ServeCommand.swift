@@ -144,6 +144,9 @@ struct ServeCommand: Command {
             await log.flush()
             return .failure
         }
+        // Watched from here on, so that a SIGHUP while starting is a reload
+        // once running, not the end of the process.
+        let signals = try SignalWatcher([SIGINT, SIGTERM, SIGHUP])
         let store = KeyStore(directory: arguments.keysDirectory())
         configuration.lastSeenPath = store.lastSeenPath
         let name = arguments.value("name") ?? "server"
@@ -207,7 +210,6 @@ struct ServeCommand: Command {
         let firstReloader = ServeReloader(
             command: self, commandLine: commandLine, running: effectiveSettings(arguments, configuration: configuration),
             server: server, store: store, name: name, log: log)
-        let signals = try SignalWatcher([SIGINT, SIGTERM, SIGHUP])
         await withDiscardingTaskGroup { group in
             group.addTask { await server.run() }
             if let endpoint {
