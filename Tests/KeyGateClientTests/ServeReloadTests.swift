@@ -4,6 +4,7 @@ import Glibc
 import KeyGateChat
 import KeyGateClient
 import KeyGateKeys
+import KeyGateSockets
 import KeyGateTestSupport
 import Testing
 
@@ -74,6 +75,44 @@ struct ServeReloadTests {
         server.send(SIGHUP)
         #expect(await server.line(containing: " reloaded ", after: before)?.contains("applied=max-source-grants") == true)
         #expect(try await alice.sayAndHear("and still"))
+        await alice.channel.close()
+        #expect(await server.stop() == 0)
+    }
+
+    @Test func aLiveLimitIsEnforcedAndARevokedKeyLosesOnlyItsSession() async throws {
+        let server = try await ServeProcess.start(config: Self.base)
+        defer { server.remove() }
+        let alice = try await GateClient.connect(try await server.client("alice"))
+        _ = try await alice.chatEvents { $0 == .joined("alice") }
+        let bobOptions = try await server.client("bob")
+        let bob = try await GateClient.connect(bobOptions)
+        _ = try await bob.chatEvents { $0 == .joined("bob") }
+        let bobKey = try #require(try bobOptions.keys.loadIdentity(name: "bob", algorithm: .x25519)).publicKey
+        let revoked = server.keys + "/" + AuthorizedKeys.revokedFileName
+        try (AuthorizedKeys.line(for: bobKey, name: "bob", options: KeyOptions()) + "\n")
+            .write(toFile: revoked, atomically: true, encoding: .utf8)
+        try ServeProcess.writeConfig(Self.base + "max-source-handshakes 1\n", in: server.keys)
+        let before = server.lines.count
+        server.send(SIGHUP)
+        #expect(await server.line(containing: " reloaded ", after: before)?.contains("revoked=1") == true)
+        // Bob's session ends; alice's goes on.
+        #expect(try await bob.chatEvents { _ in false }.allSatisfy { event in
+            if case .message = event { return false }
+            return true
+        })
+        #expect(try await alice.sayAndHear("alone now"))
+        // One handshake in progress from 127.0.0.1 at most: a silent
+        // connection holds it, the next is closed at once.
+        let address = try SocketAddress(host: "127.0.0.1", port: server.port)
+        let silent = try await TCPConnection.connect(to: address)
+        try await silent.write([0])
+        #expect(await eventually {
+            guard let second = try? await TCPConnection.connect(to: address) else { return false }
+            let closed = (try? await second.read(deadline: .after(.seconds(2)))) == nil
+            await second.close()
+            return closed && server.lines.dropFirst(before).contains { $0.contains("refused source=127.0.0.1 reason=source-limit") }
+        })
+        await silent.close()
         await alice.channel.close()
         #expect(await server.stop() == 0)
     }
