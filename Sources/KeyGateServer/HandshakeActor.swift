@@ -46,6 +46,8 @@ actor HandshakeActor {
     private var suite: String?
     /// Whether a denial was sent.
     private var denied = false
+    /// Whether the connection was an enrolment (no grant, and no failure).
+    private var enrolment = false
 
     init(connection: TCPConnection, context: HandshakeContext) {
         self.connection = connection
@@ -64,7 +66,7 @@ actor HandshakeActor {
         // A denial is counted before it is sent (`deny`), so that a client
         // that has read it finds it in the metrics.
         if let metrics = context.metrics, !denied {
-            metrics.handshakeEnded(suite: suite ?? "none", outcome: grant != nil ? "granted" : "failed")
+            metrics.handshakeEnded(suite: suite ?? "none", outcome: grant != nil ? "granted" : enrolment ? "enrolment" : "failed")
             if grant != nil { metrics.handshakeGranted(after: ContinuousClock.now - accepted) }
         }
         return grant
@@ -76,6 +78,7 @@ actor HandshakeActor {
         suite = result.protocolName
         let channel = result.channel
         if result.service == KeyGateWire.enrollService {
+            enrolment = true
             await enroll(result, channel: channel)
             return nil
         }

@@ -6,8 +6,9 @@ import Synchronization
 /// exposition format (version 0.0.4):
 ///
 /// - `keygate_handshakes_total{suite, outcome}`: control connections by
-///   outcome `granted`, `denied` or `failed` (suite `none` when the
-///   handshake failed before one was agreed).
+///   outcome `granted`, `denied`, `enrolment` (an invite redeemed or
+///   refused) or `failed` (suite `none` when the handshake failed before
+///   one was agreed).
 /// - `keygate_denials_total{reason}`: refusals, by the `reason=` of their
 ///   log line (`RefusalKind`), and `shutting-down`.
 /// - `keygate_limit_hits_total{limit}`: the limits met.
@@ -145,7 +146,7 @@ public final class ServerMetrics: Sendable {
         var text = PrometheusText()
         text.family("keygate_build_info", type: "gauge", help: "The version of keygate and of its protocol; always 1.")
         text.sample("keygate_build_info", ["version": version, "protocol": protocolVersion], 1)
-        text.family("keygate_handshakes_total", type: "counter", help: "Control connections by suite and outcome (granted, denied, failed).")
+        text.family("keygate_handshakes_total", type: "counter", help: "Control connections by suite and outcome (granted, denied, enrolment, failed).")
         for (key, count) in state.handshakes.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             text.sample("keygate_handshakes_total", ["suite": key[0], "outcome": key[1]], count)
         }

@@ -6,7 +6,8 @@ import KeyGateKeys
 import KeyGateServer
 import KeyGateSockets
 
-/// `keygate serve`'s configuration file, `--check` and `--print-config`.
+/// `keygate serve` run as a service: the configuration file, `--check`,
+/// `--print-config`, the log format and the metrics endpoint.
 extension ServeCommand {
     /// The options for running the server as a service: the log's form,
     /// then the configuration itself (which the file cannot set).
