@@ -1,7 +1,8 @@
 // fuzz-modules: CKeyGateSystem KeyGateSystem CKeyGateCrypto KeyGateCrypto KeyGateNoise KeyGateKeys
 //
 // The key-file parsers fed arbitrary bytes: base64, key lines, the
-// allow-list, known_hosts lines and single-key files. Beyond "no crash",
+// allow-list, known_hosts lines, single-key files, the invites and the
+// last-seen file. Beyond "no crash",
 // each parser must agree with the writer that goes with it: whatever is
 // accepted, written back the way KeyGate writes it, reads back the same.
 @testable import KeyGateKeys
@@ -12,6 +13,8 @@ public func fuzzKeyFiles(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = input.rest()
     checkBase64(bytes)
     checkAllowList(bytes)
+    checkInvites(bytes)
+    checkLastSeen(bytes)
     checkWrittenLine(algorithm: .x25519, keyBytes: fixedKey, comment: String(decoding: bytes, as: UTF8.self))
     checkRememberedHost(String(decoding: bytes, as: UTF8.self))
     _ = try? KeyFileLines.singleKeyLine(in: bytes, path: "fuzz.key")
@@ -112,4 +115,26 @@ private func checkRememberedHost(_ host: String) {
         return
     }
     fuzzCheck(again == hostAndPort, "host \(host.debugDescription) is remembered as \(hostAndPort.debugDescription) but reads back as \(again.debugDescription)")
+}
+
+/// Accepted invites, written back as `invite` writes them, read back the
+/// same; a hash that is not 32 bytes is never accepted.
+private func checkInvites(_ bytes: [UInt8]) {
+    let list = InviteList(parsing: bytes)
+    for invite in list.invites {
+        fuzzCheck(invite.tokenHash.count == 32, "an invite hash of \(invite.tokenHash.count) bytes")
+        fuzzCheck(AuthorizedKeys.problem(withName: invite.name) == nil, "an invite for the invalid name \(invite.name.debugDescription)")
+        let reread = InviteList(parsing: InviteList.format([invite]))
+        fuzzCheck(reread.problems.isEmpty && reread.invites.count == 1, "invite for \(invite.name.debugDescription) does not read back: \(reread.problems)")
+        if let again = reread.invites.first {
+            fuzzCheck(again.tokenHash == invite.tokenHash && again.expires == invite.expires && again.name == invite.name
+                      && again.options == invite.options, "invite for \(invite.name.debugDescription) reads back differently")
+        }
+    }
+}
+
+/// The last-seen file read, written and read again gives the same times.
+private func checkLastSeen(_ bytes: [UInt8]) {
+    let parsed = LastSeenFile.parse(bytes)
+    fuzzCheck(LastSeenFile.parse(LastSeenFile.format(parsed)) == parsed, "last_seen does not read back what it wrote")
 }

@@ -60,15 +60,19 @@ public struct LastSeenFile: Sendable {
         return Array(text.utf8)
     }
 
-    /// `seconds` since 1970 as `2026-12-03T16:40:02Z`.
+    /// `seconds` since 1970 (0 through the end of year 9999) as
+    /// `2026-12-03T16:40:02Z`.
     public static func timestamp(_ seconds: Int64) -> String {
-        var time = time_t(seconds)
+        var time = time_t(min(max(seconds, 0), latestTimestamp))
         var parts = tm()
         gmtime_r(&time, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
+
+    /// 9999-12-31T23:59:59Z, the last instant a timestamp can be written.
+    static let latestTimestamp: Int64 = 253_402_300_799
 
     /// The seconds since 1970 of a `timestamp(_:)` text; nil for another.
     static func seconds(fromTimestamp text: String) -> Int64? {
@@ -85,8 +89,8 @@ public struct LastSeenFile: Sendable {
             return value
         }
         guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2), let hour = number(11, 2),
-              let minute = number(14, 2), let second = number(17, 2), (1...12).contains(month), (1...31).contains(day),
-              hour < 24, minute < 60, second < 61
+              let minute = number(14, 2), let second = number(17, 2), year >= 1970, (1...12).contains(month),
+              (1...31).contains(day), hour < 24, minute < 60, second < 60
         else { return nil }
         var parts = tm()
         parts.tm_year = year - 1900
@@ -96,6 +100,9 @@ public struct LastSeenFile: Sendable {
         parts.tm_min = minute
         parts.tm_sec = second
         let seconds = timegm(&parts)
-        return seconds == -1 ? nil : Int64(seconds)
+        // timegm normalises 2027-02-31 to March 3rd: refuse dates that do
+        // not exist instead, so every accepted text is the one written back.
+        guard seconds >= 0, parts.tm_mon == month - 1, parts.tm_mday == day else { return nil }
+        return Int64(seconds)
     }
 }

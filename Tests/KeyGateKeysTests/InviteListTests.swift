@@ -153,3 +153,12 @@ struct LastSeenFileTests {
         }
     }
 }
+
+extension LastSeenFileTests {
+    /// Found by the key-files fuzz target: a year before 1970 or a day
+    /// that does not exist must not be read as some other time.
+    @Test(arguments: ["0528-01-15T08:00:00Z", "1969-12-31T23:59:59Z", "2027-02-31T08:00:00Z", "2027-01-15T08:00:60Z"])
+    func timesThatCannotBeWrittenBackAreRefused(text: String) {
+        #expect(LastSeenFile.seconds(fromTimestamp: text) == nil)
+    }
+}
