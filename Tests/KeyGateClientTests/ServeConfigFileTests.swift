@@ -172,6 +172,33 @@ struct ServeConfigFileTests {
         #expect(process.terminationStatus == 0)
     }
 
+    @Test func crlfLinesAreReadAndControlCharactersAreReported() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let keys = try Self.keyFolder(directory, config: "chat-rate 3\r\n\r\n# dos\r\nname gate\u{0}x\r\nchat-burst 9\r\n")
+        let outcome = try await KeygateBinary.run(["serve", "--keys", keys, "--print-config"])
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains("\(keys)/keygate.conf:4: control character U+0 in 'name'; write plain text"), "\(outcome.stderr)")
+        try ServeProcess.writeConfig("chat-rate 3\r\nchat-burst 9\r\n", in: keys)
+        let settings = Self.settings(try await KeygateBinary.run(["serve", "--keys", keys, "--print-config"]))
+        #expect(settings["chat-rate"] == "3" && settings["chat-burst"] == "9")
+    }
+
+    @Test func aConfigurationThatIsNoRegularFileOrTooLargeIsRefused() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let keys = try Self.keyFolder(directory)
+        #expect(mkdir(keys + "/keygate.conf", 0o700) == 0)
+        let folder = try await KeygateBinary.run(["serve", "--keys", keys, "--check"])
+        #expect(folder.status == 1)
+        #expect(folder.stderr.contains("\(keys)/keygate.conf"), "\(folder.stderr)")
+        let large = directory.appending("large.conf")
+        try String(repeating: "# filler line\n", count: 400_000).write(toFile: large, atomically: true, encoding: .utf8)
+        let huge = try await KeygateBinary.run(["serve", "--keys", keys, "--config", large, "--print-config"])
+        #expect(huge.status == 1)
+        #expect(huge.stderr.contains(large), "\(huge.stderr)")
+    }
+
     @Test func aBadValueOnTheCommandLineIsStillAUsageError() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -36,7 +36,9 @@ struct ConfigFile: Sendable {
         self.path = path
         var settings: [Setting] = []
         var problems: [(line: Int, text: String)] = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift: both line ends split.
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        for (index, raw) in lines.enumerated() {
             let line = raw.trimmed(where: Self.isBlank)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let number = index + 1
