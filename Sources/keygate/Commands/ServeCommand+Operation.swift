@@ -199,23 +199,28 @@ extension ServeCommand {
     /// Reads the configuration as `run` does, without opening anything:
     /// the server's configuration, or the first problem found.
     func readConfiguration(_ arguments: ParsedArguments) -> Result<ServerConfiguration, ConfigurationProblem> {
-        // The keylog is opened (created) only when serving.
-        var checked = arguments
-        checked.values["keylog"] = nil
         do {
-            let configuration = try makeConfiguration(checked)
-            _ = try Self.ftpLimits(checked)
-            _ = try Self.chatConfiguration(checked)
-            _ = try Self.parseLogLevel(checked.value("log-level") ?? "info")
-            _ = try Self.parseLogFormat(checked.value("log-format") ?? "text")
-            if let metrics = checked.value("metrics") { _ = try Self.parseMetricsAddress(metrics) }
-            return .success(configuration)
+            return .success(try validatedConfiguration(arguments))
         } catch let error as UsageError {
-            let located = checked.locating(error)
+            let located = arguments.locating(error)
             return .failure(ConfigurationProblem(text: (located as? ConfigFileError)?.problems.joined(separator: "\n") ?? "\(error)"))
         } catch {
             return .failure(ConfigurationProblem(text: "\(error)"))
         }
+    }
+
+    /// Every setting read as `run` reads it, without opening anything
+    /// (the keylog is opened, and created, only when serving).
+    /// - Throws: the first `UsageError` found.
+    func validatedConfiguration(_ arguments: ParsedArguments) throws -> ServerConfiguration {
+        var checked = arguments
+        checked.values["keylog"] = nil
+        _ = try Self.ftpLimits(checked)
+        _ = try Self.chatConfiguration(checked)
+        _ = try Self.parseLogLevel(checked.value("log-level") ?? "info")
+        _ = try Self.parseLogFormat(checked.value("log-format") ?? "text")
+        if let metrics = checked.value("metrics") { _ = try Self.parseMetricsAddress(metrics) }
+        return try makeConfiguration(checked)
     }
 
     /// What `readConfiguration` found wrong.

@@ -111,16 +111,7 @@ struct ServeCommand: Command {
         }
         guard fileProblems.isEmpty else { throw ConfigFileError(problems: fileProblems) }
         if arguments.flag("print-config") {
-            let configuration = try located(in: arguments) { () throws -> ServerConfiguration in
-                var shown = arguments
-                shown.values["keylog"] = nil
-                _ = try Self.ftpLimits(arguments)
-                _ = try Self.chatConfiguration(arguments)
-                _ = try Self.parseLogLevel(arguments.value("log-level") ?? "info")
-                _ = try Self.parseLogFormat(arguments.value("log-format") ?? "text")
-                if let metrics = arguments.value("metrics") { _ = try Self.parseMetricsAddress(metrics) }
-                return try makeConfiguration(shown)
-            }
+            let configuration = try located(in: arguments) { try validatedConfiguration(arguments) }
             var lines = file.map { ["# effective configuration: command line, then \($0), then defaults"] }
                 ?? ["# effective configuration: command line, then defaults"]
             lines += effectiveSettings(arguments, configuration: configuration).map(\.line)
