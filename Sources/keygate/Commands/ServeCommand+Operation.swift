@@ -137,29 +137,24 @@ extension ServeCommand {
 
     // MARK: Reading the file
 
-    /// The configuration file to read: `--config`, else `DIR/keygate.conf`
-    /// when it exists; nil for none.
-    static func configFilePath(_ commandLine: ParsedArguments) -> (path: String, explicit: Bool)? {
-        if let path = commandLine.value("config") { return (path, true) }
-        let path = commandLine.keysDirectory() + "/" + configFileName
-        return TrustedTextFile.exists(path: path) ? (path, false) : nil
-    }
-
     /// The command line with the configuration file's settings added under
-    /// it, and every problem of the file (none when there is no file).
+    /// it, and every problem of the file. The file is `--config`, else
+    /// `DIR/keygate.conf` when it exists (else there is none, and no problem).
     static func applyingConfigFile(
         _ commandLine: ParsedArguments, spec: CommandSpec
     ) async -> (arguments: ParsedArguments, file: String?, problems: [String]) {
-        guard let (path, explicit) = configFilePath(commandLine) else { return (commandLine, nil, []) }
+        let explicit = commandLine.value("config")
+        let path = explicit ?? commandLine.keysDirectory() + "/" + configFileName
         let text: String?
         do {
+            // Off the cooperative pool: a read of a file, however small.
             text = try await KeyFileIO.perform { () throws(KeyFileError) in try TrustedTextFile.read(path: path) }
         } catch {
             return (commandLine, path, ["\(path): \(error)"])
         }
         guard let text else {
-            let problem = explicit ? "\(path): no such file; give an existing file to --config" : "\(path): vanished while being read"
-            return (commandLine, path, [problem])
+            guard explicit != nil else { return (commandLine, nil, []) }
+            return (commandLine, path, ["\(path): no such file; give an existing file to --config"])
         }
         let (arguments, problems) = spec.applying(ConfigFile(path: path, text: text), to: commandLine)
         return (arguments, path, problems)

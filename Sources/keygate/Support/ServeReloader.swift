@@ -50,7 +50,11 @@ struct ServeReloader: Sendable {
         log.info("reload", ["signal": "SIGHUP"])
         let (applied, restart, configurationKept) = await reloadConfiguration()
         let allowList = server.authorizedKeys
-        for warning in await KeyFileIO.perform({ allowList.reload() }) {
+        // Reading the lists is file work: off the cooperative pool, counts included.
+        let (warnings, clients, revoked) = await KeyFileIO.perform {
+            (allowList.reload(), allowList.entries.count, allowList.revokedEntries.count)
+        }
+        for warning in warnings {
             if warning.isUnsafeFile {
                 log.error("allow-list not safe: every client is denied until it is fixed", ["problem": warning.description])
             } else {
@@ -62,7 +66,7 @@ struct ServeReloader: Sendable {
             "configuration": configurationKept ? "kept (it has problems)" : "read",
             "applied": applied.isEmpty ? "none" : applied.joined(separator: ","),
             "restart_needed": restart.isEmpty ? "none" : restart.joined(separator: ","),
-            "clients": "\(allowList.entries.count)", "revoked": "\(allowList.revokedEntries.count)",
+            "clients": "\(clients)", "revoked": "\(revoked)",
         ])
         // Last, so that the lines of this reload are written whatever the new level.
         if let level = newLevel {
