@@ -14,6 +14,8 @@ public struct DataConnectionAuthority: Sendable {
     /// The lab keylog that receives each data connection's transport keys
     /// (`--keylog`); nil: none.
     public var keyLog: SessionKeyLog?
+    /// Counts the payload bytes of the data connections (the server's metrics).
+    public var meter: PayloadMeter?
     /// The source of this side's ephemeral keys: the kernel's, except with
     /// `--lab-fixed-ephemeral`.
     public var random: any RandomSource = SystemRandomSource()
@@ -68,8 +70,10 @@ public struct DataConnectionAuthority: Sendable {
     ) async throws -> SecureChannel {
         var psk = DataConnectionKey.presharedKey(dataKey: dataKey, passiveNumber: passiveNumber)
         defer { SecretBytes.wipe(&psk) }
-        return try await SecureChannel.dataConnectionHandshake(
+        let channel = try await SecureChannel.dataConnectionHandshake(
             over: stream, initiator: initiator, diffieHellman: diffieHellman, presharedKey: psk, deadline: deadline,
             trace: trace, keyLog: keyLog, random: random, beforeWriting: beforeWriting)
+        if let meter { await channel.count(with: meter) }
+        return channel
     }
 }

@@ -117,8 +117,10 @@ public struct DataListener: Sendable {
                     } catch {
                         if !(error is CancellationError) {
                             let reason: any Error = candidates.wasReplaced(id) ? Replaced() : error
-                            failures.record(kind, from: connection.remoteAddress.host, event, [
-                                ("port", "\(port)"), ("from", connection.remoteAddress.description), ("reason", "\(reason)"),
+                            let source = connection.remoteAddress.host
+                            failures.record(kind, from: source, RefusalKind.event, RefusalKind.dataPortStranger.fields(
+                                source: source, detail: "\(event): \(reason)") + [
+                                ("port", "\(port)"), ("from", connection.remoteAddress.description),
                             ])
                         }
                         await connection.close()

@@ -72,6 +72,11 @@ public final class DataPortAllocator: Sendable {
         }
     }
 
+    /// The listeners handed out that are still open, all keys together.
+    public var inUse: Int {
+        leases.withLock { leases in leases.values.reduce(0) { $0 + $1.filter(\.isOpen).count } }
+    }
+
     /// The listeners handed out for `key` that are still open; closed ones
     /// are forgotten.
     public func openListeners(of key: String) -> Int {

@@ -44,11 +44,16 @@ public struct ServiceContext: Sendable {
     public let log: Log
     /// Where repeated failures (strangers on passive ports) are summarised.
     public let failures: FailureLog
+    /// Told the outcome of each file transfer (`complete`, `aborted`,
+    /// `failed`), for the server's metrics.
+    public let transferEnded: @Sendable (_ outcome: String) -> Void
 
     public init(
         channel: SecureChannel, peer: PeerIdentity, sessionID: Int, dataConnections: DataConnectionAuthority?,
-        dataPorts: DataPortAllocator, localHost: String, log: Log, failures: FailureLog
+        dataPorts: DataPortAllocator, localHost: String, log: Log, failures: FailureLog,
+        transferEnded: @escaping @Sendable (_ outcome: String) -> Void = { _ in }
     ) {
+        self.transferEnded = transferEnded
         self.channel = channel
         self.peer = peer
         self.sessionID = sessionID

@@ -24,6 +24,8 @@ public actor SecureChannel {
     private var frames: FrameCodec
     private var keys: SessionKeys
     private var phase = Phase.open(reading: false, writing: false)
+    /// Counts the payload bytes from `count(with:)` on.
+    private var meter: PayloadMeter?
 
     /// A channel continuing an established session on `stream` (the move to
     /// the data port, PROTOCOL.md section 4).
@@ -109,6 +111,11 @@ public actor SecureChannel {
 
     // MARK: Transport
 
+    /// Counts this channel's payload bytes in `meter` from now on.
+    public func count(with meter: PayloadMeter) {
+        self.meter = meter
+    }
+
     /// Encrypts `message` (at most 65519 bytes) and sends it as one frame.
     /// - Throws: `ChannelError.frameTooLarge`, `ChannelError.misuse` for a
     ///   second writer, `.closed`, or the stream's error.
@@ -125,6 +132,7 @@ public actor SecureChannel {
         let frame = try Self.seal(message, with: &keys.sending)
         self.keys = keys
         try await writeSealed(frame, deadline: deadline)
+        meter?.add(sent: message.count)
     }
 
     /// Encrypts several messages and sends their frames in one write (a
@@ -144,6 +152,7 @@ public actor SecureChannel {
         }
         self.keys = keys
         try await writeSealed(sealed)
+        meter?.add(sent: messages.reduce(0) { $0 + $1.count })
     }
 
     /// Receives and decrypts one message.
@@ -160,6 +169,7 @@ public actor SecureChannel {
         var cipher = keys.receiving
         try Self.open(&frame, with: &cipher)
         keys.receiving = cipher
+        meter?.add(received: frame.count)
         return frame
     }
 
@@ -251,6 +261,7 @@ public actor SecureChannel {
         if let failure { throw failure }
         self.keys = keys
         try await writeSealed(sealed, deadline: deadline)
+        meter?.add(sent: bytes.count)
     }
 
     /// Sends the authenticated end-of-data marker: one empty message.
@@ -294,6 +305,7 @@ public actor SecureChannel {
             }
             guard let bodyCount = opened else { return true }
             keys.receiving = cipher
+            meter?.add(received: bodyCount)
             if bodyCount == 0 { return false }
         }
     }

@@ -38,6 +38,8 @@ actor ChatHub {
     private let log: Log
     private let chatLog: ChatLog?
     private var members: [Int: Member] = [:]
+    /// The members connected now.
+    var memberCount: Int { members.count }
     private var rooms: [String: ChatRoom] = [:]
     private var nextMemberID = 1
     /// Set by `closeAll`: newcomers are told at once and not kept.

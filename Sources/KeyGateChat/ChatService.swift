@@ -86,6 +86,11 @@ public final class ChatService: GateService {
         await hub.leave(member)
     }
 
+    /// The members connected now, in all rooms (the server's metrics).
+    public var memberCount: Int {
+        get async { await hub.memberCount }
+    }
+
     public func prepareForShutdown() async {
         let outboxes = await hub.closeAll(notice: .error("server is shutting down"))
         // Give the writers a moment to deliver the notice: shutdown must

@@ -98,6 +98,7 @@ extension FTPSession {
             log.info("transfer", [
                 "command": waiting.verb.rawValue, "path": waiting.path, "bytes": "0", "outcome": "no data connection",
             ])
+            context.transferEnded("failed")
             await reply(.cannotOpenDataConnection, "No data connection within \(limits.passiveLifetime); transfer not started")
             await runQueued(queued, group: &group)
         case let .move(transfer, channel):
@@ -285,8 +286,10 @@ extension FTPSession {
         switch outcome {
         case let .completed(bytes):
             logTransfer(ended, bytes: bytes, outcome: "complete")
+            context.transferEnded("complete")
         case let .failed(bytes, failure):
             logTransfer(ended, bytes: bytes, outcome: stopped ? "aborted" : "failed: \(ending ?? failure.text)")
+            context.transferEnded(stopped ? "aborted" : "failed")
         }
     }
 

@@ -92,21 +92,39 @@ public struct KeyStore: Sendable {
     /// does not exist. A missing public key file is written again.
     /// - Throws: as `loadOrCreateIdentity`.
     public func loadIdentity(name: String, algorithm: KeyAlgorithm) throws(KeyFileError) -> Identity? {
+        guard let (privateKey, publicKeyMissing) = try readIdentity(name: name, algorithm: algorithm) else { return nil }
+        let keyPath = privateKeyPath(name: name, algorithm: algorithm)
+        let pubPath = publicKeyPath(name: name, algorithm: algorithm)
+        if publicKeyMissing {
+            try FileSystem.writeAtomically(Array((privateKey.publicKey.line(comment: name) + "\n").utf8),
+                                           to: pubPath, mode: KeyStore.publicFileMode, existing: .replace)
+        }
+        return Identity(name: name, privateKey: privateKey, privateKeyPath: keyPath, publicKeyPath: pubPath)
+    }
+
+    /// Checks the identity `name` for `algorithm` as `loadIdentity` would
+    /// load it, without writing anything (a missing public key file is
+    /// not written again): for a configuration check.
+    /// - Returns: false when its private key file does not exist yet.
+    /// - Throws: as `loadIdentity`.
+    public func verifyIdentity(name: String, algorithm: KeyAlgorithm) throws(KeyFileError) -> Bool {
+        try readIdentity(name: name, algorithm: algorithm) != nil
+    }
+
+    /// The private key of the identity, checked against its public key
+    /// file, and whether that file is missing; nil without a private key.
+    private func readIdentity(name: String, algorithm: KeyAlgorithm) throws(KeyFileError) -> (PrivateKey, publicKeyMissing: Bool)? {
         try KeyStore.validateIdentityName(name)
         let keyPath = privateKeyPath(name: name, algorithm: algorithm)
         let pubPath = publicKeyPath(name: name, algorithm: algorithm)
         guard let contents = try FileSystem.read(keyPath, protection: .secret) else { return nil }
         let (privateKey, _) = try KeyStore.privateKey(from: contents, path: keyPath, expected: algorithm)
-        if let publicContents = try FileSystem.read(pubPath) {
-            let (publicKey, _) = try KeyStore.publicKey(from: publicContents, path: pubPath)
-            guard publicKey == privateKey.publicKey else {
-                throw .publicKeyMismatch(privateKeyPath: keyPath, publicKeyPath: pubPath)
-            }
-        } else {
-            try FileSystem.writeAtomically(Array((privateKey.publicKey.line(comment: name) + "\n").utf8),
-                                           to: pubPath, mode: KeyStore.publicFileMode, existing: .replace)
+        guard let publicContents = try FileSystem.read(pubPath) else { return (privateKey, true) }
+        let (publicKey, _) = try KeyStore.publicKey(from: publicContents, path: pubPath)
+        guard publicKey == privateKey.publicKey else {
+            throw .publicKeyMismatch(privateKeyPath: keyPath, publicKeyPath: pubPath)
         }
-        return Identity(name: name, privateKey: privateKey, privateKeyPath: keyPath, publicKeyPath: pubPath)
+        return (privateKey, false)
     }
 
     /// Generates the identity `name` for `algorithm` and writes its files

@@ -12,14 +12,22 @@ struct EnrolmentDesk: Sendable {
     let wallClock: WallClock
     /// How long the client has to send its request.
     let requestTimeout: Duration
+    /// What the server counts (`--metrics`).
+    let metrics: ServerMetrics?
 
     /// Answers one enrolment request on `channel` from `key` at `source`.
     func serve(_ channel: SecureChannel, key: PublicKey, source: String, log: Log) async {
-        let reply = await answer(channel, key: key, source: source, log: log)
+        func refuse(_ kind: RefusalKind, _ detail: String) {
+            log.write(.warning, RefusalKind.event, fields: kind.fields(source: source, detail: detail))
+            metrics?.denied(kind.rawValue)
+        }
+        let reply = await answer(channel, key: key, source: source, log: log, refuse: refuse)
         try? await channel.send(reply.bytes)
     }
 
-    private func answer(_ channel: SecureChannel, key: PublicKey, source: String, log: Log) async -> EnrolmentMessage.Reply {
+    private func answer(
+        _ channel: SecureChannel, key: PublicKey, source: String, log: Log, refuse: (RefusalKind, String) -> Void
+    ) async -> EnrolmentMessage.Reply {
         typealias Reason = EnrolmentMessage.Reply.Reason
         switch await authorizedKeys.lookUpVerdict(for: key) {
         case let .allowed(entry):
@@ -28,17 +36,17 @@ struct EnrolmentDesk: Sendable {
         case .notListed:
             break
         case let .failedClosed(line):
-            log.warning("denied", ["reason": "enrolment of a key whose line \(authorizedKeys.path):\(line) fails closed"])
+            refuse(.notPermitted, "enrolment of a key whose line \(authorizedKeys.path):\(line) fails closed")
             return .denied(reason: GrantReply.Reason.notPermitted, retry: false)
         case let .revoked(line):
-            log.warning("denied", ["reason": "enrolment of a revoked key (\(authorizedKeys.revokedPath):\(line))"])
+            refuse(.revoked, "enrolment of a revoked key (\(authorizedKeys.revokedPath):\(line))")
             return .denied(reason: GrantReply.Reason.notPermitted, retry: false)
         case let .revocationsUnreadable(error):
-            log.warning("denied", ["reason": "revocation list unreadable, every key is denied: \(error)"])
+            refuse(.notPermitted, "revocation list unreadable, every key is denied: \(error)")
             return .denied(reason: GrantReply.Reason.notPermitted, retry: false)
         }
         guard limiter.mayTry(from: source) else {
-            log.warning("enrolment refused", ["reason": "too many failed enrolments from \(source)"])
+            refuse(.enrolmentLimit, "too many failed enrolments from \(source)")
             return .denied(reason: Reason.tooManyFailures, retry: true)
         }
         let request: [UInt8]?
@@ -46,12 +54,12 @@ struct EnrolmentDesk: Sendable {
             request = try await channel.receive(deadline: .now + requestTimeout)
         } catch {
             limiter.recordFailure(from: source)
-            log.info("enrolment failed", ["reason": "no request: \(error)"])
+            refuse(.badInvite, "enrolment without a request: \(error)")
             return .denied(reason: Reason.malformedRequest, retry: false)
         }
         guard let request, let token = EnrolmentMessage.token(in: request) else {
             limiter.recordFailure(from: source)
-            log.warning("enrolment failed", ["reason": "malformed request"])
+            refuse(.badInvite, "malformed enrolment request")
             return .denied(reason: Reason.malformedRequest, retry: false)
         }
         let authorizedKeys = self.authorizedKeys
@@ -71,7 +79,7 @@ struct EnrolmentDesk: Sendable {
             return .enrolled(name: entry.name, options: entry.options.description)
         case .invalidToken:
             limiter.recordFailure(from: source)
-            log.warning("enrolment failed", ["reason": "unknown, used or expired invite token"])
+            refuse(.badInvite, "unknown, used or expired invite token")
             return .denied(reason: Reason.invalidInvite, retry: false)
         case let .nameTaken(name):
             log.warning("enrolment failed", ["reason": "the invite's name '\(name)' is taken by another key"])

@@ -22,6 +22,8 @@ public final class GateServer: Sendable {
     private let failures: FailureLog
     private let sessions: SessionLedger
     private let lastSeen: LastSeenRecorder?
+    /// What the server counts (`--metrics`); nil for nothing.
+    public let metrics: ServerMetrics?
     private let log: Log
     /// Opened when `shutdown()` begins.
     private let shuttingDown: Latch
@@ -30,15 +32,17 @@ public final class GateServer: Sendable {
 
     private init(
         configuration: ServerConfiguration, listener: TCPListener, identities: [String: Identity],
-        authorizedKeys: AuthorizedKeys, services: [String: any GateService], log: Log
+        authorizedKeys: AuthorizedKeys, services: [String: any GateService], metrics: ServerMetrics?, log: Log
     ) {
         self.configuration = configuration
         controlAddress = listener.localAddress
         self.services = services
-        let failures = FailureLog(log: log)
+        self.metrics = metrics
+        let failures = FailureLog(log: log) { kind in metrics?.recorded(kind) }
         self.failures = failures
         limiter = SourceLimiter(limits: configuration.sourceLimits, failures: failures)
-        handshakes = HandshakeAdmission(listener: listener, configuration: configuration, limiter: limiter, log: log)
+        handshakes = HandshakeAdmission(
+            listener: listener, configuration: configuration, limiter: limiter, metrics: metrics, log: log)
         let sessions = SessionLedger(maximumSessions: configuration.maximumSessions, sessionsPerKey: configuration.sessionsPerKey)
         self.sessions = sessions
         let shuttingDown = Latch()
@@ -56,8 +60,8 @@ public final class GateServer: Sendable {
             sessions: sessions, failures: failures,
             enrolment: EnrolmentDesk(
                 authorizedKeys: authorizedKeys, limiter: EnrolmentLimiter(), wallClock: configuration.wallClock,
-                requestTimeout: configuration.handshakeTimeout),
-            log: log,
+                requestTimeout: configuration.handshakeTimeout, metrics: metrics),
+            metrics: metrics, log: log,
             isShuttingDown: { [shuttingDown] in shuttingDown.isOpen })
         lastSeen = configuration.lastSeenPath.map { LastSeenRecorder(file: LastSeenFile(path: $0), log: log) }
         self.log = log
@@ -70,10 +74,11 @@ public final class GateServer: Sendable {
     ///     accepts (suites whose DH function has no key are not offered).
     ///   - authorizedKeys: the allow-list of client keys.
     ///   - services: the services clients may request.
+    ///   - metrics: where the server counts what it does (`--metrics`).
     /// - Throws: `SystemError` when the port cannot be bound.
     public static func start(
         configuration: ServerConfiguration, identities: [Identity], authorizedKeys: AuthorizedKeys,
-        services: [any GateService], log: Log
+        services: [any GateService], metrics: ServerMetrics? = nil, log: Log
     ) async throws -> GateServer {
         let listener = try TCPListener.bind(to: configuration.listenAddress, backlog: 4096)
         var byDiffieHellman: [String: Identity] = [:]
@@ -87,7 +92,33 @@ public final class GateServer: Sendable {
         return GateServer(
             configuration: configuration, listener: listener, identities: byDiffieHellman,
             authorizedKeys: authorizedKeys, services: Dictionary(uniqueKeysWithValues: services.map { ($0.name, $0) }),
-            log: log)
+            metrics: metrics, log: log)
+    }
+
+    /// The per-source limits in force: `configuration.sourceLimits` until
+    /// `updateSourceLimits(_:)`.
+    public var sourceLimits: SourceLimits { limiter.limits }
+
+    /// Puts new per-source limits in force for the connections that come
+    /// next (a configuration reload); nothing running is cut.
+    public func updateSourceLimits(_ limits: SourceLimits) {
+        limiter.update(limits)
+        log.info("source limits changed", [
+            "max_source_handshakes": "\(limits.handshakesInProgress)", "source_handshake_rate": "\(limits.handshakeRate)",
+            "source_handshake_burst": "\(limits.handshakeBurst)", "max_source_grants": "\(limits.unresumedGrants)",
+        ])
+    }
+
+    /// The allow-list and revocations the server consults.
+    public var authorizedKeys: AuthorizedKeys { handshakeContext.authorizedKeys }
+
+    /// The metrics in the Prometheus text format, with the server's gauges
+    /// and `gauges`; nil without metrics.
+    public func metricsText(adding gauges: [ServerMetrics.Gauge] = []) -> String? {
+        metrics?.render(gauges: [
+            .init(name: "keygate_sessions", help: "Sessions granted and not yet over.", value: activeSessions),
+            .init(name: "keygate_data_ports_in_use", help: "Data and passive ports open now.", value: handshakeContext.dataPorts.inUse),
+        ] + gauges)
     }
 
     /// The number of sessions granted and not yet over.
@@ -166,7 +197,7 @@ public final class GateServer: Sendable {
             id: grant.sessionID, peer: grant.peer, keys: grant.keys, dataKey: grant.dataKey,
             service: grant.service, listener: grant.listener, grantedAt: .now, configuration: configuration,
             dataPorts: handshakeContext.dataPorts, localHost: connection.localAddress.host, log: grant.log,
-            failures: failures, traceSession: grant.traceSession, dataConnectionTrace: grant.dataConnectionTrace,
+            failures: failures, metrics: metrics, traceSession: grant.traceSession, dataConnectionTrace: grant.dataConnectionTrace,
             onResumeSettled: { limiter.grantSettled(for: source) })
         // Its own task, so a revocation can end this session alone.
         let running = Task { await session.run() }

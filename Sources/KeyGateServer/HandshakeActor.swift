@@ -40,6 +40,14 @@ actor HandshakeActor {
     private var freshness: IKFreshness.Verdict?
     /// This handshake's part of the trace file (`--trace-file`).
     private let traceSession: HandshakeTraceSession?
+    /// When the connection was accepted (the handshake histogram).
+    private let accepted = ContinuousClock.now
+    /// The suite agreed, once the Noise handshake is done.
+    private var suite: String?
+    /// Whether a denial was sent.
+    private var denied = false
+    /// Whether the connection was an enrolment (no grant, and no failure).
+    private var enrolment = false
 
     init(connection: TCPConnection, context: HandshakeContext) {
         self.connection = connection
@@ -54,21 +62,36 @@ actor HandshakeActor {
     /// Runs the handshake phase to a grant (returned) or a refusal (nil,
     /// already logged and, where the protocol allows, told to the client).
     func run() async -> Grant? {
+        let grant = await decide()
+        // A denial is counted before it is sent (`deny`), so that a client
+        // that has read it finds it in the metrics.
+        if let metrics = context.metrics, !denied {
+            metrics.handshakeEnded(suite: suite ?? "none", outcome: grant != nil ? "granted" : enrolment ? "enrolment" : "failed")
+            if grant != nil { metrics.handshakeGranted(after: ContinuousClock.now - accepted) }
+        }
+        return grant
+    }
+
+    /// The handshake phase, to a grant or nil.
+    private func decide() async -> Grant? {
         guard let result = await handshake() else { return nil }
+        suite = result.protocolName
         let channel = result.channel
         if result.service == KeyGateWire.enrollService {
+            enrolment = true
             await enroll(result, channel: channel)
             return nil
         }
         guard let (peer, clientKey, peerLog, options) = await identify(result, channel: channel) else { return nil }
         if let refusal = Self.refusal(for: freshness, limit: context.ikFreshness.skewLimit) {
-            peerLog.warning("refused IK message 1", ["reason": refusal.logReason])
-            await deny(channel, .denied(reason: refusal.reply, retry: refusal.retry))
+            peerLog.write(.warning, RefusalKind.event, fields: refusal.kind.fields(source: source, detail: refusal.logReason))
+            await deny(channel, .denied(reason: refusal.reply, retry: refusal.retry), counted: refusal.kind.rawValue)
             return nil
         }
         guard let service = context.services[result.service] else {
-            peerLog.info("denied", ["reason": "unknown service '\(result.service.prefix(40))'"])
-            await deny(channel, .denied(reason: GrantReply.Reason.unknownService, retry: false))
+            peerLog.write(.info, RefusalKind.event, fields: RefusalKind.unknownService.fields(
+                source: source, detail: "unknown service '\(result.service.prefix(40))'"))
+            await deny(channel, .denied(reason: GrantReply.Reason.unknownService, retry: false), counted: RefusalKind.unknownService.rawValue)
             return nil
         }
         guard options.allows(service: service.name) else {
@@ -76,7 +99,7 @@ actor HandshakeActor {
             return nil
         }
         guard !context.isShuttingDown() else {
-            await deny(channel, .denied(reason: GrantReply.Reason.shuttingDown, retry: true))
+            await deny(channel, .denied(reason: GrantReply.Reason.shuttingDown, retry: true), counted: "shutting-down")
             return nil
         }
         guard await reserveSession(for: peer, channel: channel, log: peerLog) else { return nil }
@@ -99,8 +122,8 @@ actor HandshakeActor {
         } catch ChannelError.firstMessageRefused {
             return nil
         } catch {
-            context.failures.record(.handshakeFailed, from: source, "handshake failed",
-                                    [("peer", peerAddress), ("reason", Self.describe(error))])
+            context.failures.record(.handshakeFailed, from: source, RefusalKind.event,
+                                    RefusalKind.handshakeFailed.fields(source: source, detail: Self.describe(error)) + [("peer", peerAddress)])
             return nil
         }
     }
@@ -121,16 +144,15 @@ actor HandshakeActor {
         case let .allowed(allowed):
             entry = allowed
         case .notListed:
-            context.log.info("denied", [
-                "peer": peerAddress, "key": fingerprint, "reason": "key not in \(context.authorizedKeys.path)",
-            ])
-            await deny(channel, .denied(reason: GrantReply.Reason.notAllowed, retry: false))
+            context.log.write(.warning, RefusalKind.event, fields: RefusalKind.unknownKey.fields(
+                source: source, detail: "key not in \(context.authorizedKeys.path)") + [("peer", peerAddress), ("key", fingerprint)])
+            await deny(channel, .denied(reason: GrantReply.Reason.notAllowed, retry: false), counted: RefusalKind.unknownKey.rawValue)
             return nil
         case let .failedClosed(line):
             await denyListed(channel, "\(context.authorizedKeys.path):\(line) has options that cannot be used", log: keyLog)
             return nil
         case let .revoked(line):
-            await denyListed(channel, "key revoked (\(context.authorizedKeys.revokedPath):\(line))", log: keyLog)
+            await denyListed(channel, "key revoked (\(context.authorizedKeys.revokedPath):\(line))", log: keyLog, kind: .revoked)
             return nil
         case let .revocationsUnreadable(error):
             await denyListed(channel, "revocation list unreadable, every key is denied: \(error)", log: keyLog)
@@ -163,9 +185,9 @@ actor HandshakeActor {
 
     /// Denies a key the allow-list knows, with the generic reason; the log
     /// says exactly why.
-    private func denyListed(_ channel: SecureChannel, _ why: String, log: Log) async {
-        log.warning("denied", ["reason": why])
-        await deny(channel, .denied(reason: GrantReply.Reason.notPermitted, retry: false))
+    private func denyListed(_ channel: SecureChannel, _ why: String, log: Log, kind: RefusalKind = .notPermitted) async {
+        log.write(.warning, RefusalKind.event, fields: kind.fields(source: source, detail: why))
+        await deny(channel, .denied(reason: GrantReply.Reason.notPermitted, retry: false), counted: kind.rawValue)
     }
 
     /// Takes a place among the server's and the key's sessions, or denies.
@@ -176,11 +198,15 @@ actor HandshakeActor {
         } catch {
             switch error {
             case .serverFull:
-                log.warning("denied", ["reason": "session limit \(context.sessions.maximumSessions) reached"])
-                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessions, retry: true))
+                log.write(.warning, RefusalKind.event, fields: RefusalKind.sessionLimit.fields(
+                    source: source, detail: "session limit \(context.sessions.maximumSessions) reached"))
+                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessions, retry: true),
+                           counted: RefusalKind.sessionLimit.rawValue, limit: "max_sessions")
             case .keyFull:
-                log.warning("denied", ["reason": "this key's session limit \(context.sessions.sessionsPerKey) reached"])
-                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessionsForKey, retry: true))
+                log.write(.warning, RefusalKind.event, fields: RefusalKind.keySessionLimit.fields(
+                    source: source, detail: "this key's session limit \(context.sessions.sessionsPerKey) reached"))
+                await deny(channel, .denied(reason: GrantReply.Reason.tooManySessionsForKey, retry: true),
+                           counted: RefusalKind.keySessionLimit.rawValue, limit: "max_key_sessions")
             }
         }
         return false
@@ -196,8 +222,9 @@ actor HandshakeActor {
         do {
             listener = try await context.dataPorts.listener(on: connection.localAddress.host, for: peer.fingerprint)
         } catch {
-            log.warning("denied", ["reason": "no data port: \(error)"])
-            await deny(channel, .denied(reason: GrantReply.Reason.noFreeDataPort, retry: true))
+            log.write(.warning, RefusalKind.event, fields: RefusalKind.noDataPort.fields(source: source, detail: "no data port: \(error)"))
+            await deny(channel, .denied(reason: GrantReply.Reason.noFreeDataPort, retry: true),
+                       counted: RefusalKind.noDataPort.rawValue, limit: "data_ports")
             return nil
         }
         let port = listener.localAddress.port
@@ -225,7 +252,13 @@ actor HandshakeActor {
             listener: listener, log: sessionLog, traceSession: traceSession, dataConnectionTrace: handshakeTrace())
     }
 
-    private func deny(_ channel: SecureChannel, _ reply: GrantReply) async {
+    /// Sends the denial `reply`, counted in the metrics as `reason` (and as
+    /// a hit of `limit`).
+    private func deny(_ channel: SecureChannel, _ reply: GrantReply, counted reason: String, limit: String? = nil) async {
+        denied = true
+        context.metrics?.denied(reason)
+        context.metrics?.handshakeEnded(suite: suite ?? "none", outcome: "denied")
+        if let limit { context.metrics?.limitHit(limit) }
         try? await channel.send(reply.json.bytes)
     }
 
@@ -252,8 +285,9 @@ actor HandshakeActor {
                     keyID: key.fingerprint, ephemeralKey: first.clientEphemeralKey, timestamp: first.timestamp)
                 await self.note(verdict)
                 guard verdict != .replayed else {
-                    context.failures.record(.refusedIKMessage, from: source, level: .warning, "refused IK message 1",
-                                            [("peer", peer), ("key", key.fingerprint), ("reason", "replayed")])
+                    context.failures.record(.refusedIKMessage, from: source, level: .warning, RefusalKind.event,
+                                            RefusalKind.ikReplayed.fields(source: source, detail: "IK message 1 seen before")
+                                                + [("peer", peer), ("key", key.fingerprint)])
                     return .close
                 }
                 return .answer
@@ -299,6 +333,8 @@ actor HandshakeActor {
         let reply: String
         let retry: Bool
         let logReason: String
+        /// The refusal's stable name in the log.
+        let kind: RefusalKind
     }
 
     private static func refusal(for verdict: IKFreshness.Verdict?, limit: Duration) -> Refusal? {
@@ -308,15 +344,15 @@ actor HandshakeActor {
         case let .clockSkew(seconds)?:
             return Refusal(
                 reply: GrantReply.Reason.clockSkew(seconds: seconds, limit: limit), retry: false,
-                logReason: "clock skew of \(seconds) s (limit \(limit))")
+                logReason: "IK message 1 with a clock skew of \(seconds) s (limit \(limit))", kind: .ikStale)
         case .memoryFull?:
             return Refusal(
                 reply: GrantReply.Reason.replayMemoryFull, retry: true,
-                logReason: "the memory of recent IK messages is full for this key or in all")
+                logReason: "the memory of recent IK messages is full for this key or in all", kind: .ikBusy)
         case let .datedBeforeStart(secondsAgo)?:
             return Refusal(
                 reply: GrantReply.Reason.restarted(secondsAgo: Int(secondsAgo)), retry: true,
-                logReason: "dated before the server started \(secondsAgo) s ago")
+                logReason: "IK message 1 dated before the server started \(secondsAgo) s ago", kind: .ikStale)
         }
     }
 

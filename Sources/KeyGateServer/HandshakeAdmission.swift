@@ -31,13 +31,15 @@ actor HandshakeAdmission {
     private let configuration: ServerConfiguration
     private let limiter: SourceLimiter
     private let log: Log
+    private let metrics: ServerMetrics?
     private var active: [Int: InProgress] = [:]
     private var lastID = 0
     private var refusedSinceLastReport = 0
     private var evictedSinceLastReport = 0
     private var isStopped = false
 
-    init(listener: TCPListener, configuration: ServerConfiguration, limiter: SourceLimiter, log: Log) {
+    init(listener: TCPListener, configuration: ServerConfiguration, limiter: SourceLimiter, metrics: ServerMetrics?, log: Log) {
+        self.metrics = metrics
         self.listener = listener
         self.configuration = configuration
         self.limiter = limiter
@@ -68,6 +70,7 @@ actor HandshakeAdmission {
                 continue
             }
             if active.count >= configuration.maximumHandshakes {
+                metrics?.limitHit("max_handshakes")
                 guard await evictStaleHandshake() else {
                     refusedSinceLastReport += 1
                     if refusedSinceLastReport == 1 || refusedSinceLastReport % 1000 == 0 {

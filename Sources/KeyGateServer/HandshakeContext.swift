@@ -21,6 +21,8 @@ struct HandshakeContext: Sendable {
     let failures: FailureLog
     /// The `enroll` service: invites redeemed by unknown keys.
     let enrolment: EnrolmentDesk
+    /// What the server counts (`--metrics`); nil for nothing.
+    let metrics: ServerMetrics?
     let log: Log
     /// True once the server is shutting down: no more grants.
     let isShuttingDown: @Sendable () -> Bool

@@ -24,6 +24,7 @@ actor SessionActor {
     private let localHost: String
     private let log: Log
     private let failures: FailureLog
+    private let metrics: ServerMetrics?
     /// Told once the grant is settled: resumed, or expired.
     private let onResumeSettled: @Sendable () -> Void
     /// Where the move to the data port is traced (`--trace-file`).
@@ -34,7 +35,7 @@ actor SessionActor {
     init(
         id: Int, peer: PeerIdentity, keys: SessionKeys, dataKey: SecretBytes?, service: any GateService,
         listener: TCPListener, grantedAt: Deadline, configuration: ServerConfiguration,
-        dataPorts: DataPortAllocator, localHost: String, log: Log, failures: FailureLog,
+        dataPorts: DataPortAllocator, localHost: String, log: Log, failures: FailureLog, metrics: ServerMetrics? = nil,
         traceSession: HandshakeTraceSession? = nil, dataConnectionTrace: (@Sendable (HandshakeTraceEvent) -> Void)? = nil,
         onResumeSettled: @escaping @Sendable () -> Void
     ) {
@@ -50,6 +51,7 @@ actor SessionActor {
         self.localHost = localHost
         self.log = log
         self.failures = failures
+        self.metrics = metrics
         self.onResumeSettled = onResumeSettled
         self.traceSession = traceSession
         self.dataConnectionTrace = dataConnectionTrace
@@ -70,8 +72,11 @@ actor SessionActor {
             protocolName: keys.suite.description, port: port, service: service.name,
             size: KeyGateWire.resumeMessage.count + CipherState.tagByteCount)
         let started = Deadline.now
+        let meter = metrics?.meter(service: service.name, name: peer.name)
+        if let meter { await channel.count(with: meter) }
         let dataConnections = dataKey.map {
             var authority = DataConnectionAuthority(dataKey: $0, diffieHellman: keys.diffieHellman)
+            authority.meter = meter
             authority.trace = dataConnectionTrace
             authority.keyLog = configuration.keyLog
             if let lab = configuration.labFixedEphemeral {
@@ -81,7 +86,8 @@ actor SessionActor {
         }
         let context = ServiceContext(
             channel: channel, peer: peer, sessionID: id, dataConnections: dataConnections,
-            dataPorts: dataPorts, localHost: localHost, log: log, failures: failures)
+            dataPorts: dataPorts, localHost: localHost, log: log, failures: failures,
+            transferEnded: { [metrics, peer] outcome in metrics?.transferEnded(outcome: outcome, name: peer.name) })
         await service.serve(context)
         await channel.close()
         log.info("left", ["service": service.name, "duration": Self.seconds(Deadline.now - started)])

@@ -1,4 +1,5 @@
 import KeyGateSystem
+import KeyGateChannel
 import KeyGateSockets
 import Synchronization
 
@@ -18,18 +19,28 @@ final class SourceLimiter: Sendable {
         var refilled: ContinuousClock.Instant
     }
 
-    private let limits: SourceLimits
+    private let currentLimits: Mutex<SourceLimits>
     private let failures: FailureLog
     private let sources = Mutex<[String: Source]>([:])
 
     init(limits: SourceLimits, failures: FailureLog) {
-        self.limits = limits
+        currentLimits = Mutex(limits)
         self.failures = failures
+    }
+
+    /// The limits in force.
+    var limits: SourceLimits { currentLimits.withLock { $0 } }
+
+    /// Puts `limits` in force for the next connections (a configuration
+    /// reload); what sources hold now is kept and counted against them.
+    func update(_ limits: SourceLimits) {
+        currentLimits.withLock { $0 = limits }
     }
 
     /// Admits a new handshake from `source`, or names the limit it meets.
     /// An admitted handshake must be ended with `handshakeEnded`.
     func admitHandshake(from source: String, now: ContinuousClock.Instant = .now) -> SourceLimits.Limit? {
+        let limits = self.limits
         let refusal = sources.withLock { sources -> SourceLimits.Limit? in
             var entry = sources[source] ?? Source(tokens: Double(limits.handshakeBurst), refilled: now)
             defer { sources[source] = entry }
@@ -44,8 +55,9 @@ final class SourceLimiter: Sendable {
         }
         if let refusal {
             failures.record(
-                refusal.failureKind, from: source, level: .warning, "source over limit, closing its connections",
-                [("source", source), ("limit", refusal.rawValue), ("value", value(of: refusal))])
+                refusal.failureKind, from: source, level: .warning, RefusalKind.event,
+                RefusalKind.sourceLimit.fields(source: source, detail: "over a per-source limit, its connections are closed")
+                    + [("limit", refusal.rawValue), ("value", value(of: refusal))])
         }
         return refusal
     }
@@ -74,6 +86,7 @@ final class SourceLimiter: Sendable {
     /// Forgets the sources with nothing counted and a full bucket. Called
     /// every `FailureLog.interval`.
     func forgetIdleSources(now: ContinuousClock.Instant = .now) {
+        let limits = self.limits
         sources.withLock { sources in
             sources = sources.filter { _, entry in
                 entry.handshakes > 0 || entry.grants > 0
@@ -91,6 +104,7 @@ final class SourceLimiter: Sendable {
     }
 
     private func value(of limit: SourceLimits.Limit) -> String {
+        let limits = self.limits
         switch limit {
         case .handshakesInProgress: return "\(limits.handshakesInProgress)"
         case .handshakeRate: return "\(limits.handshakeRate)/s, burst \(limits.handshakeBurst)"

@@ -37,10 +37,14 @@ public final class FailureLog: Sendable {
     public static let maximumSources = 10_000
 
     private let log: Log
+    private let onRecord: @Sendable (Kind) -> Void
     private let state = Mutex(State())
 
-    public init(log: Log) {
+    /// - Parameter onRecord: told of every failure, logged or only
+    ///   counted (the server's metrics).
+    public init(log: Log, onRecord: @escaping @Sendable (Kind) -> Void = { _ in }) {
         self.log = log
+        self.onRecord = onRecord
     }
 
     /// Records one failure of `kind` from `source` (an IP address); the
@@ -50,6 +54,7 @@ public final class FailureLog: Sendable {
         _ kind: Kind, from source: String, level: Log.Level = .info, _ event: String,
         _ fields: @autoclosure () -> [(String, String)]
     ) {
+        onRecord(kind)
         let first = state.withLock { state -> Bool in
             if state.logged.count <= Self.maximumSources, state.logged[source, default: []].insert(kind).inserted { return true }
             if state.counts[source] == nil && state.counts.count >= Self.maximumSources || state.logged.count > Self.maximumSources {

@@ -46,6 +46,16 @@ public final class Log: Sendable {
         }
     }
 
+    /// How a line is written.
+    public enum Format: String, Sendable, CaseIterable {
+        /// `2026-11-26T19:40:00.123Z INFO  event key=value ...`, the default.
+        case text
+        /// One JSON object per line, for log pipelines:
+        /// `{"time":"2026-11-26T19:40:00.123Z","level":"info","event":"granted","peer":"..."}`;
+        /// fields in the order of the text form, every value a string.
+        case json
+    }
+
     /// Where lines go.
     public enum Destination: Sendable {
         /// File descriptor 2.
@@ -56,35 +66,45 @@ public final class Log: Sendable {
         case discard
     }
 
-    public let level: Level
+    /// The lowest level written; shared by this log and those derived from
+    /// it, and changed for all of them by `setLevel(_:)`.
+    public var level: Level { Level(rawValue: output.level.load(ordering: .relaxed)) ?? .info }
     private let output: Output
     /// Fields added to every line of this log (`peer=... name=...`).
     private let context: [(String, String)]
 
-    public init(level: Level = .info, destination: Destination = .standardError) {
-        self.level = level
-        output = Output(destination: destination)
+    public init(level: Level = .info, destination: Destination = .standardError, format: Format = .text) {
+        output = Output(destination: destination, level: level, format: format)
         context = []
     }
 
-    private init(level: Level, output: Output, context: [(String, String)]) {
-        self.level = level
+    private init(output: Output, context: [(String, String)]) {
         self.output = output
         self.context = context
     }
 
     /// A log writing to the same place whose lines also carry `fields`.
     public func with(_ fields: KeyValuePairs<String, String>) -> Log {
-        Log(level: level, output: output, context: context + fields.map { ($0.key, $0.value) })
+        Log(output: output, context: context + fields.map { ($0.key, $0.value) })
     }
 
-    /// The shared destination of a log and the logs derived from it.
+    /// Writes lines of `level` and above from now on, in this log and
+    /// every log derived from it or it from (a configuration reload).
+    public func setLevel(_ level: Level) {
+        output.level.store(level.rawValue, ordering: .relaxed)
+    }
+
+    /// The shared destination and level of a log and the logs derived from it.
     private final class Output: Sendable {
         let destination: Destination
+        let format: Format
+        let level: Atomic<Int>
         let captured = Mutex<[String]>([])
 
-        init(destination: Destination) {
+        init(destination: Destination, level: Level, format: Format) {
             self.destination = destination
+            self.format = format
+            self.level = Atomic(level.rawValue)
         }
     }
 
@@ -136,12 +156,21 @@ public final class Log: Sendable {
     }
 
     private func emit(_ level: Level, _ event: String, _ fields: [(String, String)]) {
-        var line = Log.timestamp() + " " + level.label + " " + event
-        for (key, value) in fields {
-            line += " \(key)=\(Log.quoted(value))"
-        }
-        for (key, value) in context {
-            line += " \(key)=\(Log.quoted(value))"
+        let line: String
+        switch output.format {
+        case .text:
+            var text = Log.timestamp() + " " + level.label + " " + event
+            for (key, value) in fields + context {
+                text += " \(key)=\(Log.quoted(value))"
+            }
+            line = text
+        case .json:
+            var members = [("time", Log.timestamp()), ("level", level.description), ("event", event)]
+            // A field named like one of those three keeps its value under a prefixed name.
+            for (key, value) in fields + context {
+                members.append((["time", "level", "event"].contains(key) ? "field_" + key : key, value))
+            }
+            line = "{" + members.map { "\(Log.jsonString($0.0)):\(Log.jsonString($0.1))" }.joined(separator: ",") + "}"
         }
         switch output.destination {
         case .memory:
@@ -160,6 +189,21 @@ public final class Log: Sendable {
             scalar == " " || scalar == "\"" || scalar == "=" || scalar.value < 0x20 || scalar.value == 0x7f
         }
         guard needsQuotes else { return value }
+        return escaped(value) { "\\x" + String($0.value, radix: 16) }
+    }
+
+    /// `value` as a JSON string (RFC 8259 section 7): quotes, backslashes
+    /// and control characters escaped.
+    static func jsonString(_ value: String) -> String {
+        escaped(value) { scalar in
+            let hex = String(scalar.value, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }
+    }
+
+    /// `value` in double quotes with quotes, backslashes, line ends and
+    /// tabs escaped, and each other control character as `control` writes it.
+    private static func escaped(_ value: String, control: (Unicode.Scalar) -> String) -> String {
         var result = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -170,7 +214,7 @@ public final class Log: Sendable {
             case "\t": result += "\\t"
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7f {
-                    result += "\\x" + String(scalar.value, radix: 16)
+                    result += control(scalar)
                 } else {
                     result.unicodeScalars.append(scalar)
                 }

@@ -1,7 +1,7 @@
 import CKeyGateSystem
 import Glibc
 
-/// Delivers signals (SIGINT, SIGTERM) as an async sequence instead of
+/// Delivers signals (SIGINT, SIGTERM, SIGHUP) as an async sequence instead of
 /// letting them end the process, so that a server can shut down in order.
 ///
 /// A C handler writes each signal's number into a pipe (the self-pipe
@@ -65,6 +65,10 @@ public final class SignalWatcher: Sendable {
             }
         }
     }
+
+    /// Every signal received, in order, until cancelled: for one consumer
+    /// at a time (a server that reloads on SIGHUP and stops on SIGTERM).
+    public var received: AsyncStream<Int32> { stream }
 
     /// The first signal received, or nil once cancelled.
     public func first() async -> Int32? {

@@ -115,7 +115,7 @@ struct GateClientTests {
         try await channel.writeFrame(try handshake.writeMessage(payload: Array("chat".utf8)))
         #expect(try await channel.readFrame(deadline: .now + .seconds(10)) == nil, "closed without message 2")
         await channel.close()
-        let failures = server.logLines(containing: "handshake failed")
+        let failures = server.logLines(containing: "reason=handshake-failed")
         #expect(failures.count == 1)
         #expect(failures.first?.contains("another protocol version") == true)
         await server.stopAndRemove()

@@ -43,7 +43,7 @@ struct GateServerTests {
             (error as? ClientError)?.exitStatus == .denied
         }
         #expect(server.logLines(containing: "granted").isEmpty)
-        #expect(server.logLines(containing: "denied").count == 1)
+        #expect(server.logLines(containing: "refused source=127.0.0.1 reason=unknown-key").count == 1)
         // Every port of the data range is free: nothing was bound for mallory.
         for port in 22990...22999 {
             let listener = try TCPListener.bind(to: SocketAddress(host: "127.0.0.1", port: UInt16(port)))
@@ -203,7 +203,7 @@ struct GateServerTests {
         }
         #expect(ContinuousClock.now - started < .seconds(30))
         // One line in full, the other 19 in the summary (FailureLog).
-        #expect(server.logLines(containing: "handshake failed").count == 1)
+        #expect(server.logLines(containing: "refused source=127.0.0.1 reason=handshake-failed").count == 1)
         await server.stop()
         #expect(server.logLines(containing: "repeated failures").contains { $0.contains("handshake_failed=19") })
         server.directory.remove()

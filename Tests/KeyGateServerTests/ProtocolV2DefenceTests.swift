@@ -117,7 +117,7 @@ struct ProtocolV2DefenceTests {
         }
         #expect(server.logLines(containing: "granted").count == 1)
         // The first replay in full, the others counted (FailureLog).
-        #expect(server.logLines(containing: "reason=replayed").count == 1)
+        #expect(server.logLines(containing: "reason=ik-replayed").count == 1)
         options.port = server.port
         for _ in 0..<6 {
             await (try await GateClient.connect(options)).channel.close()
@@ -143,7 +143,7 @@ struct ProtocolV2DefenceTests {
                 && error.description.contains("leave out --server-key")
         }
         #expect(server.logLines(containing: "granted").isEmpty)
-        #expect(server.logLines(containing: "refused IK message 1").count == 1)
+        #expect(server.logLines(containing: "reason=ik-stale").count == 1)
         // XX carries no clock: the same client gets in that way.
         options.pinnedServerKey = nil
         await (try await GateClient.connect(options)).channel.close()

@@ -54,7 +54,7 @@ struct SourceLimiterTests {
         _ = limiter.admitHandshake(from: "10.0.0.9")
         for _ in 0..<1000 { _ = limiter.admitHandshake(from: "10.0.0.9") }
         #expect(log.lines.count == 1)
-        #expect(log.lines[0].contains("source over limit") && log.lines[0].contains("source=10.0.0.9"))
+        #expect(log.lines[0].contains("refused source=10.0.0.9 reason=source-limit"))
         failures.report()
         #expect(log.lines.count == 2)
         #expect(log.lines[1].contains("repeated failures") && log.lines[1].contains("over_limit_handshakes_in_progress=999"))
@@ -69,7 +69,7 @@ struct SourceLimiterTests {
         #expect(log.lines.count == 3)
         _ = limiter.admitHandshake(from: "10.0.0.9")
         #expect(log.lines.count == 4)
-        #expect(log.lines[3].contains("source over limit"))
+        #expect(log.lines[3].contains("refused source=10.0.0.9 reason=source-limit"))
     }
 
     @Test func idleSourcesAreForgotten() {

@@ -32,7 +32,7 @@ public final class TestServer: Sendable {
 
     /// Starts a server offering `services`.
     public static func start(
-        services: [any GateService], directory: TemporaryDirectory = TemporaryDirectory(),
+        services: [any GateService], directory: TemporaryDirectory = TemporaryDirectory(), logFormat: Log.Format = .text,
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> TestServer {
         var configuration = ServerConfiguration(
@@ -47,7 +47,7 @@ public final class TestServer: Sendable {
             _ = try authorizedKeys.createIfMissing()
             return identities
         }
-        let log = Log(level: .debug, destination: .memory)
+        let log = Log(level: .debug, destination: .memory, format: logFormat)
         let server = try await GateServer.start(
             configuration: configuration, identities: identities, authorizedKeys: authorizedKeys,
             services: services, log: log)

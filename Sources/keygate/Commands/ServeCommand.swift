@@ -14,7 +14,7 @@ struct ServeCommand: Command {
         name: "serve",
         summary: "Run the KeyGate server: handshakes on the control port, sessions on data ports.",
         usage: "[--keys DIR] [--name NAME] [--listen HOST:PORT] [--data-ports LO-HI] [--services chat,ftp] [options]",
-        options: [
+        options: Self.withChecks([
             .keys,
             .init("name", value: "NAME", help: "Server identity: DIR/NAME.key and one NAME-ffdheN.key per FFDHE group (default server)."),
             .init("listen", value: "HOST:PORT", help: "Control port address (default 0.0.0.0:\(KeyGateWire.defaultControlPort))."),
@@ -57,7 +57,7 @@ struct ServeCommand: Command {
                       + "token does to the Noise state and the payload's security grades (Noise 7.7)."),
             .traceFile,
             .init("log-level", value: "LEVEL", help: "debug, info, warning or error (default info)."),
-        ],
+        ] + Self.operatingOptions),
         discussion: """
             On its first start the server creates its keys in the key folder
             (one per DH function it accepts) and an empty allow-list,
@@ -90,22 +90,50 @@ struct ServeCommand: Command {
             and one core stays free of it, so a flood from one address slows
             nobody else's setup much.
 
+            SIGHUP reloads: the configuration file is read again (a broken
+            one is reported and the running configuration kept), and so are
+            the allow-list, revoked_keys and the key files' permissions;
+            log-level and the per-source limits (max-source-handshakes,
+            source-handshake-rate, source-handshake-burst, max-source-grants)
+            change at once, any other changed setting is logged as needing a
+            restart. Running sessions go on.
+
+            Under systemd (Type=notify) the server says READY=1 once it
+            listens, RELOADING=1 and READY=1 around a reload, and STOPPING=1
+            when it stops, on the socket $NOTIFY_SOCKET names.
+
             SIGINT or SIGTERM stops the server: no new connections, chat
             members are told, sessions are closed, exit 0 within 2 seconds.
             """
     )
 
-    func run(_ arguments: ParsedArguments) async throws -> ExitStatus {
-        if let extra = arguments.positionals.first {
+    func run(_ commandLine: ParsedArguments) async throws -> ExitStatus {
+        if let extra = commandLine.positionals.first {
             throw UsageError("unexpected argument '\(extra)'; see 'keygate serve --help'")
         }
-        var configuration = try makeConfiguration(arguments)
-        let ftpLimits = try Self.ftpLimits(arguments)
-        let chat = try Self.chatConfiguration(arguments)
-        guard let level = Log.Level(name: arguments.value("log-level") ?? "info") else {
-            throw UsageError("--log-level must be debug, info, warning or error")
+        let (arguments, file, fileProblems) = await Self.applyingConfigFile(commandLine, spec: spec)
+        if arguments.flag("check") {
+            return await check(arguments, file: file, fileProblems: fileProblems)
         }
-        let log = Log(level: level)
+        guard fileProblems.isEmpty else { throw ConfigFileError(problems: fileProblems) }
+        if arguments.flag("print-config") {
+            let configuration = try located(in: arguments) { try validatedConfiguration(arguments) }
+            var lines = file.map { ["# effective configuration: command line, then \($0), then defaults"] }
+                ?? ["# effective configuration: command line, then defaults"]
+            lines += effectiveSettings(arguments, configuration: configuration).map(\.line)
+            Console.shared.out(lines.joined(separator: "\n"))
+            return .success
+        }
+        var configuration = try located(in: arguments) { try makeConfiguration(arguments) }
+        let ftpLimits = try located(in: arguments) { try Self.ftpLimits(arguments) }
+        let chat = try located(in: arguments) { try Self.chatConfiguration(arguments) }
+        let level = try located(in: arguments) { try Self.parseLogLevel(arguments.value("log-level") ?? "info") }
+        let format = try located(in: arguments) { try Self.parseLogFormat(arguments.value("log-format") ?? "text") }
+        let metricsAddress = try located(in: arguments) { try arguments.value("metrics").map(Self.parseMetricsAddress) }
+        let log = Log(level: level, format: format)
+        if let file {
+            log.info("configuration", ["file": file])
+        }
         do {
             configuration.traceFile = try await arguments.openTraceFile(log: log)
         } catch {
@@ -113,6 +141,9 @@ struct ServeCommand: Command {
             await log.flush()
             return .failure
         }
+        // Watched from here on, so that a SIGHUP while starting is a reload
+        // once running, not the end of the process.
+        let signals = try SignalWatcher([SIGINT, SIGTERM, SIGHUP])
         let store = KeyStore(directory: arguments.keysDirectory())
         configuration.lastSeenPath = store.lastSeenPath
         let name = arguments.value("name") ?? "server"
@@ -137,7 +168,7 @@ struct ServeCommand: Command {
         do {
             services = try await makeServices(arguments, ftpLimits: ftpLimits, chat: chat, log: log)
         } catch let error as UsageError {
-            throw error
+            throw arguments.locating(error)
         } catch {
             log.error("cannot start", ["problem": "\(error)"])
             await log.flush()
@@ -145,23 +176,59 @@ struct ServeCommand: Command {
         }
         let server: GateServer
         do {
+            let metrics = metricsAddress.map { _ in
+                ServerMetrics(
+                    version: KeyGateTool.version, protocolVersion: KeyGateWire.protocolVersion, services: services.map(\.name),
+                    perName: arguments.flag("metrics-names"))
+            }
             server = try await GateServer.start(
                 configuration: configuration, identities: identities, authorizedKeys: authorizedKeys,
-                services: services, log: log)
+                services: services, metrics: metrics, log: log)
         } catch {
             log.error("cannot start", ["reason": "\(error)"])
             await log.flush()
             return .failure
         }
+        let endpoint: MetricsEndpoint?
+        do {
+            endpoint = try metricsAddress.map { address in
+                try Self.metricsEndpoint(on: address, server: server, services: services, log: log)
+            }
+        } catch {
+            log.error("cannot start", ["reason": "--metrics: \(error)"])
+            await server.shutdown()
+            await log.flush()
+            return .failure
+        }
         printWelcome(identities: identities, store: store, allowed: authorizedKeys.entries.count, log: log)
-        let signals = try SignalWatcher([SIGINT, SIGTERM])
+        let notifier = ServiceNotifier()
+        let status = "serving on \(server.controlAddress)"
+        Self.notify(log) { () throws(ServiceNotifier.Failure) in try notifier.ready(status: status) }
+        let firstReloader = ServeReloader(
+            command: self, commandLine: commandLine, running: effectiveSettings(arguments, configuration: configuration),
+            server: server, store: store, name: name, log: log)
         await withDiscardingTaskGroup { group in
             group.addTask { await server.run() }
+            if let endpoint {
+                group.addTask { await endpoint.run() }
+            }
             group.addTask {
-                // The first SIGINT or SIGTERM starts the shutdown; run()
-                // returns once the sessions are closed.
-                guard let signal = await signals.first() else { return }
+                // SIGHUP reloads; the first SIGINT or SIGTERM starts the
+                // shutdown, and run() returns once the sessions are closed.
+                var reloader = firstReloader
+                var stopping: Int32?
+                for await signal in signals.received {
+                    guard signal == SIGHUP else {
+                        stopping = signal
+                        break
+                    }
+                    Self.notify(log) { () throws(ServiceNotifier.Failure) in try notifier.reloading() }
+                    await reloader.reload()
+                    Self.notify(log) { () throws(ServiceNotifier.Failure) in try notifier.ready(status: status) }
+                }
+                guard let signal = stopping else { return }
                 log.info("signal received", ["signal": signal == SIGINT ? "SIGINT" : "SIGTERM"])
+                Self.notify(log) { () throws(ServiceNotifier.Failure) in try notifier.stopping() }
                 // Whatever clients do, the process ends within two seconds.
                 // A thread of its own, so that it fires even if every
                 // thread of the cooperative pool is stuck.
@@ -177,6 +244,7 @@ struct ServeCommand: Command {
             // When the server stops for another reason, stop waiting for signals.
             await server.waitUntilStopped()
             signals.cancel()
+            await endpoint?.stop()
         }
         await configuration.traceFile?.close()
         await log.flush()
@@ -224,14 +292,8 @@ struct ServeCommand: Command {
         "clock-skew", help: "Largest accepted difference between an IK client's clock and the server's",
         default: defaults.clockSkew)
 
-    private func makeConfiguration(_ arguments: ParsedArguments) throws -> ServerConfiguration {
-        let listen = arguments.value("listen") ?? "0.0.0.0:\(KeyGateWire.defaultControlPort)"
-        let address: SocketAddress
-        do {
-            address = try SocketAddress(parsing: listen, defaultPort: KeyGateWire.defaultControlPort)
-        } catch {
-            throw UsageError("--listen: \(error)")
-        }
+    func makeConfiguration(_ arguments: ParsedArguments) throws -> ServerConfiguration {
+        let address = try Self.parseListen(arguments.value("listen") ?? "0.0.0.0:\(KeyGateWire.defaultControlPort)")
         var configuration = ServerConfiguration(listenAddress: address)
         if let range = arguments.value("data-ports") {
             configuration.dataPorts = try Self.parsePortRange(range)
@@ -242,13 +304,11 @@ struct ServeCommand: Command {
         configuration.handshakeTimeout = try Self.handshakeTimeout.value(in: arguments)
         configuration.maximumHandshakes = try Self.maximumHandshakes.value(in: arguments)
         configuration.maximumSessions = try Self.maximumSessions.value(in: arguments)
-        if arguments.value("max-key-sessions") != nil {
-            configuration.maximumSessionsPerKey = try arguments.integer(
-                "max-key-sessions", default: configuration.sessionsPerKey, in: 1...1_000_000)
+        if let text = arguments.value("max-key-sessions") {
+            configuration.maximumSessionsPerKey = try Self.wholeNumber(text, option: "max-key-sessions", in: Self.keySessionRange)
         }
-        if arguments.value("max-key-data-ports") != nil {
-            configuration.maximumDataPortsPerKey = try arguments.integer(
-                "max-key-data-ports", default: configuration.dataPortsPerKey, in: 1...65535)
+        if let text = arguments.value("max-key-data-ports") {
+            configuration.maximumDataPortsPerKey = try Self.wholeNumber(text, option: "max-key-data-ports", in: Self.keyDataPortRange)
         }
         configuration.sourceLimits = SourceLimits(
             handshakesInProgress: try Self.maximumSourceHandshakes.value(in: arguments),
@@ -296,11 +356,7 @@ struct ServeCommand: Command {
     static func ftpLimits(_ arguments: ParsedArguments) throws(UsageError) -> FTPService.Limits {
         var limits = FTPService.Limits()
         if let text = arguments.value("ftp-umask") {
-            do {
-                limits.umask = try FileModeMask(octal: text)
-            } catch {
-                throw UsageError("--ftp-umask: \(error)")
-            }
+            limits.umask = try parseUmask(text)
         }
         limits.maximumRate = try arguments.byteSize("ftp-max-rate")
         if let quota = try arguments.byteSize("ftp-quota") {
@@ -326,7 +382,7 @@ struct ServeCommand: Command {
     private func makeServices(
         _ arguments: ParsedArguments, ftpLimits: FTPService.Limits, chat: ChatConfiguration, log: Log
     ) async throws -> [any GateService] {
-        let names = (arguments.value("services") ?? "chat,ftp").split(separator: ",").map { String($0.trimmed()) }
+        let names = try Self.parseServiceNames(arguments.value("services") ?? "chat,ftp")
         var services: [any GateService] = []
         for name in names {
             services.append(try await makeService(name, arguments, ftpLimits: ftpLimits, chat: chat, log: log))
@@ -378,6 +434,41 @@ struct ServeCommand: Command {
             }
             return identity
         }
+    }
+
+    /// Sends a message to the service manager (`$NOTIFY_SOCKET`); a
+    /// failure is logged, and the server goes on.
+    private static func notify(_ log: Log, _ send: () throws(ServiceNotifier.Failure) -> Void) {
+        do {
+            try send()
+        } catch {
+            log.warning("service manager", ["problem": error.description])
+        }
+    }
+
+    /// The value of `body`, or its `UsageError` said where the value was
+    /// written when the configuration file set it.
+    private func located<T>(in arguments: ParsedArguments, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as UsageError {
+            throw arguments.locating(error)
+        }
+    }
+
+    /// `--check`: every problem, or a line saying all is well.
+    private func check(_ arguments: ParsedArguments, file: String?, fileProblems: [String]) async -> ExitStatus {
+        // The file's bad lines are not in `arguments`: the rest is checked as well.
+        var (found, notes) = await problems(arguments)
+        found = fileProblems + found
+        for note in notes { Console.shared.out("note: \(note)") }
+        guard found.isEmpty else {
+            for problem in found { Console.shared.err(problem) }
+            Console.shared.err("keygate serve --check: \(found.count) problem\(found.count == 1 ? "" : "s") found")
+            return .failure
+        }
+        Console.shared.out("keygate serve --check: no problem found (configuration \(file ?? "none, defaults and command line"), keys \(arguments.keysDirectory()))")
+        return .success
     }
 
     private func printWelcome(identities: [Identity], store: KeyStore, allowed: Int, log: Log) {

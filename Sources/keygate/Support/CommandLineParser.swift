@@ -12,13 +12,42 @@ struct CommandSpec: Sendable {
         /// Whether the value is optional: `--name` alone is a flag,
         /// `--name=VALUE` (only with `=`) also gives a value.
         let valueIsOptional: Bool
+        /// Whether a configuration file may set it (`--config` and
+        /// `--check` themselves may not).
+        let isConfigurable: Bool
+        /// Reads a value as the command will, to report a bad one where it
+        /// was written (a configuration file's line); nil when only the
+        /// command's own reading checks it.
+        let check: (@Sendable (String) throws(UsageError) -> Void)?
 
-        init(_ name: String, value: String? = nil, repeatable: Bool = false, optionalValue: Bool = false, help: String) {
+        init(
+            _ name: String, value: String? = nil, repeatable: Bool = false, optionalValue: Bool = false,
+            configurable: Bool = true, help: String, check: (@Sendable (String) throws(UsageError) -> Void)? = nil
+        ) {
             self.name = name
             self.valueName = value
             self.help = help
             self.repeatable = repeatable
             self.valueIsOptional = optionalValue
+            self.isConfigurable = configurable
+            self.check = check
+        }
+
+        /// The same option whose values `check` reads.
+        func checked(by check: @escaping @Sendable (String) throws(UsageError) -> Void) -> Option {
+            Option(name, value: valueName, repeatable: repeatable, optionalValue: valueIsOptional,
+                   configurable: isConfigurable, help: help, check: check)
+        }
+
+        /// The literal default the help states as `(default VALUE)` or
+        /// `(default VALUE; ...)`, or nil when it describes the default in
+        /// words (`(default: half of --max-sessions)`) or states none.
+        var literalDefault: String? {
+            guard let start = help.firstRange(of: "(default ") else { return nil }
+            let rest = help[start.upperBound...]
+            var value = rest.prefix { $0 != " " && $0 != ")" && $0 != ";" }
+            while let last = value.last, last == ":" || last == "," || last == "." { value = value.dropLast() }
+            return value.isEmpty ? nil : String(value)
         }
     }
 
@@ -125,6 +154,10 @@ struct ParsedArguments: Sendable {
     var flags: Set<String> = []
     var positionals: [String] = []
     var wantsHelp = false
+    /// Where the options a configuration file set were written
+    /// (`/etc/keygate.conf:12`), by option name; command-line options
+    /// have none.
+    var origins: [String: String] = [:]
 
     /// The value of `--name`, or nil when absent.
     func value(_ name: String) -> String? {

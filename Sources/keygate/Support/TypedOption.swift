@@ -16,7 +16,9 @@ struct TypedOption<Value: Sendable>: Sendable {
         _ name: String, value: String, help: String, default defaultValue: Value, shownDefault: String,
         read: @escaping @Sendable (String) throws(UsageError) -> Value
     ) {
-        option = CommandSpec.Option(name, value: value, help: "\(help) (default \(shownDefault)).")
+        option = CommandSpec.Option(name, value: value, help: "\(help) (default \(shownDefault)).") { text throws(UsageError) in
+            _ = try read(text)
+        }
         self.defaultValue = defaultValue
         self.read = read
     }
@@ -44,19 +46,33 @@ extension TypedOption where Value == Int {
 }
 
 extension TypedOption where Value == Duration {
-    /// A number of seconds (fractions allowed): positive, or also 0 when
+    /// A duration: a number of seconds (fractions allowed) with an
+    /// optional unit, `2`, `2s`, `1.5`, `500ms`; positive, or also 0 when
     /// `zero` says what 0 means (shown in the help).
     static func seconds(
         _ name: String, help: String, default defaultValue: Duration, zero: String? = nil
     ) -> TypedOption {
         let shown = Self.format(defaultValue) + (zero.map { "; 0: \($0)" } ?? "")
         return TypedOption(name, value: "SECONDS", help: help, default: defaultValue, shownDefault: shown) { text throws(UsageError) in
-            guard let number = Double(text), number.isFinite, number > 0 || (zero != nil && number == 0) else {
+            guard let duration = parseDuration(text), duration > .zero || (zero != nil && duration == .zero) else {
                 let bound = zero == nil ? "a positive number of seconds" : "a number of seconds >= 0"
-                throw UsageError("--\(name) must be \(bound), got '\(text)'")
+                throw UsageError("--\(name) must be \(bound) (2, 2s, 1.5 or 500ms), got '\(text)'")
             }
-            return .milliseconds(Int((number * 1000).rounded()))
+            return duration
         }
+    }
+
+    /// `2`, `1.5`, `2s` (seconds) or `500ms` (milliseconds), to the
+    /// millisecond; nil for anything else, negative or above a day.
+    static func parseDuration(_ text: String) -> Duration? {
+        let (number, scale): (Substring, Double) =
+            text.hasSuffix("ms") ? (text.dropLast(2), 1) : text.hasSuffix("s") ? (text.dropLast(), 1000) : (text[...], 1000)
+        guard let first = number.first, first.isNumber, let value = Double(number), value.isFinite, value >= 0 else {
+            return nil
+        }
+        let milliseconds = (value * scale).rounded()
+        guard milliseconds <= 86_400_000 else { return nil }
+        return .milliseconds(Int(milliseconds))
     }
 
     /// `duration` in seconds as the help shows it: `10`, `1.5`.
