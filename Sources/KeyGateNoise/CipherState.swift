@@ -149,7 +149,9 @@ public struct CipherState: Sendable {
                 UnsafeMutableRawBufferPointer(rebasing: buffer[0..<32]), tag: buffer.baseAddress! + 32,
                 key: key, nonce: ChaCha20.Nonce(noiseCounter: .max), aad: UnsafeRawBufferPointer(start: nil, count: 0))
         }
-        self.key = SecretBytes(count: 32) { $0.copyMemory(from: UnsafeRawBufferPointer(start: block, count: 32)) }
+        self.key = block.withUnsafeBytes { bytes in
+            SecretBytes(count: 32) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<32])) }
+        }
         SecretBytes.wipe(&block)
     }
 
