@@ -58,7 +58,11 @@ public enum TransferBench {
 
     /// Uploads and downloads one file of `size` pseudo-random bytes made in
     /// `folder`, then removes both local copies and the remote file.
-    public static func run(options: GateClientOptions, folder: String, size: Int64) async throws(Failure) -> Report {
+    /// With `verify` (the default, as in `keygate ftp`) each figure includes
+    /// the check of the file's SHA-256 against the server's (HASH).
+    public static func run(
+        options: GateClientOptions, folder: String, size: Int64, verify: Bool = true
+    ) async throws(Failure) -> Report {
         let name = "keygate-bench-\(UInt32.random(in: 0...UInt32.max)).bin"
         let local = folder + "/" + name, copy = folder + "/" + name + ".copy"
         let io = BlockingExecutor.shared.lane()
@@ -75,7 +79,7 @@ public enum TransferBench {
         do {
             let session = try await GateClient.connect(options)
             let client = try await FTPClient.start(session, timeout: options.timeout)
-            let shell = FTPShell(client: client, options: FTPShell.Options())
+            let shell = FTPShell(client: client, options: FTPShell.Options(verify: verify))
             upload = try await seconds { try await shell.put(local, to: name) }
             download = try await seconds { try await shell.get(name, to: copy) }
             try await client.require(FTPCommand(verb: "DELE", argument: name), .fileActionOkay)

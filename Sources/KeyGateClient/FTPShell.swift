@@ -266,7 +266,8 @@ public final class FTPShell: Sendable {
     /// its name only if its SHA-256 is the server's (HASH).
     /// - Throws: `FTPClient.Failure.checksumMismatch` when it is not:
     ///   nothing is kept, and a resumed file keeps its earlier bytes.
-    public func get(_ remote: String, to local: String?, resume: Bool = false, verify: Bool = true) async throws {
+    /// `verify` nil: as `options.verify` says.
+    public func get(_ remote: String, to local: String?, resume: Bool = false, verify: Bool? = nil) async throws {
         let remoteName = Self.lastName(of: remote)
         guard !remoteName.isEmpty else { throw UsageProblem(description: "get: '\(remote)' names no file") }
         var (folder, name) = Self.split(local ?? remoteName)
@@ -274,7 +275,7 @@ public final class FTPShell: Sendable {
             (folder, name) = (local, remoteName)
         }
         let tally = TransferTally(command: "get", json: options.json)
-        try await fetch(remote, folder: folder, name: name, resume: resume, verify: verify, tally: tally,
+        try await fetch(remote, folder: folder, name: name, resume: resume, verify: verify ?? options.verify, tally: tally,
                         showProgress: options.showProgress)
     }
 
@@ -282,9 +283,10 @@ public final class FTPShell: Sendable {
     /// `verify`, then compares its SHA-256 with the server's (HASH).
     /// - Throws: `FTPClient.Failure.checksumMismatch` when they differ
     ///   (the server keeps what it stored).
-    public func put(_ local: String, to remote: String?, resume: Bool = false, verify: Bool = true) async throws {
+    /// `verify` nil: as `options.verify` says.
+    public func put(_ local: String, to remote: String?, resume: Bool = false, verify: Bool? = nil) async throws {
         let tally = TransferTally(command: "put", json: options.json)
-        try await send(local, to: remote ?? Self.lastName(of: local), resume: resume, verify: verify, tally: tally,
+        try await send(local, to: remote ?? Self.lastName(of: local), resume: resume, verify: verify ?? options.verify, tally: tally,
                        showProgress: options.showProgress)
     }
 
@@ -369,8 +371,7 @@ public final class FTPShell: Sendable {
             }
             if verify {
                 let target = folder == "." ? name : folder + "/" + name
-                let (digest, _) = try await upload.sha256()
-                try await check(digest, of: remote, command: "get", on: client, kept: resume
+                try await check({ try await upload.sha256().digest }, of: remote, command: "get", on: client, kept: resume
                     ? "Nothing was kept: \(target) still holds its earlier bytes."
                     : "Nothing was kept: \(target) was not written.")
             }
@@ -417,8 +418,7 @@ public final class FTPShell: Sendable {
             }
         }
         if verify {
-            let (digest, _) = try await reader.sha256()
-            try await check(digest, of: target, command: "put", on: client,
+            try await check({ try await reader.sha256().digest }, of: target, command: "put", on: client,
                             kept: "The server keeps what it stored; upload \(local) again without --resume.")
         }
         return moved
@@ -455,14 +455,23 @@ public final class FTPShell: Sendable {
         }
     }
 
-    /// Compares `digest`, of the local copy, with the server's SHA-256 of
-    /// `remote`; a server without HASH gets a warning, not a failure.
+    /// Compares the SHA-256 of the local copy (`localDigest`) with the
+    /// server's SHA-256 of `remote`; a server without HASH gets a warning,
+    /// not a failure. The two are computed at the same time, here on the
+    /// file lane and there on the server's, so verifying a large file costs
+    /// one reading of it, not two in a row.
     /// - Throws: `FTPClient.Failure.checksumMismatch` when they differ.
-    private func check(_ digest: [UInt8], of remote: String, command: String, on client: FTPClient, kept: String) async throws {
+    private func check(
+        _ localDigest: @escaping @Sendable () async throws -> [UInt8], of remote: String, command: String,
+        on client: FTPClient, kept: String
+    ) async throws {
+        async let local = localDigest()
         guard let server = try await client.sha256(of: remote) else {
+            _ = try? await local
             Console.shared.err("keygate ftp: \(command) \(remote): the server does not offer HASH; not verified")
             return
         }
+        let digest = try await local
         guard server.digest == digest else {
             throw FTPClient.Failure.checksumMismatch(
                 command: command, path: remote, local: HexText.encode(digest), remote: HexText.encode(server.digest),
