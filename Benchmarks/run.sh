@@ -5,7 +5,8 @@
 # KeyGate figure next to a reference measured minutes apart in the same run:
 #   1. primitives:      keygate speed         vs  openssl speed
 #   2. session setup:   keygate bench         vs  ssh -p PORT 127.0.0.1 true (private sshd, key auth)
-#   3. file transfer:   keygate bench --service ftp (1 GiB, /dev/shm)  vs  sftp -c chacha20-poly1305@openssh.com
+#   3. file transfer:   keygate bench --service ftp (1 GiB, /dev/shm)  vs  sftp -c chacha20-poly1305@openssh.com,
+#                       and a tree of 10,000 small files: keygate ftp put -r / get -r  vs  sftp put -r / get -r
 #   4. one TCP stream:  keygate speed loopback-bulk / channel-loopback-bulk  vs  iperf3
 #   5. idle sessions:   the server's resident memory per idle session (up to 10,000)
 # Every table row names the command that produced it. Tools that are missing
@@ -36,7 +37,9 @@ FILE_SIZE=$((1 << 30))
 IDLE_SESSIONS=10000
 SSH_CONNECTIONS=100
 TRANSFER_RUNS=3
+TREE_FILES=10000
 if [ "$QUICK" = 1 ]; then
+    TREE_FILES=500
     TRANSFER_RUNS=1
     SECONDS_PER_FIGURE=0.5
     FILE_SIZE=$((64 << 20))
@@ -343,7 +346,7 @@ section_ftp() {
         emit "Skipped: this keygate has no FTP benchmark mode."; emit; return
     fi
     # Each side runs $TRANSFER_RUNS times, alternating; the table shows medians.
-    local run ours=() sftp_up=() sftp_down=()
+    local run ours=() unverified=() sftp_up=() sftp_down=()
     local sshd_ready=0
     head -c "$FILE_SIZE" /dev/urandom > /dev/shm/keygate-bench-source
     for run in $(seq "$TRANSFER_RUNS"); do
@@ -352,6 +355,12 @@ section_ftp() {
         "$K" bench "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench --service ftp --size "$FILE_SIZE" \
             --dir /dev/shm --json > "$WORK/ftp-$run.json" || true
         ours+=("$WORK/ftp-$run.json")
+        if "$K" bench --help 2>/dev/null | grep -q -- '--no-verify'; then
+            log "keygate bench --service ftp --size $FILE_SIZE --no-verify (run $run of $TRANSFER_RUNS)"
+            "$K" bench "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench --service ftp --size "$FILE_SIZE" \
+                --dir /dev/shm --no-verify --json > "$WORK/ftp-unverified-$run.json" || true
+            unverified+=("$WORK/ftp-unverified-$run.json")
+        fi
         stop_keygate_server
         if [ "$sshd_ready" = 0 ]; then
             if start_sshd && have sftp openssh-client; then sshd_ready=1; ssh_options; else sshd_ready=2; fi
@@ -363,29 +372,133 @@ section_ftp() {
         rm -f /dev/shm/keygate-bench-uploaded /dev/shm/keygate-bench-downloaded
     done
     [ "$sshd_ready" = 1 ] && kill "$SSH_PID" 2>/dev/null
-    python3 - "$FILE_SIZE" "${sftp_up[*]:-}" "${sftp_down[*]:-}" "${ours[@]}" >> "$REPORT" <<'PY'
+    section_ftp_table "${sftp_up[*]:-}" "${sftp_down[*]:-}" "${unverified[*]:-}" "${ours[@]}"
+    section_tree
+}
+
+# section_ftp_table "SFTP UP RATES" "SFTP DOWN RATES" KEYGATE-JSON...
+section_ftp_table() {
+    python3 - "$FILE_SIZE" "$@" >> "$REPORT" <<'PY'
 import json, statistics, sys
 size, up, down = int(sys.argv[1]), sys.argv[2].split(), sys.argv[3].split()
-runs = []
-for path in sys.argv[4:]:
-    try: runs.append(json.load(open(path)))
-    except Exception: runs.append({})
+def load(paths):
+    runs = []
+    for path in paths:
+        try: runs.append(json.load(open(path)))
+        except Exception: runs.append({})
+    return runs
+unverified = load(sys.argv[4].split())
+runs = load(sys.argv[5:])
 def median(values):
     numbers = [float(v) for v in values if v not in ("", "failed", None)]
     return statistics.median(numbers) if numbers and len(numbers) == len(values) else None
 def show(values): return ", ".join(f"{float(v):.0f}" if v not in ("", "failed", None) else "failed" for v in values)
 print("| direction | KeyGate FTP MB/s | sftp MB/s | KeyGate/sftp | KeyGate runs | sftp runs |")
 print("| --- | ---: | ---: | ---: | --- | --- |")
-for label, key, ref in (("upload", "upload_mb_per_s", up), ("download", "download_mb_per_s", down)):
-    mine = [r.get(key) for r in runs]
+rows = [("upload", "upload_mb_per_s", runs), ("download", "download_mb_per_s", runs)]
+if unverified:
+    rows += [("upload, --no-verify", "upload_mb_per_s", unverified), ("download, --no-verify", "download_mb_per_s", unverified)]
+for label, key, source in rows:
+    ref = up if key.startswith("upload") else down
+    mine = [r.get(key) for r in source]
     a, b = median(mine), median(ref) if ref else None
     ratio = f"{a / b:.2f}x" if a and b else "n/a"
     print(f"| {label} | {f'{a:.0f}' if a else 'failed'} | {f'{b:.0f}' if b else 'skipped'} | {ratio} | {show(mine)} | {show(ref) if ref else ''} |")
 print()
 print(f"Medians of {len(runs)} runs each, alternating. Commands: `keygate bench --service ftp --size {size} --dir /dev/shm` "
-      f"(server root on /dev/shm); `sftp -c chacha20-poly1305@openssh.com` put and get of the same size, on /dev/shm.")
+      f"(server root on /dev/shm; each figure includes the SHA-256 check against the server's HASH, as `keygate ftp` does by default; "
+      f"the --no-verify rows leave it out); `sftp -c chacha20-poly1305@openssh.com` put and get of the same size, on /dev/shm.")
 print()
 PY
+}
+
+# A tree of $TREE_FILES small files (100 folders, 1-4 KiB each, random
+# bytes) sent and fetched whole: KeyGate's put -r / get -r (each file
+# verified with HASH, as by default, and once with --no-verify) against
+# sftp's put -r / get -r. Every result is compared with diff -r.
+section_tree() {
+    emit "### A tree of $TREE_FILES small files"
+    emit
+    if ! "$K" ftp --help 2>/dev/null | grep -q -- 'put -r'; then
+        emit "Skipped: this keygate ftp has no put -r."; emit; return
+    fi
+    local tree=/dev/shm/keygate-bench-tree
+    python3 - "$tree" "$TREE_FILES" <<'PY'
+import os, random, sys
+root, count = sys.argv[1], int(sys.argv[2])
+rng = random.Random(7)
+for index in range(count):
+    folder = os.path.join(root, f"d{index % 100:02d}")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, f"f{index:05d}.bin"), "wb") as out:
+        out.write(rng.randbytes(rng.randint(1024, 4096)))
+PY
+    local bytes rows=()
+    bytes=$(du -sb --apparent-size "$tree" | cut -f1)
+    start_keygate_server ftp || return
+    local ftp=("$K" ftp "127.0.0.1:$KG_PORT" --keys "$KG_CLIENT" --name bench)
+    local variant flags label
+    for variant in verified unverified; do
+        flags=(); label="keygate ftp"
+        [ "$variant" = unverified ] && flags=(--no-verify) && label="keygate ftp --no-verify"
+        rm -rf /dev/shm/keygate-bench-ftp/tree /dev/shm/keygate-bench-tree-back
+        log "keygate ftp put -r / get -r of $TREE_FILES files ($variant)"
+        rows+=("$label put -r|$(timed_tree "$tree" /dev/shm/keygate-bench-ftp/tree \
+            "${ftp[@]}" "${flags[@]}" put -r "$tree" tree)")
+        rows+=("$label get -r|$(timed_tree "$tree" /dev/shm/keygate-bench-tree-back \
+            "${ftp[@]}" "${flags[@]}" get -r tree /dev/shm/keygate-bench-tree-back)")
+    done
+    stop_keygate_server
+    # A fresh sshd (ssh-keygen would ask before overwriting the last one's keys).
+    rm -f "$WORK/sshd/host_key"* "$WORK/sshd/client_key"*
+    if start_sshd && have sftp openssh-client; then
+        local sftp=(sftp -q -P "$SSH_PORT" -i "$SSH_KEY" -o BatchMode=yes -o StrictHostKeyChecking=no
+                    -o UserKnownHostsFile=/dev/null -c chacha20-poly1305@openssh.com -b - "$SSH_USER@127.0.0.1")
+        rm -rf /dev/shm/keygate-bench-sftp-up /dev/shm/keygate-bench-sftp-back
+        mkdir -p /dev/shm/keygate-bench-sftp-back && chmod 777 /dev/shm/keygate-bench-sftp-back
+        log "sftp put -r / get -r of $TREE_FILES files"
+        rows+=("sftp put -r|$(timed_tree "$tree" /dev/shm/keygate-bench-sftp-up "${sftp[@]}" \
+            <<< "put -r $tree /dev/shm/keygate-bench-sftp-up")")
+        rows+=("sftp get -r|$(timed_tree "$tree" /dev/shm/keygate-bench-sftp-back/tree "${sftp[@]}" \
+            <<< "get -r /dev/shm/keygate-bench-sftp-up /dev/shm/keygate-bench-sftp-back/tree")")
+        kill "$SSH_PID" 2>/dev/null
+    fi
+    rm -rf "$tree" /dev/shm/keygate-bench-tree-back /dev/shm/keygate-bench-sftp-up /dev/shm/keygate-bench-sftp-back
+    python3 - "$TREE_FILES" "$bytes" "${rows[@]}" >> "$REPORT" <<'PY'
+import sys
+files, size = int(sys.argv[1]), int(sys.argv[2])
+print("| transfer | files/s | MB/s | seconds | command |")
+print("| --- | ---: | ---: | ---: | --- |")
+for row in sys.argv[3:]:
+    label, seconds = row.split("|", 1)
+    if seconds in ("", "failed"):
+        print(f"| {label} | failed | | | `{label}` |")
+        continue
+    t = float(seconds)
+    print(f"| {label} | {files / t:,.0f} | {size / t / 1e6:.1f} | {t:.2f} | `{label}` |")
+print()
+print(f"{files:,} files in 100 folders, {size:,} bytes, on /dev/shm; every copy compared with `diff -r`. "
+      "KeyGate verifies each file with the server's SHA-256 (HASH) unless `--no-verify`; sftp with "
+      "`-c chacha20-poly1305@openssh.com`.")
+print()
+PY
+}
+
+# timed_tree SOURCE COPY COMMAND...: seconds COMMAND took, or "failed" when
+# it failed or COPY differs from SOURCE.
+timed_tree() {
+    local source=$1 copy=$2 start end
+    shift 2
+    start=$(date +%s.%N)
+    if ! "$@" > "$WORK/tree.out" 2> "$WORK/tree.err"; then
+        log "$* failed:"; tail -5 "$WORK/tree.err" >&2; echo failed; return
+    fi
+    end=$(date +%s.%N)
+    if diff -rq "$source" "$copy" > "$WORK/tree.diff" 2>&1; then
+        python3 -c "print(f'{$end-$start:.3f}')"
+    else
+        log "$copy differs from $source:"; head -5 "$WORK/tree.diff" >&2; echo failed
+    fi
 }
 
 # sftp_rate put|get FROM TO: MB/s of one sftp transfer, or "failed".
