@@ -151,16 +151,7 @@ public final class FTPClient: Sendable {
         guard words.count >= 3, words[0].uppercased() == "SHA-256" else { return nil }
         let range = words[1].split(separator: "-", omittingEmptySubsequences: false)
         guard range.count == 2, range[0] == "0", let byteCount = Int64(range[1]), byteCount >= 0 else { return nil }
-        let hex = words[2].lowercased()
-        guard hex.count == 64, HexText.isHex(hex) else { return nil }
-        var digest: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            digest.append(byte)
-            index = next
-        }
+        guard words[2].utf8.count == 64, let digest = Hex.decode(words[2]) else { return nil }
         return RemoteDigest(digest: digest, byteCount: byteCount)
     }
 
