@@ -1,33 +1,22 @@
 // ChaCha20 with AVX2, in C because the kernel needs AVX2 instructions in a
 // binary that otherwise targets baseline x86-64 (see CKeyGateCrypto.h).
-//
-// Whole 512-byte pieces take an eight-block pass straight on the buffer:
-// each of the sixteen state words is one 256-bit register whose eight
-// 32-bit lanes belong to eight consecutive blocks, so one instruction
-// advances eight blocks. Rotations by 16 and 8 are byte shuffles (vpshufb),
-// by 12 and 7 two shifts and an OR. After the rounds a transpose (unpack
-// 32- and 64-bit lanes within each 128-bit half, then swap halves) turns
-// lanes back into serialized blocks. Up to 256 bytes left over take a row
-// pass: one 4-word row of two blocks in each register (one block per
-// 128-bit half), two such pairs side by side, diagonals turned into columns
-// by rotating rows with vpshufd. More than 256 left take one more
-// eight-block pass, into a buffer. No table lookups and no branches on key
-// or data; every branch is on the public length.
+// The passes are in chacha20_vector_body.h, shared with the AVX-512VL
+// kernel; here the rotations by 16 and 8 are byte shuffles (vpshufb), by
+// 12 and 7 two shifts and an OR.
 #include "ckg_chacha20_avx2.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
 
-#define CKG_AVX2 __attribute__((target("avx2")))
-
-static const uint32_t sigma[4] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574};
+#define CKG_CHACHA20_TARGET __attribute__((target("avx2")))
+#define CKG_CHACHA20_XOR ckg_chacha20_avx2_xor
 
 /// vpshufb as an asm statement. With the intrinsic, the compiler rewrites
 /// the rotation by 16 as two shuffles (vpshuflw and vpshufhw) and moves the
 /// rotation by 8 ahead of the XOR before it, shuffling both operands: four
 /// shuffles where the rounds need two, on the one port that runs them.
-CKG_AVX2 static inline __m256i shuffle_bytes(__m256i x, __m256i pattern) {
+CKG_CHACHA20_TARGET static inline __m256i shuffle_bytes(__m256i x, __m256i pattern) {
     __m256i shuffled;
     __asm__("vpshufb %2, %1, %0" : "=x"(shuffled) : "x"(x), "xm"(pattern));
     return shuffled;
@@ -38,176 +27,24 @@ static const uint8_t rotate16_pattern[32] __attribute__((aligned(32))) = {
 static const uint8_t rotate8_pattern[32] __attribute__((aligned(32))) = {
     3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14, 3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14};
 
-CKG_AVX2 static inline __m256i rotate16(__m256i x) {
+CKG_CHACHA20_TARGET static inline __m256i rotate16(__m256i x) {
     return shuffle_bytes(x, _mm256_load_si256((const __m256i *)rotate16_pattern));
 }
 
-CKG_AVX2 static inline __m256i rotate8(__m256i x) {
+CKG_CHACHA20_TARGET static inline __m256i rotate8(__m256i x) {
     return shuffle_bytes(x, _mm256_load_si256((const __m256i *)rotate8_pattern));
 }
 
-#define ROTATE(x, n) _mm256_or_si256(_mm256_slli_epi32((x), (n)), _mm256_srli_epi32((x), 32 - (n)))
-
-#define QUARTER(a, b, c, d)                                                                             \
-    do {                                                                                                \
-        a = _mm256_add_epi32(a, b); d = rotate16(_mm256_xor_si256(d, a));                               \
-        c = _mm256_add_epi32(c, d); b = _mm256_xor_si256(b, c); b = ROTATE(b, 12);                      \
-        a = _mm256_add_epi32(a, b); d = rotate8(_mm256_xor_si256(d, a));                                \
-        c = _mm256_add_epi32(c, d); b = _mm256_xor_si256(b, c); b = ROTATE(b, 7);                       \
-    } while (0)
-
-/// 4x4 transpose of 32-bit words within each 128-bit half: afterwards a, b,
-/// c, d hold words 0-3 of blocks 0, 1, 2, 3 (low halves) and 4, 5, 6, 7
-/// (high halves).
-#define TRANSPOSE(a, b, c, d)                                                                           \
-    do {                                                                                                \
-        __m256i t0 = _mm256_unpacklo_epi32(a, b), t1 = _mm256_unpackhi_epi32(a, b);                     \
-        __m256i t2 = _mm256_unpacklo_epi32(c, d), t3 = _mm256_unpackhi_epi32(c, d);                     \
-        a = _mm256_unpacklo_epi64(t0, t2); b = _mm256_unpackhi_epi64(t0, t2);                           \
-        c = _mm256_unpacklo_epi64(t1, t3); d = _mm256_unpackhi_epi64(t1, t3);                           \
-    } while (0)
-
-CKG_AVX2 static inline void xor32(uint8_t *out, __m256i keystream) {
-    __m256i data = _mm256_loadu_si256((const __m256i *)out);
-    _mm256_storeu_si256((__m256i *)out, _mm256_xor_si256(data, keystream));
+CKG_CHACHA20_TARGET static inline __m256i rotate_shifting(__m256i x, int count) {
+    return _mm256_or_si256(_mm256_slli_epi32(x, count), _mm256_srli_epi32(x, 32 - count));
 }
 
-/// Blocks counter ..< counter + 8 XORed into the 512 bytes at `out`.
-CKG_AVX2 static void eight_blocks(uint8_t *out, const uint32_t key[8], const uint32_t nonce[3], uint32_t counter) {
-    const __m256i s0 = _mm256_set1_epi32((int)sigma[0]), s1 = _mm256_set1_epi32((int)sigma[1]);
-    const __m256i s2 = _mm256_set1_epi32((int)sigma[2]), s3 = _mm256_set1_epi32((int)sigma[3]);
-    const __m256i k0 = _mm256_set1_epi32((int)key[0]), k1 = _mm256_set1_epi32((int)key[1]);
-    const __m256i k2 = _mm256_set1_epi32((int)key[2]), k3 = _mm256_set1_epi32((int)key[3]);
-    const __m256i k4 = _mm256_set1_epi32((int)key[4]), k5 = _mm256_set1_epi32((int)key[5]);
-    const __m256i k6 = _mm256_set1_epi32((int)key[6]), k7 = _mm256_set1_epi32((int)key[7]);
-    const __m256i ctr = _mm256_add_epi32(_mm256_set1_epi32((int)counter), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    const __m256i n0 = _mm256_set1_epi32((int)nonce[0]), n1 = _mm256_set1_epi32((int)nonce[1]);
-    const __m256i n2 = _mm256_set1_epi32((int)nonce[2]);
+#define CKG_CHACHA20_ROTATE16(x) rotate16(x)
+#define CKG_CHACHA20_ROTATE8(x) rotate8(x)
+#define CKG_CHACHA20_ROTATE12(x) rotate_shifting((x), 12)
+#define CKG_CHACHA20_ROTATE7(x) rotate_shifting((x), 7)
 
-    __m256i x0 = s0, x1 = s1, x2 = s2, x3 = s3, x4 = k0, x5 = k1, x6 = k2, x7 = k3;
-    __m256i x8 = k4, x9 = k5, x10 = k6, x11 = k7, x12 = ctr, x13 = n0, x14 = n1, x15 = n2;
-    for (int round = 0; round < 10; round++) {
-        QUARTER(x0, x4, x8, x12);
-        QUARTER(x1, x5, x9, x13);
-        QUARTER(x2, x6, x10, x14);
-        QUARTER(x3, x7, x11, x15);
-        QUARTER(x0, x5, x10, x15);
-        QUARTER(x1, x6, x11, x12);
-        QUARTER(x2, x7, x8, x13);
-        QUARTER(x3, x4, x9, x14);
-    }
-    x0 = _mm256_add_epi32(x0, s0); x1 = _mm256_add_epi32(x1, s1);
-    x2 = _mm256_add_epi32(x2, s2); x3 = _mm256_add_epi32(x3, s3);
-    x4 = _mm256_add_epi32(x4, k0); x5 = _mm256_add_epi32(x5, k1);
-    x6 = _mm256_add_epi32(x6, k2); x7 = _mm256_add_epi32(x7, k3);
-    x8 = _mm256_add_epi32(x8, k4); x9 = _mm256_add_epi32(x9, k5);
-    x10 = _mm256_add_epi32(x10, k6); x11 = _mm256_add_epi32(x11, k7);
-    x12 = _mm256_add_epi32(x12, ctr); x13 = _mm256_add_epi32(x13, n0);
-    x14 = _mm256_add_epi32(x14, n1); x15 = _mm256_add_epi32(x15, n2);
-
-    TRANSPOSE(x0, x1, x2, x3);
-    TRANSPOSE(x4, x5, x6, x7);
-    TRANSPOSE(x8, x9, x10, x11);
-    TRANSPOSE(x12, x13, x14, x15);
-    // Block j is (words 0-3, 4-7) then (8-11, 12-15) of row j's halves.
-    xor32(out + 0 * 64, _mm256_permute2x128_si256(x0, x4, 0x20));
-    xor32(out + 0 * 64 + 32, _mm256_permute2x128_si256(x8, x12, 0x20));
-    xor32(out + 1 * 64, _mm256_permute2x128_si256(x1, x5, 0x20));
-    xor32(out + 1 * 64 + 32, _mm256_permute2x128_si256(x9, x13, 0x20));
-    xor32(out + 2 * 64, _mm256_permute2x128_si256(x2, x6, 0x20));
-    xor32(out + 2 * 64 + 32, _mm256_permute2x128_si256(x10, x14, 0x20));
-    xor32(out + 3 * 64, _mm256_permute2x128_si256(x3, x7, 0x20));
-    xor32(out + 3 * 64 + 32, _mm256_permute2x128_si256(x11, x15, 0x20));
-    xor32(out + 4 * 64, _mm256_permute2x128_si256(x0, x4, 0x31));
-    xor32(out + 4 * 64 + 32, _mm256_permute2x128_si256(x8, x12, 0x31));
-    xor32(out + 5 * 64, _mm256_permute2x128_si256(x1, x5, 0x31));
-    xor32(out + 5 * 64 + 32, _mm256_permute2x128_si256(x9, x13, 0x31));
-    xor32(out + 6 * 64, _mm256_permute2x128_si256(x2, x6, 0x31));
-    xor32(out + 6 * 64 + 32, _mm256_permute2x128_si256(x10, x14, 0x31));
-    xor32(out + 7 * 64, _mm256_permute2x128_si256(x3, x7, 0x31));
-    xor32(out + 7 * 64 + 32, _mm256_permute2x128_si256(x11, x15, 0x31));
-}
-
-/// Rows 1, 2, 3 rotated left by one, two, three words: diagonals become
-/// columns (and the inverse with the shuffles swapped).
-#define TO_DIAGONALS(b, c, d)                                                                           \
-    do {                                                                                                \
-        b = _mm256_shuffle_epi32(b, 0x39); c = _mm256_shuffle_epi32(c, 0x4e); d = _mm256_shuffle_epi32(d, 0x93); \
-    } while (0)
-#define TO_COLUMNS(b, c, d)                                                                             \
-    do {                                                                                                \
-        b = _mm256_shuffle_epi32(b, 0x93); c = _mm256_shuffle_epi32(c, 0x4e); d = _mm256_shuffle_epi32(d, 0x39); \
-    } while (0)
-
-/// Blocks counter ..< counter + 4 written to the 256 bytes at `out`, in
-/// rows: each register is one row of two blocks.
-CKG_AVX2 static void four_blocks_rows(uint8_t *out, const uint32_t key[8], const uint32_t nonce[3], uint32_t counter) {
-    const __m256i row0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)sigma));
-    const __m256i row1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)key));
-    const __m256i row2 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(key + 4)));
-    const __m256i row3a = _mm256_setr_epi32((int)counter, (int)nonce[0], (int)nonce[1], (int)nonce[2],
-                                            (int)(counter + 1), (int)nonce[0], (int)nonce[1], (int)nonce[2]);
-    const __m256i row3b = _mm256_add_epi32(row3a, _mm256_setr_epi32(2, 0, 0, 0, 2, 0, 0, 0));
-    __m256i a0 = row0, b0 = row1, c0 = row2, d0 = row3a;
-    __m256i a1 = row0, b1 = row1, c1 = row2, d1 = row3b;
-    for (int round = 0; round < 10; round++) {
-        QUARTER(a0, b0, c0, d0);
-        QUARTER(a1, b1, c1, d1);
-        TO_DIAGONALS(b0, c0, d0);
-        TO_DIAGONALS(b1, c1, d1);
-        QUARTER(a0, b0, c0, d0);
-        QUARTER(a1, b1, c1, d1);
-        TO_COLUMNS(b0, c0, d0);
-        TO_COLUMNS(b1, c1, d1);
-    }
-    a0 = _mm256_add_epi32(a0, row0); b0 = _mm256_add_epi32(b0, row1);
-    c0 = _mm256_add_epi32(c0, row2); d0 = _mm256_add_epi32(d0, row3a);
-    a1 = _mm256_add_epi32(a1, row0); b1 = _mm256_add_epi32(b1, row1);
-    c1 = _mm256_add_epi32(c1, row2); d1 = _mm256_add_epi32(d1, row3b);
-    _mm256_storeu_si256((__m256i *)(out + 0), _mm256_permute2x128_si256(a0, b0, 0x20));
-    _mm256_storeu_si256((__m256i *)(out + 32), _mm256_permute2x128_si256(c0, d0, 0x20));
-    _mm256_storeu_si256((__m256i *)(out + 64), _mm256_permute2x128_si256(a0, b0, 0x31));
-    _mm256_storeu_si256((__m256i *)(out + 96), _mm256_permute2x128_si256(c0, d0, 0x31));
-    _mm256_storeu_si256((__m256i *)(out + 128), _mm256_permute2x128_si256(a1, b1, 0x20));
-    _mm256_storeu_si256((__m256i *)(out + 160), _mm256_permute2x128_si256(c1, d1, 0x20));
-    _mm256_storeu_si256((__m256i *)(out + 192), _mm256_permute2x128_si256(a1, b1, 0x31));
-    _mm256_storeu_si256((__m256i *)(out + 224), _mm256_permute2x128_si256(c1, d1, 0x31));
-}
-
-/// XORs `count` bytes of `keystream` into `out`.
-CKG_AVX2 static void xor_bytes(uint8_t *out, const uint8_t *keystream, size_t count) {
-    size_t index = 0;
-    for (; index + 32 <= count; index += 32) {
-        xor32(out + index, _mm256_loadu_si256((const __m256i *)(keystream + index)));
-    }
-    for (; index < count; index++) {
-        out[index] ^= keystream[index];
-    }
-}
-
-CKG_AVX2 void ckg_chacha20_avx2_xor(uint8_t *buffer, size_t count, const uint32_t key[8], const uint32_t nonce[3],
-                                    uint32_t counter) {
-    while (count >= 512) {
-        eight_blocks(buffer, key, nonce, counter);
-        buffer += 512;
-        count -= 512;
-        counter += 8;
-    }
-    if (count == 0) {
-        return;
-    }
-    _Alignas(32) uint8_t keystream[512];
-    if (count > 256) {
-        memset(keystream, 0, sizeof keystream);
-        eight_blocks(keystream, key, nonce, counter);
-    } else {
-        four_blocks_rows(keystream, key, nonce, counter);
-    }
-    xor_bytes(buffer, keystream, count);
-    // The keystream is as secret as the key: not left on the stack.
-    memset(keystream, 0, sizeof keystream);
-    __asm__ volatile("" : : "r"(keystream) : "memory");
-}
+#include "chacha20_vector_body.h"
 
 #else
 

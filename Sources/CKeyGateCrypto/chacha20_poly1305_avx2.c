@@ -1,4 +1,5 @@
-// The ChaCha20-Poly1305 AEAD on the AVX2 kernels, in C so that a whole
+// The ChaCha20-Poly1305 AEAD on the AVX2 kernels (ChaCha20 also on its
+// AVX-512VL variant; Poly1305 always AVX2), in C so that a whole
 // message goes through them without a return to Swift per chunk (see
 // CKeyGateCrypto.h for why the kernels are C).
 //
@@ -13,11 +14,13 @@
 // hold the ciphertext when opening). Every branch and memory index depends
 // on the lengths alone.
 #include "ckg_chacha20_poly1305_avx2.h"
+#include "ckg_chacha20_poly1305_avx512vl.h"
 
 #if defined(__x86_64__)
 #include <string.h>
 
 #include "ckg_chacha20_avx2.h"
+#include "ckg_chacha20_avx512vl.h"
 #include "ckg_poly1305_avx2.h"
 
 #define CKG_AVX2_BMI2 __attribute__((target("avx2,bmi2")))
@@ -36,16 +39,22 @@ static inline void wipe(void *bytes, size_t count) {
     __asm__ volatile("" : : "r"(bytes) : "memory");
 }
 
-CKG_AVX2_BMI2 void ckg_chacha20_poly1305_avx2(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
-                                              const uint32_t key[8], const uint32_t nonce[3], int sealing,
-                                              uint8_t tag[16]) {
+/// The keystream XOR of one ChaCha20 kernel: AVX2 or AVX-512VL.
+typedef void chacha20_xor(uint8_t *buffer, size_t count, const uint32_t key[8], const uint32_t nonce[3],
+                          uint32_t counter);
+
+/// The AEAD on the ChaCha20 kernel `xor`; inlined into each entry point
+/// below, so the kernel is a direct call.
+CKG_AVX2_BMI2 static inline void chacha20_poly1305(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
+                                                   const uint32_t key[8], const uint32_t nonce[3], int sealing,
+                                                   uint8_t tag[16], chacha20_xor *xor) {
     _Alignas(32) uint8_t head[64 + head_bytes];
     const size_t head_count = count < head_bytes ? count : head_bytes;
     memset(head, 0, 64);
     if (head_count > 0) {
         memcpy(head + 64, buffer, head_count);
     }
-    ckg_chacha20_avx2_xor(head, 64 + head_count, key, nonce, 0);
+    xor(head, 64 + head_count, key, nonce, 0);
 
     ckg_poly1305_state state;
     ckg_poly1305_bmi2_init(&state, head);
@@ -64,7 +73,7 @@ CKG_AVX2_BMI2 void ckg_chacha20_poly1305_avx2(uint8_t *buffer, size_t count, con
         }
         if (end > from) {
             // Block 1 encrypts message byte 0.
-            ckg_chacha20_avx2_xor(buffer + from, end - from, key, nonce, (uint32_t)(1 + from / 64));
+            xor(buffer + from, end - from, key, nonce, (uint32_t)(1 + from / 64));
         }
         if (sealing) {
             ckg_poly1305_avx2_update_padded(&state, buffer + offset, end - offset);
@@ -81,10 +90,28 @@ CKG_AVX2_BMI2 void ckg_chacha20_poly1305_avx2(uint8_t *buffer, size_t count, con
     wipe(&state, sizeof state);
 }
 
+CKG_AVX2_BMI2 void ckg_chacha20_poly1305_avx2(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
+                                              const uint32_t key[8], const uint32_t nonce[3], int sealing,
+                                              uint8_t tag[16]) {
+    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx2_xor);
+}
+
+CKG_AVX2_BMI2 void ckg_chacha20_poly1305_avx512vl(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
+                                                  const uint32_t key[8], const uint32_t nonce[3], int sealing,
+                                                  uint8_t tag[16]) {
+    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx512vl_xor);
+}
+
 #else
 
 void ckg_chacha20_poly1305_avx2(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
                                 const uint32_t key[8], const uint32_t nonce[3], int sealing, uint8_t tag[16]) {
+    (void)buffer, (void)count, (void)aad, (void)aad_count, (void)key, (void)nonce, (void)sealing, (void)tag;
+    __builtin_trap();
+}
+
+void ckg_chacha20_poly1305_avx512vl(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
+                                    const uint32_t key[8], const uint32_t nonce[3], int sealing, uint8_t tag[16]) {
     (void)buffer, (void)count, (void)aad, (void)aad_count, (void)key, (void)nonce, (void)sealing, (void)tag;
     __builtin_trap();
 }

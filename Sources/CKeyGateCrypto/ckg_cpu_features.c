@@ -20,12 +20,20 @@ uint32_t ckg_cpu_features(void) {
     const int ssse3 = (ecx >> 9) & 1, sse41 = (ecx >> 19) & 1;
     const int osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1;
     // XMM (bit 1) and YMM (bit 2) state saved by the kernel.
-    const int ymmSaved = osxsave && (read_xcr0() & 6) == 6;
+    const uint64_t xcr0 = osxsave ? read_xcr0() : 0;
+    const int ymmSaved = (xcr0 & 6) == 6;
+    // And the opmask (bit 5) and upper ZMM (bits 6, 7) state, which every
+    // AVX-512 instruction needs, even on 256-bit registers.
+    const int avx512Saved = ymmSaved && (xcr0 & 0xe0) == 0xe0;
 
     __cpuid_count(7, 0, eax, ebx, ecx, edx);
     uint32_t features = 0;
     if (avx && ymmSaved && ((ebx >> 5) & 1)) {
         features |= CKG_CPU_AVX2;
+    }
+    // AVX-512 Foundation (bit 16) and Vector Length extensions (bit 31).
+    if ((features & CKG_CPU_AVX2) && avx512Saved && ((ebx >> 16) & 1) && ((ebx >> 31) & 1)) {
+        features |= CKG_CPU_AVX512VL;
     }
     if ((ebx >> 8) & 1) {
         features |= CKG_CPU_BMI2;

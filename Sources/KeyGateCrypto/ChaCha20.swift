@@ -126,10 +126,11 @@ public enum ChaCha20 {
         switch kernel {
         case .portable:
             xorKeyStreamPortable(buffer, key: key, nonce: nonce, counter: counter)
-        case .avx2:
+        case .avx2, .avx512vl:
             guard let start = buffer.baseAddress, buffer.count > 0 else { return }
+            let xor = kernel == .avx2 ? ckg_chacha20_avx2_xor : ckg_chacha20_avx512vl_xor
             withKernelWords(key: key, nonce: nonce) { key, nonce in
-                ckg_chacha20_avx2_xor(start.assumingMemoryBound(to: UInt8.self), buffer.count, key, nonce, counter)
+                xor(start.assumingMemoryBound(to: UInt8.self), buffer.count, key, nonce, counter)
             }
         }
     }

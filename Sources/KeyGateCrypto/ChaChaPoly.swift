@@ -4,8 +4,9 @@ import CKeyGateCrypto
 /// nonce; the sealed form is the ciphertext followed by a 16-byte tag.
 ///
 /// The pass over the message is the portable Swift (`cryptPortable`) or,
-/// on a CPU with AVX2 and BMI2, the C kernel of CKeyGateCrypto, chosen once
-/// by `ChaChaPolyKernel.selected`; the tag comparison, the restoring of the
+/// on a CPU with AVX2 and BMI2, a C kernel of CKeyGateCrypto (with
+/// AVX-512VL rotations where the CPU has them), chosen once by
+/// `ChaChaPolyKernel.selected`; the tag comparison, the restoring of the
 /// ciphertext on a wrong tag and what is declassified are the same for both.
 public enum ChaChaPoly {
     public static let keyByteCount = 32
@@ -122,7 +123,7 @@ public enum ChaChaPoly {
 
     /// XORs `buffer` with the keystream from block 1 and writes to `tag` the
     /// Poly1305 tag over aad, pad16, ciphertext, pad16 and the two lengths
-    /// (section 2.8), on the given kernel: the C one (chacha20_poly1305_avx2.c)
+    /// (section 2.8), on the given kernel: a C one (chacha20_poly1305_avx2.c)
     /// or `cryptPortable`.
     static func crypt(
         _ buffer: UnsafeMutableRawBufferPointer, key: ChaCha20.Key, nonce: ChaCha20.Nonce,
@@ -131,9 +132,10 @@ public enum ChaChaPoly {
         switch kernel {
         case .portable:
             cryptPortable(buffer, key: key, nonce: nonce, aad: aad, sealing: sealing).finalize(into: tag)
-        case .avx2:
+        case .avx2, .avx512vl:
+            let aead = kernel == .avx2 ? ckg_chacha20_poly1305_avx2 : ckg_chacha20_poly1305_avx512vl
             ChaCha20.withKernelWords(key: key, nonce: nonce) { key, nonce in
-                ckg_chacha20_poly1305_avx2(
+                aead(
                     buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count,
                     aad.baseAddress?.assumingMemoryBound(to: UInt8.self), aad.count,
                     key, nonce, sealing ? 1 : 0, tag.assumingMemoryBound(to: UInt8.self))

@@ -13,7 +13,10 @@ import KeyGateCrypto
 /// valgrind 3.19's synthetic CPU reports) run when the checker runs with
 /// KEYGATE_CPU=native, the portable Swift with KEYGATE_CPU=portable;
 /// Benchmarks/ct-check.sh runs both. Their entries are named "avx2 ...":
-/// in the portable run the same lengths go through the portable code.
+/// in the portable run the same lengths go through the portable code. The
+/// AVX-512VL ChaCha20 (the AVX2 kernel's source with one-instruction
+/// rotations) is never selected under valgrind, which has no AVX-512; the
+/// script checks its machine code against the AVX2 kernel's instead.
 struct CodePath: Sendable {
     let name: String
     /// Input lengths, in bytes, that take this path.

@@ -2,7 +2,7 @@ import Testing
 @testable import KeyGateCrypto
 
 struct CPUFeaturesTests {
-    static let all: CPUFeatures = [.avx2, .bmi2, .adx, .sha]
+    static let all: CPUFeatures = [.avx2, .bmi2, .adx, .sha, .avx512vl]
 
     @Test func unsetOrNativeKeepsWhatTheCPUHas() {
         #expect(CPUFeatures.selected(detected: Self.all, setting: nil) == Self.all)
@@ -24,7 +24,7 @@ struct CPUFeaturesTests {
     }
 
     @Test func descriptionNamesEachFeature() {
-        #expect(Self.all.description == "avx2,bmi2,adx,sha")
+        #expect(Self.all.description == "avx2,bmi2,adx,sha,avx512vl")
         #expect(CPUFeatures().description == "none")
     }
 
