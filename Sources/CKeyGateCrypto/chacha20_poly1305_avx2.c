@@ -1,5 +1,5 @@
-// The ChaCha20-Poly1305 AEAD on the AVX2 kernels (ChaCha20 also on its
-// AVX-512VL variant; Poly1305 always AVX2), in C so that a whole
+// The ChaCha20-Poly1305 AEAD on the AVX2 kernels (ChaCha20 also on the
+// AVX-512 one; Poly1305 always AVX2), in C so that a whole
 // message goes through them without a return to Swift per chunk (see
 // CKeyGateCrypto.h for why the kernels are C).
 //
@@ -14,13 +14,13 @@
 // hold the ciphertext when opening). Every branch and memory index depends
 // on the lengths alone.
 #include "ckg_chacha20_poly1305_avx2.h"
-#include "ckg_chacha20_poly1305_avx512vl.h"
+#include "ckg_chacha20_poly1305_avx512.h"
 
 #if defined(__x86_64__)
 #include <string.h>
 
 #include "ckg_chacha20_avx2.h"
-#include "ckg_chacha20_avx512vl.h"
+#include "ckg_chacha20_avx512.h"
 #include "ckg_poly1305_avx2.h"
 
 #define CKG_AVX2_BMI2 __attribute__((target("avx2,bmi2")))
@@ -29,9 +29,10 @@ enum {
     /// Message bytes per chunk: a multiple of the 64-byte ChaCha20 block
     /// and of the eight Poly1305 blocks of the vector kernel.
     chunk_bytes = 16384,
-    /// Message bytes whose keystream comes from the pass of block 0 (seven
-    /// blocks of an eight-block pass).
-    head_bytes = 448,
+    /// The most message bytes whose keystream comes from the pass of block
+    /// 0: fifteen blocks of a sixteen-block pass (AVX-512); seven of an
+    /// eight-block one on the 256-bit kernels.
+    maximum_head_bytes = 960,
 };
 
 static inline void wipe(void *bytes, size_t count) {
@@ -39,16 +40,17 @@ static inline void wipe(void *bytes, size_t count) {
     __asm__ volatile("" : : "r"(bytes) : "memory");
 }
 
-/// The keystream XOR of one ChaCha20 kernel: AVX2 or AVX-512VL.
+/// The keystream XOR of one ChaCha20 kernel: AVX2 or AVX-512.
 typedef void chacha20_xor(uint8_t *buffer, size_t count, const uint32_t key[8], const uint32_t nonce[3],
                           uint32_t counter);
 
-/// The AEAD on the ChaCha20 kernel `xor`; inlined into each entry point
-/// below, so the kernel is a direct call.
+/// The AEAD on the ChaCha20 kernel `xor`, whose widest pass makes block 0
+/// and `head_bytes` of keystream; inlined into each entry point below, so
+/// the kernel is a direct call.
 CKG_AVX2_BMI2 static inline void chacha20_poly1305(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
                                                    const uint32_t key[8], const uint32_t nonce[3], int sealing,
-                                                   uint8_t tag[16], chacha20_xor *xor) {
-    _Alignas(32) uint8_t head[64 + head_bytes];
+                                                   uint8_t tag[16], chacha20_xor *xor, size_t head_bytes) {
+    _Alignas(64) uint8_t head[64 + maximum_head_bytes];
     const size_t head_count = count < head_bytes ? count : head_bytes;
     memset(head, 0, 64);
     if (head_count > 0) {
@@ -86,20 +88,20 @@ CKG_AVX2_BMI2 static inline void chacha20_poly1305(uint8_t *buffer, size_t count
     memcpy(lengths + 8, &message_length, 8);
     ckg_poly1305_bmi2_blocks(&state, lengths, 1, 1);
     ckg_poly1305_bmi2_finish(&state, tag);
-    wipe(head, sizeof head);
+    wipe(head, 64 + head_count);
     wipe(&state, sizeof state);
 }
 
 CKG_AVX2_BMI2 void ckg_chacha20_poly1305_avx2(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
                                               const uint32_t key[8], const uint32_t nonce[3], int sealing,
                                               uint8_t tag[16]) {
-    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx2_xor);
+    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx2_xor, 448);
 }
 
-CKG_AVX2_BMI2 void ckg_chacha20_poly1305_avx512vl(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
-                                                  const uint32_t key[8], const uint32_t nonce[3], int sealing,
-                                                  uint8_t tag[16]) {
-    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx512vl_xor);
+CKG_AVX2_BMI2 void ckg_chacha20_poly1305_avx512(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
+                                                const uint32_t key[8], const uint32_t nonce[3], int sealing,
+                                                uint8_t tag[16]) {
+    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx512_xor, 960);
 }
 
 #else
@@ -110,8 +112,8 @@ void ckg_chacha20_poly1305_avx2(uint8_t *buffer, size_t count, const uint8_t *aa
     __builtin_trap();
 }
 
-void ckg_chacha20_poly1305_avx512vl(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
-                                    const uint32_t key[8], const uint32_t nonce[3], int sealing, uint8_t tag[16]) {
+void ckg_chacha20_poly1305_avx512(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
+                                  const uint32_t key[8], const uint32_t nonce[3], int sealing, uint8_t tag[16]) {
     (void)buffer, (void)count, (void)aad, (void)aad_count, (void)key, (void)nonce, (void)sealing, (void)tag;
     __builtin_trap();
 }

@@ -33,7 +33,7 @@ uint32_t ckg_cpu_features(void) {
     }
     // AVX-512 Foundation (bit 16) and Vector Length extensions (bit 31).
     if ((features & CKG_CPU_AVX2) && avx512Saved && ((ebx >> 16) & 1) && ((ebx >> 31) & 1)) {
-        features |= CKG_CPU_AVX512VL;
+        features |= CKG_CPU_AVX512;
     }
     if ((ebx >> 8) & 1) {
         features |= CKG_CPU_BMI2;

@@ -26,10 +26,10 @@ public struct CPUFeatures: OptionSet, Sendable, CustomStringConvertible {
     public static let adx = CPUFeatures(rawValue: CKG_CPU_ADX)
     /// The SHA-256 instructions (with SSSE3 and SSE4.1).
     public static let sha = CPUFeatures(rawValue: CKG_CPU_SHA)
-    /// AVX-512 Foundation and VL: its instructions (a one-instruction
-    /// rotation, sixteen more registers) on 256-bit registers, with AVX2
-    /// and the opmask and ZMM state saved by the kernel.
-    public static let avx512vl = CPUFeatures(rawValue: CKG_CPU_AVX512VL)
+    /// AVX-512 Foundation and VL: 512-bit registers, a one-instruction
+    /// rotation, and the same on 256-bit registers, with AVX2 and the
+    /// opmask and ZMM state saved by the kernel.
+    public static let avx512 = CPUFeatures(rawValue: CKG_CPU_AVX512)
 
     /// The environment variable that can force the portable paths.
     public static let environmentVariable = "KEYGATE_CPU"
@@ -59,7 +59,7 @@ public struct CPUFeatures: OptionSet, Sendable, CustomStringConvertible {
 
     public var description: String {
         let names: [(CPUFeatures, String)] = [
-            (.avx2, "avx2"), (.bmi2, "bmi2"), (.adx, "adx"), (.sha, "sha"), (.avx512vl, "avx512vl"),
+            (.avx2, "avx2"), (.bmi2, "bmi2"), (.adx, "adx"), (.sha, "sha"), (.avx512, "avx512"),
         ]
         let present = names.filter { contains($0.0) }.map(\.1)
         return present.isEmpty ? "none" : present.joined(separator: ",")

@@ -126,9 +126,9 @@ public enum ChaCha20 {
         switch kernel {
         case .portable:
             xorKeyStreamPortable(buffer, key: key, nonce: nonce, counter: counter)
-        case .avx2, .avx512vl:
+        case .avx2, .avx512:
             guard let start = buffer.baseAddress, buffer.count > 0 else { return }
-            let xor = kernel == .avx2 ? ckg_chacha20_avx2_xor : ckg_chacha20_avx512vl_xor
+            let xor = kernel == .avx2 ? ckg_chacha20_avx2_xor : ckg_chacha20_avx512_xor
             withKernelWords(key: key, nonce: nonce) { key, nonce in
                 xor(start.assumingMemoryBound(to: UInt8.self), buffer.count, key, nonce, counter)
             }

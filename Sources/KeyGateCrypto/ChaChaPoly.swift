@@ -5,7 +5,7 @@ import CKeyGateCrypto
 ///
 /// The pass over the message is the portable Swift (`cryptPortable`) or,
 /// on a CPU with AVX2 and BMI2, a C kernel of CKeyGateCrypto (with
-/// AVX-512VL rotations where the CPU has them), chosen once by
+/// ChaCha20 on AVX-512 where the CPU has it), chosen once by
 /// `ChaChaPolyKernel.selected`; the tag comparison, the restoring of the
 /// ciphertext on a wrong tag and what is declassified are the same for both.
 public enum ChaChaPoly {
@@ -132,8 +132,8 @@ public enum ChaChaPoly {
         switch kernel {
         case .portable:
             cryptPortable(buffer, key: key, nonce: nonce, aad: aad, sealing: sealing).finalize(into: tag)
-        case .avx2, .avx512vl:
-            let aead = kernel == .avx2 ? ckg_chacha20_poly1305_avx2 : ckg_chacha20_poly1305_avx512vl
+        case .avx2, .avx512:
+            let aead = kernel == .avx2 ? ckg_chacha20_poly1305_avx2 : ckg_chacha20_poly1305_avx512
             ChaCha20.withKernelWords(key: key, nonce: nonce) { key, nonce in
                 aead(
                     buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), buffer.count,

@@ -2,8 +2,9 @@
 /// process: the portable Swift, or the C kernels of CKeyGateCrypto for
 /// AVX2 (eight ChaCha20 blocks per pass, Poly1305 in two chains of four
 /// lanes) with BMI2 (the mulx of the scalar Poly1305 for short inputs and
-/// tails); on a CPU with AVX-512VL, the same ChaCha20 passes with
-/// one-instruction rotations (chacha20_avx512vl.c) and the same Poly1305.
+/// tails); on a CPU with AVX-512, ChaCha20 sixteen blocks per pass in
+/// 512-bit registers (chacha20_avx512.c; tails in the AVX2 kernel's passes
+/// with AVX-512VL rotations, chacha20_avx512vl.c) and the same Poly1305.
 ///
 /// Chosen once, from `CPUFeatures.enabled`: one switch for all three, since
 /// the AEAD runs both kernels. Internal functions take a kernel explicitly,
@@ -12,7 +13,7 @@
 enum ChaChaPolyKernel: Sendable {
     case portable
     case avx2
-    case avx512vl
+    case avx512
 
     /// What the C kernels need.
     static let requiredFeatures: CPUFeatures = [.avx2, .bmi2]
@@ -22,7 +23,7 @@ enum ChaChaPolyKernel: Sendable {
         switch self {
         case .portable: []
         case .avx2: Self.requiredFeatures
-        case .avx512vl: Self.requiredFeatures.union(.avx512vl)
+        case .avx512: Self.requiredFeatures.union(.avx512)
         }
     }
 
@@ -32,7 +33,7 @@ enum ChaChaPolyKernel: Sendable {
 
     /// The fastest kernel `features` can run.
     static func fastest(allowedBy features: CPUFeatures) -> ChaChaPolyKernel {
-        [.avx512vl, .avx2].first { features.isSuperset(of: $0.requiredFeatures) } ?? .portable
+        [.avx512, .avx2].first { features.isSuperset(of: $0.requiredFeatures) } ?? .portable
     }
 
     /// Whether this CPU can run the C kernels at all (whatever
@@ -42,7 +43,7 @@ enum ChaChaPolyKernel: Sendable {
     /// The C kernels this CPU can run (whatever `KEYGATE_CPU` says), for
     /// the tests that compare each with the portable Swift.
     static var availableVectorKernels: [ChaChaPolyKernel] {
-        [.avx2, .avx512vl].filter { CPUFeatures.detected.isSuperset(of: $0.requiredFeatures) }
+        [.avx2, .avx512].filter { CPUFeatures.detected.isSuperset(of: $0.requiredFeatures) }
     }
 
     /// The name of the ChaCha20 path, for `CryptoImplementation.paths`.
@@ -50,7 +51,7 @@ enum ChaChaPolyKernel: Sendable {
         switch self {
         case .portable: "portable"
         case .avx2: "avx2"
-        case .avx512vl: "avx512vl"
+        case .avx512: "avx512"
         }
     }
 
@@ -58,7 +59,7 @@ enum ChaChaPolyKernel: Sendable {
     var poly1305Path: String {
         switch self {
         case .portable: "portable"
-        case .avx2, .avx512vl: "avx2,bmi2"
+        case .avx2, .avx512: "avx2,bmi2"
         }
     }
 }

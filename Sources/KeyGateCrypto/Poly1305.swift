@@ -26,7 +26,7 @@ public enum Poly1305 {
         switch kernel {
         case .portable:
             return authenticatePortable(message: message, key: key)
-        case .avx2, .avx512vl:
+        case .avx2, .avx512:
             var tag = [UInt8](repeating: 0, count: tagByteCount)
             tag.withUnsafeMutableBytes { tag in
                 key.withUnsafeBytes { key in

@@ -14,9 +14,10 @@ import KeyGateCrypto
 /// KEYGATE_CPU=native, the portable Swift with KEYGATE_CPU=portable;
 /// Benchmarks/ct-check.sh runs both. Their entries are named "avx2 ...":
 /// in the portable run the same lengths go through the portable code. The
-/// AVX-512VL ChaCha20 (the AVX2 kernel's source with one-instruction
-/// rotations) is never selected under valgrind, which has no AVX-512; the
-/// script checks its machine code against the AVX2 kernel's instead.
+/// AVX-512 ChaCha20 (sixteen-block passes, and for tails the AVX2 kernel's
+/// source with one-instruction rotations) is never selected under
+/// valgrind, which has no AVX-512; the script checks its machine code
+/// instead.
 struct CodePath: Sendable {
     let name: String
     /// Input lengths, in bytes, that take this path.

@@ -1,5 +1,5 @@
 // The parts of KeyGate's cryptography that Swift cannot express: kernels
-// that need instructions chosen per function (AVX2, AVX-512VL, SHA-NI, BMI2's mulx)
+// that need instructions chosen per function (AVX2, AVX-512, SHA-NI, BMI2's mulx)
 // while the rest of the binary stays baseline x86-64 or aarch64.
 //
 // Swift has no per-function target attribute. A Swift module built with
@@ -20,7 +20,8 @@
 #include "ckg_chacha20_avx2.h"
 #include "ckg_chacha20_poly1305_avx2.h"
 #include "ckg_chacha20_avx512vl.h"
-#include "ckg_chacha20_poly1305_avx512vl.h"
+#include "ckg_chacha20_avx512.h"
+#include "ckg_chacha20_poly1305_avx512.h"
 #include "ckg_poly1305_avx2.h"
 #include "ckg_poly1305_bmi2.h"
 #include "ckg_sha256_shani.h"

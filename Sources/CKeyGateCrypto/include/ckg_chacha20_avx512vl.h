@@ -1,6 +1,7 @@
 // ChaCha20 (RFC 8439 section 2.4) with AVX-512VL: the AVX2 kernel's eight
-// blocks per pass in 256-bit registers, with single-instruction rotations.
-// Called only when CKG_CPU_AVX512VL is reported.
+// blocks per pass in 256-bit registers, with single-instruction rotations:
+// the tails of the AVX-512 kernel (ckg_chacha20_avx512.h). Called only
+// when CKG_CPU_AVX512 is reported.
 #ifndef CKG_CHACHA20_AVX512VL_H
 #define CKG_CHACHA20_AVX512VL_H
 
