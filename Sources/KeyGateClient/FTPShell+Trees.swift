@@ -37,7 +37,8 @@ extension FTPShell {
     }
 
     /// Runs `body` for a multi-file command: the overall progress line on a
-    /// terminal, then the summary.
+    /// terminal, then the summary. `body` runs with `TransferTally.current`
+    /// set, so that the line counts the transfers under way.
     /// - Throws: `BatchFailure` when a file failed, or what ended the
     ///   command early.
     func batch(_ command: String, _ body: (TransferTally) async throws -> Void) async throws {
@@ -47,7 +48,7 @@ extension FTPShell {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await tally.draw() }
                 do {
-                    try await body(tally)
+                    try await TransferTally.$current.withValue(tally) { try await body(tally) }
                 } catch {
                     failure = error
                 }
@@ -154,7 +155,7 @@ extension FTPShell {
                 tally.unchanged()
                 return false
             }
-            tally.expect(files.count)
+            tally.expect(files.map { Optional($0.size) })
             for entry in tree.entries where entry.isDirectory {
                 try await makeRemoteDirectory(top + "/" + entry.relativePath)
             }
@@ -210,7 +211,7 @@ extension FTPShell {
                     }
                 }
             }
-            tally.expect(files.count)
+            tally.expect(files.map(\.entry.size))
             try await forEachFile(files.map { FileToFetch(remote: $0.remote, folder: $0.folder, entry: $0.entry) }) { file, session in
                 try await self.fetch(file.remote, folder: file.folder, name: file.name, resume: resume, verify: verify,
                                      tally: tally, showProgress: false, size: file.size, modified: file.modified,
@@ -258,7 +259,7 @@ extension FTPShell {
                 if files.isEmpty { tally.nothingMatched(pattern) }
                 matched += files.map { ($0.path, $0.entry.name, $0.entry.size) }
             }
-            tally.expect(matched.count)
+            tally.expect(matched.map(\.size))
             try await forEachFile(matched.map { FileToFetch(remote: $0.remote, folder: ".", name: $0.name, size: $0.size) }) { file, session in
                 guard !file.name.isEmpty else { throw UsageProblem(description: "mget: '\(file.remote)' names no file") }
                 try await self.fetch(file.remote, folder: ".", name: file.name, resume: resume, verify: verify, tally: tally,
@@ -277,7 +278,7 @@ extension FTPShell {
                 if paths.isEmpty { tally.nothingMatched(pattern) }
                 matched += paths
             }
-            tally.expect(matched.count)
+            tally.expect(await LocalTree.sizes(of: matched, io: io))
             try await forEachFile(matched) { path, session in
                 try await self.send(path, to: Self.lastName(of: path), resume: resume, verify: verify, tally: tally,
                                     showProgress: false, on: session)

@@ -479,10 +479,13 @@ public final class FTPShell: Sendable {
         }
     }
 
-    /// Runs `transfer` with a progress bar beside it when enabled.
+    /// Runs `transfer` with a progress bar beside it when enabled; a
+    /// multi-file command's progress line counts it meanwhile.
     private func withProgress(
         _ progress: TransferProgress, total: Int64?, label: String, showing: Bool, _ transfer: () async throws -> Void
     ) async throws {
+        let tally = TransferTally.current, flight = tally?.track(progress)
+        defer { if let flight { tally?.untrack(flight) } }
         guard showing else { return try await transfer() }
         let bar = ProgressBar(label: label, total: total, progress: progress)
         var failure: (any Error)?

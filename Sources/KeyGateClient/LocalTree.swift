@@ -106,6 +106,17 @@ struct LocalTree: Sendable {
         }
     }
 
+    /// The size of each of `paths` that is a regular file (links
+    /// followed, as mput follows them), nil for the others.
+    static func sizes(of paths: [String], io: BlockingLane) async -> [Int64?] {
+        await io.run {
+            paths.map { path in
+                var status = stat()
+                return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG ? Int64(status.st_size) : nil
+            }
+        }
+    }
+
     /// The local paths `pattern` matches (glob(3), sorted), for mput.
     static func glob(_ pattern: String, io: BlockingLane) async -> [String] {
         await io.run {

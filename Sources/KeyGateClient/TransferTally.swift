@@ -7,7 +7,8 @@ import Synchronization
 /// per file on standard output (and one per skipped entry); for a
 /// multi-file command, a summary at the end (the last JSON event, or a
 /// line on standard error) and, on a terminal, an overall progress line
-/// (files done of the total, bytes, rate).
+/// (files done of the total, bytes of the total, rate, time left;
+/// `progressLine(command:done:total:bytes:totalBytes:seconds:)`).
 ///
 /// Events, one JSON object a line:
 ///
@@ -24,7 +25,18 @@ final class TransferTally: Sendable {
         var unchanged = 0
         var bytes: Int64 = 0
         var total = 0
+        /// The bytes of the expected files; nil once one's size is unknown.
+        var totalBytes: Int64? = 0
+        /// The transfers under way (`track`), each with its bytes when it
+        /// was tracked.
+        var inFlight: [Int: (progress: TransferProgress, base: Int64)] = [:]
+        var nextFlight = 0
     }
+
+    /// The tally of the multi-file command this task runs for (set by
+    /// `FTPShell.batch`): each transfer's progress is counted in its
+    /// progress line while under way.
+    @TaskLocal static var current: TransferTally?
 
     let command: String
     let json: Bool
@@ -36,9 +48,31 @@ final class TransferTally: Sendable {
         self.json = json
     }
 
-    /// The number of files the command will move, for the progress line.
-    func expect(_ count: Int) {
-        state.withLock { $0.total += count }
+    /// The files the command will move, by size (nil when unknown), for
+    /// the progress line.
+    func expect(_ sizes: [Int64?]) {
+        state.withLock { state in
+            state.total += sizes.count
+            for size in sizes {
+                state.totalBytes = state.totalBytes.flatMap { total in size.map { total + $0 } }
+            }
+        }
+    }
+
+    /// Counts the bytes `progress` moves in the progress line until
+    /// `untrack` with the number returned.
+    func track(_ progress: TransferProgress) -> Int {
+        state.withLock { state in
+            defer { state.nextFlight += 1 }
+            state.inFlight[state.nextFlight] = (progress, progress.bytes)
+            return state.nextFlight
+        }
+    }
+
+    /// Stops counting a transfer's progress: the file's own record
+    /// (`file`) counts its bytes.
+    func untrack(_ flight: Int) {
+        _ = state.withLock { $0.inFlight.removeValue(forKey: flight) }
     }
 
     /// Whether any file failed.
@@ -114,13 +148,38 @@ final class TransferTally: Sendable {
         }
     }
 
-    /// The overall progress line: `put -r  12/1000 files  3.4 MB  1.2 MB/s`.
+    /// The overall progress line now: the bytes of the files done and of
+    /// the transfers under way (`track`).
     func progressLine() -> String {
         let state = self.state.withLock { $0 }
-        let seconds = Self.seconds(since: started)
-        let rate = seconds > 0 ? Int64(Double(state.bytes) / seconds) : 0
-        return "\(command)  \(state.done)/\(state.total) files  \(ProgressBar.megabytes(state.bytes))  "
-            + "\(ProgressBar.megabytes(rate))/s"
+        let moving = state.inFlight.values.reduce(Int64(0)) { $0 + max(0, $1.progress.bytes - $1.base) }
+        return Self.progressLine(
+            command: command, done: state.done, total: state.total, bytes: state.bytes + moving,
+            totalBytes: state.totalBytes, seconds: Self.seconds(since: started))
+    }
+
+    /// The overall progress line of a command that has moved `bytes` of
+    /// `totalBytes` (nil: unknown) in `seconds`, with `done` of `total`
+    /// files:
+    ///
+    ///     put -r  12/1000 files  3.4 MB / 10.2 MB  1.2 MB/s  ETA 0:06
+    ///
+    /// The time left is the bytes left at the rate so far (`ETA --:--`
+    /// until something has moved); without a total there is no `/ total`
+    /// and no ETA. Bytes a resumed transfer found already there are not
+    /// moved, so with `--resume` the ETA errs long.
+    static func progressLine(
+        command: String, done: Int, total: Int, bytes: Int64, totalBytes: Int64?, seconds: Double
+    ) -> String {
+        let rate = seconds > 0 ? Double(bytes) / seconds : 0
+        var line = "\(command)  \(done)/\(total) files  \(ProgressBar.megabytes(bytes))"
+        if let totalBytes { line += " / \(ProgressBar.megabytes(totalBytes))" }
+        line += "  \(ProgressBar.megabytes(Int64(rate)))/s"
+        if let totalBytes {
+            let left = max(0, totalBytes - bytes)
+            line += rate > 0 ? "  ETA \(ProgressBar.clock(Int((Double(left) / rate).rounded(.up))))" : "  ETA --:--"
+        }
+        return line
     }
 
     /// Redraws the progress line on standard error until cancelled.
