@@ -16,13 +16,19 @@ import Synchronization
 ///     {"event":"file","command":"put",...,"ok":false,"error":"..."}
 ///     {"event":"skipped","path":"dir/link","reason":"a link or special file, not followed"}
 ///     {"event":"unmatched","pattern":"*.pdf","ok":false}
-///     {"event":"summary","command":"put -r","files":1000,"failed":0,"skipped":1,"unchanged":0,"bytes":123456,"seconds":2.5}
+///     {"event":"deleted","path":"copy/old.txt","ok":true}
+///     {"event":"summary","command":"put -r","files":1000,"failed":0,"skipped":1,"unchanged":0,"deleted":0,"bytes":123456,"seconds":2.5}
+///
+/// `deleted` events come from `mirror --delete`, whose summary also has
+/// `deletionsFailed`.
 final class TransferTally: Sendable {
     private struct State {
         var done = 0
         var failed = 0
         var skipped = 0
         var unchanged = 0
+        var deleted = 0
+        var deletionsFailed = 0
         var bytes: Int64 = 0
         var total = 0
         /// The bytes of the expected files; nil once one's size is unknown.
@@ -40,12 +46,16 @@ final class TransferTally: Sendable {
 
     let command: String
     let json: Bool
+    /// The command removes what its source does not hold (`mirror --delete`):
+    /// the summary says how much.
+    let deleting: Bool
     private let state = Mutex(State())
     private let started = ContinuousClock.now
 
-    init(command: String, json: Bool) {
+    init(command: String, json: Bool, deleting: Bool = false) {
         self.command = command
         self.json = json
+        self.deleting = deleting
     }
 
     /// The files the command will move, by size (nil when unknown), for
@@ -75,8 +85,11 @@ final class TransferTally: Sendable {
         _ = state.withLock { $0.inFlight.removeValue(forKey: flight) }
     }
 
-    /// Whether any file failed.
+    /// How many files failed.
     var failures: Int { state.withLock { $0.failed } }
+
+    /// How many deletions failed.
+    var deletionFailures: Int { state.withLock { $0.deletionsFailed } }
 
     /// Records one file's transfer: `error` nil when it succeeded;
     /// `verified` nil when no check was made.
@@ -118,6 +131,23 @@ final class TransferTally: Sendable {
         state.withLock { $0.unchanged += 1 }
     }
 
+    /// Records the removal of `path` from a mirror's destination: `error`
+    /// nil when it was removed.
+    func deleted(_ path: String, error: (any Error)?) {
+        state.withLock { state in
+            if error == nil { state.deleted += 1 } else { state.deletionsFailed += 1 }
+        }
+        if json {
+            var members: [(String, JSONValue)] = [("event", .string("deleted")), ("path", .string(path)), ("ok", .bool(error == nil))]
+            if let error { members.append(("error", .string("\(error)"))) }
+            Console.shared.out(JSONValue.object(members).description)
+        } else if let error {
+            Console.shared.err("keygate ftp: \(command): could not delete \(path): \(error)")
+        } else {
+            Console.shared.err("keygate ftp: \(command): deleted \(path)")
+        }
+    }
+
     /// Records a pattern that matched nothing: a failure.
     func nothingMatched(_ pattern: String) {
         state.withLock { $0.failed += 1 }
@@ -135,15 +165,20 @@ final class TransferTally: Sendable {
         let state = self.state.withLock { $0 }
         let seconds = Self.seconds(since: started)
         if json {
-            Console.shared.out(JSONValue.object([
+            var members: [(String, JSONValue)] = [
                 ("event", .string("summary")), ("command", .string(command)), ("files", .integer(state.done)),
                 ("failed", .integer(state.failed)), ("skipped", .integer(state.skipped)),
-                ("unchanged", .integer(state.unchanged)), ("bytes", .integer(Int(state.bytes))), ("seconds", .double(Self.rounded(seconds))),
-            ]).description)
+                ("unchanged", .integer(state.unchanged)), ("deleted", .integer(state.deleted)),
+            ]
+            if deleting { members.append(("deletionsFailed", .integer(state.deletionsFailed))) }
+            members += [("bytes", .integer(Int(state.bytes))), ("seconds", .double(Self.rounded(seconds)))]
+            Console.shared.out(JSONValue.object(members).description)
         } else {
             let rate = seconds > 0 ? Int64(Double(state.bytes) / seconds) : 0
             let unchanged = state.unchanged > 0 ? ", \(state.unchanged) unchanged" : ""
-            Console.shared.err("\(command): \(state.done) files (\(state.failed) failed, \(state.skipped) skipped\(unchanged)), "
+            let deleted = !deleting ? ""
+                : ", \(state.deleted) deleted" + (state.deletionsFailed > 0 ? ", \(state.deletionsFailed) not deleted" : "")
+            Console.shared.err("\(command): \(state.done) files (\(state.failed) failed, \(state.skipped) skipped\(unchanged)\(deleted)), "
                 + "\(ProgressBar.megabytes(state.bytes)) in \(Self.rounded(seconds)) s, \(ProgressBar.megabytes(rate))/s")
         }
     }
