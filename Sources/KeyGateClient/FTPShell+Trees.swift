@@ -42,8 +42,9 @@ extension FTPShell {
     }
 
     /// Runs `body` for a multi-file command: the overall progress line on a
-    /// terminal, then the summary. `body` runs with `TransferTally.current`
-    /// set, so that the line counts the transfers under way.
+    /// terminal, then the summary. While the line is drawn `body` runs with
+    /// `TransferTally.current` set, so that it counts the transfers under
+    /// way.
     /// - Throws: `BatchFailure` when a file or a deletion failed, or what
     ///   ended the command early.
     func batch(_ command: String, deleting: Bool = false, _ body: (TransferTally) async throws -> Void) async throws {
