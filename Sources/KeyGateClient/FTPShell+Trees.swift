@@ -26,28 +26,35 @@ extension FTPShell {
     }
 
     /// Some files of a multi-file command failed (each was reported as it
-    /// failed); the rest were moved.
+    /// failed); the rest were moved. Or some deletions of `mirror --delete`
+    /// failed, each reported too.
     struct BatchFailure: Error, CustomStringConvertible {
         let command: String
         let failed: Int
+        var failedDeletions = 0
 
         var description: String {
-            "\(command): \(failed) file\(failed == 1 ? "" : "s") failed (see above); the others were transferred"
+            let deletions = "\(failedDeletions) deletion\(failedDeletions == 1 ? "" : "s") failed"
+            guard failed > 0 else { return "\(command): \(deletions) (see above); the files were transferred" }
+            return "\(command): \(failed) file\(failed == 1 ? "" : "s") failed (see above); the others were transferred"
+                + (failedDeletions > 0 ? "; \(deletions)" : "")
         }
     }
 
     /// Runs `body` for a multi-file command: the overall progress line on a
-    /// terminal, then the summary.
-    /// - Throws: `BatchFailure` when a file failed, or what ended the
-    ///   command early.
-    func batch(_ command: String, _ body: (TransferTally) async throws -> Void) async throws {
-        let tally = TransferTally(command: command, json: options.json)
+    /// terminal, then the summary. While the line is drawn `body` runs with
+    /// `TransferTally.current` set, so that it counts the transfers under
+    /// way.
+    /// - Throws: `BatchFailure` when a file or a deletion failed, or what
+    ///   ended the command early.
+    func batch(_ command: String, deleting: Bool = false, _ body: (TransferTally) async throws -> Void) async throws {
+        let tally = TransferTally(command: command, json: options.json, deleting: deleting)
         var failure: (any Error)?
         if options.showProgress && !options.json {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await tally.draw() }
                 do {
-                    try await body(tally)
+                    try await TransferTally.$current.withValue(tally) { try await body(tally) }
                 } catch {
                     failure = error
                 }
@@ -63,7 +70,9 @@ extension FTPShell {
         }
         tally.summarize()
         if let failure { throw failure }
-        if tally.failures > 0 { throw BatchFailure(command: command, failed: tally.failures) }
+        if tally.failures > 0 || tally.deletionFailures > 0 {
+            throw BatchFailure(command: command, failed: tally.failures, failedDeletions: tally.deletionFailures)
+        }
     }
 
     /// Runs one file of a batch: a failure of that file (refused, failed
@@ -137,16 +146,21 @@ extension FTPShell {
     /// files keep their modification times (MFMT), links and special files
     /// are skipped and reported.
     /// With `mirroring`, a file whose remote copy has its size and time is
-    /// left alone (`mirror -R`).
-    func putTree(_ local: String, to remote: String?, resume: Bool, verify: Bool, mirroring: Bool = false) async throws {
+    /// left alone (`mirror -R`); with `deleting` as well, what the local
+    /// tree does not hold is then removed from the remote one
+    /// (`mirror -R --delete`, `deleteExtras`).
+    func putTree(
+        _ local: String, to remote: String?, resume: Bool, verify: Bool, mirroring: Bool = false, deleting: Bool = false
+    ) async throws {
         let top = remote ?? Self.lastName(of: local)
         let command = mirroring ? "mirror -R" : "put -r"
         guard !top.isEmpty else { throw UsageProblem(description: "\(command): '\(local)' names no folder; give REMOTE") }
         let tree = try await LocalTree.walk(local, io: io)
-        try await batch(command) { tally in
+        try await batch(command, deleting: mirroring && deleting) { tally in
             for path in tree.skipped { tally.skip(local + "/" + path, reason: "a link or special file, not followed") }
             try await makeRemoteDirectory(top)
-            let existing = mirroring ? try await remoteFiles(under: top, tally: tally) : [:]
+            let listing = mirroring ? try await remoteTree(under: top, tally: tally) : RemoteTree()
+            let existing = listing.files
             let files = tree.entries.filter { entry in
                 guard !entry.isDirectory else { return false }
                 guard let there = existing[entry.relativePath], there.size == entry.size, there.modified == entry.modified
@@ -154,7 +168,7 @@ extension FTPShell {
                 tally.unchanged()
                 return false
             }
-            tally.expect(files.count)
+            tally.expect(files.map { Optional($0.size) })
             for entry in tree.entries where entry.isDirectory {
                 try await makeRemoteDirectory(top + "/" + entry.relativePath)
             }
@@ -162,6 +176,12 @@ extension FTPShell {
                 try await self.send(local + "/" + entry.relativePath, to: top + "/" + entry.relativePath, resume: resume,
                                     verify: verify, tally: tally, showProgress: false, followingLinks: false,
                                     modified: entry.modified, on: session)
+            }
+            if mirroring && deleting {
+                let plan = MirrorDeletions(
+                    destination: listing.entries, source: Set(tree.entries.map(\.relativePath) + tree.skipped),
+                    unlisted: listing.unlisted)
+                try await deleteExtras(plan, under: top, remote: true, tally: tally)
             }
             // Folders last, deepest first: their contents no longer change them.
             for entry in tree.entries.reversed() where entry.isDirectory {
@@ -175,23 +195,31 @@ extension FTPShell {
     /// needed; files keep their modification times, links are skipped and
     /// reported, and names a listing should not hold are refused.
     /// With `mirroring`, a file whose local copy has its size and time is
-    /// left alone (`mirror`).
-    func getTree(_ remote: String, to local: String?, resume: Bool, verify: Bool, mirroring: Bool = false) async throws {
+    /// left alone (`mirror`); with `deleting` as well, what the remote tree
+    /// does not hold is then removed from the local one (`mirror --delete`,
+    /// `deleteExtras`).
+    func getTree(
+        _ remote: String, to local: String?, resume: Bool, verify: Bool, mirroring: Bool = false, deleting: Bool = false
+    ) async throws {
         let top = local ?? Self.lastName(of: remote)
         let command = mirroring ? "mirror" : "get -r"
         guard !top.isEmpty else { throw UsageProblem(description: "\(command): '\(remote)' names no folder; give DIR") }
         guard try await isRemoteDirectory(remote) else {
             throw UsageProblem(description: "\(command): '\(remote)' is not a folder on the server; use get for a file")
         }
-        try await batch(command) { tally in
+        try await batch(command, deleting: mirroring && deleting) { tally in
             try await LocalTree.makeDirectory(top, io: io)
             // The whole tree is listed first, so the progress line knows the total.
             var files: [(remote: String, folder: String, entry: RemoteEntry)] = []
             var folders: [(path: String, modified: Int?)] = []
-            var pending = [(remote: remote, local: top)]
+            // Every entry's path from the top, of any kind: what --delete keeps.
+            var listed = Set<String>()
+            var pending = [(remote: remote, local: top, relative: "")]
             while let folder = pending.popLast() {
                 for entry in try await remoteEntries(folder.remote, tally: tally) {
                     let remotePath = Self.join(folder.remote, entry.name), localPath = folder.local + "/" + entry.name
+                    let relative = folder.relative.isEmpty ? entry.name : folder.relative + "/" + entry.name
+                    listed.insert(relative)
                     switch entry.kind {
                     case .file:
                         if mirroring, await LocalTree.hasSizeAndTime(localPath, size: entry.size, modified: entry.modified, io: io) {
@@ -202,7 +230,7 @@ extension FTPShell {
                     case .directory:
                         try await LocalTree.makeDirectory(localPath, io: io)
                         folders.append((localPath, entry.modified))
-                        pending.append((remotePath, localPath))
+                        pending.append((remotePath, localPath, relative))
                     case .symbolicLink:
                         tally.skip(remotePath, reason: "a link on the server, not followed")
                     case .other:
@@ -210,11 +238,20 @@ extension FTPShell {
                     }
                 }
             }
-            tally.expect(files.count)
+            tally.expect(files.map(\.entry.size))
             try await forEachFile(files.map { FileToFetch(remote: $0.remote, folder: $0.folder, entry: $0.entry) }) { file, session in
                 try await self.fetch(file.remote, folder: file.folder, name: file.name, resume: resume, verify: verify,
                                      tally: tally, showProgress: false, size: file.size, modified: file.modified,
                                      on: session)
+            }
+            if mirroring && deleting {
+                // Walked after the transfers: what they wrote is in the source.
+                let here = try await LocalTree.walk(top, io: io)
+                let destination = here.entries.map {
+                    MirrorDeletions.Entry(path: $0.relativePath, kind: $0.isDirectory ? .directory : .file)
+                } + here.skipped.map { MirrorDeletions.Entry(path: $0, kind: .other) }
+                try await deleteExtras(MirrorDeletions(destination: destination, source: listed), under: top, remote: false,
+                                       tally: tally)
             }
             for folder in folders.reversed() {
                 if let modified = folder.modified {
@@ -224,22 +261,79 @@ extension FTPShell {
         }
     }
 
-    /// The regular files of the remote tree `top` by path relative to it,
-    /// with size and time (MLSD); empty when `top` has none.
-    func remoteFiles(under top: String, tally: TransferTally) async throws -> [String: (size: Int64?, modified: Int?)] {
+    /// A remote tree as MLSD listed it, for a mirror.
+    struct RemoteTree {
+        /// Every entry below the top, folders before their contents.
+        var entries: [MirrorDeletions.Entry] = []
+        /// The regular files by path, with size and time.
         var files: [String: (size: Int64?, modified: Int?)] = [:]
+        /// The folders whose listing held names that were refused.
+        var unlisted = Set<String>()
+    }
+
+    /// The remote tree `top`, paths relative to it; empty when `top`
+    /// holds nothing. Links are not followed.
+    func remoteTree(under top: String, tally: TransferTally) async throws -> RemoteTree {
+        var tree = RemoteTree()
         var pending = [""]
         while let relative = pending.popLast() {
-            for entry in try await remoteEntries(relative.isEmpty ? top : top + "/" + relative, tally: tally) {
+            let (entries, refused) = try await remoteListing(relative.isEmpty ? top : top + "/" + relative, tally: tally)
+            if refused { tree.unlisted.insert(relative) }
+            for entry in entries {
                 let path = relative.isEmpty ? entry.name : relative + "/" + entry.name
                 switch entry.kind {
-                case .file: files[path] = (entry.size, entry.modified)
-                case .directory: pending.append(path)
-                default: break
+                case .file:
+                    tree.files[path] = (entry.size, entry.modified)
+                    tree.entries.append(MirrorDeletions.Entry(path: path, kind: .file))
+                case .directory:
+                    tree.entries.append(MirrorDeletions.Entry(path: path, kind: .directory))
+                    pending.append(path)
+                case .symbolicLink, .other:
+                    tree.entries.append(MirrorDeletions.Entry(path: path, kind: .other))
                 }
             }
         }
-        return files
+        return tree
+    }
+
+    /// `mirror --delete`, after the transfers: removes what `plan` says
+    /// from the destination `top` (on the server with `remote`, by DELE
+    /// and RMD on this session; else through `LocalTree.remove`), files
+    /// first, then folders deepest first, each reported in `tally`, and
+    /// reports what it keeps. When a file of the mirror failed nothing is
+    /// removed: the destination may lack what the source holds, and
+    /// removing more then loses data.
+    func deleteExtras(_ plan: MirrorDeletions, under top: String, remote: Bool, tally: TransferTally) async throws {
+        let failed = tally.failures
+        guard failed == 0 else {
+            Console.shared.err("keygate ftp: \(tally.command): \(failed) file\(failed == 1 ? "" : "s") failed, so nothing was deleted")
+            return
+        }
+        for kept in plan.kept { tally.skip(Self.join(top, kept.path), reason: kept.reason) }
+        for path in plan.files { try await deleteOne(path, under: top, isDirectory: false, remote: remote, tally: tally) }
+        for path in plan.folders { try await deleteOne(path, under: top, isDirectory: true, remote: remote, tally: tally) }
+    }
+
+    /// Removes one entry for `deleteExtras`: a refusal is recorded, a
+    /// broken connection ends the command.
+    private func deleteOne(_ path: String, under top: String, isDirectory: Bool, remote: Bool, tally: TransferTally) async throws {
+        let full = Self.join(top, path)
+        guard remote else {
+            do {
+                try await LocalTree.remove(path, in: top, isDirectory: isDirectory, io: io)
+                tally.deleted(full, error: nil)
+            } catch {
+                tally.deleted(full, error: error)
+            }
+            return
+        }
+        do {
+            try await client.require(FTPCommand(verb: isDirectory ? "RMD" : "DELE", argument: full), .fileActionOkay)
+            tally.deleted(full, error: nil)
+        } catch let failure as FTPClient.Failure {
+            guard case .refused = failure else { throw failure }
+            tally.deleted(full, error: failure)
+        }
     }
 
     // MARK: Patterns
@@ -258,7 +352,7 @@ extension FTPShell {
                 if files.isEmpty { tally.nothingMatched(pattern) }
                 matched += files.map { ($0.path, $0.entry.name, $0.entry.size) }
             }
-            tally.expect(matched.count)
+            tally.expect(matched.map(\.size))
             try await forEachFile(matched.map { FileToFetch(remote: $0.remote, folder: ".", name: $0.name, size: $0.size) }) { file, session in
                 guard !file.name.isEmpty else { throw UsageProblem(description: "mget: '\(file.remote)' names no file") }
                 try await self.fetch(file.remote, folder: ".", name: file.name, resume: resume, verify: verify, tally: tally,
@@ -277,7 +371,7 @@ extension FTPShell {
                 if paths.isEmpty { tally.nothingMatched(pattern) }
                 matched += paths
             }
-            tally.expect(matched.count)
+            tally.expect(await LocalTree.sizes(of: matched, io: io))
             try await forEachFile(matched) { path, session in
                 try await self.send(path, to: Self.lastName(of: path), resume: resume, verify: verify, tally: tally,
                                     showProgress: false, on: session)
@@ -333,6 +427,11 @@ extension FTPShell {
     /// The entries of the remote folder `path` (MLSD); lines that do not
     /// name a plain entry are skipped and reported.
     func remoteEntries(_ path: String, tally: TransferTally?) async throws -> [RemoteEntry] {
+        try await remoteListing(path, tally: tally).entries
+    }
+
+    /// `remoteEntries`, and whether a line was refused.
+    func remoteListing(_ path: String, tally: TransferTally?) async throws -> (entries: [RemoteEntry], refused: Bool) {
         let (entries, refused) = RemoteEntry.parseListing(try await client.listing("MLSD", path: path))
         for line in refused {
             let shown = String(String.UnicodeScalarView(line.unicodeScalars.prefix(120).map {
@@ -344,7 +443,7 @@ extension FTPShell {
                 Console.shared.err("keygate ftp: skipped '\(shown)': not a plain name in the listing of \(path)")
             }
         }
-        return entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        return (entries.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }, !refused.isEmpty)
     }
 
     /// The entries a `folder/pattern` matches, with their paths.

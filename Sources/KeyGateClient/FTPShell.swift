@@ -32,13 +32,17 @@ public final class FTPShell: Sendable {
         /// Sessions that move the files of a multi-file command at once
         /// (`-P N`, `--parallel N`); more than one needs `openSession`.
         public var parallel: Int
+        /// `--delete` given on the command line: each mirror then removes
+        /// what its source does not hold, as `mirror --delete` does.
+        public var deleteExtras: Bool
 
         public init(
             interactive: Bool = false, showProgress: Bool = false, resume: Bool = false, verify: Bool = true,
-            json: Bool = false, retries: Int = 3, parallel: Int = 1
+            json: Bool = false, retries: Int = 3, parallel: Int = 1, deleteExtras: Bool = false
         ) {
             self.retries = retries
             self.parallel = parallel
+            self.deleteExtras = deleteExtras
             self.interactive = interactive
             self.showProgress = showProgress
             self.resume = resume
@@ -70,6 +74,8 @@ public final class FTPShell: Sendable {
           mirror REMOTE LOCAL            get -r, but only files whose size or time
                                          differ from the local copy's
           mirror -R LOCAL REMOTE         the same the other way (put -r)
+          mirror --delete [-R] FROM TO   then also remove from TO what FROM
+                                         does not hold (files, then folders)
           mget PATTERN...                download the files patterns match
           mput PATTERN...                upload the local files patterns match
           rm PATH | PATTERN...           remove files
@@ -84,6 +90,10 @@ public final class FTPShell: Sendable {
         --no-verify skips the check. A transfer whose data connection breaks
         is resumed (--retries, default 3). -P N (in a tree, mirror, mget or
         mput command) moves its files over N sessions at once.
+        mirror --delete removes nothing if any file of the mirror failed.
+        It removes regular files and folders only: a link or special file in
+        the destination is kept and reported (never followed, never removed),
+        and so is the folder that holds it.
         Patterns are glob(7): * ? [...] in the last name of a path (dir/*.txt),
         matched here against the server's MLSD listing; a leading dot must
         be matched by a dot. Trees keep files' modification times (MFMT);
@@ -176,6 +186,10 @@ public final class FTPShell: Sendable {
         let verify = options.verify && !arguments.contains("--no-verify")
         let recursive = ["get", "put"].contains(words[0]) && arguments.contains { $0 == "-r" || $0 == "-R" }
         let reverse = words[0] == "mirror" && arguments.contains("-R")
+        let deleting = words[0] == "mirror" && (options.deleteExtras || arguments.contains("--delete"))
+        if words[0] != "mirror" && arguments.contains("--delete") {
+            throw UsageProblem(description: "\(words[0]): --delete is for mirror only")
+        }
         var parallel = options.parallel
         if let flag = arguments.firstIndex(of: "-P") {
             guard flag + 1 < arguments.count, let count = Int(arguments[flag + 1]), (1...64).contains(count) else {
@@ -191,6 +205,7 @@ public final class FTPShell: Sendable {
         }(), openSession: openSession)
         arguments.removeAll {
             $0 == "--resume" || $0 == "--no-verify" || (recursive && ($0 == "-r" || $0 == "-R")) || (reverse && $0 == "-R")
+                || (words[0] == "mirror" && $0 == "--delete")
         }
         func expect(_ range: ClosedRange<Int>, _ usage: String) throws {
             guard range.contains(arguments.count) else { throw UsageProblem(description: "usage: \(usage)") }
@@ -235,11 +250,13 @@ public final class FTPShell: Sendable {
             try expect(1...2, "put -r [--resume] [--no-verify] DIR [REMOTE]")
             try await shell.putTree(arguments[0], to: arguments.count > 1 ? arguments[1] : nil, resume: resume, verify: verify)
         case "mirror" where reverse:
-            try expect(2...2, "mirror -R LOCAL REMOTE")
-            try await shell.putTree(arguments[0], to: arguments[1], resume: false, verify: verify, mirroring: true)
+            try expect(2...2, "mirror -R [--delete] [--no-verify] LOCAL REMOTE")
+            try await shell.putTree(arguments[0], to: arguments[1], resume: false, verify: verify, mirroring: true,
+                                    deleting: deleting)
         case "mirror":
-            try expect(2...2, "mirror REMOTE LOCAL")
-            try await shell.getTree(arguments[0], to: arguments[1], resume: false, verify: verify, mirroring: true)
+            try expect(2...2, "mirror [--delete] [--no-verify] REMOTE LOCAL")
+            try await shell.getTree(arguments[0], to: arguments[1], resume: false, verify: verify, mirroring: true,
+                                    deleting: deleting)
         case "mget":
             try expect(1...Int.max, "mget [--resume] [--no-verify] PATTERN...")
             try await shell.multipleGet(arguments, resume: resume, verify: verify)
@@ -479,10 +496,13 @@ public final class FTPShell: Sendable {
         }
     }
 
-    /// Runs `transfer` with a progress bar beside it when enabled.
+    /// Runs `transfer` with a progress bar beside it when enabled; a
+    /// multi-file command's progress line counts it meanwhile.
     private func withProgress(
         _ progress: TransferProgress, total: Int64?, label: String, showing: Bool, _ transfer: () async throws -> Void
     ) async throws {
+        let tally = TransferTally.current, flight = tally?.track(progress)
+        defer { if let flight { tally?.untrack(flight) } }
         guard showing else { return try await transfer() }
         let bar = ProgressBar(label: label, total: total, progress: progress)
         var failure: (any Error)?

@@ -95,6 +95,50 @@ struct LocalTree: Sendable {
         }
     }
 
+    /// Removes the entry `relativePath` (plain names joined by `/`) of
+    /// the local tree `top` (`mirror --delete`): a regular file, or with
+    /// `isDirectory` an empty folder. Every folder below `top` on the way
+    /// is opened with `O_NOFOLLOW` from its parent's descriptor and the
+    /// entry is examined with `fstatat` without following it, so a link,
+    /// whether there before or swapped in, is never followed nor removed:
+    /// the removal fails instead. (Swapped in between that check and the
+    /// `unlinkat`, a link is removed, never what it points to.)
+    /// - Throws: `FTPError` when the entry is not what it should be or
+    ///   cannot be removed (`directoryNotEmpty`, `symbolicLink`, ...).
+    static func remove(_ relativePath: String, in top: String, isDirectory: Bool, io: BlockingLane) async throws(FTPError) {
+        try await io.run { () throws(FTPError) in
+            let path = top + "/" + relativePath
+            var names = relativePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+            guard let name = names.popLast(), RemoteEntry.isPlainName(name), names.allSatisfy(RemoteEntry.isPlainName) else {
+                throw FTPError.invalidName(path)
+            }
+            let raw = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard raw >= 0 else { throw FTPError.localFailure(errno: errno, call: "open", path: top) }
+            var folder = FileDescriptor(adopting: raw)
+            defer { folder.close() }
+            for (index, next) in names.enumerated() {
+                let opened = openat(folder.rawValue, next, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard opened >= 0 else {
+                    throw FTPError.localFailure(errno: errno, call: "open", path: top + "/" + names[...index].joined(separator: "/"))
+                }
+                folder.close()
+                folder = FileDescriptor(adopting: opened)
+            }
+            var status = stat()
+            guard fstatat(folder.rawValue, name, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
+                throw FTPError.localFailure(errno: errno, call: "stat", path: path)
+            }
+            let kind = status.st_mode & S_IFMT
+            guard kind != S_IFLNK else { throw FTPError.symbolicLink(path) }
+            guard kind == (isDirectory ? S_IFDIR : S_IFREG) else {
+                throw isDirectory ? FTPError.notADirectory(path) : FTPError.notARegularFile(path)
+            }
+            guard unlinkat(folder.rawValue, name, isDirectory ? AT_REMOVEDIR : 0) == 0 else {
+                throw FTPError.localFailure(errno: errno, call: isDirectory ? "rmdir" : "unlink", path: path)
+            }
+        }
+    }
+
     /// Whether `path` is a regular file (not a link) of `size` bytes
     /// modified at `modified`: what a mirror leaves alone.
     static func hasSizeAndTime(_ path: String, size: Int64?, modified: Int?, io: BlockingLane) async -> Bool {
@@ -103,6 +147,17 @@ struct LocalTree: Sendable {
             var status = stat()
             return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG && Int64(status.st_size) == size
                 && Int(status.st_mtim.tv_sec) == modified
+        }
+    }
+
+    /// The size of each of `paths` that is a regular file (links
+    /// followed, as mput follows them), nil for the others.
+    static func sizes(of paths: [String], io: BlockingLane) async -> [Int64?] {
+        await io.run {
+            paths.map { path in
+                var status = stat()
+                return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFREG ? Int64(status.st_size) : nil
+            }
         }
     }
 

@@ -44,10 +44,18 @@ struct ProgressBar: Sendable {
         }
         text += "  \(Self.megabytes(Int64(rate)))/s"
         if let total, rate > 0, bytes < total {
-            let left = Int(Double(total - bytes) / rate)
-            text += "  ETA \(left / 60):\(left % 60 < 10 ? "0" : "")\(left % 60)"
+            text += "  ETA \(Self.clock(Int(Double(total - bytes) / rate)))"
         }
         return text
+    }
+
+    /// A time left as a clock shows it: `0:42`, `12:05`, and from an hour
+    /// on `1:02:03`.
+    static func clock(_ seconds: Int) -> String {
+        let seconds = max(0, seconds)
+        func twoDigits(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        guard seconds >= 3600 else { return "\(seconds / 60):\(twoDigits(seconds % 60))" }
+        return "\(seconds / 3600):\(twoDigits(seconds / 60 % 60)):\(twoDigits(seconds % 60))"
     }
 
     /// `12.3 MB` (10^6 bytes).

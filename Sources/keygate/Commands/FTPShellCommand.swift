@@ -23,6 +23,7 @@ struct FTPShellCommand: Command {
             .init("retries", value: "N",
                   help: "Resume a transfer whose data connection breaks up to N times (default 3; 0: never)."),
             .init("no-verify", help: "Do not compare each file's SHA-256 with the server's (HASH) after its transfer."),
+            .init("delete", help: "With mirror: then remove from the destination the files and folders the source does not hold (mirror --delete)."),
             .timeout, .traceHandshake, .traceFile,
         ],
         discussion: """
@@ -71,7 +72,7 @@ struct FTPShellCommand: Command {
             let shell = FTPShell(client: client, options: FTPShell.Options(
                 interactive: interactive, showProgress: isatty(STDERR_FILENO) == 1, resume: arguments.flag("resume"),
                 verify: !arguments.flag("no-verify"), json: arguments.flag("json"),
-                retries: retries, parallel: parallel), openSession: openSession)
+                retries: retries, parallel: parallel, deleteExtras: arguments.flag("delete")), openSession: openSession)
             status = await shell.run(words: words)
         } catch let error as ClientError {
             Console.shared.err("keygate ftp: \(error)")
