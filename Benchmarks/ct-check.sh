@@ -139,23 +139,27 @@ check_same_source_kernel() {
     return $bad
 }
 
-# The AVX-512 ChaCha20 kernel (Sources/CKeyGateCrypto/chacha20_avx512.c),
-# sixteen blocks per pass in 512-bit registers, has a source of its own,
-# and valgrind cannot run it. check_register_only_kernel BINARY SYMBOL
-# CALLEE prints what breaks the rules that keep its secrets out of every
-# address and branch: the key, the keystream and the data enter only
-# vector registers (broadcast from memory or XORed with it); no vector or
+# The AVX-512 kernels of ChaCha20 (Sources/CKeyGateCrypto/chacha20_avx512.c,
+# sixteen blocks per pass) and Poly1305 (poly1305_avx512.c, its vector
+# step and the function around it) have sources of their own, and
+# valgrind cannot run them. check_register_only_kernel BINARY SYMBOL
+# CALLEES prints what breaks the rules that keep their secrets out of
+# every address and branch: key, keystream, message and accumulator enter
+# only vector registers (loaded or broadcast from memory); no vector or
 # mask value moves into a general-purpose register or the flags; no
 # general-purpose register is loaded from memory (general-purpose code is
 # pointer and counter bookkeeping from an allow-list); and nothing outside
-# the function is called or jumped to but CALLEE (the AVX-512VL kernel for
-# the tail, checked by check_same_source_kernel).
+# the function is called or jumped to but the CALLEES (a space-separated
+# list: the AVX-512VL ChaCha20 for tails, checked by
+# check_same_source_kernel; the scalar Poly1305 steps shared with the AVX2
+# kernel, which memcheck runs).
 check_register_only_kernel() {
-    local binary=$1 symbol=$2 callee=$3 listing
+    local binary=$1 symbol=$2 callees=$3 listing
     listing=$(objdump -d --no-show-raw-insn --disassemble="$symbol" "$binary" \
         | sed -n 's/^ *[0-9a-f]*:\t\([^#]*\).*/\1/p' | sed 's/ *$//')
     [[ -n $listing ]] || { echo "no code for $symbol in $binary"; return 1; }
-    awk -v symbol="$symbol" -v callee="$callee" '
+    awk -v symbol="$symbol" -v callees="$callees" '
+        BEGIN { split(callees, list, " "); for (i in list) allowed[list[i]] = 1; allowed[symbol] = 1 }
         { mnemonic = $1; operands = $2 }
         mnemonic ~ /^(vp?test|ptest|kortest|ktest|v?p?movmsk|v?u?comis|kmov)/ { print "a vector or mask value into the flags or a register: " $0; bad++; next }
         mnemonic ~ /^v/ {
@@ -164,11 +168,11 @@ check_register_only_kernel() {
         }
         mnemonic ~ /^(call|jmp|j[a-z]+)$/ {
             target = $0; sub(/^[^<]*</, "", target); sub(/[+>].*$/, "", target)
-            if (target != symbol && target != callee) { print "a call or jump out of the kernel: " $0; bad++ }
+            if (!(target in allowed)) { print "a call or jump out of the kernel: " $0; bad++ }
             next
         }
         mnemonic ~ /^(ret|nop|nopw|nopl|data16|cs|endbr64|push|pop)$/ { next }
-        mnemonic ~ /^(test|cmp|add|sub|inc|dec|lea|mov|movabs|movz[bw][wlq]?|movs[bwl][wlq]|shl|shr|and|or|xor)$/ {
+        mnemonic ~ /^(test|cmp|add|sub|inc|dec|lea|mov[bwlq]?|movabs|movz[bw][wlq]?|movs[bwl][wlq]|shl|shr|and|or|xor)$/ {
             if (mnemonic != "lea" && operands ~ /\(/ && operands !~ /^(%[a-z0-9]+|\$[-0-9a-fx]+),/) { print "a load into a general-purpose register: " $0; bad++ }
             next
         }
@@ -193,6 +197,13 @@ if [[ $mode == check ]]; then
     echo "ct-check: AVX-512 ChaCha20 kernel: machine code of ckg_chacha20_avx512_xor" >&2
     if ! check_register_only_kernel "$checker" ckg_chacha20_avx512_xor ckg_chacha20_avx512vl_xor >&2; then
         echo "ct-check: FAILED: the AVX-512 kernel's machine code may branch on or index by data (above)" >&2
+        exit 1
+    fi
+    echo "ct-check: AVX-512 Poly1305 kernel: machine code of ckg_poly1305_avx512_lanes and ckg_poly1305_avx512_blocks" >&2
+    if ! check_register_only_kernel "$checker" ckg_poly1305_avx512_lanes "" >&2 \
+        || ! check_register_only_kernel "$checker" ckg_poly1305_avx512_blocks \
+            "ckg_poly1305_power_table ckg_poly1305_limbs ckg_poly1305_avx512_lanes ckg_poly1305_fold_limbs" >&2; then
+        echo "ct-check: FAILED: the AVX-512 Poly1305 kernel's machine code may branch on or index by data (above)" >&2
         exit 1
     fi
     # Once with the fast paths the CPU offers (under valgrind: what its

@@ -1,5 +1,5 @@
-// The ChaCha20-Poly1305 AEAD on the AVX2 kernels (ChaCha20 also on the
-// AVX-512 one; Poly1305 always AVX2), in C so that a whole
+// The ChaCha20-Poly1305 AEAD on the AVX2 kernels, or on the AVX-512 ones,
+// in C so that a whole
 // message goes through them without a return to Swift per chunk (see
 // CKeyGateCrypto.h for why the kernels are C).
 //
@@ -22,6 +22,7 @@
 #include "ckg_chacha20_avx2.h"
 #include "ckg_chacha20_avx512.h"
 #include "ckg_poly1305_avx2.h"
+#include "ckg_poly1305_avx512.h"
 
 #define CKG_AVX2_BMI2 __attribute__((target("avx2,bmi2")))
 
@@ -44,12 +45,16 @@ static inline void wipe(void *bytes, size_t count) {
 typedef void chacha20_xor(uint8_t *buffer, size_t count, const uint32_t key[8], const uint32_t nonce[3],
                           uint32_t counter);
 
+/// The padded absorption of one Poly1305 kernel: AVX2 or AVX-512.
+typedef void poly1305_update(ckg_poly1305_state *state, const uint8_t *bytes, size_t count);
+
 /// The AEAD on the ChaCha20 kernel `xor`, whose widest pass makes block 0
-/// and `head_bytes` of keystream; inlined into each entry point below, so
-/// the kernel is a direct call.
+/// and `head_bytes` of keystream, and the Poly1305 kernel `update`;
+/// inlined into each entry point below, so the kernels are direct calls.
 CKG_AVX2_BMI2 static inline void chacha20_poly1305(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
                                                    const uint32_t key[8], const uint32_t nonce[3], int sealing,
-                                                   uint8_t tag[16], chacha20_xor *xor, size_t head_bytes) {
+                                                   uint8_t tag[16], chacha20_xor *xor, size_t head_bytes,
+                                                   poly1305_update *update) {
     _Alignas(64) uint8_t head[64 + maximum_head_bytes];
     const size_t head_count = count < head_bytes ? count : head_bytes;
     memset(head, 0, 64);
@@ -61,12 +66,12 @@ CKG_AVX2_BMI2 static inline void chacha20_poly1305(uint8_t *buffer, size_t count
     ckg_poly1305_state state;
     ckg_poly1305_bmi2_init(&state, head);
     if (aad_count > 0) {
-        ckg_poly1305_avx2_update_padded(&state, aad, aad_count);
+        update(&state, aad, aad_count);
     }
     for (size_t offset = 0; offset < count;) {
         const size_t end = count - offset < chunk_bytes ? count : offset + chunk_bytes;
         if (!sealing) {
-            ckg_poly1305_avx2_update_padded(&state, buffer + offset, end - offset);
+            update(&state, buffer + offset, end - offset);
         }
         size_t from = offset;
         if (offset == 0) {
@@ -78,7 +83,7 @@ CKG_AVX2_BMI2 static inline void chacha20_poly1305(uint8_t *buffer, size_t count
             xor(buffer + from, end - from, key, nonce, (uint32_t)(1 + from / 64));
         }
         if (sealing) {
-            ckg_poly1305_avx2_update_padded(&state, buffer + offset, end - offset);
+            update(&state, buffer + offset, end - offset);
         }
         offset = end;
     }
@@ -95,13 +100,15 @@ CKG_AVX2_BMI2 static inline void chacha20_poly1305(uint8_t *buffer, size_t count
 CKG_AVX2_BMI2 void ckg_chacha20_poly1305_avx2(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
                                               const uint32_t key[8], const uint32_t nonce[3], int sealing,
                                               uint8_t tag[16]) {
-    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx2_xor, 448);
+    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx2_xor, 448,
+                      ckg_poly1305_avx2_update_padded);
 }
 
 CKG_AVX2_BMI2 void ckg_chacha20_poly1305_avx512(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
                                                 const uint32_t key[8], const uint32_t nonce[3], int sealing,
                                                 uint8_t tag[16]) {
-    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx512_xor, 960);
+    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx512_xor, 960,
+                      ckg_poly1305_avx512_update_padded);
 }
 
 #else

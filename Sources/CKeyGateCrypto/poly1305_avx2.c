@@ -28,9 +28,7 @@
 
 static const uint64_t mask26 = (1u << 26) - 1;
 
-/// The five 26-bit limbs of h0 + h1*2^64 + h2*2^128 (the last one takes
-/// what is above 2^104, a little more than 26 bits when h2 is not reduced).
-static inline void to_limbs(const uint64_t h[3], uint64_t limbs[5]) {
+void ckg_poly1305_limbs(const uint64_t h[3], uint64_t limbs[5]) {
     limbs[0] = h[0] & mask26;
     limbs[1] = (h[0] >> 26) & mask26;
     limbs[2] = ((h[0] >> 52) | (h[1] << 12)) & mask26;
@@ -108,25 +106,28 @@ CKG_AVX2_BMI2 static inline uint64_t lane_sum(__m256i x) {
     return (uint64_t)_mm_cvtsi128_si64(_mm_add_epi64(pair, _mm_unpackhi_epi64(pair, pair)));
 }
 
-/// The lanes, the powers of r they need, and whether a group was absorbed.
-/// r^1 .. r^8 as 26-bit limbs.
-CKG_AVX2_BMI2 static void powers_of_r(const ckg_poly1305_state *state, uint64_t limbs[8][5]) {
+CKG_AVX2_BMI2 void ckg_poly1305_power_table(const ckg_poly1305_state *state, size_t count, uint64_t *table) {
     uint64_t power[3] = {state->r[0], state->r[1], 0};
-    for (int index = 0; index < 8; index++) {
+    for (size_t index = 0; index < count; index++) {
         if (index > 0) {
             ckg_poly1305_bmi2_multiply(power, state->r);
         }
-        to_limbs(power, limbs[index]);
+        uint64_t limbs[5];
+        ckg_poly1305_limbs(power, limbs);
+        for (int limb = 0; limb < 5; limb++) {
+            table[limb * count + index] = limbs[limb];
+        }
     }
 }
 
-/// `powers` limbs as lanes (indexes into r^1 .. r^8, one per lane), and 5
-/// times each, hidden from the optimizer (see `opaque`).
-CKG_AVX2_BMI2 static inline void lanes_of_powers(const uint64_t limbs[8][5], const int powers[4], __m256i r[5],
+/// The lanes of `powers` (each 1 ... 8, one per lane) from the table of
+/// r^1 .. r^8, and 5 times each, hidden from the optimizer (see `opaque`).
+CKG_AVX2_BMI2 static inline void lanes_of_powers(const uint64_t table[5 * 8], const int powers[4], __m256i r[5],
                                                  __m256i s[5]) {
     for (int index = 0; index < 5; index++) {
-        const __m256i lanes = _mm256_setr_epi64x((long long)limbs[powers[0] - 1][index], (long long)limbs[powers[1] - 1][index],
-                                                 (long long)limbs[powers[2] - 1][index], (long long)limbs[powers[3] - 1][index]);
+        const uint64_t *limbs = table + 8 * index;
+        const __m256i lanes = _mm256_setr_epi64x((long long)limbs[powers[0] - 1], (long long)limbs[powers[1] - 1],
+                                                 (long long)limbs[powers[2] - 1], (long long)limbs[powers[3] - 1]);
         r[index] = opaque(lanes);
         s[index] = opaque(_mm256_add_epi64(lanes, _mm256_slli_epi64(lanes, 2)));
     }
@@ -137,13 +138,13 @@ CKG_AVX2_BMI2 void ckg_poly1305_avx2_blocks(ckg_poly1305_state *state, const uin
     // each a chain of its own: acc = acc * r^8 + m. Lanes hold blocks 0, 2,
     // 1, 3 of their four (see load_blocks); at the end they are multiplied
     // by r^8, r^6, r^7, r^5 (first set) and r^4, r^2, r^3, r^1 (second).
-    uint64_t limbs[8][5], start[5];
-    powers_of_r(state, limbs);
-    to_limbs(state->h, start);
+    uint64_t table[5 * 8], start[5];
+    ckg_poly1305_power_table(state, 8, table);
+    ckg_poly1305_limbs(state->h, start);
     __m256i r8[5], s8[5], first_r[5], first_s[5], second_r[5], second_s[5];
-    lanes_of_powers(limbs, (const int[4]){8, 8, 8, 8}, r8, s8);
-    lanes_of_powers(limbs, (const int[4]){8, 6, 7, 5}, first_r, first_s);
-    lanes_of_powers(limbs, (const int[4]){4, 2, 3, 1}, second_r, second_s);
+    lanes_of_powers(table, (const int[4]){8, 8, 8, 8}, r8, s8);
+    lanes_of_powers(table, (const int[4]){8, 6, 7, 5}, first_r, first_s);
+    lanes_of_powers(table, (const int[4]){4, 2, 3, 1}, second_r, second_s);
 
     __m256i a[5], b[5], m[5], d[5];
     load_blocks(blocks, a);
@@ -173,12 +174,17 @@ CKG_AVX2_BMI2 void ckg_poly1305_avx2_blocks(ckg_poly1305_state *state, const uin
     }
     lanes_carry(d, a);
 
-    // The lanes added, carried through completely (twice round, so that
-    // limbs 0-3 end below 2^26) and packed into 64-bit limbs.
-    uint64_t l[5];
+    uint64_t sums[5];
     for (int index = 0; index < 5; index++) {
-        l[index] = lane_sum(a[index]);
+        sums[index] = lane_sum(a[index]);
     }
+    ckg_poly1305_fold_limbs(state, sums);
+}
+
+void ckg_poly1305_fold_limbs(ckg_poly1305_state *state, const uint64_t sums[5]) {
+    // Carried through completely (twice round, so that limbs 0-3 end below
+    // 2^26) and packed into 64-bit limbs.
+    uint64_t l[5] = {sums[0], sums[1], sums[2], sums[3], sums[4]};
     for (int pass = 0; pass < 2; pass++) {
         uint64_t c;
         c = l[0] >> 26; l[0] &= mask26; l[1] += c;
@@ -241,6 +247,21 @@ CKG_AVX2_BMI2 void ckg_poly1305_avx2_authenticate(const uint8_t key[32], const u
 }
 
 #else
+
+void ckg_poly1305_limbs(const uint64_t h[3], uint64_t limbs[5]) {
+    (void)h, (void)limbs;
+    __builtin_trap();
+}
+
+void ckg_poly1305_power_table(const ckg_poly1305_state *state, size_t count, uint64_t *table) {
+    (void)state, (void)count, (void)table;
+    __builtin_trap();
+}
+
+void ckg_poly1305_fold_limbs(ckg_poly1305_state *state, const uint64_t sums[5]) {
+    (void)state, (void)sums;
+    __builtin_trap();
+}
 
 void ckg_poly1305_avx2_blocks(ckg_poly1305_state *state, const uint8_t *blocks, size_t count) {
     (void)state, (void)blocks, (void)count;

@@ -4,7 +4,8 @@
 /// lanes) with BMI2 (the mulx of the scalar Poly1305 for short inputs and
 /// tails); on a CPU with AVX-512, ChaCha20 sixteen blocks per pass in
 /// 512-bit registers (chacha20_avx512.c; tails in the AVX2 kernel's passes
-/// with AVX-512VL rotations, chacha20_avx512vl.c) and the same Poly1305.
+/// with AVX-512VL rotations, chacha20_avx512vl.c) and Poly1305 in two
+/// chains of eight lanes (poly1305_avx512.c).
 ///
 /// Chosen once, from `CPUFeatures.enabled`: one switch for all three, since
 /// the AEAD runs both kernels. Internal functions take a kernel explicitly,
@@ -59,7 +60,8 @@ enum ChaChaPolyKernel: Sendable {
     var poly1305Path: String {
         switch self {
         case .portable: "portable"
-        case .avx2, .avx512: "avx2,bmi2"
+        case .avx2: "avx2,bmi2"
+        case .avx512: "avx512,bmi2"
         }
     }
 }

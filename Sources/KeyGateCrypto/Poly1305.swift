@@ -27,11 +27,12 @@ public enum Poly1305 {
         case .portable:
             return authenticatePortable(message: message, key: key)
         case .avx2, .avx512:
+            let authenticate = kernel == .avx2 ? ckg_poly1305_avx2_authenticate : ckg_poly1305_avx512_authenticate
             var tag = [UInt8](repeating: 0, count: tagByteCount)
             tag.withUnsafeMutableBytes { tag in
                 key.withUnsafeBytes { key in
                     message.withUnsafeBytes { message in
-                        ckg_poly1305_avx2_authenticate(
+                        authenticate(
                             key.baseAddress!.assumingMemoryBound(to: UInt8.self),
                             message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count,
                             tag.baseAddress!.assumingMemoryBound(to: UInt8.self))

@@ -14,9 +14,10 @@ import KeyGateCrypto
 /// KEYGATE_CPU=native, the portable Swift with KEYGATE_CPU=portable;
 /// Benchmarks/ct-check.sh runs both. Their entries are named "avx2 ...":
 /// in the portable run the same lengths go through the portable code. The
-/// AVX-512 ChaCha20 (sixteen-block passes, and for tails the AVX2 kernel's
-/// source with one-instruction rotations) is never selected under
-/// valgrind, which has no AVX-512; the script checks its machine code
+/// AVX-512 kernels (ChaCha20 in sixteen-block passes, for tails the AVX2
+/// kernel's source with one-instruction rotations; Poly1305 in eight
+/// lanes, around the AVX2 kernel's scalar steps) are never selected under
+/// valgrind, which has no AVX-512; the script checks their machine code
 /// instead.
 struct CodePath: Sendable {
     let name: String

@@ -72,14 +72,13 @@ struct ChaChaPolyKernelTests {
     }
 
     /// Random messages, and all-ones keys and messages, which push every limb
-    /// and carry of both kernels to its maximum. (Every C kernel shares this
-    /// Poly1305.)
-    @Test(arguments: [false, true])
-    func poly1305KernelMatchesPortable(allOnes: Bool) throws {
+    /// and carry of both kernels to its maximum.
+    @Test(arguments: ChaChaPolyKernel.availableVectorKernels, [false, true])
+    func poly1305KernelMatchesPortable(kernel: ChaChaPolyKernel, allOnes: Bool) throws {
         for length in Self.lengths {
             let key = allOnes ? [UInt8](repeating: 0xff, count: 32) : Self.randomBytes(32)
             let message = allOnes ? [UInt8](repeating: 0xff, count: length) : Self.randomBytes(length)
-            let fast = try Poly1305.authenticate(message: message, key: key, kernel: .avx2)
+            let fast = try Poly1305.authenticate(message: message, key: key, kernel: kernel)
             let portable = Poly1305.authenticatePortable(message: message, key: key)
             #expect(fast == portable, "length \(length)")
             if fast != portable { return }

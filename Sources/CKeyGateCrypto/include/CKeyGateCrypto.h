@@ -23,6 +23,7 @@
 #include "ckg_chacha20_avx512.h"
 #include "ckg_chacha20_poly1305_avx512.h"
 #include "ckg_poly1305_avx2.h"
+#include "ckg_poly1305_avx512.h"
 #include "ckg_poly1305_bmi2.h"
 #include "ckg_sha256_shani.h"
 #include "ckg_montgomery_bmi2.h"

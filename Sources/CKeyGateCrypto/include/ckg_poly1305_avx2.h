@@ -23,6 +23,22 @@ void ckg_poly1305_avx2_blocks(ckg_poly1305_state *state, const uint8_t *blocks, 
 /// CKG_POLY1305_AVX2_MINIMUM_BLOCKS whole blocks, scalar for the rest.
 void ckg_poly1305_avx2_update_padded(ckg_poly1305_state *state, const uint8_t *bytes, size_t count);
 
+/// The shared steps of the vector kernels (AVX2 and AVX-512), scalar code
+/// that runs on both, so that the constant-time check of the AVX2 kernel
+/// under valgrind also checks them for the AVX-512 one.
+///
+/// The five 26-bit limbs of h0 + h1*2^64 + h2*2^128 (the last one takes
+/// what is above 2^104, a little more than 26 bits when h2 is not reduced).
+void ckg_poly1305_limbs(const uint64_t h[3], uint64_t limbs[5]);
+
+/// r^1 ... r^count as 26-bit limbs, limb by limb: limb i of r^p at
+/// table[i * count + p - 1].
+void ckg_poly1305_power_table(const ckg_poly1305_state *state, size_t count, uint64_t *table);
+
+/// The lanes' sums of each 26-bit limb, carried through and packed into
+/// the accumulator of `state`.
+void ckg_poly1305_fold_limbs(ckg_poly1305_state *state, const uint64_t sums[5]);
+
 /// The tag of `count` bytes under the one-time `key` (section 2.5: a final
 /// partial block gets a 0x01 byte after the data and no 2^128).
 void ckg_poly1305_avx2_authenticate(const uint8_t key[32], const uint8_t *message, size_t count, uint8_t tag[16]);
