@@ -9,9 +9,10 @@
 // eight 26x26-bit products at once, with 5 * r^k for the limbs that wrap
 // past 2^130.
 //
-// The scalar steps (the table of r^1 .. r^16, the accumulator as limbs
-// and the final carries) are the AVX2 kernel's functions, which the
-// constant-time check runs under valgrind. The vector step,
+// The powers r^2 .. r^16 are eight-lane products too, four deep. The
+// scalar steps (r and the accumulator as limbs, the final carries) are
+// the AVX2 kernel's functions, which the constant-time check runs under
+// valgrind. The vector step,
 // ckg_poly1305_avx512_lanes, which valgrind cannot run, is held to the
 // register-only rules that Benchmarks/ct-check.sh checks in its machine
 // code: the message, r and the accumulator enter only vector registers
@@ -88,16 +89,57 @@ CKG_AVX512 static CKG_AVX512_INLINE void lanes_carry(__m512i d[5], __m512i h[5])
     }
 }
 
-/// The lanes of the powers of r that `indexes` picks (index p - 1 for
-/// r^p) from the table of r^1 .. r^16, and 5 times each.
-CKG_AVX512 static CKG_AVX512_INLINE void lanes_of_powers(const uint64_t table[5 * 16], __m512i indexes, __m512i r[5],
-                                                         __m512i s[5]) {
+/// 5 * x in every element, hidden from the optimizer.
+CKG_AVX512 static CKG_AVX512_INLINE void times_five(const __m512i x[5], __m512i s[5]) {
     for (int index = 0; index < 5; index++) {
-        const __m512i low = _mm512_loadu_si512(table + 16 * index), high = _mm512_loadu_si512(table + 16 * index + 8);
-        const __m512i lanes = _mm512_permutex2var_epi64(low, indexes, high);
-        r[index] = opaque(lanes);
-        s[index] = opaque(_mm512_add_epi64(lanes, _mm512_slli_epi64(lanes, 2)));
+        s[index] = opaque(_mm512_add_epi64(x[index], _mm512_slli_epi64(x[index], 2)));
     }
+}
+
+/// d = x * y, carried partially (limbs a little above 2^26 multiply as
+/// well as the accumulator does).
+CKG_AVX512 static CKG_AVX512_INLINE void lanes_product(const __m512i x[5], const __m512i y[5], __m512i d[5]) {
+    __m512i s[5], t[5];
+    times_five(y, s);
+    lanes_multiply(x, y, s, t);
+    lanes_carry(t, d);
+}
+
+/// Per limb, the elements `indexes` picks from x (0-7) and y (8-15).
+CKG_AVX512 static CKG_AVX512_INLINE void lanes_pick(const __m512i x[5], const __m512i y[5], __m512i indexes, __m512i d[5]) {
+    for (int index = 0; index < 5; index++) {
+        d[index] = _mm512_permutex2var_epi64(x[index], indexes, y[index]);
+    }
+}
+
+/// r^1 .. r^8 (`low`, element p - 1 holds r^p) and r^9 .. r^16 (`high`)
+/// from the limbs of r, by four rounds of eight-lane products: r^2; r^3
+/// and r^4; r^5 .. r^8; r^9 .. r^16. Four multiplications deep where the
+/// powers one after the other would be fifteen.
+CKG_AVX512 static CKG_AVX512_INLINE void powers_of_r(const uint64_t r[5], __m512i low[5], __m512i high[5]) {
+    __m512i one[5], two[5], four[5], eight[5], x[5], y[5];
+    for (int index = 0; index < 5; index++) {
+        one[index] = _mm512_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(r + index)));
+    }
+    lanes_product(one, one, two);                                             // r^2 everywhere
+    lanes_pick(one, two, _mm512_setr_epi64(0, 8, 0, 0, 0, 0, 0, 0), x);       // r, r^2
+    lanes_product(x, two, y);                                                 // r^3, r^4
+    lanes_pick(x, y, _mm512_setr_epi64(0, 1, 8, 9, 0, 0, 0, 0), x);           // r .. r^4
+    lanes_pick(y, y, _mm512_set1_epi64(1), four);                             // r^4 everywhere
+    lanes_product(x, four, y);                                                // r^5 .. r^8
+    lanes_pick(x, y, _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11), low);       // r .. r^8
+    lanes_pick(y, y, _mm512_set1_epi64(3), eight);                            // r^8 everywhere
+    lanes_product(low, eight, high);                                          // r^9 .. r^16
+}
+
+/// The lanes of the powers of r that `indexes` picks (p - 1 for r^p) from
+/// r^1 .. r^8 in `low` and r^9 .. r^16 in `high`, and 5 times each.
+CKG_AVX512 static CKG_AVX512_INLINE void lanes_of_powers(const __m512i low[5], const __m512i high[5], __m512i indexes,
+                                                         __m512i r[5], __m512i s[5]) {
+    for (int index = 0; index < 5; index++) {
+        r[index] = opaque(_mm512_permutex2var_epi64(low[index], indexes, high[index]));
+    }
+    times_five(r, s);
 }
 
 /// The sum of the eight elements, stored at `sum`.
@@ -107,16 +149,17 @@ CKG_AVX512 static CKG_AVX512_INLINE void store_lane_sum(__m512i x, uint64_t *sum
     _mm_storel_epi64((__m128i *)sum, _mm_add_epi64(pair, _mm_unpackhi_epi64(pair, pair)));
 }
 
-CKG_AVX512 void ckg_poly1305_avx512_lanes(const uint64_t table[5 * 16], const uint64_t start[5], const uint8_t *blocks,
+CKG_AVX512 void ckg_poly1305_avx512_lanes(const uint64_t r[5], const uint64_t start[5], const uint8_t *blocks,
                                           size_t count, uint64_t sums[5]) {
     // Lanes hold blocks 0, 4, 1, 5, 2, 6, 3, 7 of their eight (see
     // load_blocks); at the end the first chain's are multiplied by r^16,
     // r^12, r^15, r^11, r^14, r^10, r^13, r^9 and the second's by r^8,
     // r^4, r^7, r^3, r^6, r^2, r^5, r^1.
-    __m512i r16[5], s16[5], first_r[5], first_s[5], second_r[5], second_s[5];
-    lanes_of_powers(table, _mm512_set1_epi64(15), r16, s16);
-    lanes_of_powers(table, _mm512_setr_epi64(15, 11, 14, 10, 13, 9, 12, 8), first_r, first_s);
-    lanes_of_powers(table, _mm512_setr_epi64(7, 3, 6, 2, 5, 1, 4, 0), second_r, second_s);
+    __m512i low[5], high[5], r16[5], s16[5], first_r[5], first_s[5], second_r[5], second_s[5];
+    powers_of_r(r, low, high);
+    lanes_of_powers(low, high, _mm512_set1_epi64(15), r16, s16);
+    lanes_of_powers(low, high, _mm512_setr_epi64(15, 11, 14, 10, 13, 9, 12, 8), first_r, first_s);
+    lanes_of_powers(low, high, _mm512_setr_epi64(7, 3, 6, 2, 5, 1, 4, 0), second_r, second_s);
 
     __m512i a[5], b[5], m[5], d[5];
     load_blocks(blocks, a);
@@ -158,12 +201,13 @@ static inline void wipe(void *bytes, size_t count) {
 }
 
 CKG_AVX512 void ckg_poly1305_avx512_blocks(ckg_poly1305_state *state, const uint8_t *blocks, size_t count) {
-    uint64_t table[5 * 16], start[5], sums[5];
-    ckg_poly1305_power_table(state, 16, table);
+    const uint64_t key[3] = {state->r[0], state->r[1], 0};
+    uint64_t r[5], start[5], sums[5];
+    ckg_poly1305_limbs(key, r);
     ckg_poly1305_limbs(state->h, start);
-    ckg_poly1305_avx512_lanes(table, start, blocks, count, sums);
+    ckg_poly1305_avx512_lanes(r, start, blocks, count, sums);
     ckg_poly1305_fold_limbs(state, sums);
-    wipe(table, sizeof table);
+    wipe(r, sizeof r);
     wipe(start, sizeof start);
     wipe(sums, sizeof sums);
 }
@@ -212,9 +256,9 @@ CKG_AVX512 void ckg_poly1305_avx512_authenticate(const uint8_t key[32], const ui
 
 #else
 
-void ckg_poly1305_avx512_lanes(const uint64_t table[5 * 16], const uint64_t start[5], const uint8_t *blocks,
+void ckg_poly1305_avx512_lanes(const uint64_t r[5], const uint64_t start[5], const uint8_t *blocks,
                                size_t count, uint64_t sums[5]) {
-    (void)table, (void)start, (void)blocks, (void)count, (void)sums;
+    (void)r, (void)start, (void)blocks, (void)count, (void)sums;
     __builtin_trap();
 }
 

@@ -14,11 +14,11 @@
 static const size_t CKG_POLY1305_AVX512_MINIMUM_BLOCKS = 32;
 
 /// The vector step alone: `count` full blocks (a multiple of 16, at least
-/// 16) absorbed into the accumulator whose limbs are `start`, r^1 .. r^16
-/// from `table` (ckg_poly1305_power_table); writes each limb's sum over
-/// the lanes to `sums`, for ckg_poly1305_fold_limbs.
-void ckg_poly1305_avx512_lanes(const uint64_t table[5 * 16], const uint64_t start[5], const uint8_t *blocks,
-                               size_t count, uint64_t sums[5]);
+/// 16) absorbed into the accumulator whose limbs are `start`, under the r
+/// whose limbs are `r` (both as ckg_poly1305_limbs makes them); writes each
+/// limb's sum over the lanes to `sums`, for ckg_poly1305_fold_limbs.
+void ckg_poly1305_avx512_lanes(const uint64_t r[5], const uint64_t start[5], const uint8_t *blocks, size_t count,
+                               uint64_t sums[5]);
 
 /// Absorbs `count` full 16-byte blocks (each with 2^128 added), `count` a
 /// multiple of 16, at least 16.
