@@ -161,7 +161,12 @@ check_register_only_kernel() {
     awk -v symbol="$symbol" -v callees="$callees" '
         BEGIN { split(callees, list, " "); for (i in list) allowed[list[i]] = 1; allowed[symbol] = 1 }
         { mnemonic = $1; operands = $2 }
-        mnemonic ~ /^(vp?test|ptest|kortest|ktest|v?p?movmsk|v?u?comis|kmov)/ { print "a vector or mask value into the flags or a register: " $0; bad++; next }
+        mnemonic ~ /^(vp?test|ptest|kortest|ktest|v?p?movmsk|v?u?comis)/ { print "a vector or mask value into the flags or a register: " $0; bad++; next }
+        mnemonic ~ /^kmov/ {
+            # Into a mask register (a byte mask made from the public length) only.
+            if (operands !~ /,%k[0-7]$/ || operands ~ /^%k/) { print "a mask value out of a mask register: " $0; bad++ }
+            next
+        }
         mnemonic ~ /^v/ {
             if (operands ~ /(^|,)%([re]?[a-ds][xil]l?|[re]?[sb]p|r[0-9]+[dwb]?)$/) { print "a vector value into a general-purpose register: " $0; bad++ }
             next
@@ -172,7 +177,7 @@ check_register_only_kernel() {
             next
         }
         mnemonic ~ /^(ret|nop|nopw|nopl|data16|cs|endbr64|push|pop)$/ { next }
-        mnemonic ~ /^(test|cmp|add|sub|inc|dec|lea|mov[bwlq]?|movabs|movz[bw][wlq]?|movs[bwl][wlq]|shl|shr|and|or|xor)$/ {
+        mnemonic ~ /^(test|cmp|add|sub|inc|dec|neg|not|lea|mov[bwlq]?|movabs|movz[bw][wlq]?|movs[bwl][wlq]|cmov[a-z]+|set[a-z]+|shl|shr|sar|and|or|xor)$/ {
             if (mnemonic != "lea" && operands ~ /\(/ && operands !~ /^(%[a-z0-9]+|\$[-0-9a-fx]+),/) { print "a load into a general-purpose register: " $0; bad++ }
             next
         }

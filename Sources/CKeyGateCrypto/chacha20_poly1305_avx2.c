@@ -31,9 +31,10 @@ enum {
     /// and of the eight Poly1305 blocks of the vector kernel.
     chunk_bytes = 16384,
     /// The most message bytes whose keystream comes from the pass of block
-    /// 0: fifteen blocks of a sixteen-block pass (AVX-512); seven of an
-    /// eight-block one on the 256-bit kernels.
-    maximum_head_bytes = 960,
+    /// 0: on AVX-512, fifteen blocks of a sixteen-block pass, and two more
+    /// for a message that ends there (the pass's tail rows); seven blocks
+    /// of an eight-block pass on the 256-bit kernels.
+    maximum_head_bytes = 960 + 128,
 };
 
 static inline void wipe(void *bytes, size_t count) {
@@ -49,14 +50,15 @@ typedef void chacha20_xor(uint8_t *buffer, size_t count, const uint32_t key[8], 
 typedef void poly1305_update(ckg_poly1305_state *state, const uint8_t *bytes, size_t count);
 
 /// The AEAD on the ChaCha20 kernel `xor`, whose widest pass makes block 0
-/// and `head_bytes` of keystream, and the Poly1305 kernel `update`;
-/// inlined into each entry point below, so the kernels are direct calls.
+/// and `head_bytes` of keystream (or all of a message of at most
+/// `whole_head_bytes`), and the Poly1305 kernel `update`; inlined into each
+/// entry point below, so the kernels are direct calls.
 CKG_AVX2_BMI2 static inline void chacha20_poly1305(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
                                                    const uint32_t key[8], const uint32_t nonce[3], int sealing,
                                                    uint8_t tag[16], chacha20_xor *xor, size_t head_bytes,
-                                                   poly1305_update *update) {
+                                                   size_t whole_head_bytes, poly1305_update *update) {
     _Alignas(64) uint8_t head[64 + maximum_head_bytes];
-    const size_t head_count = count < head_bytes ? count : head_bytes;
+    const size_t head_count = count <= whole_head_bytes ? count : head_bytes;
     memset(head, 0, 64);
     if (head_count > 0) {
         memcpy(head + 64, buffer, head_count);
@@ -100,14 +102,14 @@ CKG_AVX2_BMI2 static inline void chacha20_poly1305(uint8_t *buffer, size_t count
 CKG_AVX2_BMI2 void ckg_chacha20_poly1305_avx2(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
                                               const uint32_t key[8], const uint32_t nonce[3], int sealing,
                                               uint8_t tag[16]) {
-    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx2_xor, 448,
+    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx2_xor, 448, 448,
                       ckg_poly1305_avx2_update_padded);
 }
 
 CKG_AVX2_BMI2 void ckg_chacha20_poly1305_avx512(uint8_t *buffer, size_t count, const uint8_t *aad, size_t aad_count,
                                                 const uint32_t key[8], const uint32_t nonce[3], int sealing,
                                                 uint8_t tag[16]) {
-    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx512_xor, 960,
+    chacha20_poly1305(buffer, count, aad, aad_count, key, nonce, sealing, tag, ckg_chacha20_avx512_xor, 960, 960 + 128,
                       ckg_poly1305_avx512_update_padded);
 }
 

@@ -31,8 +31,9 @@ uint32_t ckg_cpu_features(void) {
     if (avx && ymmSaved && ((ebx >> 5) & 1)) {
         features |= CKG_CPU_AVX2;
     }
-    // AVX-512 Foundation (bit 16) and Vector Length extensions (bit 31).
-    if ((features & CKG_CPU_AVX2) && avx512Saved && ((ebx >> 16) & 1) && ((ebx >> 31) & 1)) {
+    // AVX-512 Foundation (bit 16), Byte and Word (bit 30) and Vector
+    // Length extensions (bit 31).
+    if ((features & CKG_CPU_AVX2) && avx512Saved && ((ebx >> 16) & 1) && ((ebx >> 30) & 1) && ((ebx >> 31) & 1)) {
         features |= CKG_CPU_AVX512;
     }
     if ((ebx >> 8) & 1) {

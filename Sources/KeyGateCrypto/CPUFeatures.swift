@@ -26,9 +26,9 @@ public struct CPUFeatures: OptionSet, Sendable, CustomStringConvertible {
     public static let adx = CPUFeatures(rawValue: CKG_CPU_ADX)
     /// The SHA-256 instructions (with SSSE3 and SSE4.1).
     public static let sha = CPUFeatures(rawValue: CKG_CPU_SHA)
-    /// AVX-512 Foundation and VL: 512-bit registers, a one-instruction
-    /// rotation, and the same on 256-bit registers, with AVX2 and the
-    /// opmask and ZMM state saved by the kernel.
+    /// AVX-512 Foundation, BW and VL: 512-bit registers, a one-instruction
+    /// rotation, byte masks, and the same on 256-bit registers, with AVX2
+    /// and the opmask and ZMM state saved by the kernel.
     public static let avx512 = CPUFeatures(rawValue: CKG_CPU_AVX512)
 
     /// The environment variable that can force the portable paths.

@@ -14,8 +14,8 @@ static const uint32_t CKG_CPU_BMI2 = 2;
 static const uint32_t CKG_CPU_ADX = 4;
 /// The SHA extensions (sha256rnds2, sha256msg1/2), with SSSE3 and SSE4.1.
 static const uint32_t CKG_CPU_SHA = 8;
-/// AVX-512 Foundation and VL (512-bit registers, and the same instructions
-/// on 256-bit ones), with
+/// AVX-512 Foundation, BW and VL (512-bit registers, byte masks, and the
+/// same instructions on 256-bit ones), with
 /// AVX2 and the operating system saving the opmask and ZMM registers.
 static const uint32_t CKG_CPU_AVX512 = 16;
 
