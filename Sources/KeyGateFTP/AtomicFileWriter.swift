@@ -149,15 +149,19 @@ public final class AtomicFileWriter: Sendable {
         }
     }
 
-    /// Appends `bytes`.
+    /// Appends `bytes`, and adds them to `digest` once written (a failed
+    /// write spoils it: how much of it reached the file is not known).
     /// - Throws: `FTPError.noSpace`, or another write error.
-    public func write(_ bytes: [UInt8]) async throws(FTPError) {
+    public func write(_ bytes: [UInt8], digest: StreamingDigest? = nil) async throws(FTPError) {
         try await io.run { () throws(FTPError) in
             var failure: FTPError?
             bytes.withUnsafeBytes { buffer in
+                let offset = self.byteCount
                 do throws(FTPError) {
                     try self.writeNow(buffer)
+                    digest?.add(buffer, at: offset)
                 } catch {
+                    digest?.spoil()
                     failure = error
                 }
             }
@@ -169,6 +173,13 @@ public final class AtomicFileWriter: Sendable {
     /// verify a download before it takes the target name).
     public func sha256() async throws(FTPError) -> (digest: [UInt8], byteCount: Int64) {
         try await FileDigest.sha256(of: pending.descriptor, io: io, path: path)
+    }
+
+    /// A digest of the pending file's bytes so far (the kept prefix), for
+    /// the writes that follow to continue (`write(_:digest:)`).
+    /// - Throws: `FTPError` when reading the pending file fails.
+    public func digestSoFar() async throws(FTPError) -> StreamingDigest {
+        try await FileDigest.prefix(of: pending.descriptor, length: byteCount, io: io, path: path)
     }
 
     /// Flushes the file to disk and renames it over the target name (an

@@ -53,8 +53,9 @@ public final class FileReader: Sendable {
     }
 
     /// Reads up to `count` bytes from `offset`: fewer only at the end of
-    /// the file, none past it.
-    public func read(at offset: Int64, count: Int) async throws(FTPError) -> [UInt8] {
+    /// the file, none past it. The bytes read are added to `digest`, in
+    /// the same job.
+    public func read(at offset: Int64, count: Int, digest: StreamingDigest? = nil) async throws(FTPError) -> [UInt8] {
         let descriptor = self.descriptor
         let path = self.path
         return try await io.run { () throws(FTPError) -> [UInt8] in
@@ -77,8 +78,16 @@ public final class FileReader: Sendable {
                 initialized = filled
             }
             guard failure == 0 else { throw .from(errno: failure, call: "read", path: path) }
+            if let digest { bytes.withUnsafeBytes { digest.add($0, at: offset) } }
             return bytes
         }
+    }
+
+    /// A digest of the file's first `length` bytes, for a transfer that
+    /// goes on from `length` to continue (`StreamingDigest`).
+    /// - Throws: `FTPError` when reading fails or the file is shorter.
+    public func digest(ofFirst length: Int64) async throws(FTPError) -> StreamingDigest {
+        try await FileDigest.prefix(of: descriptor, length: length, io: io, path: path)
     }
 
     /// The SHA-256 of the file's bytes from its start to its end as it is
