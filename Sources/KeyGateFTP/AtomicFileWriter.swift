@@ -184,10 +184,12 @@ public final class AtomicFileWriter: Sendable {
 
     /// Flushes the file to disk and renames it over the target name (an
     /// unnamed file is first linked under a hidden name, for the rename).
+    /// Returns what the file is once in place (nil if fstat failed).
     /// - Throws: the error of fsync, link or rename; the pending file is
     ///   then removed and the target is untouched.
-    public func commit() async throws(FTPError) {
-        try await io.run { () throws(FTPError) in try self.commitNow() }
+    @discardableResult
+    public func commit() async throws(FTPError) -> FileIdentity? {
+        try await io.run { () throws(FTPError) -> FileIdentity? in try self.commitNow() }
     }
 
     /// Removes the pending file. Idempotent; does nothing after commit.
@@ -267,9 +269,9 @@ public final class AtomicFileWriter: Sendable {
         }
     }
 
-    private func commitNow() throws(FTPError) {
+    private func commitNow() throws(FTPError) -> FileIdentity? {
         do {
-            try pending.commit(as: targetName)
+            return try pending.commit(as: targetName).map(FileIdentity.init)
         } catch {
             throw .from(errno: error.code, call: error.call, path: path)
         }

@@ -13,6 +13,11 @@ public final class FileReader: Sendable {
     public let modified: Int
     /// The path for messages.
     public let path: String
+    /// The file as it was when it was opened.
+    public let identity: FileIdentity
+    /// Whether a change to the file after it was opened is sure to show
+    /// in its identity (`FileIdentity.changedBefore`).
+    public let changesShowInIdentity: Bool
 
     init(descriptor: FileDescriptor, status: stat, io: BlockingLane, path: String) {
         self.descriptor = descriptor
@@ -20,6 +25,8 @@ public final class FileReader: Sendable {
         size = Int64(status.st_size)
         modified = Int(status.st_mtim.tv_sec)
         self.path = path
+        identity = FileIdentity(status)
+        changesShowInIdentity = identity.changedBefore(coarseNanoseconds: FileIdentity.coarseNow())
     }
 
     /// Opens the regular file `descriptor` refers to; closes it and throws
@@ -81,6 +88,12 @@ public final class FileReader: Sendable {
             if let digest { bytes.withUnsafeBytes { digest.add($0, at: offset) } }
             return bytes
         }
+    }
+
+    /// What the file is now (fstat of the open file); nil when fstat fails.
+    public func currentIdentity() async -> FileIdentity? {
+        let descriptor = self.descriptor
+        return await io.run { FileIdentity.of(descriptor.rawValue) }
     }
 
     /// A digest of the file's first `length` bytes, for a transfer that
