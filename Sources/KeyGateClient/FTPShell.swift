@@ -371,6 +371,7 @@ public final class FTPShell: Sendable {
             // The SHA-256 of the local file, computed as it is written: the
             // kept bytes are read once now, the rest is hashed on its way in.
             let digest = verify ? try? await upload.digestSoFar() : nil
+            if verify { try await client.chooseSHA256() }
             if offset == 0 || offset != total {
                 let mover = client.mover
                 try await retrying("get \(remote)") {
@@ -425,6 +426,7 @@ public final class FTPShell: Sendable {
         // The SHA-256 of what is sent, computed as it is read: the bytes
         // before the offset once now, the rest on their way out.
         var digest = verify ? try? await reader.digest(ofFirst: offset) : nil
+        if verify { try await client.chooseSHA256() }
         if offset < reader.size || offset == 0 {
             let mover = client.mover
             let start = offset
@@ -492,9 +494,10 @@ public final class FTPShell: Sendable {
     /// Compares the SHA-256 of the local copy (`localDigest`) with the
     /// server's SHA-256 of `remote`; a server without HASH gets a warning,
     /// not a failure. The local digest is usually the one computed during
-    /// the transfer (`StreamingDigest`); where the file must be read after
-    /// all, that runs at the same time as the server's digest, here on the
-    /// file lane and there on the server's.
+    /// the transfer (`StreamingDigest`), and the server answers from its
+    /// own when the file moved whole; where either must read its file
+    /// after all, the two run at the same time, here on the file lane and
+    /// there on the server's.
     /// - Throws: `FTPClient.Failure.checksumMismatch` when they differ.
     private func check(
         _ localDigest: @escaping @Sendable () async throws -> [UInt8], of remote: String, command: String,
