@@ -18,9 +18,9 @@ public final class FTPClient: Sendable {
     public let timeout: Duration
     /// Moves file bytes with bounded memory.
     public let mover: DataMover
-    /// The server's greeting (220), and the passive commands answered 229
-    /// so far (the psk counter).
-    private let state = Mutex((greeting: FTPReply(.serviceReady, ""), passiveCount: UInt64(0)))
+    /// The server's greeting (220), the passive commands answered 229 so
+    /// far (the psk counter), and whether SHA-256 was chosen for HASH.
+    private let state = Mutex((greeting: FTPReply(.serviceReady, ""), passiveCount: UInt64(0), choseSHA256: false))
 
     /// The server's greeting (220).
     public var greeting: FTPReply { state.withLock { $0.greeting } }
@@ -143,6 +143,20 @@ public final class FTPClient: Sendable {
             throw Failure.protocolViolation("HASH answered '\(reply.text)'")
         }
         return digest
+    }
+
+    /// Chooses SHA-256 for HASH (`OPTS HASH SHA-256`, draft-bryan-ftpext-hash
+    /// section 3.3), once per session, before the first transfer that is
+    /// to be verified: HASH then answers SHA-256 whatever the server's
+    /// default, and a KeyGate server takes it as the sign that this
+    /// session verifies, and hashes the files of its later transfers as
+    /// they move, so that its HASH answers without reading them again.
+    /// A refusal (a server without HASH, or without SHA-256) is left for
+    /// `sha256(of:)` to find.
+    public func chooseSHA256() async throws {
+        guard !state.withLock({ $0.choseSHA256 }) else { return }
+        _ = try await request(FTPCommand(verb: "OPTS", argument: "HASH SHA-256"))
+        state.withLock { $0.choseSHA256 = true }
     }
 
     /// `SHA-256 0-SIZE HEX PATH` → the digest; nil when it is not that.

@@ -368,6 +368,10 @@ public final class FTPShell: Sendable {
             if let total, offset > total {
                 throw UsageProblem(description: "get --resume: the local file is larger (\(offset) bytes) than \(remote) (\(total))")
             }
+            // The SHA-256 of the local file, computed as it is written: the
+            // kept bytes are read once now, the rest is hashed on its way in.
+            let digest = verify ? try? await upload.digestSoFar() : nil
+            if verify { try await client.chooseSHA256() }
             if offset == 0 || offset != total {
                 let mover = client.mover
                 try await retrying("get \(remote)") {
@@ -380,7 +384,7 @@ public final class FTPShell: Sendable {
                         try await client.transfer(
                             FTPCommand(verb: "RETR", argument: remote), restart: start > 0 ? start : nil
                         ) { data in
-                            try await mover.receive(into: upload, over: data, progress: progress)
+                            try await mover.receive(into: upload, over: data, progress: progress, digest: digest)
                         }
                     }
                     return upload.byteCount
@@ -388,7 +392,11 @@ public final class FTPShell: Sendable {
             }
             if verify {
                 let target = folder == "." ? name : folder + "/" + name
-                try await check({ try await upload.sha256().digest }, of: remote, command: "get", on: client, kept: resume
+                let localDigest = { @Sendable () async throws -> [UInt8] in
+                    if let (bytes, byteCount) = digest?.finish(), byteCount == upload.byteCount { return bytes }
+                    return try await upload.sha256().digest
+                }
+                try await check(localDigest, of: remote, command: "get", on: client, kept: resume
                     ? "Nothing was kept: \(target) still holds its earlier bytes."
                     : "Nothing was kept: \(target) was not written.")
             }
@@ -415,12 +423,18 @@ public final class FTPShell: Sendable {
             offset = existing
         }
         var moved: Int64 = 0
+        // The SHA-256 of what is sent, computed as it is read: the bytes
+        // before the offset once now, the rest on their way out.
+        var digest = verify ? try? await reader.digest(ofFirst: offset) : nil
+        if verify { try await client.chooseSHA256() }
         if offset < reader.size || offset == 0 {
             let mover = client.mover
             let start = offset
+            let prefix = digest
             try await retrying("put \(target)") {
                 // The server keeps nothing of a broken upload: each attempt
                 // starts where the first did.
+                digest = prefix?.copy()
                 let progress = TransferProgress()
                 progress.add(Int(start))
                 defer { moved += progress.bytes - start }
@@ -428,14 +442,19 @@ public final class FTPShell: Sendable {
                     try await client.transfer(
                         FTPCommand(verb: "STOR", argument: target), restart: start > 0 ? start : nil
                     ) { data in
-                        try await mover.send(reader, from: start, over: data, progress: progress)
+                        try await mover.send(reader, from: start, over: data, progress: progress, digest: digest)
                     }
                 }
                 return progress.bytes
             }
         }
         if verify {
-            try await check({ try await reader.sha256().digest }, of: target, command: "put", on: client,
+            let sent = digest?.finish()
+            let localDigest = { @Sendable () async throws -> [UInt8] in
+                if let sent { return sent.digest }
+                return try await reader.sha256().digest
+            }
+            try await check(localDigest, of: target, command: "put", on: client,
                             kept: "The server keeps what it stored; upload \(local) again without --resume.")
         }
         return moved
@@ -474,9 +493,11 @@ public final class FTPShell: Sendable {
 
     /// Compares the SHA-256 of the local copy (`localDigest`) with the
     /// server's SHA-256 of `remote`; a server without HASH gets a warning,
-    /// not a failure. The two are computed at the same time, here on the
-    /// file lane and there on the server's, so verifying a large file costs
-    /// one reading of it, not two in a row.
+    /// not a failure. The local digest is usually the one computed during
+    /// the transfer (`StreamingDigest`), and the server answers from its
+    /// own when the file moved whole; where either must read its file
+    /// after all, the two run at the same time, here on the file lane and
+    /// there on the server's.
     /// - Throws: `FTPClient.Failure.checksumMismatch` when they differ.
     private func check(
         _ localDigest: @escaping @Sendable () async throws -> [UInt8], of remote: String, command: String,

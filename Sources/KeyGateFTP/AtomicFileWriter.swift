@@ -149,15 +149,19 @@ public final class AtomicFileWriter: Sendable {
         }
     }
 
-    /// Appends `bytes`.
+    /// Appends `bytes`, and adds them to `digest` once written (a failed
+    /// write spoils it: how much of it reached the file is not known).
     /// - Throws: `FTPError.noSpace`, or another write error.
-    public func write(_ bytes: [UInt8]) async throws(FTPError) {
+    public func write(_ bytes: [UInt8], digest: StreamingDigest? = nil) async throws(FTPError) {
         try await io.run { () throws(FTPError) in
             var failure: FTPError?
             bytes.withUnsafeBytes { buffer in
+                let offset = self.byteCount
                 do throws(FTPError) {
                     try self.writeNow(buffer)
+                    digest?.add(buffer, at: offset)
                 } catch {
+                    digest?.spoil()
                     failure = error
                 }
             }
@@ -171,12 +175,21 @@ public final class AtomicFileWriter: Sendable {
         try await FileDigest.sha256(of: pending.descriptor, io: io, path: path)
     }
 
+    /// A digest of the pending file's bytes so far (the kept prefix), for
+    /// the writes that follow to continue (`write(_:digest:)`).
+    /// - Throws: `FTPError` when reading the pending file fails.
+    public func digestSoFar() async throws(FTPError) -> StreamingDigest {
+        try await FileDigest.prefix(of: pending.descriptor, length: byteCount, io: io, path: path)
+    }
+
     /// Flushes the file to disk and renames it over the target name (an
     /// unnamed file is first linked under a hidden name, for the rename).
+    /// Returns what the file is once in place (nil if fstat failed).
     /// - Throws: the error of fsync, link or rename; the pending file is
     ///   then removed and the target is untouched.
-    public func commit() async throws(FTPError) {
-        try await io.run { () throws(FTPError) in try self.commitNow() }
+    @discardableResult
+    public func commit() async throws(FTPError) -> FileIdentity? {
+        try await io.run { () throws(FTPError) -> FileIdentity? in try self.commitNow() }
     }
 
     /// Removes the pending file. Idempotent; does nothing after commit.
@@ -256,9 +269,9 @@ public final class AtomicFileWriter: Sendable {
         }
     }
 
-    private func commitNow() throws(FTPError) {
+    private func commitNow() throws(FTPError) -> FileIdentity? {
         do {
-            try pending.commit(as: targetName)
+            return try pending.commit(as: targetName).map(FileIdentity.init)
         } catch {
             throw .from(errno: error.code, call: error.call, path: path)
         }

@@ -31,20 +31,22 @@ public struct DataMover: Sendable {
     }
 
     /// Sends the file from `offset` to its end, then end-of-data. The next
-    /// piece is read while the current one is sent.
+    /// piece is read while the current one is sent. Each piece is added to
+    /// `digest` as it is read.
     /// - Throws: `FTPError` from reading, `ChannelError` or `SystemError`
     ///   from the connection.
     public func send(
-        _ reader: FileReader, from offset: Int64, over data: SecureChannel, progress: TransferProgress
+        _ reader: FileReader, from offset: Int64, over data: SecureChannel, progress: TransferProgress,
+        digest: StreamingDigest? = nil
     ) async throws {
         var pacer = self.pacer()
         let pieceByteCount = pacer?.pieceByteCount(atMost: self.pieceByteCount) ?? self.pieceByteCount
         var position = offset
-        var piece = try await reader.read(at: position, count: pieceByteCount)
+        var piece = try await reader.read(at: position, count: pieceByteCount, digest: digest)
         while !piece.isEmpty {
             position += Int64(piece.count)
             let nextPosition = position
-            async let next = reader.read(at: nextPosition, count: pieceByteCount)
+            async let next = reader.read(at: nextPosition, count: pieceByteCount, digest: digest)
             try await data.sendData(piece, deadline: .now + timeout)
             progress.add(piece.count)
             try await pacer?.pace(piece.count)
@@ -86,17 +88,20 @@ public struct DataMover: Sendable {
     /// caller commits or discards the upload.
     /// - Throws: `ChannelError.missingEndOfData` when the connection ends
     ///   first, `FTPError` from writing, other connection errors.
-    /// - Parameter byteLimit: the size the file may reach (a quota): a
-    ///   batch that would take it further is not written, and the receive
-    ///   fails with `FTPError.quotaExceeded`.
+    /// - Parameters:
+    ///   - byteLimit: the size the file may reach (a quota): a batch that
+    ///     would take it further is not written, and the receive fails
+    ///     with `FTPError.quotaExceeded`.
+    ///   - digest: each batch is added to it as it is written.
     public func receive(
-        into upload: AtomicFileWriter, over data: SecureChannel, progress: TransferProgress, byteLimit: Int64? = nil
+        into upload: AtomicFileWriter, over data: SecureChannel, progress: TransferProgress, byteLimit: Int64? = nil,
+        digest: StreamingDigest? = nil
     ) async throws {
         try await receive(over: data, progress: progress) { bytes in
             if let byteLimit, upload.byteCount + Int64(bytes.count) > byteLimit {
                 throw FTPError.quotaExceeded(path: upload.path, quota: byteLimit)
             }
-            try await upload.write(bytes)
+            try await upload.write(bytes, digest: digest)
         }
     }
 

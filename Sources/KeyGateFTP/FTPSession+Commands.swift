@@ -94,9 +94,11 @@ extension FTPSession {
         // draft-bryan-ftpext-hash section 3.3: 200 with the algorithm
         // selected, 504 for one not offered.
         case .hash(nil):
+            hashesTransfers = true
             await reply(.commandOkay, FileHashAlgorithm.sha256.name)
         case let .hash(name?):
             if let algorithm = FileHashAlgorithm(named: name) {
+                hashesTransfers = true
                 await reply(.commandOkay, algorithm.name)
             } else {
                 let offered = FileHashAlgorithm.allCases.map(\.name).joined(separator: ", ")
@@ -212,12 +214,22 @@ extension FTPSession {
     }
 
     /// HASH (draft-bryan-ftpext-hash section 3.2): `213 SHA-256 0-SIZE HEX
-    /// path`, the digest of the whole file read on the session's lane.
+    /// path`, the digest of the whole file: the one a transfer of this
+    /// session computed when the file is still exactly as that transfer
+    /// left it (`FileDigestCache`), else read on the session's lane. Later
+    /// transfers are hashed as they move (`hashesTransfers`).
     private func hash(of argument: String) async {
+        hashesTransfers = true
         await withPath(argument) { path throws(FTPError) in
             let reader = try await self.store.openForReading(path)
             defer { reader.close() }
-            let (digest, byteCount) = try await reader.sha256()
+            let digest: [UInt8], byteCount: Int64
+            if let kept = self.digests.digest(for: reader.identity) {
+                (digest, byteCount) = (kept, reader.identity.size)
+                self.log.debug("ftp hash from the transfer", ["path": path.description])
+            } else {
+                (digest, byteCount) = try await reader.sha256()
+            }
             return FTPReply(.fileStatus, "\(FileHashAlgorithm.sha256.name) 0-\(byteCount) \(HexText.encode(digest)) \(path)")
         }
     }

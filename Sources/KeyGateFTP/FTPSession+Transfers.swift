@@ -219,9 +219,10 @@ extension FTPSession {
         let limits = self.limits
         let id = transfer.id
         let byteLimit = transfer.byteLimit
+        let hashing = hashesTransfers
         group.addTask {
             let outcome = await FTPSession.move(
-                payload, over: channel, progress: progress, limits: limits, byteLimit: byteLimit)
+                payload, over: channel, progress: progress, limits: limits, byteLimit: byteLimit, hashing: hashing)
             return .transferEnded(id: id, outcome)
         }
     }
@@ -264,7 +265,9 @@ extension FTPSession {
         let transfer = ended.job
         logTransfer(transfer, outcome: outcome, stopped: ended.stop != nil)
         switch outcome {
-        case let .completed(bytes):
+        case let .completed(bytes, movedFile):
+            // Before the 226: the HASH a client verifies with comes after it.
+            if let movedFile { digests.remember(movedFile.digest, for: movedFile.identity) }
             await reply(.transferComplete, "Transfer complete: \(transfer.path), \(bytes) bytes")
         case let .failed(_, failure):
             if ended.stop != nil {
@@ -284,7 +287,7 @@ extension FTPSession {
     /// (`ending` overrides the reason of a failure).
     func logTransfer(_ ended: TransferJob, outcome: TransferJob.Outcome, stopped: Bool, ending: String? = nil) {
         switch outcome {
-        case let .completed(bytes):
+        case let .completed(bytes, _):
             logTransfer(ended, bytes: bytes, outcome: "complete")
             context.transferEnded("complete")
         case let .failed(bytes, failure):
@@ -314,19 +317,24 @@ extension FTPSession {
 
     /// Moves a transfer's bytes over its data connection, then closes it.
     /// An upload is committed only after the authenticated end-of-data,
-    /// and discarded on any failure.
+    /// and discarded on any failure. With `hashing`, a file moved whole
+    /// from offset 0 is hashed on the way (`StreamingDigest`), for the
+    /// HASH that follows.
     static func move(
         _ payload: TransferJob.Payload, over data: SecureChannel, progress: TransferProgress, limits: FTPService.Limits,
-        byteLimit: Int64? = nil
+        byteLimit: Int64? = nil, hashing: Bool = false
     ) async -> TransferJob.Outcome {
         let mover = DataMover(
             pieceByteCount: limits.pieceByteCount, timeout: limits.dataTimeout, bytesPerSecond: limits.maximumRate)
         var outcome: TransferJob.Outcome
+        var movedFile: TransferJob.MovedFile?
         do {
             switch payload {
             case let .download(reader, offset):
                 defer { reader.close() }
-                try await mover.send(reader, from: offset, over: data, progress: progress)
+                let digest = hashing && offset == 0 ? StreamingDigest() : nil
+                try await mover.send(reader, from: offset, over: data, progress: progress, digest: digest)
+                if let digest { movedFile = await sent(reader, digest: digest) }
             case let .listing(listing, format):
                 do {
                     try await mover.send(listing, format: format, over: data, progress: progress)
@@ -336,20 +344,40 @@ extension FTPSession {
                 }
                 await listing.close()
             case let .upload(upload):
+                // APPE and STOR after REST keep bytes that were not hashed.
+                let digest = hashing && upload.byteCount == 0 ? StreamingDigest() : nil
                 do {
-                    try await mover.receive(into: upload, over: data, progress: progress, byteLimit: byteLimit)
-                    try await upload.commit()
+                    try await mover.receive(
+                        into: upload, over: data, progress: progress, byteLimit: byteLimit, digest: digest)
+                    let identity = try await upload.commit()
+                    if let digest, let identity { movedFile = stored(identity, digest: digest) }
                 } catch {
                     await upload.discard()
                     throw error
                 }
             }
-            outcome = .completed(bytes: progress.bytes)
+            outcome = .completed(bytes: progress.bytes, movedFile: movedFile)
         } catch {
             outcome = .failed(bytes: progress.bytes, reply: dataFailure(error))
         }
         await data.close()
         return outcome
+    }
+
+    /// The file a RETR from offset 0 sent whole, if it is still what it was
+    /// when it was opened (a file changed during the transfer was sent
+    /// partly old, partly new), and a change would have shown.
+    private static func sent(_ reader: FileReader, digest: StreamingDigest) async -> TransferJob.MovedFile? {
+        guard reader.changesShowInIdentity, let (bytes, byteCount) = digest.finish(),
+              let now = await reader.currentIdentity(), now == reader.identity, byteCount == now.size
+        else { return nil }
+        return TransferJob.MovedFile(identity: now, digest: bytes)
+    }
+
+    /// The file a STOR stored, if its digest covers all of it.
+    private static func stored(_ identity: FileIdentity, digest: StreamingDigest) -> TransferJob.MovedFile? {
+        guard let (bytes, byteCount) = digest.finish(), byteCount == identity.size else { return nil }
+        return TransferJob.MovedFile(identity: identity, digest: bytes)
     }
 
     /// The reply for a transfer that failed with `error`.

@@ -47,6 +47,13 @@ final class FTPSession {
     var reading = false
     /// Set by QUIT, a failed reply or a closed control connection.
     var finished = false
+    /// The digests of files this session's transfers moved whole, for HASH.
+    var digests = FileDigestCache()
+    /// Set once the client has asked for a digest (HASH, or OPTS HASH
+    /// choosing SHA-256): it verifies its transfers, so from then on the
+    /// files they move whole are hashed as they move. A client that never
+    /// verifies does not pay for hashing.
+    var hashesTransfers = false
 
     init(context: ServiceContext, store: FileStore, limits: FTPService.Limits, transferLog: TransferLog? = nil) {
         self.context = context

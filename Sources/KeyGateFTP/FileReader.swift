@@ -13,6 +13,11 @@ public final class FileReader: Sendable {
     public let modified: Int
     /// The path for messages.
     public let path: String
+    /// The file as it was when it was opened.
+    public let identity: FileIdentity
+    /// Whether a change to the file after it was opened is sure to show
+    /// in its identity (`FileIdentity.changedBefore`).
+    public let changesShowInIdentity: Bool
 
     init(descriptor: FileDescriptor, status: stat, io: BlockingLane, path: String) {
         self.descriptor = descriptor
@@ -20,6 +25,8 @@ public final class FileReader: Sendable {
         size = Int64(status.st_size)
         modified = Int(status.st_mtim.tv_sec)
         self.path = path
+        identity = FileIdentity(status)
+        changesShowInIdentity = identity.changedBefore(coarseNanoseconds: FileIdentity.coarseNow())
     }
 
     /// Opens the regular file `descriptor` refers to; closes it and throws
@@ -53,8 +60,9 @@ public final class FileReader: Sendable {
     }
 
     /// Reads up to `count` bytes from `offset`: fewer only at the end of
-    /// the file, none past it.
-    public func read(at offset: Int64, count: Int) async throws(FTPError) -> [UInt8] {
+    /// the file, none past it. The bytes read are added to `digest`, in
+    /// the same job.
+    public func read(at offset: Int64, count: Int, digest: StreamingDigest? = nil) async throws(FTPError) -> [UInt8] {
         let descriptor = self.descriptor
         let path = self.path
         return try await io.run { () throws(FTPError) -> [UInt8] in
@@ -77,8 +85,22 @@ public final class FileReader: Sendable {
                 initialized = filled
             }
             guard failure == 0 else { throw .from(errno: failure, call: "read", path: path) }
+            if let digest { bytes.withUnsafeBytes { digest.add($0, at: offset) } }
             return bytes
         }
+    }
+
+    /// What the file is now (fstat of the open file); nil when fstat fails.
+    public func currentIdentity() async -> FileIdentity? {
+        let descriptor = self.descriptor
+        return await io.run { FileIdentity.of(descriptor.rawValue) }
+    }
+
+    /// A digest of the file's first `length` bytes, for a transfer that
+    /// goes on from `length` to continue (`StreamingDigest`).
+    /// - Throws: `FTPError` when reading fails or the file is shorter.
+    public func digest(ofFirst length: Int64) async throws(FTPError) -> StreamingDigest {
+        try await FileDigest.prefix(of: descriptor, length: length, io: io, path: path)
     }
 
     /// The SHA-256 of the file's bytes from its start to its end as it is

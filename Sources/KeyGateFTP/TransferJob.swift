@@ -29,9 +29,17 @@ struct TransferJob: Sendable, Identifiable {
         }
     }
 
+    /// A file a transfer moved whole from offset 0, unchanged meanwhile:
+    /// what it is afterwards, and the SHA-256 of the bytes that moved.
+    struct MovedFile: Sendable, Equatable {
+        let identity: FileIdentity
+        let digest: [UInt8]
+    }
+
     /// How the moving of bytes ended.
     enum Outcome: Sendable {
-        case completed(bytes: Int64)
+        /// With the file and its digest when the whole file moved.
+        case completed(bytes: Int64, movedFile: MovedFile?)
         /// With the reply that says why.
         case failed(bytes: Int64, reply: FTPReply)
     }

@@ -46,7 +46,7 @@ extension FileSystem {
             throw error
         }
         try keyFileCall(path) { () throws(PendingFile.Failure) in
-            try pending.commit(as: baseName(of: path), placement: existing == .fail ? .failIfExists : .replace)
+            _ = try pending.commit(as: baseName(of: path), placement: existing == .fail ? .failIfExists : .replace)
         }
     }
 

@@ -131,12 +131,14 @@ public final class PendingFile: Sendable {
     }
 
     /// Flushes the file to disk and puts it in place under `name` in the
-    /// folder, then flushes the folder.
+    /// folder, then flushes the folder. Returns the file's status (fstat)
+    /// once it is in place, nil if fstat failed.
     /// - Throws: `Failure` of `fsync`, `link` (EEXIST for `.failIfExists`
     ///   when the name exists) or `rename`: the pending file is then gone
     ///   and the name untouched. A failed flush of the folder (`fsync`
     ///   after everything else) leaves the new file in place.
-    public func commit(as name: String, placement: Placement = .replace) throws(Failure) {
+    @discardableResult
+    public func commit(as name: String, placement: Placement = .replace) throws(Failure) -> stat? {
         let mayCommit = phase.withLock { phase in
             guard phase == .writing else { return false }
             phase = .committed
@@ -167,9 +169,15 @@ public final class PendingFile: Sendable {
             directory.close()
             throw error
         }
+        // The file itself, not the name: another rename may already have
+        // put a different file under it. Linking and renaming changed the
+        // status-change time, so this is after them.
+        var status = stat()
+        let placed = fstat(descriptor.rawValue, &status) == 0 ? status : nil
         descriptor.close()
         defer { directory.close() }
         guard fsync(directory.rawValue) == 0 else { throw Failure(call: "fsync", code: errno) }
+        return placed
     }
 
     private func rename(_ pending: String, to name: String) throws(Failure) {

@@ -107,6 +107,10 @@ struct FTPCommandTests {
         // One HASH after the put and one after the get; none for --no-verify.
         #expect(server.server.logLines(containing: "ftp command command=\"HASH a.bin\"").count == 2)
         #expect(server.server.logLines(containing: "HASH c.bin").isEmpty)
+        // SHA-256 chosen once, before the first transfer: the server hashed
+        // the upload as it stored it, and answered its HASH from that.
+        #expect(server.server.logLines(containing: "ftp command command=\"OPTS HASH SHA-256\"").count == 1)
+        #expect(server.server.logLines(containing: "ftp hash from the transfer path=/a.bin").count >= 1)
         await server.stopAndRemove()
     }
 

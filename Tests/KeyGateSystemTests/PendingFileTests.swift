@@ -21,6 +21,21 @@ struct PendingFileTests {
         }
     }
 
+    /// The status a commit returns is the placed file's, taken after the
+    /// link and rename that changed its ctime.
+    @Test(arguments: storages)
+    func aCommitReturnsThePlacedFilesStatus(storage: PendingFile.Storage) throws {
+        try withFolder { folder in
+            let pending = try PendingFile.create(in: open(folder), prefix: ".p-", mode: 0o600, storage: storage)
+            try pending.write(Array("12345".utf8))
+            let placed = try #require(try pending.commit(as: "target"))
+            var named = stat()
+            #expect(stat(folder + "/target", &named) == 0)
+            #expect(placed.st_ino == named.st_ino && placed.st_dev == named.st_dev && placed.st_size == 5)
+            #expect(placed.st_ctim.tv_sec == named.st_ctim.tv_sec && placed.st_ctim.tv_nsec == named.st_ctim.tv_nsec)
+        }
+    }
+
     @Test(arguments: storages)
     func failIfExistsKeepsTheOtherFileAndLeavesNothing(storage: PendingFile.Storage) throws {
         try withFolder { folder in
