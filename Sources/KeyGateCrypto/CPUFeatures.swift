@@ -11,6 +11,8 @@ import Glibc
 /// takes the portable paths. Setting `KEYGATE_CPU=portable` in the
 /// environment forces the portable paths everywhere: for tests of the
 /// portable code on a fast CPU, and for anyone who distrusts the fast ones.
+/// `KEYGATE_CPU=avx2` leaves AVX-512 out: what a CPU without it runs, for
+/// measuring both kernels on one machine.
 public struct CPUFeatures: OptionSet, Sendable, CustomStringConvertible {
     public let rawValue: UInt32
 
@@ -47,12 +49,14 @@ public struct CPUFeatures: OptionSet, Sendable, CustomStringConvertible {
     }
 
     /// The features to use for `setting` (the environment variable's
-    /// value): `portable` turns every one off; unset, empty or `native`
-    /// keeps what the CPU has. Any other value also means portable: a
-    /// misspelt request for caution must not silently select fast code.
+    /// value): `portable` turns every one off; `avx2` turns off AVX-512;
+    /// unset, empty or `native` keeps what the CPU has. Any other value
+    /// also means portable: a misspelt request for caution must not
+    /// silently select fast code.
     static func selected(detected: CPUFeatures, setting: String?) -> CPUFeatures {
         switch setting {
         case nil, "", "native": detected
+        case "avx2": detected.subtracting(.avx512)
         default: []
         }
     }

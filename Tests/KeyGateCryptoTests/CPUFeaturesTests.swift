@@ -14,7 +14,12 @@ struct CPUFeaturesTests {
         #expect(CPUFeatures.selected(detected: Self.all, setting: "portable").isEmpty)
     }
 
-    @Test(arguments: ["Portable", "portabel", "avx2", "yes"])
+    @Test func avx2LeavesOutAVX512Only() {
+        #expect(CPUFeatures.selected(detected: Self.all, setting: "avx2") == [.avx2, .bmi2, .adx, .sha])
+        #expect(CPUFeatures.selected(detected: [.bmi2], setting: "avx2") == [.bmi2])
+    }
+
+    @Test(arguments: ["Portable", "portabel", "AVX2", "avx512", "yes"])
     func anyOtherValueFailsSafeToPortable(setting: String) {
         #expect(CPUFeatures.selected(detected: Self.all, setting: setting).isEmpty)
     }

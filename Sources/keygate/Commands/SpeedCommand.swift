@@ -25,9 +25,10 @@ struct SpeedCommand: Command {
             numbers: swift run -c release keygate speed
 
             The first line (in JSON the "paths" member) says which code path
-            each primitive takes: the AVX2, SHA-NI or mulx kernels that the
-            CPU offers, chosen at start from CPUID, or the portable Swift,
-            which KEYGATE_CPU=portable forces.
+            each primitive takes: the AVX-512, AVX2, SHA-NI or mulx kernels
+            that the CPU offers, chosen at start from CPUID, or the portable
+            Swift, which KEYGATE_CPU=portable forces (KEYGATE_CPU=avx2 leaves
+            out AVX-512 only).
             """
     )
 
