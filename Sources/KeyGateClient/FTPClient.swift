@@ -203,9 +203,14 @@ public final class FTPClient: Sendable {
     /// Runs one transfer: EPSV, REST when `restart` is given, the command,
     /// its 150, the data connection (handed to `body`, closed afterwards),
     /// then the final reply, which must be 226.
-    /// - Throws: `Failure.refused` for any refusal (the data connection is
-    ///   then not opened), or the error of `body` after the server's final
-    ///   reply has been read.
+    ///
+    /// The data connection's first attempt starts as soon as the command
+    /// is sent: its TCP and NNpsk0 handshakes run while the command and
+    /// its 150 travel (PROTOCOL.md section 9: a client may connect before
+    /// or after sending the transfer command), not one round trip later.
+    /// - Throws: `Failure.refused` for any refusal (a data connection
+    ///   already made is then closed unused), or the error of `body` after
+    ///   the server's final reply has been read.
     public func transfer<T: Sendable>(
         _ command: FTPCommand, restart: Int64? = nil, body: (SecureChannel) async throws -> T
     ) async throws -> T {
@@ -213,15 +218,27 @@ public final class FTPClient: Sendable {
         if let restart {
             try await require(FTPCommand(verb: "REST", argument: "\(restart)"), .pendingFurtherInformation)
         }
-        let preliminary = try await request(command)
+        try await send(command)
+        // One attempt only, so that a refused command does not leave it
+        // reconnecting to a listener the server may have closed; a cut
+        // attempt is dialled again below once the 150 is in.
+        async let attempt = firstDataAttempt(port: port, passiveNumber: number, repliedAt: repliedAt)
+        let preliminary: FTPReply
+        do {
+            preliminary = try await readReply()
+        } catch {
+            if case let .success(unused) = await attempt { await unused.close() }
+            throw error
+        }
         guard preliminary.code == .openingDataConnection else {
+            if case let .success(unused) = await attempt { await unused.close() }
             throw preliminary.code.isFailure
                 ? Failure.refused(command: command.description, reply: preliminary)
                 : Failure.protocolViolation("\(command.verb) answered \(preliminary) instead of 150")
         }
         let data: SecureChannel
         do {
-            data = try await connectData(port: port, passiveNumber: number, repliedAt: repliedAt)
+            data = try await dataConnection(after: await attempt, port: port, passiveNumber: number, repliedAt: repliedAt)
         } catch {
             // Without ABOR the server would wait for the connection until
             // its passive listener expires: 426 for the transfer, then 226.
@@ -246,6 +263,35 @@ public final class FTPClient: Sendable {
         let value = try result.get()
         guard final.code == .transferComplete else { throw Failure.refused(command: command.description, reply: final) }
         return value
+    }
+
+    /// One attempt at a transfer's data connection, without reconnecting.
+    private func firstDataAttempt(
+        port: UInt16, passiveNumber: UInt64, repliedAt: Deadline
+    ) async -> Result<SecureChannel, any Error> {
+        do {
+            return .success(try await session.dialData(
+                port: port, passiveNumber: passiveNumber, timeout: timeout, repliedAt: repliedAt, reconnecting: false))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The data connection of a transfer whose first attempt ended with
+    /// `first`: that connection, or, when it was cut, a new one after the
+    /// reconnection pause, reconnecting as `connectData` does.
+    private func dataConnection(
+        after first: Result<SecureChannel, any Error>, port: UInt16, passiveNumber: UInt64, repliedAt: Deadline
+    ) async throws -> SecureChannel {
+        switch first {
+        case let .success(channel):
+            return channel
+        case let .failure(error):
+            guard Reconnection.isCut(error), Deadline.now + Timeouts.reconnectPause < repliedAt + Timeouts.reconnectWindow
+            else { throw error }
+            try await Task.sleep(for: Timeouts.reconnectPause)
+            return try await connectData(port: port, passiveNumber: passiveNumber, repliedAt: repliedAt)
+        }
     }
 
     /// EPSV: the port of the server's new passive listener, its number,

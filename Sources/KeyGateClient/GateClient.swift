@@ -87,18 +87,21 @@ public struct GateSession: Sendable {
     /// whose 227/229 reply named `port` at `repliedAt`: connects and runs
     /// NNpsk0, connecting again while the connection is cut before message
     /// 2, for at most 30 seconds after the reply (PROTOCOL.md section 6).
-    /// - Parameter timeout: limit for each connect and each handshake.
+    /// - Parameters:
+    ///   - timeout: limit for each connect and each handshake.
+    ///   - reconnecting: false for a single attempt, whose cut is left to
+    ///     the caller.
     /// - Throws: `ClientError.failed` when the grant carried no `data_key`,
     ///   or the last attempt's error.
     public func dialData(
-        port: UInt16, passiveNumber: UInt64, timeout: Duration, repliedAt: Deadline
+        port: UInt16, passiveNumber: UInt64, timeout: Duration, repliedAt: Deadline, reconnecting: Bool = true
     ) async throws -> SecureChannel {
         guard let dataConnections else {
             throw ClientError.failed("this session's grant carried no data_key: it cannot open data connections")
         }
         return try await dataConnections.dial(
             dataAddress.withPort(port), passiveNumber: passiveNumber, timeout: timeout,
-            reconnection: Reconnection(until: repliedAt + Timeouts.reconnectWindow))
+            reconnection: reconnecting ? Reconnection(until: repliedAt + Timeouts.reconnectWindow) : .never)
     }
 }
 

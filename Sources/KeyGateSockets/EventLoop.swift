@@ -35,14 +35,19 @@ import Synchronization
 /// was reused meanwhile never reaches the new socket.
 ///
 /// **Deadlines.** The deadline of a socket wait is a timer in a min-heap
-/// (`TimerQueue`) on the loop; the `epoll_wait` timeout is the time to the
-/// nearest one, and the loop is woken through an eventfd only when a new
-/// deadline is earlier than the one it sleeps towards, so no task sleeps to
-/// time out a read, write, accept or connect. Deadlines on waits that are
-/// not socket waits (`withDeadline` around a latch or a whole exchange)
-/// are not the loop's: they race the operation against `Task.sleep`.
+/// (`TimerQueue`) on the loop, so no task sleeps to time out a read, write,
+/// accept or connect. One timerfd in the epoll set wakes the loop for
+/// them: it is armed (timerfd_settime, by whichever thread adds the timer)
+/// only when a new deadline is earlier than the expiry it is armed for, and
+/// never disarmed when a wait ends first. Nearly every wait ends long
+/// before its deadline, and the next wait's deadline is then usually later
+/// than the armed expiry, so a wait costs no system call and no wake-up of
+/// the loop; when the armed expiry comes with nothing due, the loop re-arms
+/// for the earliest pending deadline. Deadlines on waits that are not socket
+/// waits (`withDeadline` around a latch or a whole exchange) are not the
+/// loop's: they race the operation against `Task.sleep`.
 ///
-/// The loop, its epoll descriptor and its eventfd live as long as the
+/// The loop, its epoll descriptor and its timerfd live as long as the
 /// process.
 final class EventLoop: Sendable {
     /// The process's event loop, started on first use.
@@ -58,38 +63,45 @@ final class EventLoop: Sendable {
 
     /// The most events taken from the kernel per `epoll_wait`.
     private static let eventCapacity = 1024
-    /// `data.u64` of the wake-up eventfd; no registration key has all bits
+    /// `data.u64` of the deadline timerfd; no registration key has all bits
     /// set, since descriptor numbers are far below 2^32 - 1.
-    private static let wakeUpKey = UInt64.max
+    private static let timerKey = UInt64.max
 
     private struct State {
         /// Indexed by descriptor number.
         var registrations: [Registration?] = []
         var lastGeneration: UInt32 = 0
         var timers = TimerQueue()
-        /// The deadline the loop sleeps towards in `epoll_wait`; 0 while it
-        /// is awake (it computes its next timeout before sleeping again),
-        /// `UInt64.max` when it sleeps without a deadline.
-        var sleepsUntil: UInt64 = 0
+        /// When the timerfd is armed to expire (nanoseconds on
+        /// CLOCK_MONOTONIC); nil while it is not armed, or has expired and
+        /// the loop has not yet re-armed it. Every pending deadline is at or
+        /// after it, or the loop re-arms before it sleeps again.
+        var armedUntil: UInt64?
+        /// How many times the timerfd was armed (for tests).
+        var armings = 0
+        /// How many times `epoll_wait` returned events (for tests).
+        var turns = 0
     }
 
     private let epoll: Int32
-    private let wakeUpEvent: Int32
+    private let timer: Int32
     private let state = Mutex(State())
 
     private init() throws(SystemError) {
         epoll = try SystemCall.runNow("epoll_create1") { ckg_epoll_create1(CKG_EPOLL_CLOEXEC) }
         let epoll = epoll
         do {
-            wakeUpEvent = try SystemCall.runNow("eventfd") { ckg_eventfd(0, CKG_EFD_NONBLOCK | CKG_EFD_CLOEXEC) }
+            timer = try SystemCall.runNow("timerfd_create") {
+                ckg_timerfd_create_monotonic(CKG_TFD_NONBLOCK | CKG_TFD_CLOEXEC)
+            }
         } catch {
             Glibc.close(epoll)
             throw error
         }
-        let wakeUpEvent = wakeUpEvent
-        // Level-triggered: the loop drains the counter after each wake-up.
+        let timer = timer
+        // Level-triggered: the loop reads the expiry count after each expiry.
         try SystemCall.runNow("epoll_ctl") {
-            ckg_epoll_ctl(epoll, CKG_EPOLL_CTL_ADD, wakeUpEvent, CKG_EPOLLIN, Self.wakeUpKey)
+            ckg_epoll_ctl(epoll, CKG_EPOLL_CTL_ADD, timer, CKG_EPOLLIN, Self.timerKey)
         }
         try startThread()
     }
@@ -142,20 +154,30 @@ final class EventLoop: Sendable {
         }
     }
 
-    /// Arms a timer that expires the waiter `waiterID` of `registration`.
-    /// Returns the timer's id and whether the caller must `wakeUp()` the
-    /// loop (done outside the caller's lock), because the new deadline is
-    /// earlier than the one the loop sleeps towards.
+    /// Arms a timer that expires the waiter `waiterID` of `registration`,
+    /// and returns its id. Arms the timerfd (one system call) only when the
+    /// deadline is earlier than the expiry it is armed for.
     func addTimer(
         deadline: Deadline, registration: Registration, direction: Registration.Direction, waiterID: UInt64
-    ) -> (id: UInt64, wakeUp: Bool) {
+    ) -> UInt64 {
         state.withLock { state in
             let id = state.timers.insert(
                 deadline: deadline, registration: registration, direction: direction, waiterID: waiterID)
-            guard deadline.nanoseconds < state.sleepsUntil else { return (id, false) }
-            state.sleepsUntil = deadline.nanoseconds
-            return (id, true)
+            if let armed = state.armedUntil, armed <= deadline.nanoseconds { return id }
+            arm(at: deadline.nanoseconds, &state)
+            return id
         }
+    }
+
+    /// Arms the timerfd for `nanoseconds`; called under the loop's lock, so
+    /// that two threads arming at once leave it at the earlier deadline.
+    private func arm(at nanoseconds: UInt64, _ state: inout State) {
+        // It fails only for a bad descriptor or value; the loop's timerfd
+        // lives as long as the process and every value is valid.
+        let result = ckg_timerfd_arm_at(timer, nanoseconds)
+        precondition(result == 0, "timerfd_settime failed with errno \(errno)")
+        state.armedUntil = nanoseconds
+        state.armings += 1
     }
 
     /// Disarms a timer whose waiter finished otherwise; no effect once it
@@ -164,16 +186,19 @@ final class EventLoop: Sendable {
         state.withLock { $0.timers.remove(id) }
     }
 
-    /// Interrupts `epoll_wait` so the loop recomputes its timeout.
-    func wakeUp() {
-        var one: UInt64 = 1
-        // EAGAIN means the counter is already non-zero: the loop wakes anyway.
-        _ = Glibc.write(wakeUpEvent, &one, MemoryLayout<UInt64>.size)
-    }
-
     /// The number of armed timers (for tests).
     var timerCount: Int {
         state.withLock { $0.timers.count }
+    }
+
+    /// How many times the timerfd has been armed so far (for tests).
+    var timerfdArmings: Int {
+        state.withLock { $0.armings }
+    }
+
+    /// How many times the loop has woken with events so far (for tests).
+    var turns: Int {
+        state.withLock { $0.turns }
     }
 
     private func startThread() throws(SystemError) {
@@ -192,26 +217,23 @@ final class EventLoop: Sendable {
         ready.reserveCapacity(capacity)
         var expired: [TimerQueue.Entry] = []
         while true {
-            let timeout = state.withLock { state in
-                Self.timeoutMilliseconds(until: state.timers.earliest, sleepsUntil: &state.sleepsUntil)
-            }
-            let count = ckg_epoll_wait(epoll, buffer, Int32(capacity), timeout)
+            // No timeout: the timerfd wakes the loop for deadlines.
+            let count = ckg_epoll_wait(epoll, buffer, Int32(capacity), -1)
             if count < 0 {
                 let code = errno
                 // EINTR: a signal handler ran; anything else means the epoll
                 // descriptor itself is broken and no socket could progress.
                 precondition(code == EINTR, "epoll_wait failed with errno \(code)")
-                state.withLock { $0.sleepsUntil = 0 }
                 continue
             }
-            var wokenUp = false
             state.withLock { state in
-                state.sleepsUntil = 0
+                state.turns += 1
+                var expiry = false
                 for index in 0..<Int32(count) {
                     var key: UInt64 = 0
                     let events = ckg_epoll_event_at(buffer, index, &key)
-                    if key == Self.wakeUpKey {
-                        wokenUp = true
+                    if key == Self.timerKey {
+                        expiry = true
                         continue
                     }
                     let descriptor = Int(UInt32(truncatingIfNeeded: key))
@@ -223,13 +245,19 @@ final class EventLoop: Sendable {
                     }
                     ready.append((registration, events))
                 }
+                if expiry {
+                    // Under the lock, so no thread arms it between the read
+                    // and the re-arming below.
+                    var expirations: UInt64 = 0
+                    _ = Glibc.read(timer, &expirations, MemoryLayout<UInt64>.size)
+                    state.armedUntil = nil
+                }
                 if state.timers.count > 0 {
                     state.timers.removeExpired(at: .now, into: &expired)
                 }
-            }
-            if wokenUp {
-                var counter: UInt64 = 0
-                _ = Glibc.read(wakeUpEvent, &counter, MemoryLayout<UInt64>.size)
+                if expiry, let earliest = state.timers.earliest {
+                    arm(at: earliest.nanoseconds, &state)
+                }
             }
             // Resume outside the loop's lock: resuming takes registration
             // locks, which are never taken under the loop's lock.
@@ -242,19 +270,5 @@ final class EventLoop: Sendable {
             ready.removeAll(keepingCapacity: true)
             expired.removeAll(keepingCapacity: true)
         }
-    }
-
-    /// The `epoll_wait` timeout for the earliest deadline, rounded up to
-    /// whole milliseconds so the loop never wakes before it; -1 without one.
-    private static func timeoutMilliseconds(until earliest: Deadline?, sleepsUntil: inout UInt64) -> Int32 {
-        guard let earliest else {
-            sleepsUntil = .max
-            return -1
-        }
-        sleepsUntil = earliest.nanoseconds
-        let now = Deadline.now
-        guard earliest > now else { return 0 }
-        let milliseconds = (earliest.nanoseconds - now.nanoseconds + 999_999) / 1_000_000
-        return Int32(clamping: milliseconds)
     }
 }

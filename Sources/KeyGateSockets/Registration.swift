@@ -126,7 +126,6 @@ final class Registration: Sendable {
         let id = lastWaiterID.wrappingAdd(1, ordering: .relaxed).newValue
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<WaitOutcome, Never>) in
-                var wakeLoop = false
                 let immediate = state.withLock { state -> WaitOutcome? in
                     if state.isClosed { return .closed }
                     if state.sequence(for: direction) != sequence { return .ready }
@@ -136,7 +135,7 @@ final class Registration: Sendable {
                         // A deadline that passed before the timer is armed
                         // would never fire: decide it here.
                         if deadline.hasPassed() { return .timedOut }
-                        (timer, wakeLoop) = loop.addTimer(
+                        timer = loop.addTimer(
                             deadline: deadline, registration: self, direction: direction, waiterID: id)
                     }
                     let waiter = Waiter(id: id, continuation: continuation, timer: timer)
@@ -149,9 +148,6 @@ final class Registration: Sendable {
                         state.writer = waiter
                     }
                     return nil
-                }
-                if wakeLoop {
-                    loop.wakeUp()
                 }
                 if let immediate {
                     continuation.resume(returning: immediate)

@@ -38,22 +38,6 @@ extension Socket {
         }
     }
 
-    /// bind(2).
-    func bind(to address: SocketAddress) throws(SystemError) {
-        _ = try withDescriptor { (descriptor) throws(SystemError) in
-            try SystemCall.runNow("bind", address: address) {
-                address.withSocketAddress { Glibc.bind(descriptor, $0, $1) }
-            }
-        }
-    }
-
-    /// listen(2).
-    func listen(backlog: Int32, address: SocketAddress) throws(SystemError) {
-        _ = try withDescriptor { (descriptor) throws(SystemError) in
-            try SystemCall.runNow("listen", address: address) { Glibc.listen(descriptor, backlog) }
-        }
-    }
-
     /// SO_ERROR: the error of an asynchronous connect, 0 if none (yet).
     func pendingError(address: SocketAddress) throws(SystemError) -> Int32 {
         try withDescriptor { (descriptor) throws(SystemError) in

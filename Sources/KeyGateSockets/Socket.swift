@@ -81,6 +81,33 @@ struct Socket: ~Copyable {
         try self.init(adopting: descriptor, events: events)
     }
 
+    /// A new TCP socket listening on `address` (with SO_REUSEADDR),
+    /// registered with the event loop for `events` only once it listens: a
+    /// socket registered before listen(2) reports the hang-up of its
+    /// unconnected state at once, a wake-up of the loop for nothing, once
+    /// for every passive listener.
+    /// - Throws: `SystemError.callFailed` from socket, setsockopt, bind or
+    ///   listen, e.g. EADDRINUSE or EACCES.
+    init(listeningOn address: SocketAddress, backlog: Int32, events: UInt32) throws(SystemError) {
+        let descriptor = try SystemCall.runNow("socket", address: address) {
+            Glibc.socket(address.family, Self.streamType, 0)
+        }
+        do {
+            var one: Int32 = 1
+            _ = try SystemCall.runNow("setsockopt(SO_REUSEADDR)", address: address) {
+                setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            }
+            _ = try SystemCall.runNow("bind", address: address) {
+                address.withSocketAddress { Glibc.bind(descriptor, $0, $1) }
+            }
+            _ = try SystemCall.runNow("listen", address: address) { Glibc.listen(descriptor, backlog) }
+        } catch {
+            Glibc.close(descriptor)
+            throw error
+        }
+        try self.init(adopting: descriptor, events: events)
+    }
+
     deinit {
         close()
     }

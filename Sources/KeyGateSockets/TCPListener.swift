@@ -32,11 +32,7 @@ public actor TCPListener {
     /// - Throws: `SystemError.callFailed` from socket, bind or listen, e.g.
     ///   EADDRINUSE or EACCES.
     public static func bind(to address: SocketAddress, backlog: Int32 = 4096) throws(SystemError) -> TCPListener {
-        let socket = try Socket(family: address.family, events: Socket.listenerEvents, address: address)
-        try socket.setOption(
-            level: SOL_SOCKET, name: SO_REUSEADDR, value: 1, call: "setsockopt(SO_REUSEADDR)", address: address)
-        try socket.bind(to: address)
-        try socket.listen(backlog: backlog, address: address)
+        let socket = try Socket(listeningOn: address, backlog: backlog, events: Socket.listenerEvents)
         let localAddress = try socket.localAddress()
         return TCPListener(socket: socket, localAddress: localAddress)
     }

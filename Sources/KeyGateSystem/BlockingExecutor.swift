@@ -27,6 +27,8 @@ public final class BlockingExecutor: @unchecked Sendable {
     private let workAvailable: UnsafeMutablePointer<pthread_cond_t>
     private var jobs: [Job] = []
     private var first = 0
+    /// Workers asleep on `workAvailable`, waiting for a job.
+    private var idle = 0
     /// The number of worker threads.
     public let workerCount: Int
 
@@ -50,11 +52,18 @@ public final class BlockingExecutor: @unchecked Sendable {
     }
 
     /// Runs `job` on a worker, in no particular order with other jobs.
+    ///
+    /// A sleeping worker is woken only when there is one, and after the
+    /// mutex is released: woken under it, the worker would at once block
+    /// on the mutex the submitter still holds, a second sleep and wake-up
+    /// for each job. (A worker that is awake takes the job when it next
+    /// looks at the queue, under the mutex, so no job waits for a signal.)
     public func submit(_ job: @escaping Job) {
         pthread_mutex_lock(mutex)
         jobs.append(job)
-        pthread_cond_signal(workAvailable)
+        let wake = idle > 0
         pthread_mutex_unlock(mutex)
+        if wake { pthread_cond_signal(workAvailable) }
     }
 
     /// The result of the blocking `work`, computed on a worker thread. Not
@@ -76,7 +85,9 @@ public final class BlockingExecutor: @unchecked Sendable {
         while true {
             pthread_mutex_lock(mutex)
             while first == jobs.count {
+                idle += 1
                 pthread_cond_wait(workAvailable, mutex)
+                idle -= 1
             }
             let job = jobs[first]
             first += 1

@@ -76,6 +76,53 @@ extension SocketTests {
             await pair.close()
         }
 
+        @Test func waitsWithLaterDeadlinesDoNotArmTheTimer() async throws {
+            // Each wait ends long before its deadline, and each next
+            // deadline is later than the expiry the timer is armed for:
+            // one arming at most for the first, none for the rest (and
+            // perhaps one re-arming, should an earlier test's expiry come).
+            let pair = try await ConnectedPair()
+            let before = EventLoop.shared.timerfdArmings
+            for round in 0..<100 {
+                let reader = Task { try await pair.client.read(deadline: .after(.seconds(60))) }
+                #expect(await eventually { await pair.client.isWaiting(for: .read) })
+                try await pair.server.write([UInt8(round)], deadline: .after(.seconds(60)))
+                #expect(try await reader.value == [UInt8(round)])
+            }
+            #expect(EventLoop.shared.timerfdArmings - before <= 2)
+            await pair.close()
+        }
+
+        @Test func deadlineLaterThanAnEndedWaitsStillFires() async throws {
+            // The timer stays armed for the first wait's deadline after
+            // that wait has ended; its expiry must re-arm the timer for the
+            // second wait's later deadline.
+            let pair = try await ConnectedPair()
+            let first = Task { try await pair.client.read(deadline: .after(.milliseconds(100))) }
+            #expect(await eventually { await pair.client.isWaiting(for: .read) })
+            try await pair.server.write([1], deadline: .after(testTimeout))
+            #expect(try await first.value == [1])
+            let clock = ContinuousClock()
+            let start = clock.now
+            await #expect(throws: TimedOut.self) {
+                _ = try await pair.client.read(deadline: .after(.milliseconds(300)))
+            }
+            let waited = clock.now - start
+            #expect(waited >= .milliseconds(250) && waited < .seconds(5))
+            await pair.close()
+        }
+
+        @Test func newListenersDoNotWakeTheLoop() async throws {
+            // Registered only once they listen, listeners report nothing
+            // until a connection comes.
+            let before = EventLoop.shared.turns
+            for _ in 0..<50 {
+                let listener = try TCPListener.bind(to: loopback())
+                await listener.close()
+            }
+            #expect(EventLoop.shared.turns - before < 10)
+        }
+
         @Test func eventsOfAClosedDescriptorDoNotReachItsSuccessor() async throws {
             // Close a connection and open another that reuses the
             // descriptor number: the successor gets a new generation, and

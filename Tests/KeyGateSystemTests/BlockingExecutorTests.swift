@@ -42,6 +42,28 @@ struct BlockingExecutorTests {
         #expect(!didOverlap)
     }
 
+    /// Jobs given one at a time to sleeping workers, and many at once from
+    /// several tasks: each wakes a worker (none is lost, though the wake-up
+    /// follows the mutex's release) and all of them run.
+    @Test(.timeLimit(.minutes(1)))
+    func everyJobRunsWhetherTheWorkersSleepOrAreBusy() async {
+        let executor = BlockingExecutor(workerCount: 3)
+        for index in 0..<500 {
+            #expect(await executor.run { index } == index)
+        }
+        let ran = RunCount()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    for _ in 0..<500 {
+                        await executor.run { () -> Void in ran.count.add(1, ordering: .relaxed) }
+                    }
+                }
+            }
+        }
+        #expect(ran.count.load(ordering: .relaxed) == 4000)
+    }
+
     /// A lane blocked on a slow job does not hold up another lane.
     @Test func lanesRunSideBySide() async {
         let executor = BlockingExecutor(workerCount: 2)
@@ -57,3 +79,7 @@ struct BlockingExecutorTests {
     }
 }
 
+/// A count the jobs of several tasks add to.
+private final class RunCount: Sendable {
+    let count = Atomic<Int>(0)
+}

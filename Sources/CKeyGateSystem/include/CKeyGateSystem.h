@@ -12,7 +12,8 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
 
 /// getrandom(2): fills `buffer` with up to `length` bytes from the kernel's
 /// CSPRNG. Blocks only until the pool is initialised at boot.
@@ -69,14 +70,26 @@ static inline uint32_t ckg_epoll_event_at(const void *buffer, int index, uint64_
     return event->events;
 }
 
-// MARK: - eventfd
+// MARK: - timerfd
 
-static const int CKG_EFD_NONBLOCK = EFD_NONBLOCK;
-static const int CKG_EFD_CLOEXEC = EFD_CLOEXEC;
+static const int CKG_TFD_NONBLOCK = TFD_NONBLOCK;
+static const int CKG_TFD_CLOEXEC = TFD_CLOEXEC;
 
-/// eventfd(2).
-static inline int ckg_eventfd(unsigned int initial_value, int flags) {
-    return eventfd(initial_value, flags);
+/// timerfd_create(2) on CLOCK_MONOTONIC, the clock of KeyGate's deadlines.
+static inline int ckg_timerfd_create_monotonic(int flags) {
+    return timerfd_create(CLOCK_MONOTONIC, flags);
+}
+
+/// timerfd_settime(2): arms `fd` to expire once when CLOCK_MONOTONIC reaches
+/// `nanoseconds` (an absolute time; one already past expires at once).
+/// 0 would disarm the timer, so it is taken as 1, long past.
+static inline int ckg_timerfd_arm_at(int fd, uint64_t nanoseconds) {
+    if (nanoseconds == 0) nanoseconds = 1;
+    struct itimerspec value;
+    memset(&value, 0, sizeof(value));
+    value.it_value.tv_sec = (time_t)(nanoseconds / 1000000000u);
+    value.it_value.tv_nsec = (long)(nanoseconds % 1000000000u);
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &value, NULL);
 }
 
 // MARK: - sockets
