@@ -10,6 +10,8 @@
 # build as client. BENCH OPTIONS go to builds whose bench knows them.
 # Ports 26000-26999 (below Linux's ephemeral range). Prints one line per build and round: upload and download MB/s.
 set -u
+# shellcheck source=Benchmarks/lib.sh
+source "$(dirname "$0")/lib.sh"
 [ $# -ge 2 ] || { sed -n '2,12p' "$0"; exit 2; }
 OLD=$1 NEW=$2 ROUNDS=${3:-3}
 shift $(( $# >= 3 ? 3 : 2 ))
@@ -18,12 +20,7 @@ EXTRA=("$@")
 WORK=$(mktemp -d /tmp/keygate-compare.XXXXXX)
 trap 'rm -rf "$WORK" /dev/shm/keygate-compare-ftp' EXIT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
-for name in old new; do
-    binary=$OLD; [ $name = new ] && binary=$NEW
-    mkdir -m 700 "$WORK/$name-server"
-    "$binary" keygen --keys "$WORK/$name-client" --name bench > /dev/null 2>&1
-    "$binary" allow "$WORK/$name-client/bench.pub" --keys "$WORK/$name-server" --name bench > /dev/null
-done
+make_comparison_keys "$WORK" "$OLD" "$NEW"
 port=26000
 for round in $(seq "$ROUNDS"); do
     for name in old new; do

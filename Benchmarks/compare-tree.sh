@@ -14,6 +14,8 @@
 # (below Linux's ephemeral range). Prints one line per build and round:
 # files per second of put -r and of get -r.
 set -u
+# shellcheck source=Benchmarks/lib.sh
+source "$(dirname "$0")/lib.sh"
 [ $# -ge 2 ] || { sed -n '2,16p' "$0"; exit 2; }
 OLD=$1 NEW=$2 ROUNDS=${3:-3} FILES=${4:-10000}
 shift $(( $# >= 4 ? 4 : $# ))
@@ -25,22 +27,8 @@ ROOT=/dev/shm/keygate-compare-tree-ftp
 BACK=/dev/shm/keygate-compare-tree-back
 trap 'rm -rf "$WORK" "$TREE" "$ROOT" "$BACK"' EXIT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
-python3 - "$TREE" "$FILES" <<'PY'
-import os, random, sys
-root, count = sys.argv[1], int(sys.argv[2])
-rng = random.Random(7)
-for index in range(count):
-    folder = os.path.join(root, f"d{index % 100:02d}")
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, f"f{index:05d}.bin"), "wb") as out:
-        out.write(rng.randbytes(rng.randint(1024, 4096)))
-PY
-for name in old new; do
-    binary=$OLD; [ $name = new ] && binary=$NEW
-    mkdir -m 700 "$WORK/$name-server"
-    "$binary" keygen --keys "$WORK/$name-client" --name bench > /dev/null 2>&1
-    "$binary" allow "$WORK/$name-client/bench.pub" --keys "$WORK/$name-server" --name bench > /dev/null
-done
+make_tree "$TREE" "$FILES"
+make_comparison_keys "$WORK" "$OLD" "$NEW"
 # rate COPY COMMAND...: files per second of COMMAND, or "failed" when it
 # failed or COPY differs from the tree.
 rate() {

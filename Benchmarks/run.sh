@@ -19,6 +19,8 @@
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=Benchmarks/lib.sh
+source Benchmarks/lib.sh
 ROOT=$(pwd)
 OUTPUT="$ROOT/BENCHMARKS.md"
 QUICK=0
@@ -429,16 +431,7 @@ section_tree() {
         emit "Skipped: this keygate ftp has no put -r."; emit; return
     fi
     local tree=/dev/shm/keygate-bench-tree
-    python3 - "$tree" "$TREE_FILES" <<'PY'
-import os, random, sys
-root, count = sys.argv[1], int(sys.argv[2])
-rng = random.Random(7)
-for index in range(count):
-    folder = os.path.join(root, f"d{index % 100:02d}")
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, f"f{index:05d}.bin"), "wb") as out:
-        out.write(rng.randbytes(rng.randint(1024, 4096)))
-PY
+    make_tree "$tree" "$TREE_FILES"
     local bytes rows=()
     bytes=$(du -sb --apparent-size "$tree" | cut -f1)
     start_keygate_server ftp || return

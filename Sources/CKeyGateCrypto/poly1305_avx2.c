@@ -230,20 +230,25 @@ CKG_AVX2_BMI2 void ckg_poly1305_avx2_update_padded(ckg_poly1305_state *state, co
     }
 }
 
-CKG_AVX2_BMI2 void ckg_poly1305_avx2_authenticate(const uint8_t key[32], const uint8_t *message, size_t count,
-                                                  uint8_t tag[16]) {
-    ckg_poly1305_state state;
-    ckg_poly1305_bmi2_init(&state, key);
-    const size_t done = absorb_whole_blocks(&state, message, count);
+CKG_AVX2_BMI2 void ckg_poly1305_avx2_finish_message(ckg_poly1305_state *state, const uint8_t *message, size_t count,
+                                                    uint8_t tag[16]) {
+    const size_t done = absorb_whole_blocks(state, message, count);
     if (done < count) {
         uint8_t block[16] = {0};
         memcpy(block, message + done, count - done);
         block[count - done] = 1;
-        ckg_poly1305_bmi2_blocks(&state, block, 1, 0);
+        ckg_poly1305_bmi2_blocks(state, block, 1, 0);
         wipe(block, sizeof block);
     }
-    ckg_poly1305_bmi2_finish(&state, tag);
-    wipe(&state, sizeof state);
+    ckg_poly1305_bmi2_finish(state, tag);
+    wipe(state, sizeof *state);
+}
+
+CKG_AVX2_BMI2 void ckg_poly1305_avx2_authenticate(const uint8_t key[32], const uint8_t *message, size_t count,
+                                                  uint8_t tag[16]) {
+    ckg_poly1305_state state;
+    ckg_poly1305_bmi2_init(&state, key);
+    ckg_poly1305_avx2_finish_message(&state, message, count, tag);
 }
 
 #else
@@ -275,6 +280,11 @@ void ckg_poly1305_avx2_update_padded(ckg_poly1305_state *state, const uint8_t *b
 
 void ckg_poly1305_avx2_authenticate(const uint8_t key[32], const uint8_t *message, size_t count, uint8_t tag[16]) {
     (void)key, (void)message, (void)count, (void)tag;
+    __builtin_trap();
+}
+
+void ckg_poly1305_avx2_finish_message(ckg_poly1305_state *state, const uint8_t *message, size_t count, uint8_t tag[16]) {
+    (void)state, (void)message, (void)count, (void)tag;
     __builtin_trap();
 }
 

@@ -212,46 +212,30 @@ CKG_AVX512 void ckg_poly1305_avx512_blocks(ckg_poly1305_state *state, const uint
     wipe(sums, sizeof sums);
 }
 
-/// The whole blocks at `bytes`: sixteen at a time for enough of them, the
-/// AVX2 kernel's way (vector or scalar) for the rest. Returns how many
-/// bytes it absorbed.
-CKG_AVX512 static size_t absorb_whole_blocks(ckg_poly1305_state *state, const uint8_t *bytes, size_t count) {
+/// Absorbs the longest run of whole blocks at `bytes` that the
+/// sixteen-block kernel takes (none below its minimum); returns its length
+/// in bytes, for the AVX2 kernel's functions to take the rest.
+CKG_AVX512 static size_t absorb_sixteens(ckg_poly1305_state *state, const uint8_t *bytes, size_t count) {
     const size_t whole = count / 16;
-    size_t done = 0;
-    if (whole >= CKG_POLY1305_AVX512_MINIMUM_BLOCKS) {
-        done = whole & ~(size_t)15;
-        ckg_poly1305_avx512_blocks(state, bytes, done);
+    if (whole < CKG_POLY1305_AVX512_MINIMUM_BLOCKS) {
+        return 0;
     }
-    if (whole > done) {
-        ckg_poly1305_avx2_update_padded(state, bytes + done * 16, (whole - done) * 16);
-    }
-    return whole * 16;
+    const size_t blocks = whole & ~(size_t)15;
+    ckg_poly1305_avx512_blocks(state, bytes, blocks);
+    return blocks * 16;
 }
 
 CKG_AVX512 void ckg_poly1305_avx512_update_padded(ckg_poly1305_state *state, const uint8_t *bytes, size_t count) {
-    const size_t done = absorb_whole_blocks(state, bytes, count);
-    if (done < count) {
-        uint8_t block[16] = {0};
-        memcpy(block, bytes + done, count - done);
-        ckg_poly1305_bmi2_blocks(state, block, 1, 1);
-        wipe(block, sizeof block);
-    }
+    const size_t done = absorb_sixteens(state, bytes, count);
+    ckg_poly1305_avx2_update_padded(state, bytes + done, count - done);
 }
 
 CKG_AVX512 void ckg_poly1305_avx512_authenticate(const uint8_t key[32], const uint8_t *message, size_t count,
                                                  uint8_t tag[16]) {
     ckg_poly1305_state state;
     ckg_poly1305_bmi2_init(&state, key);
-    const size_t done = absorb_whole_blocks(&state, message, count);
-    if (done < count) {
-        uint8_t block[16] = {0};
-        memcpy(block, message + done, count - done);
-        block[count - done] = 1;
-        ckg_poly1305_bmi2_blocks(&state, block, 1, 0);
-        wipe(block, sizeof block);
-    }
-    ckg_poly1305_bmi2_finish(&state, tag);
-    wipe(&state, sizeof state);
+    const size_t done = absorb_sixteens(&state, message, count);
+    ckg_poly1305_avx2_finish_message(&state, message + done, count - done, tag);
 }
 
 #else

@@ -39,6 +39,11 @@ void ckg_poly1305_power_table(const ckg_poly1305_state *state, size_t count, uin
 /// the accumulator of `state`.
 void ckg_poly1305_fold_limbs(ckg_poly1305_state *state, const uint64_t sums[5]);
 
+/// Absorbs the last `count` bytes of a message (section 2.5: a final
+/// partial block gets a 0x01 byte after the data and no 2^128), writes the
+/// tag and wipes `state`.
+void ckg_poly1305_avx2_finish_message(ckg_poly1305_state *state, const uint8_t *message, size_t count, uint8_t tag[16]);
+
 /// The tag of `count` bytes under the one-time `key` (section 2.5: a final
 /// partial block gets a 0x01 byte after the data and no 2^128).
 void ckg_poly1305_avx2_authenticate(const uint8_t key[32], const uint8_t *message, size_t count, uint8_t tag[16]);
