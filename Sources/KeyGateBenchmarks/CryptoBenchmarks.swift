@@ -20,14 +20,14 @@ enum CryptoBenchmarks {
     }
 
     static func sha256(byteCount: Int, name: String) -> SpeedBenchmark {
-        SpeedBenchmark(name: name, unit: .megabytesPerSecond(bytesPerOperation: byteCount)) {
+        SpeedBenchmark.direct(name: name, unit: .megabytesPerSecond(bytesPerOperation: byteCount)) {
             let message = SecureRandom.bytes(count: byteCount)
             return { consume(SHA256.hash(message)) }
         }
     }
 
     static func hmac(byteCount: Int, name: String) -> SpeedBenchmark {
-        SpeedBenchmark(name: name, unit: .megabytesPerSecond(bytesPerOperation: byteCount)) {
+        SpeedBenchmark.direct(name: name, unit: .megabytesPerSecond(bytesPerOperation: byteCount)) {
             let key = SecureRandom.bytes(count: 32)
             let message = SecureRandom.bytes(count: byteCount)
             return { consume(HMACSHA256.authenticate(key: key, message: message)) }
@@ -36,7 +36,7 @@ enum CryptoBenchmarks {
 
     /// Seals in place, as a transport would: no allocation per message.
     static func chaChaPoly(byteCount: Int, name: String) -> SpeedBenchmark {
-        SpeedBenchmark(name: name, unit: .megabytesPerSecond(bytesPerOperation: byteCount)) {
+        SpeedBenchmark.direct(name: name, unit: .megabytesPerSecond(bytesPerOperation: byteCount)) {
             let key = try ChaCha20.Key(SecureRandom.bytes(count: 32))
             let buffer = SealBuffer(byteCount: byteCount)
             return {
@@ -49,7 +49,7 @@ enum CryptoBenchmarks {
     }
 
     static func chaCha20(byteCount: Int, name: String) -> SpeedBenchmark {
-        SpeedBenchmark(name: name, unit: .megabytesPerSecond(bytesPerOperation: byteCount)) {
+        SpeedBenchmark.direct(name: name, unit: .megabytesPerSecond(bytesPerOperation: byteCount)) {
             let key = try ChaCha20.Key(SecureRandom.bytes(count: 32))
             let buffer = SealBuffer(byteCount: byteCount)
             return {
@@ -59,7 +59,7 @@ enum CryptoBenchmarks {
     }
 
     static func poly1305(byteCount: Int, name: String) -> SpeedBenchmark {
-        SpeedBenchmark(name: name, unit: .megabytesPerSecond(bytesPerOperation: byteCount)) {
+        SpeedBenchmark.direct(name: name, unit: .megabytesPerSecond(bytesPerOperation: byteCount)) {
             let key = SecureRandom.bytes(count: 32)
             let message = SecureRandom.bytes(count: byteCount)
             return { consume(try Poly1305.authenticate(message: message, key: key)) }
@@ -67,7 +67,7 @@ enum CryptoBenchmarks {
     }
 
     static func x25519() -> SpeedBenchmark {
-        SpeedBenchmark(name: "x25519", unit: .operationsPerSecond(label: "shared secrets/s")) {
+        SpeedBenchmark.direct(name: "x25519", unit: .operationsPerSecond(label: "shared secrets/s")) {
             let privateKey = SecureRandom.bytes(count: 32)
             let peer = try X25519.publicKey(privateKey: SecureRandom.bytes(count: 32))
             return { consume(try X25519.sharedSecret(privateKey: privateKey, publicKey: peer)) }
@@ -75,7 +75,7 @@ enum CryptoBenchmarks {
     }
 
     static func ffdhe(_ group: FFDHEGroup) -> SpeedBenchmark {
-        SpeedBenchmark(name: group.name, unit: .operationsPerSecond(label: "shared secrets/s")) {
+        SpeedBenchmark.direct(name: group.name, unit: .operationsPerSecond(label: "shared secrets/s")) {
             let privateKey = group.generatePrivateKey()
             let peer = try group.publicKey(privateKey: group.generatePrivateKey())
             return { consume(try group.sharedSecret(privateKey: privateKey, publicKey: peer)) }

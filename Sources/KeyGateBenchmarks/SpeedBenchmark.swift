@@ -18,33 +18,67 @@ public struct SpeedBenchmark: Sendable {
 
     public let name: String
     public let unit: Unit
-    /// Prepares inputs and returns the operation to time (called repeatedly).
-    let prepare: @Sendable () async throws -> @Sendable () async throws -> Void
+    /// Prepares inputs and returns a batch of the operation to time: runs
+    /// it the given number of times (called repeatedly).
+    let prepare: @Sendable () async throws -> @Sendable (Int) async throws -> Void
+
+    /// A benchmark of an operation that awaits (sockets, channels).
+    init(name: String, unit: Unit, prepare: @escaping @Sendable () async throws -> @Sendable () async throws -> Void) {
+        self.name = name
+        self.unit = unit
+        self.prepare = {
+            let operation = try await prepare()
+            return { count in
+                for _ in 0..<count { try await operation() }
+            }
+        }
+    }
+
+    /// A benchmark of a primitive, called directly: a batch runs without a
+    /// suspension point between calls, as `openssl speed` times its loops,
+    /// so that the figure is the primitive's and not the cost of an async
+    /// call per operation.
+    static func direct(
+        name: String, unit: Unit, prepare: @escaping @Sendable () throws -> @Sendable () throws -> Void
+    ) -> SpeedBenchmark {
+        SpeedBenchmark(name: name, unit: unit, batches: {
+            let operation = try prepare()
+            return { count in
+                for _ in 0..<count { try operation() }
+            }
+        })
+    }
+
+    private init(name: String, unit: Unit, batches: @escaping @Sendable () async throws -> @Sendable (Int) async throws -> Void) {
+        self.name = name
+        self.unit = unit
+        self.prepare = batches
+    }
 
     /// Runs the operation for about `duration` and returns the figure in `unit`.
     public func measure(for duration: Duration) async throws -> Double {
-        let operation = try await prepare()
+        let operations = try await prepare()
         // Warm up caches and lazily initialised constants.
-        try await operation()
+        try await operations(1)
         let clock = ContinuousClock()
         let start = clock.now
-        var operations = 0
+        var operationCount = 0
         var batch = 1
         var elapsed = Duration.zero
         while elapsed < duration {
-            for _ in 0..<batch { try await operation() }
-            operations += batch
+            try await operations(batch)
+            operationCount += batch
             elapsed = clock.now - start
             if elapsed < duration / 20 { batch *= 2 }
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         switch unit {
         case let .megabytesPerSecond(bytesPerOperation):
-            return Double(operations * bytesPerOperation) / seconds / 1e6
+            return Double(operationCount * bytesPerOperation) / seconds / 1e6
         case .operationsPerSecond:
-            return Double(operations) / seconds
+            return Double(operationCount) / seconds
         case let .eventsPerSecond(_, eventsPerOperation):
-            return Double(operations * eventsPerOperation) / seconds
+            return Double(operationCount * eventsPerOperation) / seconds
         }
     }
 
