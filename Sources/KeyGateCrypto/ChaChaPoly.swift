@@ -4,8 +4,8 @@ import CKeyGateCrypto
 /// nonce; the sealed form is the ciphertext followed by a 16-byte tag.
 ///
 /// The pass over the message is the portable Swift (`cryptPortable`) or,
-/// on a CPU with AVX2 and BMI2, a C kernel of CKeyGateCrypto (with
-/// ChaCha20 on AVX-512 where the CPU has it), chosen once by
+/// on a CPU with AVX2 and BMI2, a C kernel of CKeyGateCrypto (on AVX-512
+/// where the CPU has it), chosen once by
 /// `ChaChaPolyKernel.selected`; the tag comparison, the restoring of the
 /// ciphertext on a wrong tag and what is declassified are the same for both.
 public enum ChaChaPoly {
