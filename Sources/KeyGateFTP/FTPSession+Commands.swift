@@ -224,7 +224,7 @@ extension FTPSession {
             let reader = try await self.store.openForReading(path)
             defer { reader.close() }
             let digest: [UInt8], byteCount: Int64
-            if let kept = self.digests.digest(for: reader.identity) {
+            if let kept = self.digests.take(for: reader.identity) {
                 (digest, byteCount) = (kept, reader.identity.size)
                 self.log.debug("ftp hash from the transfer", ["path": path.description])
             } else {

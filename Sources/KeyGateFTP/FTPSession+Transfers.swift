@@ -267,7 +267,7 @@ extension FTPSession {
         switch outcome {
         case let .completed(bytes, movedFile):
             // Before the 226: the HASH a client verifies with comes after it.
-            if let movedFile { digests.remember(movedFile.digest, for: movedFile.identity) }
+            if let movedFile { digests.remember(movedFile.digest, for: movedFile.identity, now: movedFile.recordedAt) }
             await reply(.transferComplete, "Transfer complete: \(transfer.path), \(bytes) bytes")
         case let .failed(_, failure):
             if ended.stop != nil {
@@ -366,18 +366,19 @@ extension FTPSession {
 
     /// The file a RETR from offset 0 sent whole, if it is still what it was
     /// when it was opened (a file changed during the transfer was sent
-    /// partly old, partly new), and a change would have shown.
+    /// partly old, partly new).
     private static func sent(_ reader: FileReader, digest: StreamingDigest) async -> TransferJob.MovedFile? {
-        guard reader.changesShowInIdentity, let (bytes, byteCount) = digest.finish(),
-              let now = await reader.currentIdentity(), now == reader.identity, byteCount == now.size
+        guard let (bytes, byteCount) = digest.finish(), let now = await reader.currentIdentity(),
+              now == reader.identity, byteCount == now.size
         else { return nil }
-        return TransferJob.MovedFile(identity: now, digest: bytes)
+        return TransferJob.MovedFile(identity: now, digest: bytes, recordedAt: FileIdentity.coarseNow())
     }
 
-    /// The file a STOR stored, if its digest covers all of it.
+    /// The file a STOR stored, if its digest covers all of it; `identity`
+    /// is from the fstat after the file was put in place.
     private static func stored(_ identity: FileIdentity, digest: StreamingDigest) -> TransferJob.MovedFile? {
         guard let (bytes, byteCount) = digest.finish(), byteCount == identity.size else { return nil }
-        return TransferJob.MovedFile(identity: identity, digest: bytes)
+        return TransferJob.MovedFile(identity: identity, digest: bytes, recordedAt: FileIdentity.coarseNow())
     }
 
     /// The reply for a transfer that failed with `error`.

@@ -30,14 +30,21 @@ public struct FileIdentity: Sendable, Hashable {
         Int64(time.tv_sec) &* 1_000_000_000 &+ Int64(time.tv_nsec)
     }
 
-    /// Whether the file's last change came before the current tick of the
-    /// file system's clock (CLOCK_REALTIME_COARSE, whose ticks file times
-    /// are taken from): a change from now on then gets a later ctime,
-    /// never this same one. ("Racily clean" in git's terms otherwise.)
-    /// Read the clock after the fstat that gave this identity.
-    public func changedBefore(coarseNanoseconds now: Int64) -> Bool {
-        changedNanoseconds < now
+    /// Whether the file's last change lies far enough back, at `now` (the
+    /// file system clock, read after the fstat that gave this identity),
+    /// that any change from now on must get a later ctime. File times come
+    /// from a clock that ticks every few milliseconds, and some file
+    /// systems keep whole or even two-second times, so a change in the
+    /// same tick or second as the last one may keep its ctime: a file
+    /// changed less than `settlingNanoseconds` ago is not settled ("racily
+    /// clean" in git's terms; `FileStamp.isRecent` in KeyGateKeys keeps the
+    /// same margin for key files).
+    public func isSettled(at now: Int64) -> Bool {
+        changedNanoseconds < now - Self.settlingNanoseconds
     }
+
+    /// Two seconds: the coarsest time stamps a file system keeps (FAT).
+    public static let settlingNanoseconds: Int64 = 2_000_000_000
 
     /// The file system clock now (CLOCK_REALTIME_COARSE), in nanoseconds.
     static func coarseNow() -> Int64 {

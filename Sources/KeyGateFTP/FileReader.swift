@@ -15,9 +15,6 @@ public final class FileReader: Sendable {
     public let path: String
     /// The file as it was when it was opened.
     public let identity: FileIdentity
-    /// Whether a change to the file after it was opened is sure to show
-    /// in its identity (`FileIdentity.changedBefore`).
-    public let changesShowInIdentity: Bool
 
     init(descriptor: FileDescriptor, status: stat, io: BlockingLane, path: String) {
         self.descriptor = descriptor
@@ -26,7 +23,6 @@ public final class FileReader: Sendable {
         modified = Int(status.st_mtim.tv_sec)
         self.path = path
         identity = FileIdentity(status)
-        changesShowInIdentity = identity.changedBefore(coarseNanoseconds: FileIdentity.coarseNow())
     }
 
     /// Opens the regular file `descriptor` refers to; closes it and throws

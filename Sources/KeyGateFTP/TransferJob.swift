@@ -34,6 +34,9 @@ struct TransferJob: Sendable, Identifiable {
     struct MovedFile: Sendable, Equatable {
         let identity: FileIdentity
         let digest: [UInt8]
+        /// The file system clock (`FileIdentity.coarseNow`) read after the
+        /// fstat that gave `identity`.
+        let recordedAt: Int64
     }
 
     /// How the moving of bytes ended.

@@ -19,35 +19,54 @@ struct FileDigestCacheTests {
 
     static func digest(_ byte: UInt8) -> [UInt8] { [UInt8](repeating: byte, count: 32) }
 
+    /// A file system clock long after every ctime these identities have.
+    static let later: Int64 = 100_000_000_000
+
     @Test func aDigestIsFoundOnlyForTheSameFileInTheSameState() {
         var cache = FileDigestCache()
         let kept = Self.identity(inode: 1, size: 10, modified: 5_000_000_123, changed: 6_000_000_456)
-        cache.remember(Self.digest(1), for: kept)
-        #expect(cache.digest(for: kept) == Self.digest(1))
-        #expect(cache.digest(for: Self.identity(inode: 1, size: 10, modified: 5_000_000_123, changed: 6_000_000_457)) == nil,
+        cache.remember(Self.digest(1), for: kept, now: Self.later)
+        #expect(cache.take(for: kept) == Self.digest(1))
+        #expect(cache.take(for: Self.identity(inode: 1, size: 10, modified: 5_000_000_123, changed: 6_000_000_457)) == nil,
                 "one nanosecond of ctime")
-        #expect(cache.digest(for: Self.identity(inode: 1, size: 11, modified: 5_000_000_123, changed: 6_000_000_456)) == nil)
-        #expect(cache.digest(for: Self.identity(inode: 1, size: 10, modified: 5_000_000_124, changed: 6_000_000_456)) == nil)
-        #expect(cache.digest(for: Self.identity(inode: 2, size: 10, modified: 5_000_000_123, changed: 6_000_000_456)) == nil)
+        #expect(cache.take(for: Self.identity(inode: 1, size: 11, modified: 5_000_000_123, changed: 6_000_000_456)) == nil)
+        #expect(cache.take(for: Self.identity(inode: 1, size: 10, modified: 5_000_000_124, changed: 6_000_000_456)) == nil)
+        #expect(cache.take(for: Self.identity(inode: 2, size: 10, modified: 5_000_000_123, changed: 6_000_000_456)) == nil)
     }
 
     @Test func aNewDigestOfAFileReplacesTheOldOne() {
         var cache = FileDigestCache()
-        cache.remember(Self.digest(1), for: Self.identity(inode: 1, changed: 2))
-        cache.remember(Self.digest(2), for: Self.identity(inode: 1, changed: 3))
+        cache.remember(Self.digest(1), for: Self.identity(inode: 1, changed: 2), now: Self.later)
+        cache.remember(Self.digest(2), for: Self.identity(inode: 1, changed: 3), now: Self.later)
         #expect(cache.count == 1)
-        #expect(cache.digest(for: Self.identity(inode: 1, changed: 2)) == nil)
-        #expect(cache.digest(for: Self.identity(inode: 1, changed: 3)) == Self.digest(2))
+        #expect(cache.take(for: Self.identity(inode: 1, changed: 2)) == nil)
+        #expect(cache.take(for: Self.identity(inode: 1, changed: 3)) == Self.digest(2))
     }
 
     @Test func pastItsBoundTheOldestGoes() {
         var cache = FileDigestCache(capacity: 3)
-        for inode in UInt64(1)...5 { cache.remember(Self.digest(UInt8(inode)), for: Self.identity(inode: inode)) }
+        for inode in UInt64(1)...5 { cache.remember(Self.digest(UInt8(inode)), for: Self.identity(inode: inode), now: Self.later) }
         #expect(cache.count == 3)
-        #expect(cache.digest(for: Self.identity(inode: 1)) == nil)
-        #expect(cache.digest(for: Self.identity(inode: 2)) == nil)
-        #expect((3...5).allSatisfy { cache.digest(for: Self.identity(inode: UInt64($0))) == Self.digest(UInt8($0)) })
+        #expect(cache.take(for: Self.identity(inode: 1)) == nil)
+        #expect(cache.take(for: Self.identity(inode: 2)) == nil)
+        #expect((3...5).allSatisfy { cache.take(for: Self.identity(inode: UInt64($0))) == Self.digest(UInt8($0)) })
         #expect(FileDigestCache().capacity == 64)
+    }
+
+    /// A digest recorded less than two seconds after the file's last change
+    /// answers once; one recorded later, every time.
+    @Test func anUnsettledDigestAnswersOnce() {
+        var cache = FileDigestCache()
+        let recent = Self.identity(inode: 1, changed: 10_000_000_000)
+        cache.remember(Self.digest(1), for: recent, now: 11_999_999_999)
+        #expect(cache.take(for: recent) == Self.digest(1))
+        #expect(cache.take(for: recent) == nil, "used up")
+        #expect(cache.count == 0)
+        let settled = Self.identity(inode: 2, changed: 10_000_000_000)
+        cache.remember(Self.digest(2), for: settled, now: 12_000_000_001)
+        #expect(cache.take(for: settled) == Self.digest(2))
+        #expect(cache.take(for: settled) == Self.digest(2))
+        #expect(!recent.isSettled(at: 12_000_000_000) && recent.isSettled(at: 12_000_000_001))
     }
 
     /// A same-size rewrite with the old modification time put back by
