@@ -180,7 +180,7 @@ extension FTPShell {
             if mirroring && deleting {
                 let plan = MirrorDeletions(
                     destination: listing.entries, source: Set(tree.entries.map(\.relativePath) + tree.skipped),
-                    unlisted: listing.unlisted)
+                    unlisted: listing.unlisted, unseen: Set(tree.skipped))
                 try await deleteExtras(plan, under: top, remote: true, tally: tally)
             }
             // Folders last, deepest first: their contents no longer change them.
@@ -212,14 +212,19 @@ extension FTPShell {
             // The whole tree is listed first, so the progress line knows the total.
             var files: [(remote: String, folder: String, entry: RemoteEntry)] = []
             var folders: [(path: String, modified: Int?)] = []
-            // Every entry's path from the top, of any kind: what --delete keeps.
-            var listed = Set<String>()
+            // Every entry's path from the top, of any kind: what --delete
+            // keeps; and the paths whose contents the listing did not show
+            // (links, special files, folders with refused lines).
+            var listed = Set<String>(), unseen = Set<String>()
             var pending = [(remote: remote, local: top, relative: "")]
             while let folder = pending.popLast() {
-                for entry in try await remoteEntries(folder.remote, tally: tally) {
+                let (entries, refused) = try await remoteListing(folder.remote, tally: tally)
+                if refused { unseen.insert(folder.relative) }
+                for entry in entries {
                     let remotePath = Self.join(folder.remote, entry.name), localPath = folder.local + "/" + entry.name
                     let relative = folder.relative.isEmpty ? entry.name : folder.relative + "/" + entry.name
                     listed.insert(relative)
+                    if entry.kind == .symbolicLink || entry.kind == .other { unseen.insert(relative) }
                     switch entry.kind {
                     case .file:
                         if mirroring, await LocalTree.hasSizeAndTime(localPath, size: entry.size, modified: entry.modified, io: io) {
@@ -250,8 +255,8 @@ extension FTPShell {
                 let destination = here.entries.map {
                     MirrorDeletions.Entry(path: $0.relativePath, kind: $0.isDirectory ? .directory : .file)
                 } + here.skipped.map { MirrorDeletions.Entry(path: $0, kind: .other) }
-                try await deleteExtras(MirrorDeletions(destination: destination, source: listed), under: top, remote: false,
-                                       tally: tally)
+                try await deleteExtras(MirrorDeletions(destination: destination, source: listed, unseen: unseen),
+                                       under: top, remote: false, tally: tally)
             }
             for folder in folders.reversed() {
                 if let modified = folder.modified {

@@ -8,7 +8,10 @@
 /// A link or special file in the destination is left alone and reported,
 /// never followed and never removed (lftp removes the link; keeping it is
 /// the safer choice, and the server refuses to remove links anyway), and
-/// so is a folder that still holds such an entry.
+/// so is a folder that still holds such an entry. Nothing is removed
+/// below a path whose contents the source did not show: one the source
+/// holds as a link or special file (which mirror does not follow), or a
+/// source folder whose listing held names that were refused.
 struct MirrorDeletions: Sendable, Equatable {
     /// One entry of the destination tree.
     struct Entry: Sendable, Equatable {
@@ -39,18 +42,27 @@ struct MirrorDeletions: Sendable, Equatable {
     static let linkReason = "a link or special file, not deleted (never followed)"
     static let nameReason = "not a plain name, not deleted"
     static let holdsReason = "a folder that holds what mirror keeps, not deleted"
+    static let unseenReason = "below what the source holds as a link or special file, or lists only in part, not deleted"
 
     /// The plan for `destination` (every entry of the destination tree)
     /// against `source` (the path of every entry of the source tree, of
     /// any kind); `unlisted` are destination folders whose listing held
-    /// names that were refused, which therefore are never removed.
-    init(destination: [Entry], source: Set<String>, unlisted: Set<String> = []) {
+    /// names that were refused, which therefore are never removed;
+    /// `unseen` are source paths whose contents the source did not show
+    /// (links, special files, folders listed in part; "" for the top), below
+    /// which nothing is removed.
+    init(destination: [Entry], source: Set<String>, unlisted: Set<String> = [], unseen: Set<String> = []) {
         var files: [String] = [], folders: [String] = [], kept: [Kept] = []
         var holding = Set<String>()
         for entry in destination where !source.contains(entry.path) {
             let names = entry.path.split(separator: "/", omittingEmptySubsequences: false)
             guard names.allSatisfy({ RemoteEntry.isPlainName(String($0)) }) else {
                 kept.append(Kept(path: entry.path, reason: Self.nameReason))
+                holding.formUnion(Self.ancestors(of: entry.path))
+                continue
+            }
+            guard !unseen.contains(""), !Self.ancestors(of: entry.path).contains(where: unseen.contains) else {
+                kept.append(Kept(path: entry.path, reason: Self.unseenReason))
                 holding.formUnion(Self.ancestors(of: entry.path))
                 continue
             }

@@ -117,6 +117,29 @@ struct FTPMirrorCommandTests {
         await server.stopAndRemove()
     }
 
+    /// The local tree holds `linked` as a link, which mirror -R does not
+    /// follow; the server holds a real folder of that name. Its files are
+    /// below what the source did not show, so --delete leaves them.
+    @Test func nothingIsDeletedBelowALinkOfTheSource() async throws {
+        let server = try await FTPTestServer.start()
+        let local = try FTPCommandTests.localFolder(server)
+        try Self.makeTree(at: local + "/tree")
+        let arguments = try await FTPCommandTests.arguments(server)
+        let first = try await KeygateBinary.run(arguments + ["mirror", "-R", "tree", "remote"], in: local)
+        #expect(first.status == 0, "\(first.stderr)")
+        let root = server.root
+        #expect(mkdir(root + "/remote/linked", 0o755) == 0)
+        try writeFile(root + "/remote/linked/kept.txt", Array("still here".utf8))
+        try writeFile(root + "/remote/extra.txt", [1])
+        #expect(symlink(local + "/tree/d1", local + "/tree/linked") == 0)
+        let deleting = try await KeygateBinary.run(arguments + ["mirror", "-R", "--delete", "tree", "remote"], in: local)
+        #expect(deleting.status == 0, "\(deleting.stderr)")
+        #expect(readFile(root + "/remote/linked/kept.txt") == Array("still here".utf8))
+        #expect(deleting.stderr.contains("remote/linked/kept.txt: below what the source holds as a link"), "\(deleting.stderr)")
+        #expect(access(root + "/remote/extra.txt", F_OK) != 0, "an extra file elsewhere still goes")
+        await server.stopAndRemove()
+    }
+
     @Test func nothingIsDeletedWhenAFileOfTheMirrorFails() async throws {
         var limits = FTPService.Limits()
         limits.quota = 100_000

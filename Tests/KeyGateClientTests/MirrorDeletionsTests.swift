@@ -26,6 +26,24 @@ struct MirrorDeletionsTests {
         #expect(plan.isEmpty)
     }
 
+    /// The source holds `x` as a link (not followed) and lists `part` only
+    /// in part: the destination's contents below either stay; elsewhere an
+    /// extra file still goes.
+    @Test func nothingGoesBelowWhatTheSourceDidNotShow() {
+        let plan = MirrorDeletions(destination: [
+            Entry(path: "x", kind: .directory), Entry(path: "x/a.txt", kind: .file), Entry(path: "x/sub", kind: .directory),
+            Entry(path: "x/sub/b.txt", kind: .file), Entry(path: "part", kind: .directory),
+            Entry(path: "part/refused-name.txt", kind: .file), Entry(path: "other.txt", kind: .file),
+        ], source: ["x", "part"], unseen: ["x", "part"])
+        #expect(plan.files == ["other.txt"])
+        #expect(plan.folders.isEmpty)
+        #expect(Set(plan.kept.map(\.path)) == ["x/a.txt", "x/sub", "x/sub/b.txt", "part/refused-name.txt"])
+        #expect(plan.kept.allSatisfy { $0.reason == MirrorDeletions.unseenReason })
+        // The top listed in part: nothing goes at all.
+        let top = MirrorDeletions(destination: [Entry(path: "other.txt", kind: .file)], source: [], unseen: [""])
+        #expect(top.files.isEmpty && top.kept.map(\.path) == ["other.txt"])
+    }
+
     @Test func linksAndSpecialFilesAreKeptAndSoAreTheFoldersHoldingThem() {
         let plan = MirrorDeletions(destination: [
             Entry(path: "old", kind: .directory), Entry(path: "old/inner", kind: .directory),
