@@ -47,7 +47,7 @@ public struct FileIdentity: Sendable, Hashable {
     public static let settlingNanoseconds: Int64 = 2_000_000_000
 
     /// The file system clock now (CLOCK_REALTIME_COARSE), in nanoseconds.
-    static func coarseNow() -> Int64 {
+    public static func coarseNow() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME_COARSE, &now)
         return nanoseconds(now)

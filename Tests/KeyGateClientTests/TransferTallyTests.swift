@@ -44,9 +44,9 @@ struct TransferTallyTests {
 
     @Test func expectedSizesAddUpAndOneUnknownSizeMakesTheTotalUnknown() {
         let known = TransferTally(command: "put -r", json: true)
-        known.expect([100, 200])
-        known.expect([300])
-        #expect(known.progressLine().contains("0/3 files  0.0 MB / 0.0 MB"))
+        known.expect([1_000_000, 2_000_000])
+        known.expect([300_000])
+        #expect(known.progressLine().contains("0/3 files  0.0 MB / 3.3 MB"))
         let unknown = TransferTally(command: "mget", json: true)
         unknown.expect([1_000_000, nil])
         #expect(!unknown.progressLine().contains(" / "))

@@ -1,14 +1,10 @@
-import Glibc
+import KeyGateFTP
 
 /// The clock file times come from (CLOCK_REALTIME_COARSE): it ticks every
 /// few milliseconds, and two changes within one tick get the same ctime.
 public enum FileSystemClock {
-    /// Nanoseconds since 1970 on that clock.
-    public static var now: Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME_COARSE, &time)
-        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
-    }
+    /// Nanoseconds since 1970 on that clock (`FileIdentity.coarseNow`).
+    public static var now: Int64 { FileIdentity.coarseNow() }
 
     /// Waits (at most `timeout`) until the clock is past `nanoseconds`, so
     /// that a change made now gets a later file time than one made then;
